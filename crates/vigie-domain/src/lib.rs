@@ -1,0 +1,24 @@
+//! Vigie's domain: the model of a CRIP dossier and the rules that apply to it.
+//!
+//! Pure Rust: no I/O, no async, no SQL or HTTP. Time is always a parameter
+//! (`now`, `today`); only the edges of the application read the clock.
+//!
+//! Errors: [`DomainError`] for a refused value or rule, always with the French
+//! name of the field and what is expected, ready to be shown to an agent.
+
+pub mod deadline;
+pub mod error;
+pub mod model;
+pub mod names;
+pub mod number;
+pub mod param;
+pub mod role;
+pub mod scope;
+pub mod text;
+
+pub use error::{DomainError, FieldError};
+pub use model::*;
+pub use number::DossierNumber;
+pub use param::{Meaning, ParamKind};
+pub use role::{Permission, Role};
+pub use scope::Scope;

@@ -1,0 +1,607 @@
+//! The CRIP dossier: one per IP and fratrie, with its source, the adults around
+//! the fratrie, the children (each a person across dossiers), the assignments
+//! (traitement de l'information) and the dated follow-ups.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{DomainError, Errors};
+use crate::number::DossierNumber;
+use crate::text::{TextKind, check};
+
+/// The status of a dossier: a closed list (its rules are code); labels are configurable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum DossierStatus {
+    Recue,
+    Qualifiee,
+    EnEvaluation,
+    Conclue,
+    Cloturee,
+}
+
+impl DossierStatus {
+    pub const ALL: [DossierStatus; 5] = [Self::Recue, Self::Qualifiee, Self::EnEvaluation, Self::Conclue, Self::Cloturee];
+
+    pub const fn code(self) -> &'static str {
+        match self {
+            Self::Recue => "recue",
+            Self::Qualifiee => "qualifiee",
+            Self::EnEvaluation => "en_evaluation",
+            Self::Conclue => "conclue",
+            Self::Cloturee => "cloturee",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.code() == code)
+    }
+
+    /// Default label (a département may rename it).
+    pub const fn label(self) -> &'static str {
+        match self {
+            Self::Recue => "Reçue",
+            Self::Qualifiee => "Qualifiée",
+            Self::EnEvaluation => "En évaluation",
+            Self::Conclue => "Conclue",
+            Self::Cloturee => "Clôturée",
+        }
+    }
+}
+
+/// Sex of a child, or unknown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Sex {
+    Unknown,
+    Male,
+    Female,
+}
+
+impl Sex {
+    pub const fn code(self) -> &'static str {
+        match self {
+            Self::Unknown => "NR",
+            Self::Male => "M",
+            Self::Female => "F",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Self> {
+        [Self::Unknown, Self::Male, Self::Female].into_iter().find(|s| s.code() == code)
+    }
+
+    pub const fn label(self) -> &'static str {
+        match self {
+            Self::Unknown => "Non renseigné",
+            Self::Male => "Masculin",
+            Self::Female => "Féminin",
+        }
+    }
+}
+
+/// A child's birth date: exact, approximate (the year is known), unknown, or the
+/// expected term of an *enfant à naître*.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BirthDate {
+    Exact(NaiveDate),
+    Approximate(NaiveDate),
+    Unknown,
+    Expected(NaiveDate),
+}
+
+impl BirthDate {
+    /// Stored as (precision code, date).
+    pub fn to_parts(self) -> (&'static str, Option<NaiveDate>) {
+        match self {
+            Self::Exact(d) => ("exacte", Some(d)),
+            Self::Approximate(d) => ("approx", Some(d)),
+            Self::Unknown => ("inconnue", None),
+            Self::Expected(d) => ("a_naitre", Some(d)),
+        }
+    }
+
+    pub fn from_parts(precision: &str, date: Option<NaiveDate>) -> Option<Self> {
+        match (precision, date) {
+            ("exacte", Some(d)) => Some(Self::Exact(d)),
+            ("approx", Some(d)) => Some(Self::Approximate(d)),
+            ("inconnue", _) => Some(Self::Unknown),
+            ("a_naitre", Some(d)) => Some(Self::Expected(d)),
+            _ => None,
+        }
+    }
+
+    pub fn date(self) -> Option<NaiveDate> {
+        self.to_parts().1
+    }
+
+    /// For display: « 12/03/2015 », « vers 2015 », « inconnue », « à naître (terme 05/2027) ».
+    pub fn display(self) -> String {
+        use chrono::Datelike;
+        match self {
+            Self::Exact(d) => d.format("%d/%m/%Y").to_string(),
+            Self::Approximate(d) => format!("vers {}", d.year()),
+            Self::Unknown => "inconnue".into(),
+            Self::Expected(d) => format!("à naître (terme {})", d.format("%d/%m/%Y")),
+        }
+    }
+}
+
+/// How much of the source's identity may be shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SourceConfidentiality {
+    Anonymous,
+    Confidential,
+    Known,
+}
+
+impl SourceConfidentiality {
+    pub const fn code(self) -> &'static str {
+        match self {
+            Self::Anonymous => "anonyme",
+            Self::Confidential => "confidentiel",
+            Self::Known => "connu",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Self> {
+        [Self::Anonymous, Self::Confidential, Self::Known].into_iter().find(|s| s.code() == code)
+    }
+
+    pub const fn label(self) -> &'static str {
+        match self {
+            Self::Anonymous => "Anonyme",
+            Self::Confidential => "Identité connue, confidentielle",
+            Self::Known => "Identité connue",
+        }
+    }
+}
+
+/// A structured French postal address.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Address {
+    pub number: Option<String>,
+    pub street: Option<String>,
+    pub complement: Option<String>,
+    pub postal_code: Option<String>,
+    /// INSEE code of the commune (5 characters, 2A/2B for Corsica).
+    pub commune_insee: Option<String>,
+    /// Name of the commune (or the city abroad).
+    pub city: Option<String>,
+}
+
+impl Address {
+    fn check(&self, e: &mut Errors, field: &str) {
+        check(e, &format!("{field}.number"), "Numéro", TextKind::Short, self.number.as_deref());
+        check(e, &format!("{field}.street"), "Voie", TextKind::Short, self.street.as_deref());
+        check(e, &format!("{field}.complement"), "Complément d'adresse", TextKind::Short, self.complement.as_deref());
+        check(e, &format!("{field}.city"), "Commune", TextKind::Short, self.city.as_deref());
+        if let Some(pc) = &self.postal_code
+            && !(pc.len() == 5 && pc.bytes().all(|b| b.is_ascii_digit()))
+        {
+            e.push(format!("{field}.postal_code"), "Code postal", "5 chiffres attendus, par exemple 18000.");
+        }
+        if let Some(code) = &self.commune_insee
+            && !is_insee_code(code)
+        {
+            e.push(format!("{field}.commune_insee"), "Commune", "code INSEE attendu : 5 caractères, par exemple 18033 ou 2A004.");
+        }
+    }
+}
+
+/// An INSEE commune code: 5 digits, or 2A/2B followed by 3 digits.
+pub fn is_insee_code(code: &str) -> bool {
+    let b = code.as_bytes();
+    b.len() == 5
+        && (b[..2].iter().all(u8::is_ascii_digit) || (b[0] == b'2' && (b[1] == b'A' || b[1] == b'B')))
+        && b[2..].iter().all(u8::is_ascii_digit)
+}
+
+/// The source of the IP (the legacy "Signalant").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Source {
+    pub category_id: Option<i64>,
+    pub confidentiality: SourceConfidentiality,
+    pub name: Option<String>,
+    pub organisation: Option<String>,
+    pub address: Address,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+}
+
+impl Source {
+    pub fn anonymous(category_id: Option<i64>) -> Self {
+        Self {
+            category_id,
+            confidentiality: SourceConfidentiality::Anonymous,
+            name: None,
+            organisation: None,
+            address: Address::default(),
+            email: None,
+            phone: None,
+        }
+    }
+}
+
+/// A child as a person, across dossiers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Person {
+    pub birth_name: String,
+    pub usage_name: Option<String>,
+    pub first_names: String,
+    pub sex: Sex,
+    pub birth: BirthDate,
+}
+
+/// An adult around the fratrie: parent or holder of parental authority.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Adult {
+    pub civility_id: Option<i64>,
+    pub birth_name: String,
+    pub usage_name: Option<String>,
+    pub first_names: Option<String>,
+    pub address: Address,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+}
+
+/// A child's link to one of the fratrie's adults.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdultLink {
+    /// Index of the adult in [`DossierInput::adults`] (on input) or its id (on output).
+    pub adult: i64,
+    pub link_id: i64,
+    pub parental_authority: bool,
+}
+
+/// An alleged author: one of the fratrie's adults, or a named third party.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Author {
+    /// Index (input) or id (output) of the adult, when the author is one of them.
+    pub adult: Option<i64>,
+    pub third_party_name: Option<String>,
+    pub link_id: i64,
+}
+
+/// The conclusion for one child.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conclusion {
+    pub conclusion_id: i64,
+    pub on: NaiveDate,
+    pub comment: Option<String>,
+}
+
+/// A child's facts in this dossier.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChildInput {
+    /// An existing person (the "ancien dossier"), or a new one.
+    pub person_id: Option<i64>,
+    pub person: Person,
+    pub address: Address,
+    pub csp_father_id: Option<i64>,
+    pub csp_mother_id: Option<i64>,
+    pub lieu_de_vie_id: Option<i64>,
+    pub comment: Option<String>,
+    pub adults: Vec<AdultLink>,
+    pub authors: Vec<Author>,
+    pub motif_ids: Vec<i64>,
+    pub evaluation_result_id: Option<i64>,
+    pub conclusion: Option<Conclusion>,
+}
+
+/// One assignment of the evaluation to a service.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssignmentInput {
+    pub service_id: i64,
+    pub asked_on: NaiveDate,
+    pub due_on: NaiveDate,
+    pub evaluators: Vec<String>,
+    pub returned_on: Option<NaiveDate>,
+    pub result_id: Option<i64>,
+    pub cancelled: bool,
+    pub comment: Option<String>,
+}
+
+/// The dated follow-ups of a dossier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum FollowUpKind {
+    /// Transmission to the parquet (date and time).
+    Parquet,
+    /// Parents informed (CASF L226-2-1), or why not.
+    ParentsInformed,
+    /// Feedback to the professional who sent the IP (CASF L226-5).
+    ProfessionalFeedback,
+    /// Feedback to the 119 (SNATED).
+    Feedback119,
+}
+
+impl FollowUpKind {
+    pub const ALL: [FollowUpKind; 4] = [Self::Parquet, Self::ParentsInformed, Self::ProfessionalFeedback, Self::Feedback119];
+
+    pub const fn code(self) -> &'static str {
+        match self {
+            Self::Parquet => "parquet",
+            Self::ParentsInformed => "parents_informes",
+            Self::ProfessionalFeedback => "retour_professionnel",
+            Self::Feedback119 => "retour_119",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.code() == code)
+    }
+
+    pub const fn label(self) -> &'static str {
+        match self {
+            Self::Parquet => "Transmission au parquet",
+            Self::ParentsInformed => "Information des parents (L226-2-1)",
+            Self::ProfessionalFeedback => "Retour au professionnel (L226-5)",
+            Self::Feedback119 => "Retour au 119",
+        }
+    }
+}
+
+/// One follow-up, done or with the reason it was not done.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FollowUp {
+    pub kind: FollowUpKind,
+    pub done_at: Option<DateTime<Utc>>,
+    pub not_done_reason: Option<String>,
+}
+
+/// The header of a dossier.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Header {
+    pub received_at: DateTime<Utc>,
+    pub type_id: i64,
+    pub danger_grave: bool,
+    pub violence_conjugale: bool,
+    pub sip: bool,
+    pub receiving_agent_id: Option<i64>,
+    pub channel_id: i64,
+    pub snated_number: Option<String>,
+    pub territory_id: i64,
+    pub status: DossierStatus,
+    pub expose: Option<String>,
+    pub observation: Option<String>,
+}
+
+impl Header {
+    /// Checks the header's own fields (time is a parameter).
+    pub fn check(&self, e: &mut Errors, now: DateTime<Utc>) {
+        if self.received_at > now {
+            e.push("received_at", "Date de réception", "ne peut pas être dans le futur.");
+        }
+        check(e, "snated_number", "N° 119 / SNATED", TextKind::Short, self.snated_number.as_deref());
+        check(e, "expose", "Synthèse de la situation", TextKind::Long, self.expose.as_deref());
+        check(e, "observation", "Observation de la CRIP", TextKind::Long, self.observation.as_deref());
+    }
+}
+
+/// A whole dossier to create.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DossierInput {
+    pub header: Header,
+    pub source: Source,
+    pub adults: Vec<Adult>,
+    pub children: Vec<ChildInput>,
+    pub assignments: Vec<AssignmentInput>,
+    pub follow_ups: Vec<FollowUp>,
+}
+
+impl DossierInput {
+    /// Validates the whole input; every problem is reported at once, each naming its field in French.
+    pub fn validate(&self, now: DateTime<Utc>) -> Result<(), DomainError> {
+        let mut e = Errors::default();
+        self.header.check(&mut e, now);
+        let received = self.header.received_at.date_naive();
+        let s = &self.source;
+        check(&mut e, "source.name", "Nom du signalant", TextKind::Short, s.name.as_deref());
+        check(&mut e, "source.organisation", "Organisme du signalant", TextKind::Short, s.organisation.as_deref());
+        check(&mut e, "source.email", "Courriel du signalant", TextKind::Short, s.email.as_deref());
+        check(&mut e, "source.phone", "Téléphone du signalant", TextKind::Short, s.phone.as_deref());
+        s.address.check(&mut e, "source.address");
+        for (i, a) in self.adults.iter().enumerate() {
+            let f = format!("adults[{i}]");
+            if a.birth_name.trim().is_empty() {
+                e.push(format!("{f}.birth_name"), "Nom de naissance du parent", "obligatoire.");
+            }
+            check(&mut e, &format!("{f}.birth_name"), "Nom de naissance du parent", TextKind::Short, Some(&a.birth_name));
+            check(&mut e, &format!("{f}.usage_name"), "Nom d'usage du parent", TextKind::Short, a.usage_name.as_deref());
+            check(&mut e, &format!("{f}.first_names"), "Prénoms du parent", TextKind::Short, a.first_names.as_deref());
+            check(&mut e, &format!("{f}.phone"), "Téléphone du parent", TextKind::Short, a.phone.as_deref());
+            check(&mut e, &format!("{f}.email"), "Courriel du parent", TextKind::Short, a.email.as_deref());
+            a.address.check(&mut e, &format!("{f}.address"));
+        }
+        if self.children.is_empty() {
+            e.push("children", "Enfants concernés", "un dossier concerne au moins un enfant.");
+        }
+        let n_adults = self.adults.len() as i64;
+        for (i, c) in self.children.iter().enumerate() {
+            let f = format!("children[{i}]");
+            let p = &c.person;
+            if p.birth_name.trim().is_empty() {
+                e.push(format!("{f}.birth_name"), "Nom de naissance", "obligatoire (« INCONNU » si le nom n'est pas connu).");
+            }
+            if p.first_names.trim().is_empty() && !matches!(p.birth, BirthDate::Expected(_)) {
+                e.push(format!("{f}.first_names"), "Prénoms", "obligatoire, sauf pour un enfant à naître.");
+            }
+            check(&mut e, &format!("{f}.birth_name"), "Nom de naissance", TextKind::Short, Some(&p.birth_name));
+            check(&mut e, &format!("{f}.usage_name"), "Nom d'usage", TextKind::Short, p.usage_name.as_deref());
+            check(&mut e, &format!("{f}.first_names"), "Prénoms", TextKind::Short, Some(&p.first_names));
+            match p.birth {
+                BirthDate::Exact(d) | BirthDate::Approximate(d) if d > received => {
+                    e.push(format!("{f}.birth_date"), "Date de naissance", "postérieure à la réception de l'information.");
+                }
+                _ => {}
+            }
+            c.address.check(&mut e, &format!("{f}.address"));
+            check(&mut e, &format!("{f}.comment"), "Commentaire", TextKind::Comment, c.comment.as_deref());
+            for l in &c.adults {
+                if l.adult < 0 || l.adult >= n_adults {
+                    e.push(format!("{f}.adults"), "Parents", "le parent lié n'existe pas dans ce dossier.");
+                }
+            }
+            for a in &c.authors {
+                match (&a.adult, &a.third_party_name) {
+                    (Some(ix), None) if *ix >= 0 && *ix < n_adults => {}
+                    (None, Some(name)) if !name.trim().is_empty() => {
+                        check(&mut e, &format!("{f}.authors"), "Auteur présumé", TextKind::Short, Some(name));
+                    }
+                    _ => e.push(format!("{f}.authors"), "Auteur présumé", "un parent du dossier ou un tiers nommé, l'un ou l'autre."),
+                }
+            }
+            if let Some(conc) = &c.conclusion {
+                check(&mut e, &format!("{f}.conclusion.comment"), "Commentaire de conclusion", TextKind::Comment, conc.comment.as_deref());
+                if conc.on < received {
+                    e.push(format!("{f}.conclusion.on"), "Date de conclusion", "antérieure à la réception de l'information.");
+                }
+            }
+        }
+        for (i, a) in self.assignments.iter().enumerate() {
+            let f = format!("assignments[{i}]");
+            if a.due_on < a.asked_on {
+                e.push(format!("{f}.due_on"), "Échéance", "antérieure à la date de demande.");
+            }
+            if let Some(r) = a.returned_on
+                && r < a.asked_on
+            {
+                e.push(format!("{f}.returned_on"), "Date de retour", "antérieure à la date de demande.");
+            }
+            for ev in &a.evaluators {
+                check(&mut e, &format!("{f}.evaluators"), "Évaluateurs", TextKind::Short, Some(ev));
+            }
+            check(&mut e, &format!("{f}.comment"), "Commentaire", TextKind::Comment, a.comment.as_deref());
+        }
+        for fu in &self.follow_ups {
+            check(&mut e, &format!("follow_ups.{}", fu.kind.code()), fu.kind.label(), TextKind::Comment, fu.not_done_reason.as_deref());
+        }
+        e.into_result()
+    }
+}
+
+/// A row of the dossier list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DossierSummary {
+    pub id: i64,
+    pub number: DossierNumber,
+    pub received_at: DateTime<Utc>,
+    pub type_label: String,
+    pub territory_label: String,
+    pub status: DossierStatus,
+    pub danger_grave: bool,
+    pub children: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    pub(crate) fn sample() -> DossierInput {
+        DossierInput {
+            header: Header {
+                received_at: at("2026-03-01T10:00:00Z"),
+                type_id: 1,
+                danger_grave: false,
+                violence_conjugale: false,
+                sip: false,
+                receiving_agent_id: None,
+                channel_id: 1,
+                snated_number: None,
+                territory_id: 1,
+                status: DossierStatus::Recue,
+                expose: None,
+                observation: None,
+            },
+            source: Source::anonymous(None),
+            adults: vec![],
+            children: vec![ChildInput {
+                person_id: None,
+                person: Person {
+                    birth_name: "Martin".into(),
+                    usage_name: None,
+                    first_names: "Léa".into(),
+                    sex: Sex::Female,
+                    birth: BirthDate::Exact("2015-05-01".parse().unwrap()),
+                },
+                address: Address::default(),
+                csp_father_id: None,
+                csp_mother_id: None,
+                lieu_de_vie_id: None,
+                comment: None,
+                adults: vec![],
+                authors: vec![],
+                motif_ids: vec![],
+                evaluation_result_id: None,
+                conclusion: None,
+            }],
+            assignments: vec![],
+            follow_ups: vec![],
+        }
+    }
+
+    #[test]
+    fn a_valid_dossier_passes() {
+        sample().validate(at("2026-03-02T00:00:00Z")).unwrap();
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_its_field() {
+        let mut d = sample();
+        d.header.received_at = at("2026-04-01T00:00:00Z");
+        d.children[0].person.birth = BirthDate::Exact("2026-05-01".parse().unwrap());
+        d.children[0].comment = Some("x".repeat(2001));
+        d.children[0].address.postal_code = Some("180".into());
+        d.children[0].authors.push(Author { adult: Some(3), third_party_name: None, link_id: 1 });
+        let err = d.validate(at("2026-03-02T00:00:00Z")).unwrap_err();
+        let fields: Vec<&str> = err.fields().iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "received_at",
+                "children[0].birth_date",
+                "children[0].address.postal_code",
+                "children[0].comment",
+                "children[0].authors"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_dossier_needs_a_child() {
+        let mut d = sample();
+        d.children.clear();
+        let err = d.validate(at("2026-03-02T00:00:00Z")).unwrap_err();
+        assert_eq!(err.fields()[0].field, "children");
+        assert!(err.fields()[0].message.contains("au moins un enfant"));
+    }
+
+    #[test]
+    fn insee_codes() {
+        for ok in ["18033", "2A004", "2B033", "97411"] {
+            assert!(is_insee_code(ok), "{ok}");
+        }
+        for bad in ["1803", "2C004", "18O33", "180333", "AB004"] {
+            assert!(!is_insee_code(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn birth_date_parts_round_trip() {
+        let d: NaiveDate = "2020-01-02".parse().unwrap();
+        for b in [BirthDate::Exact(d), BirthDate::Approximate(d), BirthDate::Unknown, BirthDate::Expected(d)] {
+            let (p, date) = b.to_parts();
+            assert_eq!(BirthDate::from_parts(p, date), Some(b));
+        }
+        assert_eq!(BirthDate::from_parts("exacte", None), None);
+    }
+
+    #[test]
+    fn status_codes_round_trip() {
+        for s in DossierStatus::ALL {
+            assert_eq!(DossierStatus::parse(s.code()), Some(s));
+        }
+    }
+}

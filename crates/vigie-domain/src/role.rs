@@ -1,0 +1,206 @@
+//! The five roles and their permission matrix, as data.
+
+use serde::{Deserialize, Serialize};
+
+/// What a user may do. Routes and store functions ask for one of these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Permission {
+    /// Read dossiers (within the scope).
+    DossierRead,
+    /// Create and edit dossiers (within the scope).
+    DossierWrite,
+    /// Fill in the assignments (traitement de l'information) within the scope.
+    AssignmentWrite,
+    /// See a confidential or anonymous source's identity.
+    SourceIdentityRead,
+    /// Statistics and dashboards (aggregates only).
+    StatsRead,
+    /// Consult the audit trail.
+    AuditRead,
+    /// Administer the parameter tables.
+    ParamsAdmin,
+    /// Administer the users.
+    UsersAdmin,
+}
+
+impl Permission {
+    pub const ALL: [Permission; 8] = [
+        Self::DossierRead,
+        Self::DossierWrite,
+        Self::AssignmentWrite,
+        Self::SourceIdentityRead,
+        Self::StatsRead,
+        Self::AuditRead,
+        Self::ParamsAdmin,
+        Self::UsersAdmin,
+    ];
+
+    pub const fn label(self) -> &'static str {
+        match self {
+            Self::DossierRead => "Consulter les dossiers",
+            Self::DossierWrite => "Saisir et modifier les dossiers",
+            Self::AssignmentWrite => "Renseigner les traitements de l'information",
+            Self::SourceIdentityRead => "Voir l'identité d'un signalant confidentiel",
+            Self::StatsRead => "Consulter les statistiques",
+            Self::AuditRead => "Consulter la traçabilité",
+            Self::ParamsAdmin => "Administrer les tables de paramètres",
+            Self::UsersAdmin => "Administrer les utilisateurs",
+        }
+    }
+}
+
+/// How far a role reaches into dossiers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DossierReach {
+    /// Every dossier of the département.
+    All,
+    /// The dossiers of the user's territories and those assigned to the user's service.
+    Territorial,
+    /// No dossier content at all.
+    None,
+}
+
+/// A user's role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Role {
+    /// Parameters and users; no dossier content.
+    Administrateur,
+    /// All dossiers, statistics, audit consultation.
+    ResponsableCrip,
+    /// All dossiers: entry and follow-up.
+    AgentCrip,
+    /// The dossiers of their territories and those assigned to their service: read, and their assignments.
+    EvaluateurTerritorial,
+    /// Aggregates only.
+    LecteurStatistiques,
+}
+
+impl Role {
+    pub const ALL: [Role; 5] = [
+        Self::Administrateur,
+        Self::ResponsableCrip,
+        Self::AgentCrip,
+        Self::EvaluateurTerritorial,
+        Self::LecteurStatistiques,
+    ];
+
+    /// Stable code, stored in the database and typed on the command line.
+    pub const fn code(self) -> &'static str {
+        match self {
+            Self::Administrateur => "administrateur",
+            Self::ResponsableCrip => "responsable",
+            Self::AgentCrip => "agent",
+            Self::EvaluateurTerritorial => "evaluateur",
+            Self::LecteurStatistiques => "statistiques",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.code() == code)
+    }
+
+    pub const fn label(self) -> &'static str {
+        match self {
+            Self::Administrateur => "Administrateur fonctionnel",
+            Self::ResponsableCrip => "Responsable CRIP",
+            Self::AgentCrip => "Agent CRIP",
+            Self::EvaluateurTerritorial => "Évaluateur territorial",
+            Self::LecteurStatistiques => "Lecteur statistiques",
+        }
+    }
+
+    /// The permission matrix.
+    pub const fn permissions(self) -> &'static [Permission] {
+        use Permission::*;
+        match self {
+            Self::Administrateur => &[ParamsAdmin, UsersAdmin],
+            Self::ResponsableCrip => &[
+                DossierRead,
+                DossierWrite,
+                AssignmentWrite,
+                SourceIdentityRead,
+                StatsRead,
+                AuditRead,
+            ],
+            Self::AgentCrip => &[DossierRead, DossierWrite, AssignmentWrite, SourceIdentityRead],
+            Self::EvaluateurTerritorial => &[DossierRead, AssignmentWrite],
+            Self::LecteurStatistiques => &[StatsRead],
+        }
+    }
+
+    pub fn has(self, p: Permission) -> bool {
+        self.permissions().contains(&p)
+    }
+
+    pub const fn reach(self) -> DossierReach {
+        match self {
+            Self::ResponsableCrip | Self::AgentCrip => DossierReach::All,
+            Self::EvaluateurTerritorial => DossierReach::Territorial,
+            Self::Administrateur | Self::LecteurStatistiques => DossierReach::None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip_and_are_unique() {
+        for r in Role::ALL {
+            assert_eq!(Role::parse(r.code()), Some(r));
+        }
+        assert_eq!(Role::parse("root"), None);
+    }
+
+    #[test]
+    fn administrator_sees_no_dossier_content() {
+        let a = Role::Administrateur;
+        assert!(!a.has(Permission::DossierRead));
+        assert!(!a.has(Permission::SourceIdentityRead));
+        assert_eq!(a.reach(), DossierReach::None);
+        assert!(a.has(Permission::ParamsAdmin) && a.has(Permission::UsersAdmin));
+    }
+
+    #[test]
+    fn matrix_is_least_privilege() {
+        // Who may do what, the whole matrix at once: a change here must be deliberate.
+        let expected: [(Role, &[Permission]); 5] = [
+            (Role::Administrateur, &[Permission::ParamsAdmin, Permission::UsersAdmin]),
+            (
+                Role::ResponsableCrip,
+                &[
+                    Permission::DossierRead,
+                    Permission::DossierWrite,
+                    Permission::AssignmentWrite,
+                    Permission::SourceIdentityRead,
+                    Permission::StatsRead,
+                    Permission::AuditRead,
+                ],
+            ),
+            (
+                Role::AgentCrip,
+                &[
+                    Permission::DossierRead,
+                    Permission::DossierWrite,
+                    Permission::AssignmentWrite,
+                    Permission::SourceIdentityRead,
+                ],
+            ),
+            (Role::EvaluateurTerritorial, &[Permission::DossierRead, Permission::AssignmentWrite]),
+            (Role::LecteurStatistiques, &[Permission::StatsRead]),
+        ];
+        for (role, perms) in expected {
+            for p in Permission::ALL {
+                assert_eq!(role.has(p), perms.contains(&p), "{role:?} / {p:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn only_dossier_roles_reach_dossiers() {
+        for r in Role::ALL {
+            assert_eq!(r.has(Permission::DossierRead), r.reach() != DossierReach::None, "{r:?}");
+        }
+    }
+}
