@@ -7,7 +7,9 @@ pub const EVALUATION_MONTHS: u32 = 3;
 
 /// The legal due date of an evaluation: reception + 3 months (end of month clamps: 30/11 + 3 months = 28/02).
 pub fn evaluation_due(received_on: NaiveDate) -> NaiveDate {
-    received_on.checked_add_months(Months::new(EVALUATION_MONTHS)).unwrap_or(NaiveDate::MAX)
+    received_on
+        .checked_add_months(Months::new(EVALUATION_MONTHS))
+        .unwrap_or(NaiveDate::MAX)
 }
 
 /// Age in whole years at a given date.

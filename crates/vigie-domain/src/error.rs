@@ -14,8 +14,16 @@ pub struct FieldError {
 }
 
 impl FieldError {
-    pub fn new(field: impl Into<String>, label: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { field: field.into(), label: label.into(), message: message.into() }
+    pub fn new(
+        field: impl Into<String>,
+        label: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            field: field.into(),
+            label: label.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -54,7 +62,12 @@ impl DomainError {
 pub struct Errors(Vec<FieldError>);
 
 impl Errors {
-    pub fn push(&mut self, field: impl Into<String>, label: impl Into<String>, message: impl Into<String>) {
+    pub fn push(
+        &mut self,
+        field: impl Into<String>,
+        label: impl Into<String>,
+        message: impl Into<String>,
+    ) {
         self.0.push(FieldError::new(field, label, message));
     }
 
@@ -63,6 +76,10 @@ impl Errors {
     }
 
     pub fn into_result(self) -> Result<(), DomainError> {
-        if self.0.is_empty() { Ok(()) } else { Err(DomainError::Invalid(self.0)) }
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(DomainError::Invalid(self.0))
+        }
     }
 }

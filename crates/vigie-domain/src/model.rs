@@ -20,7 +20,13 @@ pub enum DossierStatus {
 }
 
 impl DossierStatus {
-    pub const ALL: [DossierStatus; 5] = [Self::Recue, Self::Qualifiee, Self::EnEvaluation, Self::Conclue, Self::Cloturee];
+    pub const ALL: [DossierStatus; 5] = [
+        Self::Recue,
+        Self::Qualifiee,
+        Self::EnEvaluation,
+        Self::Conclue,
+        Self::Cloturee,
+    ];
 
     pub const fn code(self) -> &'static str {
         match self {
@@ -66,7 +72,9 @@ impl Sex {
     }
 
     pub fn parse(code: &str) -> Option<Self> {
-        [Self::Unknown, Self::Male, Self::Female].into_iter().find(|s| s.code() == code)
+        [Self::Unknown, Self::Male, Self::Female]
+            .into_iter()
+            .find(|s| s.code() == code)
     }
 
     pub const fn label(self) -> &'static str {
@@ -143,7 +151,9 @@ impl SourceConfidentiality {
     }
 
     pub fn parse(code: &str) -> Option<Self> {
-        [Self::Anonymous, Self::Confidential, Self::Known].into_iter().find(|s| s.code() == code)
+        [Self::Anonymous, Self::Confidential, Self::Known]
+            .into_iter()
+            .find(|s| s.code() == code)
     }
 
     pub const fn label(self) -> &'static str {
@@ -170,19 +180,51 @@ pub struct Address {
 
 impl Address {
     fn check(&self, e: &mut Errors, field: &str) {
-        check(e, &format!("{field}.number"), "Numéro", TextKind::Short, self.number.as_deref());
-        check(e, &format!("{field}.street"), "Voie", TextKind::Short, self.street.as_deref());
-        check(e, &format!("{field}.complement"), "Complément d'adresse", TextKind::Short, self.complement.as_deref());
-        check(e, &format!("{field}.city"), "Commune", TextKind::Short, self.city.as_deref());
+        check(
+            e,
+            &format!("{field}.number"),
+            "Numéro",
+            TextKind::Short,
+            self.number.as_deref(),
+        );
+        check(
+            e,
+            &format!("{field}.street"),
+            "Voie",
+            TextKind::Short,
+            self.street.as_deref(),
+        );
+        check(
+            e,
+            &format!("{field}.complement"),
+            "Complément d'adresse",
+            TextKind::Short,
+            self.complement.as_deref(),
+        );
+        check(
+            e,
+            &format!("{field}.city"),
+            "Commune",
+            TextKind::Short,
+            self.city.as_deref(),
+        );
         if let Some(pc) = &self.postal_code
             && !(pc.len() == 5 && pc.bytes().all(|b| b.is_ascii_digit()))
         {
-            e.push(format!("{field}.postal_code"), "Code postal", "5 chiffres attendus, par exemple 18000.");
+            e.push(
+                format!("{field}.postal_code"),
+                "Code postal",
+                "5 chiffres attendus, par exemple 18000.",
+            );
         }
         if let Some(code) = &self.commune_insee
             && !is_insee_code(code)
         {
-            e.push(format!("{field}.commune_insee"), "Commune", "code INSEE attendu : 5 caractères, par exemple 18033 ou 2A004.");
+            e.push(
+                format!("{field}.commune_insee"),
+                "Commune",
+                "code INSEE attendu : 5 caractères, par exemple 18033 ou 2A004.",
+            );
         }
     }
 }
@@ -191,7 +233,8 @@ impl Address {
 pub fn is_insee_code(code: &str) -> bool {
     let b = code.as_bytes();
     b.len() == 5
-        && (b[..2].iter().all(u8::is_ascii_digit) || (b[0] == b'2' && (b[1] == b'A' || b[1] == b'B')))
+        && (b[..2].iter().all(u8::is_ascii_digit)
+            || (b[0] == b'2' && (b[1] == b'A' || b[1] == b'B')))
         && b[2..].iter().all(u8::is_ascii_digit)
 }
 
@@ -314,7 +357,12 @@ pub enum FollowUpKind {
 }
 
 impl FollowUpKind {
-    pub const ALL: [FollowUpKind; 4] = [Self::Parquet, Self::ParentsInformed, Self::ProfessionalFeedback, Self::Feedback119];
+    pub const ALL: [FollowUpKind; 4] = [
+        Self::Parquet,
+        Self::ParentsInformed,
+        Self::ProfessionalFeedback,
+        Self::Feedback119,
+    ];
 
     pub const fn code(self) -> &'static str {
         match self {
@@ -368,11 +416,33 @@ impl Header {
     /// Checks the header's own fields (time is a parameter).
     pub fn check(&self, e: &mut Errors, now: DateTime<Utc>) {
         if self.received_at > now {
-            e.push("received_at", "Date de réception", "ne peut pas être dans le futur.");
+            e.push(
+                "received_at",
+                "Date de réception",
+                "ne peut pas être dans le futur.",
+            );
         }
-        check(e, "snated_number", "N° 119 / SNATED", TextKind::Short, self.snated_number.as_deref());
-        check(e, "expose", "Synthèse de la situation", TextKind::Long, self.expose.as_deref());
-        check(e, "observation", "Observation de la CRIP", TextKind::Long, self.observation.as_deref());
+        check(
+            e,
+            "snated_number",
+            "N° 119 / SNATED",
+            TextKind::Short,
+            self.snated_number.as_deref(),
+        );
+        check(
+            e,
+            "expose",
+            "Synthèse de la situation",
+            TextKind::Long,
+            self.expose.as_deref(),
+        );
+        check(
+            e,
+            "observation",
+            "Observation de la CRIP",
+            TextKind::Long,
+            self.observation.as_deref(),
+        );
     }
 }
 
@@ -394,85 +464,233 @@ impl DossierInput {
         self.header.check(&mut e, now);
         let received = self.header.received_at.date_naive();
         let s = &self.source;
-        check(&mut e, "source.name", "Nom du signalant", TextKind::Short, s.name.as_deref());
-        check(&mut e, "source.organisation", "Organisme du signalant", TextKind::Short, s.organisation.as_deref());
-        check(&mut e, "source.email", "Courriel du signalant", TextKind::Short, s.email.as_deref());
-        check(&mut e, "source.phone", "Téléphone du signalant", TextKind::Short, s.phone.as_deref());
+        check(
+            &mut e,
+            "source.name",
+            "Nom du signalant",
+            TextKind::Short,
+            s.name.as_deref(),
+        );
+        check(
+            &mut e,
+            "source.organisation",
+            "Organisme du signalant",
+            TextKind::Short,
+            s.organisation.as_deref(),
+        );
+        check(
+            &mut e,
+            "source.email",
+            "Courriel du signalant",
+            TextKind::Short,
+            s.email.as_deref(),
+        );
+        check(
+            &mut e,
+            "source.phone",
+            "Téléphone du signalant",
+            TextKind::Short,
+            s.phone.as_deref(),
+        );
         s.address.check(&mut e, "source.address");
         for (i, a) in self.adults.iter().enumerate() {
             let f = format!("adults[{i}]");
             if a.birth_name.trim().is_empty() {
-                e.push(format!("{f}.birth_name"), "Nom de naissance du parent", "obligatoire.");
+                e.push(
+                    format!("{f}.birth_name"),
+                    "Nom de naissance du parent",
+                    "obligatoire.",
+                );
             }
-            check(&mut e, &format!("{f}.birth_name"), "Nom de naissance du parent", TextKind::Short, Some(&a.birth_name));
-            check(&mut e, &format!("{f}.usage_name"), "Nom d'usage du parent", TextKind::Short, a.usage_name.as_deref());
-            check(&mut e, &format!("{f}.first_names"), "Prénoms du parent", TextKind::Short, a.first_names.as_deref());
-            check(&mut e, &format!("{f}.phone"), "Téléphone du parent", TextKind::Short, a.phone.as_deref());
-            check(&mut e, &format!("{f}.email"), "Courriel du parent", TextKind::Short, a.email.as_deref());
+            check(
+                &mut e,
+                &format!("{f}.birth_name"),
+                "Nom de naissance du parent",
+                TextKind::Short,
+                Some(&a.birth_name),
+            );
+            check(
+                &mut e,
+                &format!("{f}.usage_name"),
+                "Nom d'usage du parent",
+                TextKind::Short,
+                a.usage_name.as_deref(),
+            );
+            check(
+                &mut e,
+                &format!("{f}.first_names"),
+                "Prénoms du parent",
+                TextKind::Short,
+                a.first_names.as_deref(),
+            );
+            check(
+                &mut e,
+                &format!("{f}.phone"),
+                "Téléphone du parent",
+                TextKind::Short,
+                a.phone.as_deref(),
+            );
+            check(
+                &mut e,
+                &format!("{f}.email"),
+                "Courriel du parent",
+                TextKind::Short,
+                a.email.as_deref(),
+            );
             a.address.check(&mut e, &format!("{f}.address"));
         }
         if self.children.is_empty() {
-            e.push("children", "Enfants concernés", "un dossier concerne au moins un enfant.");
+            e.push(
+                "children",
+                "Enfants concernés",
+                "un dossier concerne au moins un enfant.",
+            );
         }
         let n_adults = self.adults.len() as i64;
         for (i, c) in self.children.iter().enumerate() {
             let f = format!("children[{i}]");
             let p = &c.person;
             if p.birth_name.trim().is_empty() {
-                e.push(format!("{f}.birth_name"), "Nom de naissance", "obligatoire (« INCONNU » si le nom n'est pas connu).");
+                e.push(
+                    format!("{f}.birth_name"),
+                    "Nom de naissance",
+                    "obligatoire (« INCONNU » si le nom n'est pas connu).",
+                );
             }
             if p.first_names.trim().is_empty() && !matches!(p.birth, BirthDate::Expected(_)) {
-                e.push(format!("{f}.first_names"), "Prénoms", "obligatoire, sauf pour un enfant à naître.");
+                e.push(
+                    format!("{f}.first_names"),
+                    "Prénoms",
+                    "obligatoire, sauf pour un enfant à naître.",
+                );
             }
-            check(&mut e, &format!("{f}.birth_name"), "Nom de naissance", TextKind::Short, Some(&p.birth_name));
-            check(&mut e, &format!("{f}.usage_name"), "Nom d'usage", TextKind::Short, p.usage_name.as_deref());
-            check(&mut e, &format!("{f}.first_names"), "Prénoms", TextKind::Short, Some(&p.first_names));
+            check(
+                &mut e,
+                &format!("{f}.birth_name"),
+                "Nom de naissance",
+                TextKind::Short,
+                Some(&p.birth_name),
+            );
+            check(
+                &mut e,
+                &format!("{f}.usage_name"),
+                "Nom d'usage",
+                TextKind::Short,
+                p.usage_name.as_deref(),
+            );
+            check(
+                &mut e,
+                &format!("{f}.first_names"),
+                "Prénoms",
+                TextKind::Short,
+                Some(&p.first_names),
+            );
             match p.birth {
                 BirthDate::Exact(d) | BirthDate::Approximate(d) if d > received => {
-                    e.push(format!("{f}.birth_date"), "Date de naissance", "postérieure à la réception de l'information.");
+                    e.push(
+                        format!("{f}.birth_date"),
+                        "Date de naissance",
+                        "postérieure à la réception de l'information.",
+                    );
                 }
                 _ => {}
             }
             c.address.check(&mut e, &format!("{f}.address"));
-            check(&mut e, &format!("{f}.comment"), "Commentaire", TextKind::Comment, c.comment.as_deref());
+            check(
+                &mut e,
+                &format!("{f}.comment"),
+                "Commentaire",
+                TextKind::Comment,
+                c.comment.as_deref(),
+            );
             for l in &c.adults {
                 if l.adult < 0 || l.adult >= n_adults {
-                    e.push(format!("{f}.adults"), "Parents", "le parent lié n'existe pas dans ce dossier.");
+                    e.push(
+                        format!("{f}.adults"),
+                        "Parents",
+                        "le parent lié n'existe pas dans ce dossier.",
+                    );
                 }
             }
             for a in &c.authors {
                 match (&a.adult, &a.third_party_name) {
                     (Some(ix), None) if *ix >= 0 && *ix < n_adults => {}
                     (None, Some(name)) if !name.trim().is_empty() => {
-                        check(&mut e, &format!("{f}.authors"), "Auteur présumé", TextKind::Short, Some(name));
+                        check(
+                            &mut e,
+                            &format!("{f}.authors"),
+                            "Auteur présumé",
+                            TextKind::Short,
+                            Some(name),
+                        );
                     }
-                    _ => e.push(format!("{f}.authors"), "Auteur présumé", "un parent du dossier ou un tiers nommé, l'un ou l'autre."),
+                    _ => e.push(
+                        format!("{f}.authors"),
+                        "Auteur présumé",
+                        "un parent du dossier ou un tiers nommé, l'un ou l'autre.",
+                    ),
                 }
             }
             if let Some(conc) = &c.conclusion {
-                check(&mut e, &format!("{f}.conclusion.comment"), "Commentaire de conclusion", TextKind::Comment, conc.comment.as_deref());
+                check(
+                    &mut e,
+                    &format!("{f}.conclusion.comment"),
+                    "Commentaire de conclusion",
+                    TextKind::Comment,
+                    conc.comment.as_deref(),
+                );
                 if conc.on < received {
-                    e.push(format!("{f}.conclusion.on"), "Date de conclusion", "antérieure à la réception de l'information.");
+                    e.push(
+                        format!("{f}.conclusion.on"),
+                        "Date de conclusion",
+                        "antérieure à la réception de l'information.",
+                    );
                 }
             }
         }
         for (i, a) in self.assignments.iter().enumerate() {
             let f = format!("assignments[{i}]");
             if a.due_on < a.asked_on {
-                e.push(format!("{f}.due_on"), "Échéance", "antérieure à la date de demande.");
+                e.push(
+                    format!("{f}.due_on"),
+                    "Échéance",
+                    "antérieure à la date de demande.",
+                );
             }
             if let Some(r) = a.returned_on
                 && r < a.asked_on
             {
-                e.push(format!("{f}.returned_on"), "Date de retour", "antérieure à la date de demande.");
+                e.push(
+                    format!("{f}.returned_on"),
+                    "Date de retour",
+                    "antérieure à la date de demande.",
+                );
             }
             for ev in &a.evaluators {
-                check(&mut e, &format!("{f}.evaluators"), "Évaluateurs", TextKind::Short, Some(ev));
+                check(
+                    &mut e,
+                    &format!("{f}.evaluators"),
+                    "Évaluateurs",
+                    TextKind::Short,
+                    Some(ev),
+                );
             }
-            check(&mut e, &format!("{f}.comment"), "Commentaire", TextKind::Comment, a.comment.as_deref());
+            check(
+                &mut e,
+                &format!("{f}.comment"),
+                "Commentaire",
+                TextKind::Comment,
+                a.comment.as_deref(),
+            );
         }
         for fu in &self.follow_ups {
-            check(&mut e, &format!("follow_ups.{}", fu.kind.code()), fu.kind.label(), TextKind::Comment, fu.not_done_reason.as_deref());
+            check(
+                &mut e,
+                &format!("follow_ups.{}", fu.kind.code()),
+                fu.kind.label(),
+                TextKind::Comment,
+                fu.not_done_reason.as_deref(),
+            );
         }
         e.into_result()
     }
@@ -554,7 +772,11 @@ mod tests {
         d.children[0].person.birth = BirthDate::Exact("2026-05-01".parse().unwrap());
         d.children[0].comment = Some("x".repeat(2001));
         d.children[0].address.postal_code = Some("180".into());
-        d.children[0].authors.push(Author { adult: Some(3), third_party_name: None, link_id: 1 });
+        d.children[0].authors.push(Author {
+            adult: Some(3),
+            third_party_name: None,
+            link_id: 1,
+        });
         let err = d.validate(at("2026-03-02T00:00:00Z")).unwrap_err();
         let fields: Vec<&str> = err.fields().iter().map(|f| f.field.as_str()).collect();
         assert_eq!(
@@ -591,7 +813,12 @@ mod tests {
     #[test]
     fn birth_date_parts_round_trip() {
         let d: NaiveDate = "2020-01-02".parse().unwrap();
-        for b in [BirthDate::Exact(d), BirthDate::Approximate(d), BirthDate::Unknown, BirthDate::Expected(d)] {
+        for b in [
+            BirthDate::Exact(d),
+            BirthDate::Approximate(d),
+            BirthDate::Unknown,
+            BirthDate::Expected(d),
+        ] {
             let (p, date) = b.to_parts();
             assert_eq!(BirthDate::from_parts(p, date), Some(b));
         }

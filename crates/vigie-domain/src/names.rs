@@ -45,13 +45,20 @@ pub fn normalize(s: &str) -> String {
 
 /// The words of a name, normalised.
 pub fn tokens(s: &str) -> Vec<String> {
-    normalize(s).split(' ').filter(|t| !t.is_empty()).map(str::to_owned).collect()
+    normalize(s)
+        .split(' ')
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// A French phonetic key for one normalised word: sounds that are written differently
 /// get the same key (Lefebvre/Lefèvre, Gauthier/Gautier, Héloïse/Éloïse, Dupont/Dupond).
 pub fn phonetic(word: &str) -> String {
-    let w: String = normalize(word).chars().filter(char::is_ascii_lowercase).collect();
+    let w: String = normalize(word)
+        .chars()
+        .filter(char::is_ascii_lowercase)
+        .collect();
     if w.is_empty() {
         return String::new();
     }
@@ -106,7 +113,11 @@ pub fn phonetic(word: &str) -> String {
         prev = c;
     }
     // Nasals: en/em → an, ain/ein/im/ym → in, om → on.
-    let t = t.replace("em", "an").replace("en", "an").replace("am", "an").replace("im", "in");
+    let t = t
+        .replace("em", "an")
+        .replace("en", "an")
+        .replace("am", "an")
+        .replace("im", "in");
     // Silent endings.
     let mut t = t;
     for end in ["ent", "es", "er", "ez", "et"] {
@@ -203,7 +214,12 @@ mod tests {
         for (a, b) in same {
             assert_eq!(phonetic(a), phonetic(b), "{a} / {b}");
         }
-        let different = [("martin", "bernard"), ("dubois", "durand"), ("lea", "leo"), ("petit", "robert")];
+        let different = [
+            ("martin", "bernard"),
+            ("dubois", "durand"),
+            ("lea", "leo"),
+            ("petit", "robert"),
+        ];
         for (a, b) in different {
             assert_ne!(phonetic(a), phonetic(b), "{a} / {b}");
         }

@@ -14,7 +14,8 @@ impl DossierNumber {
     pub const MAX_SEQ: u32 = 999_999;
 
     pub fn new(year: i32, seq: u32) -> Option<Self> {
-        ((1900..=9999).contains(&year) && (1..=Self::MAX_SEQ).contains(&seq)).then_some(Self { year, seq })
+        ((1900..=9999).contains(&year) && (1..=Self::MAX_SEQ).contains(&seq))
+            .then_some(Self { year, seq })
     }
 
     pub fn year(self) -> i32 {
@@ -40,7 +41,11 @@ impl FromStr for DossierNumber {
         let s = s.trim();
         let err = || "un numéro de dossier s'écrit AAAA-NNNNNN, par exemple 2026-000123".to_owned();
         let (y, n) = s.split_once('-').ok_or_else(err)?;
-        if y.len() != 4 || n.is_empty() || n.len() > 6 || !y.bytes().chain(n.bytes()).all(|b| b.is_ascii_digit()) {
+        if y.len() != 4
+            || n.is_empty()
+            || n.len() > 6
+            || !y.bytes().chain(n.bytes()).all(|b| b.is_ascii_digit())
+        {
             return Err(err());
         }
         let year: i32 = y.parse().map_err(|_| err())?;
@@ -56,13 +61,29 @@ mod tests {
 
     #[test]
     fn formats_with_padding() {
-        assert_eq!(DossierNumber::new(2026, 123).unwrap().to_string(), "2026-000123");
-        assert_eq!("2026-123".parse::<DossierNumber>().unwrap().to_string(), "2026-000123");
+        assert_eq!(
+            DossierNumber::new(2026, 123).unwrap().to_string(),
+            "2026-000123"
+        );
+        assert_eq!(
+            "2026-123".parse::<DossierNumber>().unwrap().to_string(),
+            "2026-000123"
+        );
     }
 
     #[test]
     fn refuses_garbage() {
-        for s in ["", "2026", "2026-", "26-000001", "2026-0000001", "2026-00000a", "2026-000000", "x026-000001", "2026--1"] {
+        for s in [
+            "",
+            "2026",
+            "2026-",
+            "26-000001",
+            "2026-0000001",
+            "2026-00000a",
+            "2026-000000",
+            "x026-000001",
+            "2026--1",
+        ] {
             assert!(s.parse::<DossierNumber>().is_err(), "{s}");
         }
     }

@@ -72,9 +72,23 @@ impl ParamKind {
     pub fn meanings(self) -> &'static [Meaning] {
         use Meaning::*;
         match self {
-            Self::DossierType => &[InformationPreoccupante, SignalementDirect, DemandeRenseignements, RetourInformation],
+            Self::DossierType => &[
+                InformationPreoccupante,
+                SignalementDirect,
+                DemandeRenseignements,
+                RetourInformation,
+            ],
             Self::Channel => &[Snated],
-            Self::Link => &[Pere, Mere, BeauParent, Fratrie, AutreFamille, Tiers, Institution, Inconnu],
+            Self::Link => &[
+                Pere,
+                Mere,
+                BeauParent,
+                Fratrie,
+                AutreFamille,
+                Tiers,
+                Institution,
+                Inconnu,
+            ],
             Self::Conclusion => &[
                 ClassementSansSuite,
                 DroitCommun,
@@ -187,8 +201,18 @@ pub struct DefaultValue {
     pub meaning: Option<Meaning>,
 }
 
-const fn v(kind: ParamKind, code: &'static str, label: &'static str, meaning: Option<Meaning>) -> DefaultValue {
-    DefaultValue { kind, code, label, meaning }
+const fn v(
+    kind: ParamKind,
+    code: &'static str,
+    label: &'static str,
+    meaning: Option<Meaning>,
+) -> DefaultValue {
+    DefaultValue {
+        kind,
+        code,
+        label,
+        meaning,
+    }
 }
 
 /// The default values (../shared/DOMAIN.md): starting points that administrators change.
@@ -196,18 +220,48 @@ pub fn defaults() -> Vec<DefaultValue> {
     use Meaning as M;
     use ParamKind as K;
     vec![
-        v(K::DossierType, "IP", "Information préoccupante", Some(M::InformationPreoccupante)),
-        v(K::DossierType, "SIGDIR", "Signalement direct au parquet", Some(M::SignalementDirect)),
-        v(K::DossierType, "DEMRENS", "Demande de renseignements d'un autre département", Some(M::DemandeRenseignements)),
-        v(K::DossierType, "RETINFO", "Retour d'information", Some(M::RetourInformation)),
+        v(
+            K::DossierType,
+            "IP",
+            "Information préoccupante",
+            Some(M::InformationPreoccupante),
+        ),
+        v(
+            K::DossierType,
+            "SIGDIR",
+            "Signalement direct au parquet",
+            Some(M::SignalementDirect),
+        ),
+        v(
+            K::DossierType,
+            "DEMRENS",
+            "Demande de renseignements d'un autre département",
+            Some(M::DemandeRenseignements),
+        ),
+        v(
+            K::DossierType,
+            "RETINFO",
+            "Retour d'information",
+            Some(M::RetourInformation),
+        ),
         v(K::DossierType, "AUTRE", "Autre", None),
         v(K::Channel, "TEL", "Téléphone", None),
         v(K::Channel, "ENTRETIEN", "Entretien", None),
         v(K::Channel, "COURRIER", "Courrier", None),
         v(K::Channel, "MEL", "Courriel", None),
-        v(K::Channel, "119", "Numéro vert 119 (SNATED)", Some(M::Snated)),
+        v(
+            K::Channel,
+            "119",
+            "Numéro vert 119 (SNATED)",
+            Some(M::Snated),
+        ),
         v(K::SourceCategory, "EN", "Éducation nationale", None),
-        v(K::SourceCategory, "SANTE", "Hôpital, médecin, professionnel de santé", None),
+        v(
+            K::SourceCategory,
+            "SANTE",
+            "Hôpital, médecin, professionnel de santé",
+            None,
+        ),
         v(K::SourceCategory, "POLICE", "Police, gendarmerie", None),
         v(K::SourceCategory, "SOCIAL", "Service social", None),
         v(K::SourceCategory, "ASSO", "Association", None),
@@ -220,11 +274,26 @@ pub fn defaults() -> Vec<DefaultValue> {
         v(K::Motif, "VIOLPHYS", "Violences physiques", None),
         v(K::Motif, "VIOLPSY", "Violences psychologiques", None),
         v(K::Motif, "VIOLSEX", "Violences sexuelles", None),
-        v(K::Motif, "NEGLIG", "Négligences lourdes (soins, alimentation, hygiène, surveillance)", None),
+        v(
+            K::Motif,
+            "NEGLIG",
+            "Négligences lourdes (soins, alimentation, hygiène, surveillance)",
+            None,
+        ),
         v(K::Motif, "EDUC", "Conditions d'éducation compromises", None),
-        v(K::Motif, "VIOLCONJ", "Exposition aux violences conjugales", None),
+        v(
+            K::Motif,
+            "VIOLCONJ",
+            "Exposition aux violences conjugales",
+            None,
+        ),
         v(K::Motif, "CONFLIT", "Conflit parental", None),
-        v(K::Motif, "COMPORT", "Comportement de l'enfant mettant en danger (fugue, addictions, déscolarisation)", None),
+        v(
+            K::Motif,
+            "COMPORT",
+            "Comportement de l'enfant mettant en danger (fugue, addictions, déscolarisation)",
+            None,
+        ),
         v(K::Motif, "PROSTIT", "Prostitution", None),
         v(K::Motif, "MNA", "Mineur non accompagné", None),
         v(K::Motif, "AUTRE", "Autre", None),
@@ -233,11 +302,21 @@ pub fn defaults() -> Vec<DefaultValue> {
         v(K::Link, "BEAUPERE", "Beau-père", Some(M::BeauParent)),
         v(K::Link, "BELLEMERE", "Belle-mère", Some(M::BeauParent)),
         v(K::Link, "FRATRIE", "Fratrie", Some(M::Fratrie)),
-        v(K::Link, "FAMILLE", "Autre membre de la famille", Some(M::AutreFamille)),
+        v(
+            K::Link,
+            "FAMILLE",
+            "Autre membre de la famille",
+            Some(M::AutreFamille),
+        ),
         v(K::Link, "TIERS", "Tiers connu", Some(M::Tiers)),
         v(K::Link, "INSTIT", "Institution", Some(M::Institution)),
         v(K::Link, "INCONNU", "Inconnu", Some(M::Inconnu)),
-        v(K::LieuDeVie, "DEUXPARENTS", "Domicile des deux parents", None),
+        v(
+            K::LieuDeVie,
+            "DEUXPARENTS",
+            "Domicile des deux parents",
+            None,
+        ),
         v(K::LieuDeVie, "MERE", "Chez la mère", None),
         v(K::LieuDeVie, "PERE", "Chez le père", None),
         v(K::LieuDeVie, "ALTERNEE", "Résidence alternée", None),
@@ -247,24 +326,74 @@ pub fn defaults() -> Vec<DefaultValue> {
         v(K::LieuDeVie, "SDF", "Sans domicile", None),
         v(K::LieuDeVie, "NR", "Non renseigné", Some(M::NonRenseigne)),
         v(K::Csp, "AGRI", "Agriculteurs exploitants", None),
-        v(K::Csp, "ARTCOM", "Artisans, commerçants, chefs d'entreprise", None),
-        v(K::Csp, "CADRES", "Cadres et professions intellectuelles supérieures", None),
+        v(
+            K::Csp,
+            "ARTCOM",
+            "Artisans, commerçants, chefs d'entreprise",
+            None,
+        ),
+        v(
+            K::Csp,
+            "CADRES",
+            "Cadres et professions intellectuelles supérieures",
+            None,
+        ),
         v(K::Csp, "INTER", "Professions intermédiaires", None),
         v(K::Csp, "EMPL", "Employés", None),
         v(K::Csp, "OUVR", "Ouvriers", None),
         v(K::Csp, "RETR", "Retraités", None),
         v(K::Csp, "SANSACT", "Sans activité professionnelle", None),
         v(K::Csp, "NR", "Non renseigné", Some(M::NonRenseigne)),
-        v(K::Conclusion, "CSS", "Classement sans suite", Some(M::ClassementSansSuite)),
-        v(K::Conclusion, "DROITCOM", "Orientation vers le droit commun", Some(M::DroitCommun)),
-        v(K::Conclusion, "MESADM", "Mesure administrative (AED, accueil provisoire…)", Some(M::MesureAdministrative)),
-        v(K::Conclusion, "PARQUET", "Signalement au parquet", Some(M::SignalementParquet)),
-        v(K::Conclusion, "TRANSDEP", "Transmission à un autre département", Some(M::TransmissionAutreDepartement)),
-        v(K::Conclusion, "DEJASUIVI", "Situation déjà suivie", Some(M::DejaSuivie)),
+        v(
+            K::Conclusion,
+            "CSS",
+            "Classement sans suite",
+            Some(M::ClassementSansSuite),
+        ),
+        v(
+            K::Conclusion,
+            "DROITCOM",
+            "Orientation vers le droit commun",
+            Some(M::DroitCommun),
+        ),
+        v(
+            K::Conclusion,
+            "MESADM",
+            "Mesure administrative (AED, accueil provisoire…)",
+            Some(M::MesureAdministrative),
+        ),
+        v(
+            K::Conclusion,
+            "PARQUET",
+            "Signalement au parquet",
+            Some(M::SignalementParquet),
+        ),
+        v(
+            K::Conclusion,
+            "TRANSDEP",
+            "Transmission à un autre département",
+            Some(M::TransmissionAutreDepartement),
+        ),
+        v(
+            K::Conclusion,
+            "DEJASUIVI",
+            "Situation déjà suivie",
+            Some(M::DejaSuivie),
+        ),
         v(K::Conclusion, "AUTRE", "Autre", None),
         v(K::EvaluationResult, "DANGER", "Danger", Some(M::Danger)),
-        v(K::EvaluationResult, "RISQUE", "Risque de danger", Some(M::RisqueDeDanger)),
-        v(K::EvaluationResult, "NI", "Ni danger ni risque de danger", Some(M::NiDangerNiRisque)),
+        v(
+            K::EvaluationResult,
+            "RISQUE",
+            "Risque de danger",
+            Some(M::RisqueDeDanger),
+        ),
+        v(
+            K::EvaluationResult,
+            "NI",
+            "Ni danger ni risque de danger",
+            Some(M::NiDangerNiRisque),
+        ),
         v(K::Civility, "MME", "Madame", None),
         v(K::Civility, "M", "Monsieur", None),
     ]
@@ -279,14 +408,26 @@ mod tests {
     fn defaults_are_unique_and_meanings_allowed() {
         let mut seen = HashSet::new();
         for d in defaults() {
-            assert!(seen.insert((d.kind, d.code)), "duplicate {:?} {}", d.kind, d.code);
+            assert!(
+                seen.insert((d.kind, d.code)),
+                "duplicate {:?} {}",
+                d.kind,
+                d.code
+            );
             if let Some(m) = d.meaning {
-                assert!(d.kind.meanings().contains(&m), "{:?} cannot mean {m:?}", d.kind);
+                assert!(
+                    d.kind.meanings().contains(&m),
+                    "{:?} cannot mean {m:?}",
+                    d.kind
+                );
             }
             assert!(d.label.chars().count() <= crate::text::SHORT_MAX);
         }
         for k in ParamKind::ALL {
-            assert!(defaults().iter().any(|d| d.kind == k), "{k:?} has no default");
+            assert!(
+                defaults().iter().any(|d| d.kind == k),
+                "{k:?} has no default"
+            );
             assert_eq!(ParamKind::parse(k.code()), Some(k));
         }
         for m in Meaning::ALL {
@@ -300,6 +441,9 @@ mod tests {
         for m in ParamKind::EvaluationResult.meanings() {
             assert!(d.iter().any(|v| v.meaning == Some(*m)));
         }
-        assert!(d.iter().any(|v| v.kind == ParamKind::Conclusion && v.meaning == Some(Meaning::SignalementParquet)));
+        assert!(
+            d.iter().any(|v| v.kind == ParamKind::Conclusion
+                && v.meaning == Some(Meaning::SignalementParquet))
+        );
     }
 }

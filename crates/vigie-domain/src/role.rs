@@ -122,7 +122,12 @@ impl Role {
                 StatsRead,
                 AuditRead,
             ],
-            Self::AgentCrip => &[DossierRead, DossierWrite, AssignmentWrite, SourceIdentityRead],
+            Self::AgentCrip => &[
+                DossierRead,
+                DossierWrite,
+                AssignmentWrite,
+                SourceIdentityRead,
+            ],
             Self::EvaluateurTerritorial => &[DossierRead, AssignmentWrite],
             Self::LecteurStatistiques => &[StatsRead],
         }
@@ -166,7 +171,10 @@ mod tests {
     fn matrix_is_least_privilege() {
         // Who may do what, the whole matrix at once: a change here must be deliberate.
         let expected: [(Role, &[Permission]); 5] = [
-            (Role::Administrateur, &[Permission::ParamsAdmin, Permission::UsersAdmin]),
+            (
+                Role::Administrateur,
+                &[Permission::ParamsAdmin, Permission::UsersAdmin],
+            ),
             (
                 Role::ResponsableCrip,
                 &[
@@ -187,7 +195,10 @@ mod tests {
                     Permission::SourceIdentityRead,
                 ],
             ),
-            (Role::EvaluateurTerritorial, &[Permission::DossierRead, Permission::AssignmentWrite]),
+            (
+                Role::EvaluateurTerritorial,
+                &[Permission::DossierRead, Permission::AssignmentWrite],
+            ),
             (Role::LecteurStatistiques, &[Permission::StatsRead]),
         ];
         for (role, perms) in expected {
@@ -200,7 +211,11 @@ mod tests {
     #[test]
     fn only_dossier_roles_reach_dossiers() {
         for r in Role::ALL {
-            assert_eq!(r.has(Permission::DossierRead), r.reach() != DossierReach::None, "{r:?}");
+            assert_eq!(
+                r.has(Permission::DossierRead),
+                r.reach() != DossierReach::None,
+                "{r:?}"
+            );
         }
     }
 }

@@ -9,7 +9,10 @@ pub enum Scope {
     /// Every dossier.
     All,
     /// Dossiers of these territories, and dossiers with an assignment to one of these services.
-    Restricted { territories: Vec<i64>, services: Vec<i64> },
+    Restricted {
+        territories: Vec<i64>,
+        services: Vec<i64>,
+    },
     /// No dossier (administrators, statistics readers, disabled users).
     Nothing,
 }
@@ -28,7 +31,10 @@ impl Scope {
                 if territories.is_empty() && services.is_empty() {
                     Self::Nothing
                 } else {
-                    Self::Restricted { territories, services }
+                    Self::Restricted {
+                        territories,
+                        services,
+                    }
                 }
             }
         }
@@ -40,8 +46,12 @@ impl Scope {
         match self {
             Self::All => true,
             Self::Nothing => false,
-            Self::Restricted { territories, services } => {
-                territories.contains(&territory) || assigned_services.iter().any(|s| services.contains(s))
+            Self::Restricted {
+                territories,
+                services,
+            } => {
+                territories.contains(&territory)
+                    || assigned_services.iter().any(|s| services.contains(s))
             }
         }
     }
@@ -54,20 +64,35 @@ mod tests {
     #[test]
     fn crip_roles_see_everything() {
         assert_eq!(Scope::for_user(Role::AgentCrip, &[], None), Scope::All);
-        assert_eq!(Scope::for_user(Role::ResponsableCrip, &[3], None), Scope::All);
+        assert_eq!(
+            Scope::for_user(Role::ResponsableCrip, &[3], None),
+            Scope::All
+        );
     }
 
     #[test]
     fn non_dossier_roles_see_nothing() {
-        assert_eq!(Scope::for_user(Role::Administrateur, &[1], Some(2)), Scope::Nothing);
-        assert_eq!(Scope::for_user(Role::LecteurStatistiques, &[1], None), Scope::Nothing);
+        assert_eq!(
+            Scope::for_user(Role::Administrateur, &[1], Some(2)),
+            Scope::Nothing
+        );
+        assert_eq!(
+            Scope::for_user(Role::LecteurStatistiques, &[1], None),
+            Scope::Nothing
+        );
         assert!(!Scope::Nothing.covers(1, &[1]));
     }
 
     #[test]
     fn evaluator_sees_territory_and_assigned_service() {
         let s = Scope::for_user(Role::EvaluateurTerritorial, &[2, 1, 2], Some(7));
-        assert_eq!(s, Scope::Restricted { territories: vec![1, 2], services: vec![7] });
+        assert_eq!(
+            s,
+            Scope::Restricted {
+                territories: vec![1, 2],
+                services: vec![7]
+            }
+        );
         assert!(s.covers(1, &[]));
         assert!(!s.covers(3, &[]));
         assert!(s.covers(3, &[5, 7]));
@@ -76,6 +101,9 @@ mod tests {
 
     #[test]
     fn evaluator_without_territory_nor_service_sees_nothing() {
-        assert_eq!(Scope::for_user(Role::EvaluateurTerritorial, &[], None), Scope::Nothing);
+        assert_eq!(
+            Scope::for_user(Role::EvaluateurTerritorial, &[], None),
+            Scope::Nothing
+        );
     }
 }

@@ -30,7 +30,11 @@ impl TextKind {
 /// Trims a text and turns an empty one into `None`.
 pub fn clean(s: &str) -> Option<String> {
     let t = s.trim();
-    if t.is_empty() { None } else { Some(t.to_owned()) }
+    if t.is_empty() {
+        None
+    } else {
+        Some(t.to_owned())
+    }
 }
 
 /// Checks a text's length (in characters) and control characters; records a French error.
@@ -45,9 +49,15 @@ pub fn check(errors: &mut Errors, field: &str, label: &str, kind: TextKind, valu
             format!("{n} caractères saisis, {max} au plus sont acceptés."),
         );
     }
-    let bad_control = v.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'));
+    let bad_control = v
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'));
     if bad_control {
-        errors.push(field, label, "contient des caractères de contrôle non autorisés.");
+        errors.push(
+            field,
+            label,
+            "contient des caractères de contrôle non autorisés.",
+        );
     }
     if kind == TextKind::Short && v.contains(['\n', '\r']) {
         errors.push(field, label, "doit tenir sur une seule ligne.");
@@ -76,7 +86,13 @@ mod tests {
         let mut e = Errors::default();
         check(&mut e, "f", "Nom", TextKind::Short, Some("a\nb"));
         check(&mut e, "g", "Commentaire", TextKind::Comment, Some("a\nb"));
-        check(&mut e, "h", "Commentaire", TextKind::Comment, Some("a\u{0}b"));
+        check(
+            &mut e,
+            "h",
+            "Commentaire",
+            TextKind::Comment,
+            Some("a\u{0}b"),
+        );
         let err = e.into_result().unwrap_err();
         let fields: Vec<_> = err.fields().iter().map(|f| f.field.as_str()).collect();
         assert_eq!(fields, ["f", "h"]);

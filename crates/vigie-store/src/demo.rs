@@ -1,0 +1,141 @@
+//! Demo data: the reference data of the demo département, one account per role, and
+//! dossiers from the one generator (`vigie-demo`) shared with tests and benchmarks.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use vigie_demo::{Catalog as DemoCatalog, CommuneRef, Generator, ParamRef, TerritoryRef};
+use vigie_domain::Role;
+
+use crate::audit::{Actor, Event, append};
+use crate::db::Store;
+use crate::dossiers::insert_dossier;
+use crate::params::{insert_service, insert_territory, load_catalog};
+use crate::sql::{all, get};
+use crate::users::NewUser;
+use crate::{Result, StoreError};
+
+/// The password of every demo account (they exist only in a demo database).
+pub const DEMO_PASSWORD: &str = "demonstration";
+
+/// One demo account per role: (login, role).
+pub const DEMO_ACCOUNTS: [(&str, Role); 5] = [
+    ("admin", Role::Administrateur),
+    ("responsable", Role::ResponsableCrip),
+    ("agent", Role::AgentCrip),
+    ("evaluateur", Role::EvaluateurTerritorial),
+    ("statistiques", Role::LecteurStatistiques),
+];
+
+impl Store {
+    /// Territories and services of the demo département, when there are none yet.
+    pub async fn seed_demo_reference(&self) -> Result<()> {
+        let txn = self.write().await?;
+        if !all(&txn, "SELECT id FROM territory LIMIT 1", vec![]).await?.is_empty() {
+            return Ok(());
+        }
+        for t in vigie_demo::demo_territories() {
+            let tid = insert_territory(&txn, t.code, t.label).await?;
+            for (code, label) in &t.services {
+                insert_service(&txn, tid, code, label).await?;
+            }
+        }
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Creates the demo accounts (only in a demo database); returns (login, role).
+    /// `password_hash` is the Argon2id hash of [`DEMO_PASSWORD`].
+    pub async fn seed_demo_accounts(&self, now: DateTime<Utc>, password_hash: &str) -> Result<Vec<(&'static str, Role)>> {
+        match self.instance().await? {
+            Some(i) if i.demo => {}
+            _ => return Err(StoreError::Config("les comptes de démonstration n'existent que dans une base de démonstration".into())),
+        }
+        let existing: Vec<String> = self.list_users().await?.into_iter().map(|u| u.login).collect();
+        let cat = self.catalog().await?;
+        let first_territory = cat.territories.first().map(|t| t.id);
+        let first_service = cat.services.iter().find(|s| Some(s.territory_id) != first_territory).map(|s| s.id);
+        for (login, role) in DEMO_ACCOUNTS {
+            if existing.iter().any(|l| l == login) {
+                continue;
+            }
+            let (territories, service_id) = if role == Role::EvaluateurTerritorial {
+                (first_territory.into_iter().collect(), first_service)
+            } else {
+                (vec![], None)
+            };
+            let display_name = format!("{} (démo)", role.label());
+            self.add_user(
+                now,
+                &Actor::system(),
+                &NewUser { login: login.into(), display_name, password_hash: password_hash.into(), role, territories, service_id, demo: true },
+            )
+            .await?;
+        }
+        Ok(DEMO_ACCOUNTS.to_vec())
+    }
+
+    /// Generates `count` dossiers with the given seed, in batches of one transaction each.
+    /// `progress` is called after each batch with the number done.
+    pub async fn generate_demo(&self, now: DateTime<Utc>, seed: u64, count: usize, mut progress: impl FnMut(usize)) -> Result<usize> {
+        let cat = load_catalog(&self.db).await?;
+        let departements = self.instance().await?.map(|i| i.departements).unwrap_or_else(|| vec!["18".into()]);
+        let communes = self.communes_of(&departements).await?;
+        let agents = all(&self.db, "SELECT id FROM app_user WHERE role IN ('agent', 'responsable') AND active = TRUE ORDER BY id", vec![])
+            .await?
+            .iter()
+            .map(|r| get::<i64>(r, "id"))
+            .collect::<Result<Vec<_>>>()?;
+        let demo_cat = DemoCatalog {
+            params: cat
+                .params
+                .iter()
+                .filter(|p| p.active)
+                .map(|p| ParamRef { id: p.id, kind: p.kind, code: p.code.clone(), meaning: p.meaning })
+                .collect(),
+            territories: cat
+                .territories
+                .iter()
+                .filter(|t| t.active)
+                .map(|t| TerritoryRef { id: t.id, services: cat.services.iter().filter(|s| s.territory_id == t.id && s.active).map(|s| s.id).collect() })
+                .filter(|t| !t.services.is_empty())
+                .collect(),
+            communes: communes.into_iter().map(|c| CommuneRef { insee: c.insee, postal_code: c.postal_code, name: c.name }).collect(),
+            agents,
+        };
+        if demo_cat.territories.is_empty() {
+            return Err(StoreError::Config("aucun territoire avec un service : impossible de générer des dossiers".into()));
+        }
+        let mut generator = Generator::new(seed, demo_cat, now, count);
+        let mut persons: HashMap<usize, i64> = HashMap::new();
+        let actor = Actor::system();
+        let mut done = 0usize;
+        loop {
+            let txn = self.write().await?;
+            let mut in_batch = 0;
+            while in_batch < 1_000 {
+                let Some(mut d) = generator.next_dossier() else { break };
+                for (i, r) in d.person_refs.iter().enumerate() {
+                    if let Some(k) = r {
+                        d.input.children[i].person_id = persons.get(k).copied();
+                    }
+                }
+                let (_, _, person_ids) = insert_dossier(&txn, self.tz, now, &actor, &d.input).await?;
+                let new_children = d.person_refs.iter().enumerate().filter(|(_, r)| r.is_none()).map(|(i, _)| i);
+                for (k, i) in d.new_persons.iter().zip(new_children) {
+                    persons.insert(*k, person_ids[i]);
+                }
+                in_batch += 1;
+            }
+            if in_batch == 0 {
+                txn.rollback().await?;
+                break;
+            }
+            done += in_batch;
+            append(&txn, now, &actor, Event::new("demo.generation").detail(format!("dossiers={in_batch}"))).await?;
+            txn.commit().await?;
+            progress(done);
+        }
+        Ok(done)
+    }
+}

@@ -1,0 +1,1208 @@
+//! Dossiers: create a whole dossier in one transaction, read it (and record the
+//! consultation), list and search — always within the caller's [`Scope`], filtered in SQL.
+
+use chrono::{DateTime, Datelike, NaiveDate, SubsecRound, Utc};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, QueryResult};
+use vigie_domain::error::Errors;
+use vigie_domain::{
+    Address, Adult, AdultLink, AssignmentInput, Author, ChildInput, Conclusion, DomainError,
+    DossierInput, DossierNumber, DossierStatus, DossierSummary, FollowUp, FollowUpKind, Header,
+    ParamKind, Scope, Source, SourceConfidentiality,
+};
+
+use crate::audit::{Actor, Event, append};
+use crate::db::Store;
+use crate::params::{Catalog, load_catalog};
+use crate::persons::{find_by_name, insert_person, person_from};
+use crate::sql::{Sql, all, all_sql, exec, get, one};
+use crate::{Result, StoreError, vals};
+
+/// Appends the scope condition on dossier alias `d`.
+pub(crate) fn scope_filter(q: &mut Sql, scope: &Scope, d: &str) {
+    match scope {
+        Scope::All => {
+            q.push("1 = 1");
+        }
+        Scope::Nothing => {
+            q.push("1 = 0");
+        }
+        Scope::Restricted {
+            territories,
+            services,
+        } => {
+            q.push("(");
+            if territories.is_empty() {
+                q.push("1 = 0");
+            } else {
+                q.push(&format!("{d}.territory_id IN "))
+                    .bind_list(territories);
+            }
+            if !services.is_empty() {
+                q.push(&format!(" OR EXISTS (SELECT 1 FROM assignment sa WHERE sa.dossier_id = {d}.id AND sa.service_id IN "))
+                    .bind_list(services)
+                    .push(")");
+            }
+            q.push(")");
+        }
+    }
+}
+
+/// A child as stored in a dossier.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ChildRecord {
+    pub id: i64,
+    pub person_id: i64,
+    pub version: i64,
+    /// `adults[].adult` and `authors[].adult` hold adult ids.
+    pub data: ChildInput,
+    /// Other dossiers of the same person (the "ancien dossier").
+    pub other_dossiers: Vec<OtherDossier>,
+}
+
+/// Another dossier of a child; outside the scope, only its existence is shown.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct OtherDossier {
+    pub id: i64,
+    pub number: DossierNumber,
+    pub received_at: DateTime<Utc>,
+    pub territory_label: String,
+    pub in_scope: bool,
+}
+
+/// An assignment as stored.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AssignmentRecord {
+    pub id: i64,
+    pub version: i64,
+    pub data: AssignmentInput,
+}
+
+/// An adult as stored.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AdultRecord {
+    pub id: i64,
+    pub data: Adult,
+}
+
+/// A whole dossier.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct DossierRecord {
+    pub id: i64,
+    pub number: DossierNumber,
+    pub version: i64,
+    pub header: Header,
+    pub source: Source,
+    pub adults: Vec<AdultRecord>,
+    pub children: Vec<ChildRecord>,
+    pub assignments: Vec<AssignmentRecord>,
+    pub follow_ups: Vec<FollowUp>,
+    pub created_by: Option<i64>,
+    pub created_at: DateTime<Utc>,
+    pub updated_by: Option<i64>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Filters of the dossier list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListFilter {
+    pub territory_id: Option<i64>,
+    pub status: Option<DossierStatus>,
+    pub type_id: Option<i64>,
+    /// Received at or after.
+    pub from: Option<DateTime<Utc>>,
+    /// Received before.
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// Keyset cursor: the last row of the previous page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor {
+    pub received_at: DateTime<Utc>,
+    pub id: i64,
+}
+
+/// One page of the list, newest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page {
+    pub rows: Vec<DossierSummary>,
+    pub next: Option<Cursor>,
+}
+
+fn addr_values(a: &Address) -> Vec<sea_orm::Value> {
+    vals![
+        a.number.clone(),
+        a.street.clone(),
+        a.complement.clone(),
+        a.postal_code.clone(),
+        a.commune_insee.clone(),
+        a.city.clone()
+    ]
+}
+
+fn address_from(r: &QueryResult) -> Result<Address> {
+    Ok(Address {
+        number: get(r, "addr_number")?,
+        street: get(r, "addr_street")?,
+        complement: get(r, "addr_complement")?,
+        postal_code: get(r, "addr_postal_code")?,
+        commune_insee: get(r, "addr_insee")?,
+        city: get(r, "addr_city")?,
+    })
+}
+
+/// Checks that every referenced parameter exists, is of the right table and is active,
+/// and that territory and services exist and are active.
+pub fn check_references(cat: &Catalog, d: &DossierInput) -> Result<(), DomainError> {
+    let mut e = Errors::default();
+    let mut param = |field: String, label: &str, kind: ParamKind, id: Option<i64>| {
+        let Some(id) = id else { return };
+        match cat.param(id) {
+            Some(p) if p.kind == kind && p.active => {}
+            Some(p) if p.kind == kind => e.push(
+                field,
+                label,
+                format!("la valeur « {} » est désactivée.", p.label),
+            ),
+            _ => e.push(
+                field,
+                label,
+                format!("valeur inconnue dans la table « {} ».", kind.label()),
+            ),
+        }
+    };
+    let h = &d.header;
+    param(
+        "type_id".into(),
+        "Type de dossier",
+        ParamKind::DossierType,
+        Some(h.type_id),
+    );
+    param(
+        "channel_id".into(),
+        "Support",
+        ParamKind::Channel,
+        Some(h.channel_id),
+    );
+    param(
+        "source.category_id".into(),
+        "Catégorie du signalant",
+        ParamKind::SourceCategory,
+        d.source.category_id,
+    );
+    for (i, a) in d.adults.iter().enumerate() {
+        param(
+            format!("adults[{i}].civility_id"),
+            "Civilité",
+            ParamKind::Civility,
+            a.civility_id,
+        );
+    }
+    for (i, c) in d.children.iter().enumerate() {
+        param(
+            format!("children[{i}].csp_father_id"),
+            "CSP du père",
+            ParamKind::Csp,
+            c.csp_father_id,
+        );
+        param(
+            format!("children[{i}].csp_mother_id"),
+            "CSP de la mère",
+            ParamKind::Csp,
+            c.csp_mother_id,
+        );
+        param(
+            format!("children[{i}].lieu_de_vie_id"),
+            "Lieu de vie",
+            ParamKind::LieuDeVie,
+            c.lieu_de_vie_id,
+        );
+        param(
+            format!("children[{i}].evaluation_result_id"),
+            "Résultat de l'évaluation",
+            ParamKind::EvaluationResult,
+            c.evaluation_result_id,
+        );
+        for m in &c.motif_ids {
+            param(
+                format!("children[{i}].motifs"),
+                "Motifs",
+                ParamKind::Motif,
+                Some(*m),
+            );
+        }
+        for l in &c.adults {
+            param(
+                format!("children[{i}].adults"),
+                "Lien avec l'enfant",
+                ParamKind::Link,
+                Some(l.link_id),
+            );
+        }
+        for a in &c.authors {
+            param(
+                format!("children[{i}].authors"),
+                "Lien de l'auteur présumé",
+                ParamKind::Link,
+                Some(a.link_id),
+            );
+        }
+        if let Some(conc) = &c.conclusion {
+            param(
+                format!("children[{i}].conclusion"),
+                "Conclusion",
+                ParamKind::Conclusion,
+                Some(conc.conclusion_id),
+            );
+        }
+    }
+    for (i, a) in d.assignments.iter().enumerate() {
+        param(
+            format!("assignments[{i}].result_id"),
+            "Résultat",
+            ParamKind::EvaluationResult,
+            a.result_id,
+        );
+    }
+    match cat.territory(h.territory_id) {
+        Some(t) if t.active => {}
+        _ => e.push(
+            "territory_id",
+            "Territoire",
+            "territoire inconnu ou désactivé.",
+        ),
+    }
+    for (i, a) in d.assignments.iter().enumerate() {
+        match cat.service(a.service_id) {
+            Some(s) if s.active => {}
+            _ => e.push(
+                format!("assignments[{i}].service_id"),
+                "Service",
+                "service inconnu ou désactivé.",
+            ),
+        }
+    }
+    e.into_result()
+}
+
+/// Inserts a validated dossier; returns its id and number. `persons` gives the person id
+/// of children linked to an existing person (else `ChildInput::person_id`).
+pub(crate) async fn insert_dossier(
+    txn: &DatabaseTransaction,
+    tz: chrono_tz::Tz,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    d: &DossierInput,
+) -> Result<(i64, DossierNumber, Vec<i64>)> {
+    let h = &d.header;
+    let received_at = h.received_at.trunc_subsecs(0);
+    let year = received_at.with_timezone(&tz).year();
+    let r = one(
+        txn,
+        "INSERT INTO dossier_counter (year, last_seq) VALUES ($1, 1)
+         ON CONFLICT (year) DO UPDATE SET last_seq = dossier_counter.last_seq + 1 RETURNING last_seq",
+        vals![i64::from(year)],
+    )
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    let seq: i64 = get(&r, "last_seq")?;
+    let number = u32::try_from(seq)
+        .ok()
+        .and_then(|s| DossierNumber::new(year, s))
+        .ok_or_else(|| {
+            StoreError::Config(format!("plus de numéro de dossier disponible pour {year}"))
+        })?;
+    let r = one(
+        txn,
+        "INSERT INTO dossier (number, received_at, type_id, danger_grave, violence_conjugale, sip, receiving_agent_id, channel_id,
+            snated_number, territory_id, status, expose, observation, version, created_by, created_at, updated_by, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 1, $14, $15, $14, $15) RETURNING id",
+        vals![
+            number.to_string(),
+            received_at,
+            h.type_id,
+            h.danger_grave,
+            h.violence_conjugale,
+            h.sip,
+            h.receiving_agent_id,
+            h.channel_id,
+            h.snated_number.clone(),
+            h.territory_id,
+            h.status.code(),
+            h.expose.clone(),
+            h.observation.clone(),
+            actor.user_id,
+            now,
+        ],
+    )
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    let id: i64 = get(&r, "id")?;
+    let s = &d.source;
+    let mut v = vals![
+        id,
+        s.category_id,
+        s.confidentiality.code(),
+        s.name.clone(),
+        s.organisation.clone()
+    ];
+    v.extend(addr_values(&s.address));
+    v.extend(vals![s.email.clone(), s.phone.clone()]);
+    exec(
+        txn,
+        "INSERT INTO dossier_source (dossier_id, category_id, confidentiality, name, organisation, addr_number, addr_street,
+            addr_complement, addr_postal_code, addr_insee, addr_city, email, phone)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        v,
+    )
+    .await?;
+    let mut adult_ids = Vec::with_capacity(d.adults.len());
+    for (pos, a) in d.adults.iter().enumerate() {
+        let mut v = vals![
+            id,
+            pos as i64,
+            a.civility_id,
+            a.birth_name.clone(),
+            a.usage_name.clone(),
+            a.first_names.clone()
+        ];
+        v.extend(addr_values(&a.address));
+        v.extend(vals![a.phone.clone(), a.email.clone()]);
+        let r = one(
+            txn,
+            "INSERT INTO adult (dossier_id, position, civility_id, birth_name, usage_name, first_names, addr_number, addr_street,
+                addr_complement, addr_postal_code, addr_insee, addr_city, phone, email)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
+            v,
+        )
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        adult_ids.push(get::<i64>(&r, "id")?);
+    }
+    let adult_id = |ix: i64| {
+        adult_ids
+            .get(usize::try_from(ix).unwrap_or(usize::MAX))
+            .copied()
+    };
+    let mut person_ids = Vec::with_capacity(d.children.len());
+    for (pos, c) in d.children.iter().enumerate() {
+        let person_id = match c.person_id {
+            Some(pid) => {
+                if one(txn, "SELECT id FROM person WHERE id = $1", vals![pid])
+                    .await?
+                    .is_none()
+                {
+                    return Err(DomainError::field(
+                        &format!("children[{pos}].person_id"),
+                        "Ancien dossier",
+                        "la personne liée n'existe pas.",
+                    )
+                    .into());
+                }
+                pid
+            }
+            None => insert_person(txn, now, &c.person).await?,
+        };
+        person_ids.push(person_id);
+        let conc = c.conclusion.as_ref();
+        let mut v = vals![id, person_id, pos as i64];
+        v.extend(addr_values(&c.address));
+        v.extend(vals![
+            c.csp_father_id,
+            c.csp_mother_id,
+            c.lieu_de_vie_id,
+            c.comment.clone(),
+            c.evaluation_result_id,
+            conc.map(|x| x.conclusion_id),
+            conc.map(|x| x.on),
+            conc.and_then(|x| x.comment.clone()),
+        ]);
+        let r = one(
+            txn,
+            "INSERT INTO dossier_child (dossier_id, person_id, position, addr_number, addr_street, addr_complement, addr_postal_code,
+                addr_insee, addr_city, csp_father_id, csp_mother_id, lieu_de_vie_id, comment, evaluation_result_id, conclusion_id,
+                conclusion_on, conclusion_comment)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id",
+            v,
+        )
+        .await;
+        let r = match r {
+            Err(e) if e.is_unique_violation() => {
+                return Err(DomainError::field(
+                    &format!("children[{pos}].person_id"),
+                    "Enfant",
+                    "cet enfant figure deux fois dans le dossier.",
+                )
+                .into());
+            }
+            other => other?.ok_or(StoreError::NotFound)?,
+        };
+        let child_id: i64 = get(&r, "id")?;
+        for l in &c.adults {
+            let a = adult_id(l.adult).ok_or_else(|| {
+                DomainError::field(
+                    &format!("children[{pos}].adults"),
+                    "Parents",
+                    "parent inconnu.",
+                )
+            })?;
+            exec(
+                txn,
+                "INSERT INTO child_adult (child_id, adult_id, link_id, parental_authority) VALUES ($1, $2, $3, $4)",
+                vals![child_id, a, l.link_id, l.parental_authority],
+            )
+            .await?;
+        }
+        for au in &c.authors {
+            let a = match au.adult {
+                Some(ix) => Some(adult_id(ix).ok_or_else(|| {
+                    DomainError::field(
+                        &format!("children[{pos}].authors"),
+                        "Auteur présumé",
+                        "parent inconnu.",
+                    )
+                })?),
+                None => None,
+            };
+            exec(
+                txn,
+                "INSERT INTO child_author (child_id, adult_id, third_party_name, link_id) VALUES ($1, $2, $3, $4)",
+                vals![child_id, a, au.third_party_name.clone(), au.link_id],
+            )
+            .await?;
+        }
+        let mut motifs = c.motif_ids.clone();
+        motifs.sort_unstable();
+        motifs.dedup();
+        if !motifs.is_empty() {
+            let mut q = Sql::new("INSERT INTO child_motif (child_id, motif_id) VALUES ");
+            for (i, m) in motifs.iter().enumerate() {
+                if i > 0 {
+                    q.push(", ");
+                }
+                q.push("(").bind(child_id).push(", ").bind(*m).push(")");
+            }
+            txn.execute_raw(q.stmt(txn.get_database_backend())).await?;
+        }
+    }
+    for a in &d.assignments {
+        let r = one(
+            txn,
+            "INSERT INTO assignment (dossier_id, service_id, asked_on, due_on, returned_on, result_id, cancelled, comment)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+            vals![id, a.service_id, a.asked_on, a.due_on, a.returned_on, a.result_id, a.cancelled, a.comment.clone()],
+        )
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        let aid: i64 = get(&r, "id")?;
+        for (pos, name) in a.evaluators.iter().enumerate() {
+            exec(txn, "INSERT INTO assignment_evaluator (assignment_id, position, name) VALUES ($1, $2, $3)", vals![aid, pos as i64, name.clone()])
+                .await?;
+        }
+    }
+    for f in &d.follow_ups {
+        exec(
+            txn,
+            "INSERT INTO follow_up (dossier_id, kind, done_at, not_done_reason) VALUES ($1, $2, $3, $4)",
+            vals![id, f.kind.code(), f.done_at.map(|t| t.trunc_subsecs(0)), f.not_done_reason.clone()],
+        )
+        .await?;
+    }
+    Ok((id, number, person_ids))
+}
+
+fn summary_from(r: &QueryResult) -> Result<DossierSummary> {
+    let number: String = get(r, "number")?;
+    let status: String = get(r, "status")?;
+    Ok(DossierSummary {
+        id: get(r, "id")?,
+        number: number.parse().map_err(StoreError::Config)?,
+        received_at: get(r, "received_at")?,
+        type_label: get(r, "type_label")?,
+        territory_label: get(r, "territory_label")?,
+        status: DossierStatus::parse(&status).unwrap_or(DossierStatus::Recue),
+        danger_grave: get(r, "danger_grave")?,
+        children: String::new(),
+    })
+}
+
+const SUMMARY_SELECT: &str = "SELECT d.id, d.number, d.received_at, d.status, d.danger_grave, t.label AS territory_label, pt.label AS type_label
+     FROM dossier d JOIN territory t ON t.id = d.territory_id JOIN param_value pt ON pt.id = d.type_id WHERE ";
+
+impl Store {
+    /// Creates a whole dossier in one transaction, with its audit entry.
+    pub async fn create_dossier(
+        &self,
+        now: DateTime<Utc>,
+        actor: &Actor,
+        d: &DossierInput,
+    ) -> Result<(i64, DossierNumber)> {
+        d.validate(now)?;
+        let txn = self.write().await?;
+        let cat = load_catalog(&txn).await?;
+        check_references(&cat, d)?;
+        let (id, number, _) = insert_dossier(&txn, self.tz, now, actor, d).await?;
+        append(
+            &txn,
+            now,
+            actor,
+            Event::new("dossier.creation").on("dossier", id),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok((id, number))
+    }
+
+    /// Reads a whole dossier within the scope and records the consultation in the same
+    /// transaction. Outside the scope: [`StoreError::NotFound`] (and the refusal is recorded).
+    pub async fn read_dossier(
+        &self,
+        now: DateTime<Utc>,
+        actor: &Actor,
+        scope: &Scope,
+        id: i64,
+    ) -> Result<DossierRecord> {
+        let txn = self.write().await?;
+        match load_dossier(&txn, scope, id).await {
+            Ok(rec) => {
+                append(
+                    &txn,
+                    now,
+                    actor,
+                    Event::new("dossier.consultation").on("dossier", id),
+                )
+                .await?;
+                txn.commit().await?;
+                Ok(rec)
+            }
+            Err(StoreError::NotFound) => {
+                append(
+                    &txn,
+                    now,
+                    actor,
+                    Event::new("dossier.consultation_refusee").on("dossier", id),
+                )
+                .await?;
+                txn.commit().await?;
+                Err(StoreError::NotFound)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// One page of the list, newest first, filtered in SQL by scope and filters.
+    pub async fn list_dossiers(
+        &self,
+        scope: &Scope,
+        f: &ListFilter,
+        after: Option<Cursor>,
+        limit: u32,
+    ) -> Result<Page> {
+        let mut q = Sql::new(SUMMARY_SELECT);
+        scope_filter(&mut q, scope, "d");
+        if let Some(t) = f.territory_id {
+            q.push(" AND d.territory_id = ").bind(t);
+        }
+        if let Some(s) = f.status {
+            q.push(" AND d.status = ").bind(s.code());
+        }
+        if let Some(t) = f.type_id {
+            q.push(" AND d.type_id = ").bind(t);
+        }
+        if let Some(from) = f.from {
+            q.push(" AND d.received_at >= ").bind(from);
+        }
+        if let Some(to) = f.to {
+            q.push(" AND d.received_at < ").bind(to);
+        }
+        if let Some(c) = after {
+            q.push(" AND (d.received_at < ")
+                .bind(c.received_at)
+                .push(" OR (d.received_at = ")
+                .bind(c.received_at)
+                .push(" AND d.id < ")
+                .bind(c.id)
+                .push("))");
+        }
+        q.push(" ORDER BY d.received_at DESC, d.id DESC LIMIT ")
+            .bind(i64::from(limit) + 1);
+        let rows = all_sql(&self.db, &q).await?;
+        let mut out = rows.iter().map(summary_from).collect::<Result<Vec<_>>>()?;
+        let next = if out.len() > limit as usize {
+            out.truncate(limit as usize);
+            out.last().map(|l| Cursor {
+                received_at: l.received_at,
+                id: l.id,
+            })
+        } else {
+            None
+        };
+        self.fill_children(&mut out).await?;
+        Ok(Page { rows: out, next })
+    }
+
+    /// Search by dossier number, 119/SNATED number or child name, within the scope;
+    /// the best matches first, at most `limit`. The terms are never logged nor audited.
+    pub async fn search_dossiers(
+        &self,
+        now: DateTime<Utc>,
+        actor: &Actor,
+        scope: &Scope,
+        text: &str,
+        limit: u32,
+    ) -> Result<Vec<DossierSummary>> {
+        let text = text.trim();
+        let mut out: Vec<DossierSummary> = Vec::new();
+        if text.is_empty() {
+            return Ok(out);
+        }
+        let mut q = Sql::new(SUMMARY_SELECT);
+        scope_filter(&mut q, scope, "d");
+        q.push(" AND (d.snated_number = ").bind(text.to_owned());
+        if let Ok(n) = text.parse::<DossierNumber>() {
+            q.push(" OR d.number = ").bind(n.to_string());
+        }
+        q.push(") ORDER BY d.received_at DESC, d.id DESC LIMIT ")
+            .bind(i64::from(limit));
+        out.extend(
+            all_sql(&self.db, &q)
+                .await?
+                .iter()
+                .map(summary_from)
+                .collect::<Result<Vec<_>>>()?,
+        );
+        if out.is_empty() {
+            let hits = find_by_name(&self.db, text, None, 500).await?;
+            if !hits.is_empty() {
+                let ids: Vec<i64> = hits.iter().map(|h| h.person_id).collect();
+                let mut q = Sql::new(SUMMARY_SELECT);
+                scope_filter(&mut q, scope, "d");
+                q.push(" AND d.id IN (SELECT dc.dossier_id FROM dossier_child dc WHERE dc.person_id IN ").bind_list(&ids).push(")");
+                let rows = all_sql(&self.db, &q).await?;
+                let mut found = rows.iter().map(summary_from).collect::<Result<Vec<_>>>()?;
+                // Rank: best person score among the dossier's children, then newest.
+                let mut q2 =
+                    Sql::new("SELECT dossier_id, person_id FROM dossier_child WHERE person_id IN ");
+                q2.bind_list(&ids);
+                let persons_of = all_sql(&self.db, &q2).await?;
+                let score_of = |dossier: i64| -> u32 {
+                    persons_of
+                        .iter()
+                        .filter(|r| get::<i64>(r, "dossier_id").ok() == Some(dossier))
+                        .filter_map(|r| get::<i64>(r, "person_id").ok())
+                        .filter_map(|p| hits.iter().find(|h| h.person_id == p).map(|h| h.score))
+                        .max()
+                        .unwrap_or(0)
+                };
+                found.sort_by(|a, b| {
+                    score_of(b.id)
+                        .cmp(&score_of(a.id))
+                        .then(b.received_at.cmp(&a.received_at))
+                        .then(b.id.cmp(&a.id))
+                });
+                found.truncate(limit as usize);
+                out = found;
+            }
+        }
+        self.fill_children(&mut out).await?;
+        self.audit(
+            now,
+            actor,
+            Event::new("dossier.recherche").detail(format!("resultats={}", out.len())),
+        )
+        .await?;
+        Ok(out)
+    }
+
+    async fn fill_children(&self, rows: &mut [DossierSummary]) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        let mut q = Sql::new(
+            "SELECT dc.dossier_id, p.first_names, p.birth_name, p.usage_name FROM dossier_child dc JOIN person p ON p.id = dc.person_id WHERE dc.dossier_id IN ",
+        );
+        q.bind_list(&ids)
+            .push(" ORDER BY dc.dossier_id, dc.position");
+        let names = all_sql(&self.db, &q).await?;
+        for row in rows.iter_mut() {
+            let list: Vec<String> = names
+                .iter()
+                .filter(|n| get::<i64>(n, "dossier_id").ok() == Some(row.id))
+                .map(|n| {
+                    let first: String = get(n, "first_names").unwrap_or_default();
+                    let usage: Option<String> = get(n, "usage_name").unwrap_or_default();
+                    let birth: String = get(n, "birth_name").unwrap_or_default();
+                    format!("{} {}", first, usage.unwrap_or(birth).to_uppercase())
+                        .trim()
+                        .to_owned()
+                })
+                .collect();
+            row.children = list.join(", ");
+        }
+        Ok(())
+    }
+
+    /// Updates the header with optimistic locking: refused with [`StoreError::Conflict`]
+    /// when `expected_version` is stale. Returns the new version.
+    pub async fn update_header(
+        &self,
+        now: DateTime<Utc>,
+        actor: &Actor,
+        scope: &Scope,
+        id: i64,
+        expected_version: i64,
+        h: &Header,
+    ) -> Result<i64> {
+        let mut e = Errors::default();
+        h.check(&mut e, now);
+        e.into_result()?;
+        let txn = self.write().await?;
+        let current = load_header(&txn, scope, id).await?;
+        if current.1 != expected_version {
+            return Err(StoreError::Conflict {
+                expected: expected_version,
+                found: current.1,
+            });
+        }
+        let cat = load_catalog(&txn).await?;
+        let mut probe = DossierInput {
+            header: h.clone(),
+            source: Source::anonymous(None),
+            adults: vec![],
+            children: vec![],
+            assignments: vec![],
+            follow_ups: vec![],
+        };
+        // Unchanged values may be inactive since; only new values must be active.
+        if probe.header.type_id == current.0.type_id {
+            probe.header.type_id = cat
+                .of_kind(ParamKind::DossierType)
+                .find(|p| p.active)
+                .map_or(probe.header.type_id, |p| p.id);
+        }
+        if probe.header.channel_id == current.0.channel_id {
+            probe.header.channel_id = cat
+                .of_kind(ParamKind::Channel)
+                .find(|p| p.active)
+                .map_or(probe.header.channel_id, |p| p.id);
+        }
+        if probe.header.territory_id == current.0.territory_id {
+            probe.header.territory_id = cat
+                .territories
+                .iter()
+                .find(|t| t.active)
+                .map_or(probe.header.territory_id, |t| t.id);
+        }
+        check_references(&cat, &probe)?;
+        let changed = changed_fields(&current.0, h);
+        let n = exec(
+            &txn,
+            "UPDATE dossier SET received_at = $1, type_id = $2, danger_grave = $3, violence_conjugale = $4, sip = $5,
+                receiving_agent_id = $6, channel_id = $7, snated_number = $8, territory_id = $9, status = $10, expose = $11,
+                observation = $12, version = version + 1, updated_by = $13, updated_at = $14
+             WHERE id = $15 AND version = $16",
+            vals![
+                h.received_at.trunc_subsecs(0),
+                h.type_id,
+                h.danger_grave,
+                h.violence_conjugale,
+                h.sip,
+                h.receiving_agent_id,
+                h.channel_id,
+                h.snated_number.clone(),
+                h.territory_id,
+                h.status.code(),
+                h.expose.clone(),
+                h.observation.clone(),
+                actor.user_id,
+                now,
+                id,
+                expected_version,
+            ],
+        )
+        .await?;
+        if n != 1 {
+            return Err(StoreError::Conflict {
+                expected: expected_version,
+                found: expected_version + 1,
+            });
+        }
+        append(
+            &txn,
+            now,
+            actor,
+            Event::new("dossier.modification")
+                .on("dossier", id)
+                .detail(format!("champs={}", changed.join(","))),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(expected_version + 1)
+    }
+
+    /// Adds an assignment to a dossier within the scope.
+    pub async fn add_assignment(
+        &self,
+        now: DateTime<Utc>,
+        actor: &Actor,
+        scope: &Scope,
+        dossier_id: i64,
+        a: &AssignmentInput,
+    ) -> Result<i64> {
+        let txn = self.write().await?;
+        load_header(&txn, scope, dossier_id).await?;
+        let cat = load_catalog(&txn).await?;
+        match cat.service(a.service_id) {
+            Some(s) if s.active => {}
+            _ => {
+                return Err(DomainError::field(
+                    "service_id",
+                    "Service",
+                    "service inconnu ou désactivé.",
+                )
+                .into());
+            }
+        }
+        if a.due_on < a.asked_on {
+            return Err(DomainError::field(
+                "due_on",
+                "Échéance",
+                "antérieure à la date de demande.",
+            )
+            .into());
+        }
+        let r = one(
+            &txn,
+            "INSERT INTO assignment (dossier_id, service_id, asked_on, due_on, returned_on, result_id, cancelled, comment)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+            vals![dossier_id, a.service_id, a.asked_on, a.due_on, a.returned_on, a.result_id, a.cancelled, a.comment.clone()],
+        )
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        let aid: i64 = get(&r, "id")?;
+        for (pos, name) in a.evaluators.iter().enumerate() {
+            exec(&txn, "INSERT INTO assignment_evaluator (assignment_id, position, name) VALUES ($1, $2, $3)", vals![aid, pos as i64, name.clone()])
+                .await?;
+        }
+        append(
+            &txn,
+            now,
+            actor,
+            Event::new("affectation.creation")
+                .on("dossier", dossier_id)
+                .detail(format!("affectation={aid}")),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(aid)
+    }
+}
+
+fn changed_fields(a: &Header, b: &Header) -> Vec<&'static str> {
+    let mut v = Vec::new();
+    let mut c = |name: &'static str, changed: bool| {
+        if changed {
+            v.push(name);
+        }
+    };
+    c(
+        "received_at",
+        a.received_at != b.received_at.trunc_subsecs(0),
+    );
+    c("type_id", a.type_id != b.type_id);
+    c("danger_grave", a.danger_grave != b.danger_grave);
+    c(
+        "violence_conjugale",
+        a.violence_conjugale != b.violence_conjugale,
+    );
+    c("sip", a.sip != b.sip);
+    c(
+        "receiving_agent_id",
+        a.receiving_agent_id != b.receiving_agent_id,
+    );
+    c("channel_id", a.channel_id != b.channel_id);
+    c("snated_number", a.snated_number != b.snated_number);
+    c("territory_id", a.territory_id != b.territory_id);
+    c("status", a.status != b.status);
+    c("expose", a.expose != b.expose);
+    c("observation", a.observation != b.observation);
+    v
+}
+
+fn header_from(r: &QueryResult) -> Result<Header> {
+    let status: String = get(r, "status")?;
+    Ok(Header {
+        received_at: get(r, "received_at")?,
+        type_id: get(r, "type_id")?,
+        danger_grave: get(r, "danger_grave")?,
+        violence_conjugale: get(r, "violence_conjugale")?,
+        sip: get(r, "sip")?,
+        receiving_agent_id: get(r, "receiving_agent_id")?,
+        channel_id: get(r, "channel_id")?,
+        snated_number: get(r, "snated_number")?,
+        territory_id: get(r, "territory_id")?,
+        status: DossierStatus::parse(&status)
+            .ok_or_else(|| StoreError::Config(format!("statut inconnu : {status}")))?,
+        expose: get(r, "expose")?,
+        observation: get(r, "observation")?,
+    })
+}
+
+async fn load_header(
+    c: &impl ConnectionTrait,
+    scope: &Scope,
+    id: i64,
+) -> Result<(Header, i64, QueryResult)> {
+    let mut q = Sql::new("SELECT d.* FROM dossier d WHERE d.id = ");
+    q.bind(id).push(" AND ");
+    scope_filter(&mut q, scope, "d");
+    let r = all_sql(c, &q)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or(StoreError::NotFound)?;
+    let h = header_from(&r)?;
+    let v: i64 = get(&r, "version")?;
+    Ok((h, v, r))
+}
+
+/// Loads a whole dossier within the scope.
+pub(crate) async fn load_dossier(
+    c: &impl ConnectionTrait,
+    scope: &Scope,
+    id: i64,
+) -> Result<DossierRecord> {
+    let (header, version, r) = load_header(c, scope, id).await?;
+    let number: String = get(&r, "number")?;
+    let source = match one(
+        c,
+        "SELECT * FROM dossier_source WHERE dossier_id = $1",
+        vals![id],
+    )
+    .await?
+    {
+        Some(s) => {
+            let conf: String = get(&s, "confidentiality")?;
+            Source {
+                category_id: get(&s, "category_id")?,
+                confidentiality: SourceConfidentiality::parse(&conf)
+                    .unwrap_or(SourceConfidentiality::Anonymous),
+                name: get(&s, "name")?,
+                organisation: get(&s, "organisation")?,
+                address: address_from(&s)?,
+                email: get(&s, "email")?,
+                phone: get(&s, "phone")?,
+            }
+        }
+        None => Source::anonymous(None),
+    };
+    let adults = all(
+        c,
+        "SELECT * FROM adult WHERE dossier_id = $1 ORDER BY position",
+        vals![id],
+    )
+    .await?
+    .iter()
+    .map(|a| {
+        Ok(AdultRecord {
+            id: get(a, "id")?,
+            data: Adult {
+                civility_id: get(a, "civility_id")?,
+                birth_name: get(a, "birth_name")?,
+                usage_name: get(a, "usage_name")?,
+                first_names: get(a, "first_names")?,
+                address: address_from(a)?,
+                phone: get(a, "phone")?,
+                email: get(a, "email")?,
+            },
+        })
+    })
+    .collect::<Result<Vec<_>>>()?;
+    let child_rows = all(
+        c,
+        "SELECT dc.*, p.birth_name, p.usage_name, p.first_names, p.sex, p.birth_precision, p.birth_date
+         FROM dossier_child dc JOIN person p ON p.id = dc.person_id WHERE dc.dossier_id = $1 ORDER BY dc.position",
+        vals![id],
+    )
+    .await?;
+    let links = all(
+        c,
+        "SELECT ca.child_id, ca.adult_id, ca.link_id, ca.parental_authority FROM child_adult ca
+         JOIN dossier_child dc ON dc.id = ca.child_id WHERE dc.dossier_id = $1 ORDER BY ca.child_id, ca.adult_id",
+        vals![id],
+    )
+    .await?;
+    let authors = all(
+        c,
+        "SELECT au.child_id, au.adult_id, au.third_party_name, au.link_id FROM child_author au
+         JOIN dossier_child dc ON dc.id = au.child_id WHERE dc.dossier_id = $1 ORDER BY au.id",
+        vals![id],
+    )
+    .await?;
+    let motifs = all(
+        c,
+        "SELECT cm.child_id, cm.motif_id FROM child_motif cm JOIN dossier_child dc ON dc.id = cm.child_id
+         JOIN param_value pv ON pv.id = cm.motif_id WHERE dc.dossier_id = $1 ORDER BY pv.sort_order, cm.motif_id",
+        vals![id],
+    )
+    .await?;
+    let mut oq = Sql::new(
+        "SELECT dc.person_id, d.id, d.number, d.received_at, t.label AS territory_label, CASE WHEN ",
+    );
+    scope_filter(&mut oq, scope, "d");
+    oq.push(
+        " THEN 1 ELSE 0 END AS in_scope FROM dossier_child dc JOIN dossier d ON d.id = dc.dossier_id JOIN territory t ON t.id = d.territory_id
+          WHERE dc.person_id IN (SELECT person_id FROM dossier_child WHERE dossier_id = ",
+    )
+    .bind(id)
+    .push(") AND d.id <> ")
+    .bind(id)
+    .push(" ORDER BY d.received_at DESC, d.id DESC");
+    let others = all_sql(c, &oq).await?;
+    let mut children = Vec::with_capacity(child_rows.len());
+    for cr in &child_rows {
+        let cid: i64 = get(cr, "id")?;
+        let person_id: i64 = get(cr, "person_id")?;
+        let conclusion_id: Option<i64> = get(cr, "conclusion_id")?;
+        let conclusion_on: Option<NaiveDate> = get(cr, "conclusion_on")?;
+        let conclusion = match (conclusion_id, conclusion_on) {
+            (Some(conclusion_id), Some(on)) => Some(Conclusion {
+                conclusion_id,
+                on,
+                comment: get(cr, "conclusion_comment")?,
+            }),
+            _ => None,
+        };
+        let other_dossiers = others
+            .iter()
+            .filter(|o| get::<i64>(o, "person_id").ok() == Some(person_id))
+            .map(|o| {
+                let n: String = get(o, "number")?;
+                let in_scope: i64 = get::<i64>(o, "in_scope")
+                    .or_else(|_| get::<i32>(o, "in_scope").map(i64::from))?;
+                Ok(OtherDossier {
+                    id: get(o, "id")?,
+                    number: n.parse().map_err(StoreError::Config)?,
+                    received_at: get(o, "received_at")?,
+                    territory_label: get(o, "territory_label")?,
+                    in_scope: in_scope == 1,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        children.push(ChildRecord {
+            id: cid,
+            person_id,
+            version: get(cr, "version")?,
+            data: ChildInput {
+                person_id: Some(person_id),
+                person: person_from(cr)?,
+                address: address_from(cr)?,
+                csp_father_id: get(cr, "csp_father_id")?,
+                csp_mother_id: get(cr, "csp_mother_id")?,
+                lieu_de_vie_id: get(cr, "lieu_de_vie_id")?,
+                comment: get(cr, "comment")?,
+                adults: rows_of(&links, cid)
+                    .into_iter()
+                    .map(|l| {
+                        Ok(AdultLink {
+                            adult: get(l, "adult_id")?,
+                            link_id: get(l, "link_id")?,
+                            parental_authority: get(l, "parental_authority")?,
+                        })
+                    })
+                    .collect::<Result<Vec<_>>>()?,
+                authors: rows_of(&authors, cid)
+                    .into_iter()
+                    .map(|a| {
+                        Ok(Author {
+                            adult: get(a, "adult_id")?,
+                            third_party_name: get(a, "third_party_name")?,
+                            link_id: get(a, "link_id")?,
+                        })
+                    })
+                    .collect::<Result<Vec<_>>>()?,
+                motif_ids: rows_of(&motifs, cid)
+                    .into_iter()
+                    .map(|m| get::<i64>(m, "motif_id"))
+                    .collect::<Result<Vec<_>>>()?,
+                evaluation_result_id: get(cr, "evaluation_result_id")?,
+                conclusion,
+            },
+            other_dossiers,
+        });
+    }
+    let evaluators = all(
+        c,
+        "SELECT e.assignment_id, e.name FROM assignment_evaluator e JOIN assignment a ON a.id = e.assignment_id
+         WHERE a.dossier_id = $1 ORDER BY e.assignment_id, e.position",
+        vals![id],
+    )
+    .await?;
+    let assignments = all(
+        c,
+        "SELECT * FROM assignment WHERE dossier_id = $1 ORDER BY asked_on, id",
+        vals![id],
+    )
+    .await?
+    .iter()
+    .map(|a| {
+        let aid: i64 = get(a, "id")?;
+        Ok(AssignmentRecord {
+            id: aid,
+            version: get(a, "version")?,
+            data: AssignmentInput {
+                service_id: get(a, "service_id")?,
+                asked_on: get(a, "asked_on")?,
+                due_on: get(a, "due_on")?,
+                evaluators: evaluators
+                    .iter()
+                    .filter(|e| get::<i64>(e, "assignment_id").ok() == Some(aid))
+                    .map(|e| get::<String>(e, "name"))
+                    .collect::<Result<Vec<_>>>()?,
+                returned_on: get(a, "returned_on")?,
+                result_id: get(a, "result_id")?,
+                cancelled: get(a, "cancelled")?,
+                comment: get(a, "comment")?,
+            },
+        })
+    })
+    .collect::<Result<Vec<_>>>()?;
+    let mut follow_ups = all(
+        c,
+        "SELECT kind, done_at, not_done_reason FROM follow_up WHERE dossier_id = $1",
+        vals![id],
+    )
+    .await?
+    .iter()
+    .filter_map(|f| {
+        let kind: String = get(f, "kind").ok()?;
+        Some(Ok(FollowUp {
+            kind: FollowUpKind::parse(&kind)?,
+            done_at: get(f, "done_at").ok()?,
+            not_done_reason: get(f, "not_done_reason").ok()?,
+        }))
+    })
+    .collect::<Result<Vec<_>>>()?;
+    follow_ups.sort_by_key(|f| FollowUpKind::ALL.iter().position(|k| *k == f.kind));
+    Ok(DossierRecord {
+        id,
+        number: number.parse().map_err(StoreError::Config)?,
+        version,
+        header,
+        source,
+        adults,
+        children,
+        assignments,
+        follow_ups,
+        created_by: get(&r, "created_by")?,
+        created_at: get(&r, "created_at")?,
+        updated_by: get(&r, "updated_by")?,
+        updated_at: get(&r, "updated_at")?,
+    })
+}
+
+fn rows_of(rows: &[QueryResult], child_id: i64) -> Vec<&QueryResult> {
+    rows.iter()
+        .filter(|r| get::<i64>(r, "child_id").ok() == Some(child_id))
+        .collect()
+}

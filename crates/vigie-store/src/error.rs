@@ -1,0 +1,53 @@
+//! The store's error type. Database errors are logged (without parameters) and
+//! surfaced as a generic message: no SQL, no personal data reaches a page.
+
+use vigie_domain::DomainError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Nothing found, or outside the caller's scope (the two are not distinguished).
+    #[error("introuvable")]
+    NotFound,
+    /// The input was refused by the domain or by a reference check.
+    #[error(transparent)]
+    Invalid(#[from] DomainError),
+    /// Someone else changed this part since it was read (optimistic locking).
+    #[error("modifié entre-temps par un autre utilisateur (version {found} au lieu de {expected})")]
+    Conflict { expected: i64, found: i64 },
+    /// A value still used elsewhere cannot be deleted.
+    #[error("cette valeur est utilisée : elle peut seulement être désactivée")]
+    InUse,
+    /// A value must be unique (field, French message).
+    #[error("{1}")]
+    Duplicate(&'static str, String),
+    /// The database schema is newer than this program.
+    #[error(
+        "le schéma de la base (version {db}) est plus récent que ce programme (version {binary}) : mettez Vigie à jour"
+    )]
+    SchemaTooNew { db: i64, binary: i64 },
+    /// Configuration or usage problem, in French.
+    #[error("{0}")]
+    Config(String),
+    /// The database failed.
+    #[error("erreur de base de données")]
+    Db(#[source] sea_orm::DbErr),
+}
+
+impl From<sea_orm::DbErr> for StoreError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        StoreError::Db(e)
+    }
+}
+
+impl StoreError {
+    /// Whether the underlying database error is a unique-constraint violation.
+    pub fn is_unique_violation(&self) -> bool {
+        match self {
+            StoreError::Db(e) => matches!(
+                e.sql_err(),
+                Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+            ),
+            _ => false,
+        }
+    }
+}

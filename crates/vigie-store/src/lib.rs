@@ -1,0 +1,36 @@
+//! Vigie's persistence, on SQLite (embedded default) and PostgreSQL (production),
+//! through one code path: `sea-orm` chooses the backend from the URL at run time and
+//! every query is written once, in the SQL both backends understand (`$1` parameters).
+//!
+//! Rules built in here, that every caller inherits:
+//! - every query that returns dossiers takes a [`Scope`](vigie_domain::Scope) and filters in SQL;
+//! - every change, and every consultation of a dossier, writes its audit entry in the
+//!   same transaction ([`audit`]); the trail is append-only and hash-chained;
+//! - write transactions begin `IMMEDIATE` on SQLite, and serialise on the audit head row;
+//! - migrations run in a transaction on both backends ([`migrate`]).
+//!
+//! Errors: [`StoreError`]; never SQL text, never personal data.
+
+pub mod audit;
+pub mod check;
+pub mod communes;
+pub mod db;
+// pub mod demo;
+pub mod dossiers;
+pub mod error;
+pub mod migrate;
+pub mod params;
+pub mod password;
+pub mod persons;
+pub mod sessions;
+pub mod sql;
+#[cfg(feature = "testing")]
+pub mod testing;
+pub mod users;
+
+pub use audit::Actor;
+pub use db::{DbUrl, Store};
+pub use error::StoreError;
+
+/// Result type of the store.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -1,0 +1,64 @@
+//! Password hashing: Argon2id with the OWASP parameters (19 MiB, 2 passes, 1 lane).
+//! CPU- and memory-heavy: the web layer bounds concurrent calls with a semaphore.
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+
+/// Memory cost (KiB) of one hash: 19 MiB (OWASP Password Storage Cheat Sheet).
+pub const MEMORY_KIB: u32 = 19 * 1024;
+
+fn argon2() -> Argon2<'static> {
+    #[allow(clippy::expect_used)]
+    let params = Params::new(MEMORY_KIB, 2, 1, None).expect("valid Argon2 parameters");
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+/// Hashes a password (PHC string).
+pub fn hash(password: &str) -> String {
+    let mut salt = [0u8; 16];
+    fill_random(&mut salt);
+    #[allow(clippy::expect_used)]
+    let salt = SaltString::encode_b64(&salt).expect("16-byte salt");
+    #[allow(clippy::expect_used)]
+    argon2()
+        .hash_password(password.as_bytes(), &salt)
+        .expect("Argon2id hashing")
+        .to_string()
+}
+
+/// Checks a password against a stored hash; a malformed hash never matches.
+pub fn verify(password: &str, phc: &str) -> bool {
+    PasswordHash::new(phc).is_ok_and(|h| argon2().verify_password(password.as_bytes(), &h).is_ok())
+}
+
+/// A hash of a random password, checked when the login does not exist, so the
+/// answer takes the same time either way.
+pub fn dummy_hash() -> &'static str {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY.get_or_init(|| {
+        let mut r = [0u8; 24];
+        fill_random(&mut r);
+        hash(&hex::encode(r))
+    })
+}
+
+/// Fills a buffer from the operating system's random source.
+pub fn fill_random(buf: &mut [u8]) {
+    #[allow(clippy::expect_used)]
+    getrandom::fill(buf).expect("operating system random source");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_with_argon2id_and_verifies() {
+        let h = hash("correct horse battery staple");
+        assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+        assert!(verify("correct horse battery staple", &h));
+        assert!(!verify("Correct horse battery staple", &h));
+        assert!(!verify("x", "not a hash"));
+        assert_ne!(hash("a"), hash("a"), "salted");
+    }
+}

@@ -1,0 +1,155 @@
+//! Children as persons across dossiers, and name search.
+//!
+//! Keys (see `vigie_domain::names`) are stored in `person_key`; candidates are found
+//! by key in SQL (optionally with the birth year), and ranked here in Rust, so both
+//! backends return the same rows in the same order.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Datelike, Utc};
+use sea_orm::ConnectionTrait;
+use vigie_domain::names::{keys, phonetic, tokens};
+use vigie_domain::{BirthDate, Person, Sex};
+
+use crate::sql::{Sql, all_sql, get, one};
+use crate::{Result, StoreError, vals};
+
+/// The search keys of a person: family names under `n`, first names under `f`.
+pub fn person_keys(p: &Person) -> Vec<String> {
+    let mut k = keys("n", &p.birth_name);
+    if let Some(u) = &p.usage_name {
+        k.extend(keys("n", u));
+    }
+    k.extend(keys("f", &p.first_names));
+    k.sort();
+    k.dedup();
+    k
+}
+
+fn birth_year(b: BirthDate) -> Option<i64> {
+    match b {
+        BirthDate::Exact(d) | BirthDate::Approximate(d) | BirthDate::Expected(d) => {
+            Some(i64::from(d.year()))
+        }
+        BirthDate::Unknown => None,
+    }
+}
+
+/// Inserts a person and their keys.
+pub(crate) async fn insert_person(
+    c: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    p: &Person,
+) -> Result<i64> {
+    let (precision, date) = p.birth.to_parts();
+    let r = one(
+        c,
+        "INSERT INTO person (birth_name, usage_name, first_names, sex, birth_precision, birth_date, birth_year, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id",
+        vals![p.birth_name.clone(), p.usage_name.clone(), p.first_names.clone(), p.sex.code(), precision, date, birth_year(p.birth), now],
+    )
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    let id: i64 = get(&r, "id")?;
+    let ks = person_keys(p);
+    if !ks.is_empty() {
+        let mut q = Sql::new("INSERT INTO person_key (key, person_id) VALUES ");
+        for (i, k) in ks.iter().enumerate() {
+            if i > 0 {
+                q.push(", ");
+            }
+            q.push("(").bind(k.clone()).push(", ").bind(id).push(")");
+        }
+        c.execute_raw(q.stmt(c.get_database_backend())).await?;
+    }
+    Ok(id)
+}
+
+pub(crate) fn person_from(r: &sea_orm::QueryResult) -> Result<Person> {
+    let sex: String = get(r, "sex")?;
+    let precision: String = get(r, "birth_precision")?;
+    Ok(Person {
+        birth_name: get(r, "birth_name")?,
+        usage_name: get(r, "usage_name")?,
+        first_names: get(r, "first_names")?,
+        sex: Sex::parse(&sex).unwrap_or(Sex::Unknown),
+        birth: BirthDate::from_parts(&precision, get(r, "birth_date")?)
+            .unwrap_or(BirthDate::Unknown),
+    })
+}
+
+/// A person found by name, with a score (higher is better).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonHit {
+    pub person_id: i64,
+    pub score: u32,
+}
+
+/// Finds persons whose names match every word typed (each word as a family name or a
+/// first name, exactly once normalised, or phonetically), optionally born in `year`.
+/// Best first; ties by most recent person.
+pub(crate) async fn find_by_name(
+    c: &impl ConnectionTrait,
+    text: &str,
+    year: Option<i32>,
+    limit: usize,
+) -> Result<Vec<PersonHit>> {
+    let words: Vec<String> = tokens(text).into_iter().take(6).collect();
+    if words.is_empty() {
+        return Ok(vec![]);
+    }
+    // For each word, its exact and phonetic keys (as family name or first name).
+    let per_word: Vec<(Vec<String>, Vec<String>)> = words
+        .iter()
+        .map(|w| {
+            let p = phonetic(w);
+            (
+                vec![format!("n:{w}"), format!("f:{w}")],
+                vec![format!("np:{p}"), format!("fp:{p}")],
+            )
+        })
+        .collect();
+    let mut all_keys: Vec<String> = per_word
+        .iter()
+        .flat_map(|(e, p)| e.iter().chain(p.iter()).cloned())
+        .collect();
+    all_keys.sort();
+    all_keys.dedup();
+    let mut q = Sql::new("SELECT k.person_id, k.key FROM person_key k");
+    if year.is_some() {
+        q.push(" JOIN person p ON p.id = k.person_id");
+    }
+    q.push(" WHERE k.key IN ").bind_list(&all_keys);
+    if let Some(y) = year {
+        q.push(" AND (p.birth_year IS NULL OR p.birth_year = ")
+            .bind(i64::from(y))
+            .push(")");
+    }
+    let rows = all_sql(c, &q).await?;
+    let mut by_person: HashMap<i64, Vec<String>> = HashMap::new();
+    for r in &rows {
+        by_person
+            .entry(get(r, "person_id")?)
+            .or_default()
+            .push(get(r, "key")?);
+    }
+    let mut hits: Vec<PersonHit> = by_person
+        .into_iter()
+        .filter_map(|(person_id, ks)| {
+            let mut score = 0u32;
+            for (exact, phon) in &per_word {
+                if exact.iter().any(|k| ks.contains(k)) {
+                    score += 2;
+                } else if phon.iter().any(|k| ks.contains(k)) {
+                    score += 1;
+                } else {
+                    return None;
+                }
+            }
+            Some(PersonHit { person_id, score })
+        })
+        .collect();
+    hits.sort_by(|a, b| b.score.cmp(&a.score).then(b.person_id.cmp(&a.person_id)));
+    hits.truncate(limit);
+    Ok(hits)
+}

@@ -1,0 +1,168 @@
+//! Server-side sessions, in the database (so several web nodes can share them).
+//! The cookie holds a random token; the table holds only its SHA-256.
+
+use chrono::{DateTime, Duration, Utc};
+use sha2::{Digest, Sha256};
+use vigie_domain::{Role, Scope};
+
+use crate::audit::{Actor, Event, append};
+use crate::db::Store;
+use crate::password::fill_random;
+use crate::sql::{all, exec, get, one};
+use crate::{Result, vals};
+
+/// The user behind a valid session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionUser {
+    pub session_id: String,
+    pub user_id: i64,
+    pub login: String,
+    pub display_name: String,
+    pub role: Role,
+    pub territories: Vec<i64>,
+    pub service_id: Option<i64>,
+    pub must_change_password: bool,
+}
+
+impl SessionUser {
+    pub fn scope(&self) -> Scope {
+        Scope::for_user(self.role, &self.territories, self.service_id)
+    }
+}
+
+/// Session lifetimes.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionPolicy {
+    pub idle: Duration,
+    pub absolute: Duration,
+}
+
+impl Default for SessionPolicy {
+    fn default() -> Self {
+        Self {
+            idle: Duration::minutes(30),
+            absolute: Duration::hours(12),
+        }
+    }
+}
+
+fn token_id(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+impl Store {
+    /// Opens a session for a user (after a successful login) and records the login.
+    pub async fn open_session(
+        &self,
+        now: DateTime<Utc>,
+        user_id: i64,
+        ip: Option<String>,
+        policy: SessionPolicy,
+    ) -> Result<String> {
+        let mut raw = [0u8; 32];
+        fill_random(&mut raw);
+        let token = hex::encode(raw);
+        let txn = self.write().await?;
+        exec(
+            &txn,
+            "INSERT INTO web_session (id, user_id, created_at, last_seen_at, expires_at) VALUES ($1, $2, $3, $3, $4)",
+            vals![token_id(&token), user_id, now, now + policy.absolute],
+        )
+        .await?;
+        exec(
+            &txn,
+            "DELETE FROM web_session WHERE user_id = $1 AND (expires_at < $2 OR last_seen_at < $3)",
+            vals![user_id, now, now - policy.idle],
+        )
+        .await?;
+        append(
+            &txn,
+            now,
+            &Actor::user(user_id, ip),
+            Event::new("connexion"),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(token)
+    }
+
+    /// The active user behind a session token, or `None` (unknown, expired, idle, disabled).
+    /// Refreshes the idle timer at most once a minute.
+    pub async fn session_user(
+        &self,
+        now: DateTime<Utc>,
+        token: &str,
+        policy: SessionPolicy,
+    ) -> Result<Option<SessionUser>> {
+        let id = token_id(token);
+        let Some(r) = one(
+            &self.db,
+            "SELECT s.user_id, s.last_seen_at, u.login, u.display_name, u.role, u.service_id, u.must_change_password
+             FROM web_session s JOIN app_user u ON u.id = s.user_id
+             WHERE s.id = $1 AND s.expires_at > $2 AND s.last_seen_at > $3 AND u.active = TRUE",
+            vals![id.clone(), now, now - policy.idle],
+        )
+        .await?
+        else {
+            return Ok(None);
+        };
+        let user_id: i64 = get(&r, "user_id")?;
+        let role: String = get(&r, "role")?;
+        let Some(role) = Role::parse(&role) else {
+            return Ok(None);
+        };
+        let last_seen: DateTime<Utc> = get(&r, "last_seen_at")?;
+        if now - last_seen > Duration::seconds(60) {
+            exec(
+                &self.db,
+                "UPDATE web_session SET last_seen_at = $1 WHERE id = $2",
+                vals![now, id.clone()],
+            )
+            .await?;
+        }
+        let territories = all(
+            &self.db,
+            "SELECT territory_id FROM user_territory WHERE user_id = $1 ORDER BY territory_id",
+            vals![user_id],
+        )
+        .await?
+        .iter()
+        .map(|t| get::<i64>(t, "territory_id"))
+        .collect::<Result<Vec<_>>>()?;
+        Ok(Some(SessionUser {
+            session_id: id,
+            user_id,
+            login: get(&r, "login")?,
+            display_name: get(&r, "display_name")?,
+            role,
+            territories,
+            service_id: get(&r, "service_id")?,
+            must_change_password: get(&r, "must_change_password")?,
+        }))
+    }
+
+    /// Closes a session and records the logout.
+    pub async fn close_session(
+        &self,
+        now: DateTime<Utc>,
+        user: &SessionUser,
+        ip: Option<String>,
+    ) -> Result<()> {
+        let txn = self.write().await?;
+        exec(
+            &txn,
+            "DELETE FROM web_session WHERE id = $1",
+            vals![user.session_id.clone()],
+        )
+        .await?;
+        append(
+            &txn,
+            now,
+            &Actor::user(user.user_id, ip),
+            Event::new("deconnexion"),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+}

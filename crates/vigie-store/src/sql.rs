@@ -1,0 +1,106 @@
+//! Small helpers to write one SQL text for both backends: `$n` parameters (SQLite
+//! accepts them too), a builder that numbers them, and typed row getters.
+
+use sea_orm::{ConnectionTrait, DatabaseBackend, QueryResult, Statement, TryGetable, Value};
+
+use crate::Result;
+
+/// SQL text with its numbered parameters.
+#[derive(Debug, Default)]
+pub struct Sql {
+    pub text: String,
+    pub values: Vec<Value>,
+}
+
+impl Sql {
+    pub fn new(text: &str) -> Self {
+        Self {
+            text: text.to_owned(),
+            values: Vec::new(),
+        }
+    }
+
+    /// Appends text.
+    pub fn push(&mut self, s: &str) -> &mut Self {
+        self.text.push_str(s);
+        self
+    }
+
+    /// Appends a parameter placeholder bound to `v`.
+    pub fn bind(&mut self, v: impl Into<Value>) -> &mut Self {
+        self.values.push(v.into());
+        let n = self.values.len();
+        self.text.push('$');
+        self.text.push_str(&n.to_string());
+        self
+    }
+
+    /// Appends `(p1, p2, …)` for a non-empty list.
+    pub fn bind_list<T: Into<Value> + Clone>(&mut self, items: &[T]) -> &mut Self {
+        self.text.push('(');
+        for (i, it) in items.iter().enumerate() {
+            if i > 0 {
+                self.text.push_str(", ");
+            }
+            self.bind(it.clone());
+        }
+        self.text.push(')');
+        self
+    }
+
+    pub fn stmt(&self, backend: DatabaseBackend) -> Statement {
+        Statement::from_sql_and_values(backend, &self.text, self.values.clone())
+    }
+}
+
+/// Runs a statement with parameters.
+pub async fn exec(c: &impl ConnectionTrait, sql: &str, values: Vec<Value>) -> Result<u64> {
+    let b = c.get_database_backend();
+    Ok(
+        c.execute_raw(Statement::from_sql_and_values(b, sql, values))
+            .await?
+            .rows_affected(),
+    )
+}
+
+/// Fetches all rows.
+pub async fn all(
+    c: &impl ConnectionTrait,
+    sql: &str,
+    values: Vec<Value>,
+) -> Result<Vec<QueryResult>> {
+    let b = c.get_database_backend();
+    Ok(
+        c.query_all_raw(Statement::from_sql_and_values(b, sql, values))
+            .await?,
+    )
+}
+
+/// Fetches at most one row.
+pub async fn one(
+    c: &impl ConnectionTrait,
+    sql: &str,
+    values: Vec<Value>,
+) -> Result<Option<QueryResult>> {
+    let b = c.get_database_backend();
+    Ok(
+        c.query_one_raw(Statement::from_sql_and_values(b, sql, values))
+            .await?,
+    )
+}
+
+/// Runs a built query and fetches all rows.
+pub async fn all_sql(c: &impl ConnectionTrait, q: &Sql) -> Result<Vec<QueryResult>> {
+    Ok(c.query_all_raw(q.stmt(c.get_database_backend())).await?)
+}
+
+/// Typed column getter.
+pub fn get<T: TryGetable>(r: &QueryResult, col: &str) -> Result<T> {
+    Ok(r.try_get::<T>("", col)?)
+}
+
+/// Shorthand for building a parameter list.
+#[macro_export]
+macro_rules! vals {
+    ($($v:expr),* $(,)?) => { vec![$(sea_orm::Value::from($v)),*] };
+}

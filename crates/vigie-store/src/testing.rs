@@ -1,0 +1,215 @@
+//! Test support (feature `testing`): a fresh, migrated database per test, on SQLite
+//! (a file in a temporary directory) and on PostgreSQL (a clone of a migrated template
+//! database on the server at 127.0.0.1:5432, dropped by [`TestDb::finish`]).
+//!
+//! PostgreSQL unreachable fails the test with a clear message; `VIGIE_TEST_SKIP_PG=1`
+//! skips PostgreSQL explicitly (on a laptop), never silently. `VIGIE_TEST_PG_URL`
+//! overrides the server URL (default `postgres://postgres@127.0.0.1:5432/postgres`).
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use chrono::{DateTime, Utc};
+use sqlx::Connection;
+use sqlx::postgres::PgConnection;
+
+use crate::db::{DbUrl, Store};
+
+/// A test database.
+#[derive(Debug)]
+pub struct TestDb {
+    pub store: Store,
+    pub backend: &'static str,
+    pg_name: Option<String>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// A fixed "now" for tests.
+pub fn now() -> DateTime<Utc> {
+    #[allow(clippy::expect_used)]
+    "2026-11-24T10:00:00Z".parse().expect("valid instant")
+}
+
+fn pg_admin_url() -> String {
+    std::env::var("VIGIE_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+fn skip_pg() -> bool {
+    std::env::var("VIGIE_TEST_SKIP_PG").is_ok_and(|v| v == "1")
+}
+
+fn with_db(url: &str, db: &str) -> String {
+    match url.rsplit_once('/') {
+        Some((base, tail)) => {
+            let query = tail
+                .split_once('?')
+                .map(|(_, q)| format!("?{q}"))
+                .unwrap_or_default();
+            format!("{base}/{db}{query}")
+        }
+        None => url.to_owned(),
+    }
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+#[allow(clippy::expect_used, clippy::panic)]
+impl TestDb {
+    /// A migrated SQLite database in a temporary directory, instance created (not demo).
+    pub async fn sqlite() -> Self {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let url: DbUrl = format!("sqlite://{}", dir.path().join("vigie.db").display())
+            .parse()
+            .expect("sqlite url");
+        let store = Store::connect(&url, chrono_tz::Europe::Paris)
+            .await
+            .expect("sqlite connect");
+        store.migrate(now()).await.expect("migrate sqlite");
+        store
+            .init_instance(now(), false, &["18".into()])
+            .await
+            .expect("instance");
+        Self {
+            store,
+            backend: "sqlite",
+            pg_name: None,
+            _dir: Some(dir),
+        }
+    }
+
+    /// A migrated PostgreSQL database, cloned from a template; `None` only when skipped explicitly.
+    pub async fn postgres() -> Option<Self> {
+        if skip_pg() {
+            eprintln!("VIGIE_TEST_SKIP_PG=1 : tests PostgreSQL ignorés");
+            return None;
+        }
+        let admin_url = pg_admin_url();
+        let mut admin = match PgConnection::connect(&admin_url).await {
+            Ok(c) => c,
+            Err(e) => panic!(
+                "PostgreSQL injoignable ({admin_url}) : {e}. Démarrez-le (pg_ctlcluster … main start) ou, sur un poste de développement seulement, VIGIE_TEST_SKIP_PG=1."
+            ),
+        };
+        let template = template_name();
+        // One process at a time creates the template, or clones it.
+        sqlx::query("SELECT pg_advisory_lock(727274)")
+            .execute(&mut admin)
+            .await
+            .expect("advisory lock");
+        let exists: Option<(i32,)> = sqlx::query_as("SELECT 1 FROM pg_database WHERE datname = $1")
+            .bind(&template)
+            .fetch_optional(&mut admin)
+            .await
+            .expect("pg_database");
+        if exists.is_none() {
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {template}")))
+                .execute(&mut admin)
+                .await
+                .expect("create template");
+            let url: DbUrl = with_db(&admin_url, &template).parse().expect("pg url");
+            let store = Store::connect(&url, chrono_tz::Europe::Paris)
+                .await
+                .expect("pg connect");
+            store.migrate(now()).await.expect("migrate postgres");
+            store
+                .init_instance(now(), false, &["18".into()])
+                .await
+                .expect("instance");
+            store.close().await;
+        }
+        let name = format!(
+            "vigie_t_{}_{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed),
+            nanos()
+        );
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "CREATE DATABASE {name} TEMPLATE {template}"
+        )))
+        .execute(&mut admin)
+        .await
+        .expect("clone template");
+        sqlx::query("SELECT pg_advisory_unlock(727274)")
+            .execute(&mut admin)
+            .await
+            .expect("advisory unlock");
+        let _ = admin.close().await;
+        let url: DbUrl = with_db(&admin_url, &name).parse().expect("pg url");
+        let store = Store::connect(&url, chrono_tz::Europe::Paris)
+            .await
+            .expect("pg connect");
+        Some(Self {
+            store,
+            backend: "postgres",
+            pg_name: Some(name),
+            _dir: None,
+        })
+    }
+
+    /// Both backends (PostgreSQL unless skipped explicitly).
+    pub async fn both() -> Vec<Self> {
+        let mut v = vec![Self::sqlite().await];
+        v.extend(Self::postgres().await);
+        v
+    }
+
+    /// Closes and drops the database.
+    pub async fn finish(self) {
+        let TestDb {
+            store,
+            pg_name,
+            _dir,
+            ..
+        } = self;
+        store.close().await;
+        if let Some(name) = pg_name
+            && let Ok(mut admin) = PgConnection::connect(&pg_admin_url()).await
+        {
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+            )))
+            .execute(&mut admin)
+            .await;
+            let _ = admin.close().await;
+        }
+    }
+}
+
+fn nanos() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() % 1_000_000)
+        .unwrap_or(0)
+}
+
+/// The template's name changes with the schema, so a stale template is never reused.
+fn template_name() -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for m in crate::migrate::migrations() {
+        h.update(m.version.to_be_bytes());
+        h.update(format!("{:?}", m.steps).as_bytes());
+    }
+    h.update(crate::communes::COMMUNES_TSV.len().to_be_bytes());
+    format!("vigie_tpl_{}", &hex::encode(h.finalize())[..16])
+}
+
+impl TestDb {
+    /// Runs raw SQL (to tamper with data in tests).
+    pub async fn raw(&self, sql: &str) -> Result<(), sea_orm::DbErr> {
+        use sea_orm::ConnectionTrait;
+        self.store.db.execute_unprepared(sql).await.map(|_| ())
+    }
+}
+
+/// Person matching by name and birth year (the store's internal candidate query), for tests.
+pub async fn find_persons(
+    store: &Store,
+    text: &str,
+    year: Option<i32>,
+) -> Vec<crate::persons::PersonHit> {
+    #[allow(clippy::expect_used)]
+    crate::persons::find_by_name(&store.db, text, year, 50)
+        .await
+        .expect("find persons")
+}
