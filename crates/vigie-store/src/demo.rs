@@ -31,7 +31,10 @@ impl Store {
     /// Territories and services of the demo département, when there are none yet.
     pub async fn seed_demo_reference(&self) -> Result<()> {
         let txn = self.write().await?;
-        if !all(&txn, "SELECT id FROM territory LIMIT 1", vec![]).await?.is_empty() {
+        if !all(&txn, "SELECT id FROM territory LIMIT 1", vec![])
+            .await?
+            .is_empty()
+        {
             return Ok(());
         }
         for t in vigie_demo::demo_territories() {
@@ -46,15 +49,33 @@ impl Store {
 
     /// Creates the demo accounts (only in a demo database); returns (login, role).
     /// `password_hash` is the Argon2id hash of [`DEMO_PASSWORD`].
-    pub async fn seed_demo_accounts(&self, now: DateTime<Utc>, password_hash: &str) -> Result<Vec<(&'static str, Role)>> {
+    pub async fn seed_demo_accounts(
+        &self,
+        now: DateTime<Utc>,
+        password_hash: &str,
+    ) -> Result<Vec<(&'static str, Role)>> {
         match self.instance().await? {
             Some(i) if i.demo => {}
-            _ => return Err(StoreError::Config("les comptes de démonstration n'existent que dans une base de démonstration".into())),
+            _ => {
+                return Err(StoreError::Config(
+                    "les comptes de démonstration n'existent que dans une base de démonstration"
+                        .into(),
+                ));
+            }
         }
-        let existing: Vec<String> = self.list_users().await?.into_iter().map(|u| u.login).collect();
+        let existing: Vec<String> = self
+            .list_users()
+            .await?
+            .into_iter()
+            .map(|u| u.login)
+            .collect();
         let cat = self.catalog().await?;
         let first_territory = cat.territories.first().map(|t| t.id);
-        let first_service = cat.services.iter().find(|s| Some(s.territory_id) != first_territory).map(|s| s.id);
+        let first_service = cat
+            .services
+            .iter()
+            .find(|s| Some(s.territory_id) != first_territory)
+            .map(|s| s.id);
         for (login, role) in DEMO_ACCOUNTS {
             if existing.iter().any(|l| l == login) {
                 continue;
@@ -68,7 +89,15 @@ impl Store {
             self.add_user(
                 now,
                 &Actor::system(),
-                &NewUser { login: login.into(), display_name, password_hash: password_hash.into(), role, territories, service_id, demo: true },
+                &NewUser {
+                    login: login.into(),
+                    display_name,
+                    password_hash: password_hash.into(),
+                    role,
+                    territories,
+                    service_id,
+                    demo: true,
+                },
             )
             .await?;
         }
@@ -77,9 +106,19 @@ impl Store {
 
     /// Generates `count` dossiers with the given seed, in batches of one transaction each.
     /// `progress` is called after each batch with the number done.
-    pub async fn generate_demo(&self, now: DateTime<Utc>, seed: u64, count: usize, mut progress: impl FnMut(usize)) -> Result<usize> {
+    pub async fn generate_demo(
+        &self,
+        now: DateTime<Utc>,
+        seed: u64,
+        count: usize,
+        mut progress: impl FnMut(usize),
+    ) -> Result<usize> {
         let cat = load_catalog(&self.db).await?;
-        let departements = self.instance().await?.map(|i| i.departements).unwrap_or_else(|| vec!["18".into()]);
+        let departements = self
+            .instance()
+            .await?
+            .map(|i| i.departements)
+            .unwrap_or_else(|| vec!["18".into()]);
         let communes = self.communes_of(&departements).await?;
         let agents = all(&self.db, "SELECT id FROM app_user WHERE role IN ('agent', 'responsable') AND active = TRUE ORDER BY id", vec![])
             .await?
@@ -91,20 +130,42 @@ impl Store {
                 .params
                 .iter()
                 .filter(|p| p.active)
-                .map(|p| ParamRef { id: p.id, kind: p.kind, code: p.code.clone(), meaning: p.meaning })
+                .map(|p| ParamRef {
+                    id: p.id,
+                    kind: p.kind,
+                    code: p.code.clone(),
+                    meaning: p.meaning,
+                })
                 .collect(),
             territories: cat
                 .territories
                 .iter()
                 .filter(|t| t.active)
-                .map(|t| TerritoryRef { id: t.id, services: cat.services.iter().filter(|s| s.territory_id == t.id && s.active).map(|s| s.id).collect() })
+                .map(|t| TerritoryRef {
+                    id: t.id,
+                    services: cat
+                        .services
+                        .iter()
+                        .filter(|s| s.territory_id == t.id && s.active)
+                        .map(|s| s.id)
+                        .collect(),
+                })
                 .filter(|t| !t.services.is_empty())
                 .collect(),
-            communes: communes.into_iter().map(|c| CommuneRef { insee: c.insee, postal_code: c.postal_code, name: c.name }).collect(),
+            communes: communes
+                .into_iter()
+                .map(|c| CommuneRef {
+                    insee: c.insee,
+                    postal_code: c.postal_code,
+                    name: c.name,
+                })
+                .collect(),
             agents,
         };
         if demo_cat.territories.is_empty() {
-            return Err(StoreError::Config("aucun territoire avec un service : impossible de générer des dossiers".into()));
+            return Err(StoreError::Config(
+                "aucun territoire avec un service : impossible de générer des dossiers".into(),
+            ));
         }
         let mut generator = Generator::new(seed, demo_cat, now, count);
         let mut persons: HashMap<usize, i64> = HashMap::new();
@@ -114,14 +175,22 @@ impl Store {
             let txn = self.write().await?;
             let mut in_batch = 0;
             while in_batch < 1_000 {
-                let Some(mut d) = generator.next_dossier() else { break };
+                let Some(mut d) = generator.next_dossier() else {
+                    break;
+                };
                 for (i, r) in d.person_refs.iter().enumerate() {
                     if let Some(k) = r {
                         d.input.children[i].person_id = persons.get(k).copied();
                     }
                 }
-                let (_, _, person_ids) = insert_dossier(&txn, self.tz, now, &actor, &d.input).await?;
-                let new_children = d.person_refs.iter().enumerate().filter(|(_, r)| r.is_none()).map(|(i, _)| i);
+                let (_, _, person_ids) =
+                    insert_dossier(&txn, self.tz, now, &actor, &d.input).await?;
+                let new_children = d
+                    .person_refs
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, r)| r.is_none())
+                    .map(|(i, _)| i);
                 for (k, i) in d.new_persons.iter().zip(new_children) {
                     persons.insert(*k, person_ids[i]);
                 }
@@ -132,7 +201,13 @@ impl Store {
                 break;
             }
             done += in_batch;
-            append(&txn, now, &actor, Event::new("demo.generation").detail(format!("dossiers={in_batch}"))).await?;
+            append(
+                &txn,
+                now,
+                &actor,
+                Event::new("demo.generation").detail(format!("dossiers={in_batch}")),
+            )
+            .await?;
             txn.commit().await?;
             progress(done);
         }

@@ -15,7 +15,7 @@ pub mod audit;
 pub mod check;
 pub mod communes;
 pub mod db;
-// pub mod demo;
+pub mod demo;
 pub mod dossiers;
 pub mod error;
 pub mod migrate;
