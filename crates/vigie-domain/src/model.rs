@@ -251,6 +251,22 @@ pub struct Source {
 }
 
 impl Source {
+    /// What a role may see: the identity of a confidential or anonymous source only
+    /// for roles that need it ([`crate::Permission::SourceIdentityRead`]).
+    pub fn visible_to(&self, role: crate::Role) -> Source {
+        if self.confidentiality == SourceConfidentiality::Known
+            || role.has(crate::Permission::SourceIdentityRead)
+        {
+            self.clone()
+        } else {
+            Source {
+                category_id: self.category_id,
+                confidentiality: self.confidentiality,
+                ..Source::anonymous(None)
+            }
+        }
+    }
+
     pub fn anonymous(category_id: Option<i64>) -> Self {
         Self {
             category_id,
@@ -798,6 +814,36 @@ mod tests {
         let err = d.validate(at("2026-03-02T00:00:00Z")).unwrap_err();
         assert_eq!(err.fields()[0].field, "children");
         assert!(err.fields()[0].message.contains("au moins un enfant"));
+    }
+
+    #[test]
+    fn a_confidential_source_is_hidden_from_evaluators() {
+        let s = Source {
+            category_id: Some(3),
+            confidentiality: SourceConfidentiality::Confidential,
+            name: Some("Mme X".into()),
+            organisation: Some("École".into()),
+            address: Address {
+                city: Some("Bourges".into()),
+                ..Default::default()
+            },
+            email: Some("x@example.org".into()),
+            phone: Some("02".into()),
+        };
+        assert_eq!(s.visible_to(crate::Role::AgentCrip), s);
+        let hidden = s.visible_to(crate::Role::EvaluateurTerritorial);
+        assert_eq!(hidden.category_id, Some(3));
+        assert_eq!(hidden.confidentiality, SourceConfidentiality::Confidential);
+        assert_eq!(
+            (hidden.name, hidden.organisation, hidden.email, hidden.phone),
+            (None, None, None, None)
+        );
+        assert_eq!(hidden.address, Address::default());
+        let known = Source {
+            confidentiality: SourceConfidentiality::Known,
+            ..s.clone()
+        };
+        assert_eq!(known.visible_to(crate::Role::EvaluateurTerritorial), known);
     }
 
     #[test]

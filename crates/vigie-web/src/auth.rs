@@ -1,0 +1,238 @@
+//! Login, logout, and the session behind a request.
+//!
+//! Sessions are rows in the database (see `vigie_store::sessions`); the cookie
+//! `vigie_session` holds a random token: `HttpOnly`, `SameSite=Strict`, `Secure` behind TLS.
+//! A wrong login or password gets the same message and (through a dummy hash) a
+//! similar response time whether or not the login exists.
+
+use std::net::SocketAddr;
+
+use askama::Template;
+use axum::Extension;
+use axum::Form;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use vigie_store::sessions::SessionUser;
+use vigie_store::{Actor, StoreError};
+
+use crate::AppState;
+use crate::error::WebError;
+
+pub const COOKIE: &str = "vigie_session";
+
+/// The session token from the `Cookie` header.
+fn token(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == COOKIE)
+        .map(|(_, v)| v.to_owned())
+        .filter(|v| !v.is_empty() && v.len() <= 128)
+}
+
+/// The user behind the request's session, if any.
+pub async fn session_from_headers(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<SessionUser>, StoreError> {
+    match token(headers) {
+        Some(t) => {
+            state
+                .store
+                .session_user(state.now(), &t, state.config.sessions)
+                .await
+        }
+        None => Ok(None),
+    }
+}
+
+/// Who is acting, from where (the peer address; behind a reverse proxy, the proxy's).
+pub fn client_actor(req: &Request, user_id: Option<i64>) -> Actor {
+    let ip = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string());
+    Actor { user_id, ip }
+}
+
+/// The peer's address (behind a reverse proxy, the proxy's), when known.
+#[derive(Debug, Clone)]
+pub struct ClientIp(pub Option<String>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip().to_string()),
+        ))
+    }
+}
+
+fn session_cookie(state: &AppState, value: &str, max_age: Option<i64>) -> HeaderValue {
+    let secure = if state.config.behind_tls {
+        "; Secure"
+    } else {
+        ""
+    };
+    let age = max_age
+        .map(|a| format!("; Max-Age={a}"))
+        .unwrap_or_default();
+    #[allow(clippy::expect_used)]
+    HeaderValue::from_str(&format!(
+        "{COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict{secure}{age}"
+    ))
+    .expect("ASCII cookie")
+}
+
+#[derive(Debug, Template)]
+#[template(path = "login.html")]
+pub struct LoginPage {
+    pub demo: bool,
+    pub error: Option<String>,
+    pub login: String,
+}
+
+pub async fn login_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Ok(Some(_)) = session_from_headers(&state, &headers).await {
+        return Redirect::to("/").into_response();
+    }
+    render(
+        StatusCode::OK,
+        &LoginPage {
+            demo: state.config.demo,
+            error: None,
+            login: String::new(),
+        },
+    )
+}
+
+pub(crate) fn render<T: Template>(status: StatusCode, t: &T) -> Response {
+    match t.render() {
+        Ok(body) => (status, Html(body)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "rendu de page impossible");
+            WebError::Internal("rendu".into()).into_response()
+        }
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    login: String,
+    #[serde(default)]
+    password: String,
+}
+
+impl std::fmt::Debug for LoginForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginForm")
+            .field("login", &"…")
+            .field("password", &"…")
+            .finish()
+    }
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    let login = form.login.trim().to_lowercase();
+    let failed = |state: &AppState, login: String| {
+        render(
+            StatusCode::UNAUTHORIZED,
+            &LoginPage {
+                demo: state.config.demo,
+                error: Some("Identifiant ou mot de passe incorrect.".into()),
+                login,
+            },
+        )
+    };
+    if login.is_empty()
+        || form.password.is_empty()
+        || form.password.len() > 1024
+        || login.len() > 200
+    {
+        return failed(&state, form.login.chars().take(200).collect());
+    }
+    let found = match state.store.login_hash(&login).await {
+        Ok(f) => f,
+        Err(e) => return WebError::from(e).into_response(),
+    };
+    // Bounded: each Argon2id computation takes 19 MiB and a CPU.
+    let Ok(_permit) = state.hashing.clone().acquire_owned().await else {
+        return WebError::Internal("semaphore".into()).into_response();
+    };
+    let (user_id, phc) = match &found {
+        Some((id, h)) => (Some(*id), h.clone()),
+        None => (None, vigie_store::password::dummy_hash().to_owned()),
+    };
+    let password = form.password.clone();
+    let ok = tokio::task::spawn_blocking(move || vigie_store::password::verify(&password, &phc))
+        .await
+        .unwrap_or(false);
+    drop(_permit);
+    let now = state.now();
+    match (ok, user_id) {
+        (true, Some(id)) => {
+            // Rotation: a previous session on this browser is closed.
+            if let Ok(Some(old)) = session_from_headers(&state, &headers).await {
+                let _ = state.store.close_session(now, &old, ip.clone()).await;
+            }
+            match state
+                .store
+                .open_session(now, id, ip, state.config.sessions)
+                .await
+            {
+                Ok(token) => {
+                    let mut resp = Redirect::to("/").into_response();
+                    resp.headers_mut()
+                        .insert(header::SET_COOKIE, session_cookie(&state, &token, None));
+                    resp
+                }
+                Err(e) => WebError::from(e).into_response(),
+            }
+        }
+        _ => {
+            if let Err(e) = state
+                .store
+                .record_login_failure(now, &login, user_id, ip)
+                .await
+            {
+                return WebError::from(e).into_response();
+            }
+            failed(&state, form.login)
+        }
+    }
+}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Extension(user): Extension<SessionUser>,
+) -> Response {
+    if let Err(e) = state
+        .store
+        .close_session(state.now(), &user, ip.clone())
+        .await
+    {
+        return WebError::from(e).into_response();
+    }
+    let mut resp = Redirect::to("/connexion").into_response();
+    resp.headers_mut()
+        .insert(header::SET_COOKIE, session_cookie(&state, "", Some(0)));
+    resp
+}

@@ -1,0 +1,161 @@
+//! Errors of the web layer, shown as French pages ([`WebError`]) or RFC 9457 problems
+//! ([`ApiError`]). A database failure shows an operation number, logged with the cause
+//! (never SQL nor personal data on the page).
+
+use askama::Template;
+use axum::Json;
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use vigie_domain::{DomainError, FieldError};
+use vigie_store::StoreError;
+
+#[derive(Debug)]
+pub enum WebError {
+    NotFound,
+    Forbidden,
+    Unauthenticated,
+    Invalid(DomainError),
+    Conflict(String),
+    Internal(String),
+}
+
+impl From<StoreError> for WebError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => WebError::NotFound,
+            StoreError::Invalid(d) => WebError::Invalid(d),
+            StoreError::Conflict { .. } => WebError::Conflict(e.to_string()),
+            StoreError::InUse | StoreError::Duplicate(..) => WebError::Conflict(e.to_string()),
+            other => {
+                let op = operation_id();
+                tracing::error!(operation = %op, error = ?other, "erreur interne");
+                WebError::Internal(op)
+            }
+        }
+    }
+}
+
+fn operation_id() -> String {
+    let mut b = [0u8; 6];
+    vigie_store::password::fill_random(&mut b);
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    title: &'a str,
+    message: String,
+    login_link: bool,
+}
+
+impl WebError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            WebError::NotFound => StatusCode::NOT_FOUND,
+            WebError::Forbidden => StatusCode::FORBIDDEN,
+            WebError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            WebError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            WebError::Conflict(_) => StatusCode::CONFLICT,
+            WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn texts(&self) -> (&'static str, String) {
+        match self {
+            WebError::NotFound => (
+                "Page introuvable",
+                "Cette page n'existe pas, ou vous n'y avez pas accès.".into(),
+            ),
+            WebError::Forbidden => (
+                "Accès refusé",
+                "Votre rôle ne permet pas cette action. Ce refus a été enregistré.".into(),
+            ),
+            WebError::Unauthenticated => (
+                "Connexion requise",
+                "Votre session a expiré ou vous n'êtes pas connecté.".into(),
+            ),
+            WebError::Invalid(d) => ("Saisie invalide", d.to_string()),
+            WebError::Conflict(m) => ("Conflit", m.clone()),
+            WebError::Internal(op) => (
+                "Erreur interne",
+                format!(
+                    "Une erreur est survenue. Communiquez ce numéro d'opération au support : {op}."
+                ),
+            ),
+        }
+    }
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        let (title, message) = self.texts();
+        let page = ErrorPage {
+            title,
+            message,
+            login_link: matches!(self, WebError::Unauthenticated),
+        };
+        let body = page.render().unwrap_or_else(|_| title.to_owned());
+        (self.status(), Html(body)).into_response()
+    }
+}
+
+/// The same errors as RFC 9457 `application/problem+json`, naming the fields.
+#[derive(Debug)]
+pub struct ApiError(pub WebError);
+
+impl<E: Into<WebError>> From<E> for ApiError {
+    fn from(e: E) -> Self {
+        ApiError(e.into())
+    }
+}
+
+#[derive(serde::Serialize)]
+struct Problem {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    title: &'static str,
+    status: u16,
+    detail: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    errors: Vec<ProblemField>,
+}
+
+#[derive(serde::Serialize)]
+struct ProblemField {
+    field: String,
+    label: String,
+    message: String,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.0.status();
+        let (title, detail) = self.0.texts();
+        let errors = match &self.0 {
+            WebError::Invalid(d) => d
+                .fields()
+                .iter()
+                .map(|f: &FieldError| ProblemField {
+                    field: f.field.clone(),
+                    label: f.label.clone(),
+                    message: f.message.clone(),
+                })
+                .collect(),
+            _ => vec![],
+        };
+        let p = Problem {
+            kind: "about:blank",
+            title,
+            status: status.as_u16(),
+            detail,
+            errors,
+        };
+        (
+            status,
+            [(header::CONTENT_TYPE, "application/problem+json")],
+            Json(p),
+        )
+            .into_response()
+    }
+}

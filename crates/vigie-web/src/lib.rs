@@ -1,0 +1,154 @@
+//! Vigie's web layer. A request goes: handler (extract, authenticate) → authorise
+//! (role + scope) → store (one transaction: change or read + audit entry) → HTML or JSON.
+//!
+//! Every route is registered through [`routes::Routes::add`], which records its method,
+//! path and required [`Access`]; the guard middleware enforces it. A test walks that list.
+//!
+//! Errors: [`error::WebError`] maps store and domain errors to French pages or RFC 9457
+//! problems; never SQL, stack traces or personal data.
+
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod pages;
+pub mod routes;
+pub mod security;
+pub mod views;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::Semaphore;
+use vigie_store::Store;
+use vigie_store::sessions::SessionPolicy;
+
+pub use routes::{Access, RouteSpec};
+
+/// Web configuration.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// The database was created with `--demo`: every page says « données fictives ».
+    pub demo: bool,
+    /// Served behind TLS (a reverse proxy): `Secure` cookies and HSTS.
+    pub behind_tls: bool,
+    /// Time zone for display (Europe/Paris by default; overseas départements differ).
+    pub timezone: chrono_tz::Tz,
+    pub sessions: SessionPolicy,
+    /// At most this many Argon2id computations at once (each takes 19 MiB).
+    pub max_concurrent_hashes: usize,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        Self {
+            demo: false,
+            behind_tls: false,
+            timezone: chrono_tz::Europe::Paris,
+            sessions: SessionPolicy::default(),
+            max_concurrent_hashes: 4,
+        }
+    }
+}
+
+/// Shared state of the application (no process state beyond this: sessions live in the database).
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub store: Store,
+    pub config: Arc<WebConfig>,
+    pub hashing: Arc<Semaphore>,
+    clock: fn() -> DateTime<Utc>,
+}
+
+#[allow(clippy::disallowed_methods)]
+fn system_clock() -> DateTime<Utc> {
+    Utc::now()
+}
+
+impl AppState {
+    pub fn new(store: Store, config: WebConfig) -> Self {
+        let permits = config.max_concurrent_hashes.max(1);
+        Self {
+            store,
+            config: Arc::new(config),
+            hashing: Arc::new(Semaphore::new(permits)),
+            clock: system_clock,
+        }
+    }
+
+    /// The edge reads the clock here, and only here.
+    pub fn now(&self) -> DateTime<Utc> {
+        (self.clock)()
+    }
+}
+
+/// The application: every route, the guard, security headers, CSRF protection, request logs.
+pub fn app(state: AppState) -> axum::Router {
+    let (router, _) = routes::build(state.clone());
+    security::wrap(router, &state.config)
+}
+
+/// Why the server could not start.
+#[derive(Debug)]
+pub enum ServeError {
+    /// The address is taken (one clear line for the operator).
+    AddrInUse(String),
+    Other(String),
+}
+
+impl std::fmt::Display for ServeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ServeError::AddrInUse(a) => write!(
+                f,
+                "VIGIE_LISTEN : l'adresse {a} est déjà utilisée (un autre Vigie tourne-t-il ?)"
+            ),
+            ServeError::Other(m) => f.write_str(m),
+        }
+    }
+}
+
+/// Binds `addr` and serves until Ctrl-C or SIGTERM.
+pub async fn serve(
+    addr: std::net::SocketAddr,
+    state: AppState,
+    on_ready: impl FnOnce(std::net::SocketAddr),
+) -> Result<(), ServeError> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::AddrInUse => ServeError::AddrInUse(addr.to_string()),
+            _ => ServeError::Other(format!(
+                "VIGIE_LISTEN : impossible d'écouter sur {addr} : {e}"
+            )),
+        })?;
+    let local = listener
+        .local_addr()
+        .map_err(|e| ServeError::Other(e.to_string()))?;
+    on_ready(local);
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .map_err(|e| ServeError::Other(e.to_string()))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

@@ -1,0 +1,400 @@
+//! HTML pages: home, the dossier list (filters by GET, name search by POST so that no
+//! name ever appears in a URL or an access log), and the read-only dossier view.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Extension, Form};
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use vigie_domain::{DossierStatus, DossierSummary, ParamKind, Permission};
+use vigie_store::Actor;
+use vigie_store::dossiers::{Cursor, ListFilter};
+use vigie_store::sessions::SessionUser;
+
+use crate::AppState;
+use crate::auth::ClientIp;
+use crate::auth::render;
+use crate::error::WebError;
+use crate::views::{DossierView, datetime};
+
+const PAGE_SIZE: u32 = 50;
+
+pub async fn healthz(State(state): State<AppState>) -> Response {
+    if state.store.ping().await {
+        (StatusCode::OK, "ok").into_response()
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "base de données injoignable",
+        )
+            .into_response()
+    }
+}
+
+pub async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../static/vigie.css"),
+    )
+        .into_response()
+}
+
+/// Common parts of every page.
+#[derive(Debug, Clone)]
+pub struct Chrome {
+    pub demo: bool,
+    pub user: String,
+    pub role: &'static str,
+    pub can_read_dossiers: bool,
+}
+
+impl Chrome {
+    pub fn new(state: &AppState, u: &SessionUser) -> Self {
+        Self {
+            demo: state.config.demo,
+            user: u.display_name.clone(),
+            role: u.role.label(),
+            can_read_dossiers: u.role.has(Permission::DossierRead),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    demo: bool,
+    chrome: Chrome,
+}
+
+pub async fn home(State(state): State<AppState>, Extension(u): Extension<SessionUser>) -> Response {
+    if u.role.has(Permission::DossierRead) {
+        return Redirect::to("/dossiers").into_response();
+    }
+    render(
+        StatusCode::OK,
+        &HomePage {
+            demo: state.config.demo,
+            chrome: Chrome::new(&state, &u),
+        },
+    )
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    pub territoire: String,
+    #[serde(default)]
+    pub statut: String,
+    #[serde(default, rename = "type")]
+    pub type_: String,
+    #[serde(default)]
+    pub du: String,
+    #[serde(default)]
+    pub au: String,
+    #[serde(default)]
+    pub apres: String,
+}
+
+#[derive(Debug)]
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+#[derive(Debug)]
+pub struct Row {
+    pub href: String,
+    pub number: String,
+    pub received: String,
+    pub type_label: String,
+    pub territory: String,
+    pub status: &'static str,
+    pub danger: bool,
+    pub children: String,
+}
+
+#[derive(Template)]
+#[template(path = "dossiers.html")]
+struct ListPage {
+    demo: bool,
+    chrome: Chrome,
+    territories: Vec<Choice>,
+    statuses: Vec<Choice>,
+    types: Vec<Choice>,
+    du: String,
+    au: String,
+    search: String,
+    rows: Vec<Row>,
+    next: Option<String>,
+    errors: Vec<String>,
+    searching: bool,
+}
+
+fn parse_date(s: &str) -> Option<NaiveDate> {
+    let s = s.trim();
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(s, "%d/%m/%Y"))
+        .ok()
+}
+
+fn start_of(d: NaiveDate, tz: chrono_tz::Tz) -> Option<DateTime<Utc>> {
+    tz.from_local_datetime(&d.and_hms_opt(0, 0, 0)?)
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// Parses the list's query string into a filter; every problem is reported in French.
+pub fn parse_filter(q: &ListQuery, tz: chrono_tz::Tz) -> (ListFilter, Option<Cursor>, Vec<String>) {
+    let mut errors = Vec::new();
+    let mut f = ListFilter::default();
+    let id = |s: &str, what: &str, errors: &mut Vec<String>| -> Option<i64> {
+        if s.trim().is_empty() {
+            return None;
+        }
+        match s.trim().parse() {
+            Ok(v) => Some(v),
+            Err(_) => {
+                errors.push(format!("{what} : valeur inconnue."));
+                None
+            }
+        }
+    };
+    f.territory_id = id(&q.territoire, "Territoire", &mut errors);
+    f.type_id = id(&q.type_, "Type de dossier", &mut errors);
+    if !q.statut.trim().is_empty() {
+        f.status = DossierStatus::parse(q.statut.trim());
+        if f.status.is_none() {
+            errors.push("Statut : valeur inconnue.".into());
+        }
+    }
+    for (s, what, target) in [
+        (&q.du, "Reçu du", &mut f.from),
+        (&q.au, "Reçu au", &mut f.to),
+    ] {
+        if s.trim().is_empty() {
+            continue;
+        }
+        match parse_date(s) {
+            Some(d) => {
+                // "au" is inclusive: up to the start of the next day.
+                let d = if what == "Reçu au" {
+                    d.succ_opt().unwrap_or(d)
+                } else {
+                    d
+                };
+                *target = start_of(d, tz);
+            }
+            None => errors.push(format!("{what} : date attendue au format JJ/MM/AAAA.")),
+        }
+    }
+    let cursor = q.apres.split_once('_').and_then(|(t, i)| {
+        let ts = DateTime::<Utc>::from_timestamp(t.parse().ok()?, 0)?;
+        Some(Cursor {
+            received_at: ts,
+            id: i.parse().ok()?,
+        })
+    });
+    (f, cursor, errors)
+}
+
+fn rows(list: Vec<DossierSummary>, tz: chrono_tz::Tz) -> Vec<Row> {
+    list.into_iter()
+        .map(|d| Row {
+            href: format!("/dossiers/{}", d.id),
+            number: d.number.to_string(),
+            received: datetime(d.received_at, tz),
+            type_label: d.type_label,
+            territory: d.territory_label,
+            status: d.status.label(),
+            danger: d.danger_grave,
+            children: d.children,
+        })
+        .collect()
+}
+
+async fn list_page(
+    state: &AppState,
+    u: &SessionUser,
+    q: &ListQuery,
+    search: Option<(String, Vec<DossierSummary>)>,
+) -> Result<ListPage, WebError> {
+    let tz = state.config.timezone;
+    let cat = state.store.catalog().await?;
+    let (filter, cursor, errors) = parse_filter(q, tz);
+    let (rows_, next, search_text, searching) = match search {
+        Some((text, found)) => (rows(found, tz), None, text, true),
+        None => {
+            let page = state
+                .store
+                .list_dossiers(&u.scope(), &filter, cursor, PAGE_SIZE)
+                .await?;
+            let next = page.next.map(|c| {
+                let mut qs = vec![];
+                for (k, v) in [
+                    ("territoire", &q.territoire),
+                    ("statut", &q.statut),
+                    ("type", &q.type_),
+                    ("du", &q.du),
+                    ("au", &q.au),
+                ] {
+                    if !v.is_empty() {
+                        qs.push(format!("{k}={}", urlencode(v)));
+                    }
+                }
+                qs.push(format!("apres={}_{}", c.received_at.timestamp(), c.id));
+                format!("/dossiers?{}", qs.join("&amp;"))
+            });
+            (rows(page.rows, tz), next, String::new(), false)
+        }
+    };
+    let sel = |v: &str, cur: &str| v == cur.trim();
+    Ok(ListPage {
+        demo: state.config.demo,
+        chrome: Chrome::new(state, u),
+        territories: cat
+            .territories
+            .iter()
+            .map(|t| Choice {
+                value: t.id.to_string(),
+                label: t.label.clone(),
+                selected: sel(&t.id.to_string(), &q.territoire),
+            })
+            .collect(),
+        statuses: DossierStatus::ALL
+            .iter()
+            .map(|s| Choice {
+                value: s.code().into(),
+                label: s.label().into(),
+                selected: sel(s.code(), &q.statut),
+            })
+            .collect(),
+        types: cat
+            .of_kind(ParamKind::DossierType)
+            .map(|t| Choice {
+                value: t.id.to_string(),
+                label: t.label.clone(),
+                selected: sel(&t.id.to_string(), &q.type_),
+            })
+            .collect(),
+        du: q.du.clone(),
+        au: q.au.clone(),
+        search: search_text,
+        rows: rows_,
+        next,
+        errors,
+        searching,
+    })
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+pub async fn dossier_list(
+    State(state): State<AppState>,
+    Extension(u): Extension<SessionUser>,
+    Query(q): Query<ListQuery>,
+) -> Response {
+    match list_page(&state, &u, &q, None).await {
+        Ok(p) => render(
+            if p.errors.is_empty() {
+                StatusCode::OK
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            },
+            &p,
+        ),
+        Err(e) => e.into_response(),
+    }
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct SearchForm {
+    #[serde(default)]
+    q: String,
+}
+
+pub async fn dossier_search(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Extension(u): Extension<SessionUser>,
+    Form(form): Form<SearchForm>,
+) -> Response {
+    let text: String = form.q.chars().take(200).collect();
+    if text.trim().is_empty() {
+        return Redirect::to("/dossiers").into_response();
+    }
+    let actor = Actor {
+        user_id: Some(u.user_id),
+        ip: ip.clone(),
+    };
+    let found = match state
+        .store
+        .search_dossiers(state.now(), &actor, &u.scope(), &text, 100)
+        .await
+    {
+        Ok(f) => f,
+        Err(e) => return WebError::from(e).into_response(),
+    };
+    match list_page(&state, &u, &ListQuery::default(), Some((text, found))).await {
+        Ok(p) => render(StatusCode::OK, &p),
+        Err(e) => e.into_response(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "dossier.html")]
+struct DossierPage {
+    demo: bool,
+    chrome: Chrome,
+    d: DossierView,
+}
+
+pub async fn dossier_view(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Extension(u): Extension<SessionUser>,
+    Path(id): Path<String>,
+) -> Response {
+    let Ok(id) = id.parse::<i64>() else {
+        return WebError::NotFound.into_response();
+    };
+    let actor = Actor {
+        user_id: Some(u.user_id),
+        ip: ip.clone(),
+    };
+    let rec = match state
+        .store
+        .read_dossier(state.now(), &actor, &u.scope(), id)
+        .await
+    {
+        Ok(r) => r,
+        Err(e) => return WebError::from(e).into_response(),
+    };
+    let cat = match state.store.catalog().await {
+        Ok(c) => c,
+        Err(e) => return WebError::from(e).into_response(),
+    };
+    let d = DossierView::new(&rec, &cat, u.role, state.config.timezone);
+    render(
+        StatusCode::OK,
+        &DossierPage {
+            demo: state.config.demo,
+            chrome: Chrome::new(&state, &u),
+            d,
+        },
+    )
+}

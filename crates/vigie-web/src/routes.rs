@@ -1,0 +1,196 @@
+//! The route registry: every route is added with its method, path and required access.
+
+use axum::extract::{Request, State};
+use axum::http::Method;
+use axum::middleware::{Next, from_fn_with_state};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{MethodFilter, on};
+use axum::{Router, handler::Handler};
+use vigie_domain::Permission;
+use vigie_store::audit::Event;
+
+use crate::AppState;
+use crate::auth::{client_actor, session_from_headers};
+use crate::error::WebError;
+
+/// What a route requires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// No session needed (login page, health check, static files).
+    Public,
+    /// Any logged-in user.
+    Authenticated,
+    /// A logged-in user whose role has this permission.
+    Perm(Permission),
+}
+
+/// One registered route.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteSpec {
+    pub method: Method,
+    pub path: &'static str,
+    pub access: Access,
+}
+
+/// Builds the router and the list of what it serves.
+#[derive(Debug)]
+pub struct Routes {
+    state: AppState,
+    router: Router<AppState>,
+    specs: Vec<RouteSpec>,
+}
+
+impl Routes {
+    pub fn new(state: AppState) -> Self {
+        Self {
+            state,
+            router: Router::new(),
+            specs: Vec::new(),
+        }
+    }
+
+    /// Registers a route: the only way to add one.
+    pub fn add<H, T>(
+        mut self,
+        method: Method,
+        path: &'static str,
+        access: Access,
+        handler: H,
+    ) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        #[allow(clippy::expect_used)]
+        let filter = MethodFilter::try_from(method.clone()).expect("standard method");
+        let guarded = on(filter, handler)
+            .route_layer(from_fn_with_state((self.state.clone(), access), guard));
+        self.router = self.router.route(path, guarded);
+        self.specs.push(RouteSpec {
+            method,
+            path,
+            access,
+        });
+        self
+    }
+
+    pub fn finish(self) -> (Router, Vec<RouteSpec>) {
+        (
+            self.router.fallback(not_found).with_state(self.state),
+            self.specs,
+        )
+    }
+}
+
+async fn not_found() -> Response {
+    WebError::NotFound.into_response()
+}
+
+/// Enforces a route's access before its handler runs; a denial is audited.
+async fn guard(
+    State((state, access)): State<(AppState, Access)>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    if access == Access::Public {
+        return next.run(req).await;
+    }
+    let is_api = req.uri().path().starts_with("/api/");
+    let user = match session_from_headers(&state, req.headers()).await {
+        Ok(Some(u)) => u,
+        Ok(None) if is_api => return WebError::Unauthenticated.into_response(),
+        Ok(None) => return Redirect::to("/connexion").into_response(),
+        Err(e) => return WebError::from(e).into_response(),
+    };
+    tracing::Span::current().record("user_id", user.user_id);
+    if let Access::Perm(p) = access
+        && !user.role.has(p)
+    {
+        let actor = client_actor(&req, Some(user.user_id));
+        let detail = format!(
+            "permission={p:?} route={} {}",
+            req.method(),
+            matched_path(&req)
+        );
+        if let Err(e) = state
+            .store
+            .audit(
+                state.now(),
+                &actor,
+                Event::new("acces.refuse").detail(detail),
+            )
+            .await
+        {
+            return WebError::from(e).into_response();
+        }
+        return WebError::Forbidden.into_response();
+    }
+    req.extensions_mut().insert(user);
+    next.run(req).await
+}
+
+fn matched_path(req: &Request) -> String {
+    req.extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| "?".to_owned(), |m| m.as_str().to_owned())
+}
+
+/// Every route of the application.
+pub fn build(state: AppState) -> (Router, Vec<RouteSpec>) {
+    use Access::*;
+    use Permission::*;
+    Routes::new(state)
+        .add(Method::GET, "/healthz", Public, crate::pages::healthz)
+        .add(
+            Method::GET,
+            "/static/vigie.css",
+            Public,
+            crate::pages::stylesheet,
+        )
+        .add(Method::GET, "/connexion", Public, crate::auth::login_page)
+        .add(Method::POST, "/connexion", Public, crate::auth::login)
+        .add(
+            Method::POST,
+            "/deconnexion",
+            Authenticated,
+            crate::auth::logout,
+        )
+        .add(Method::GET, "/", Authenticated, crate::pages::home)
+        .add(
+            Method::GET,
+            "/dossiers",
+            Perm(DossierRead),
+            crate::pages::dossier_list,
+        )
+        .add(
+            Method::POST,
+            "/dossiers/recherche",
+            Perm(DossierRead),
+            crate::pages::dossier_search,
+        )
+        .add(
+            Method::GET,
+            "/dossiers/{id}",
+            Perm(DossierRead),
+            crate::pages::dossier_view,
+        )
+        .add(
+            Method::GET,
+            "/api/v1/dossiers",
+            Perm(DossierRead),
+            crate::api::list,
+        )
+        .add(
+            Method::POST,
+            "/api/v1/dossiers/recherche",
+            Perm(DossierRead),
+            crate::api::search,
+        )
+        .add(
+            Method::GET,
+            "/api/v1/dossiers/{id}",
+            Perm(DossierRead),
+            crate::api::read,
+        )
+        .finish()
+}

@@ -1,0 +1,108 @@
+//! Configuration: defaults in code, then `vigie.toml` (optional), then `VIGIE_*`
+//! environment variables. Works with no file at all. A bad value stops the program
+//! with one line naming the setting.
+
+use std::net::SocketAddr;
+
+use serde::Deserialize;
+use vigie_store::DbUrl;
+
+#[derive(Debug, Deserialize)]
+struct Raw {
+    database_url: String,
+    listen: String,
+    timezone: String,
+    departements: String,
+    behind_tls: bool,
+    log_format: String,
+    session_idle_minutes: i64,
+    session_max_hours: i64,
+}
+
+/// The validated settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub database_url: DbUrl,
+    pub listen: SocketAddr,
+    pub timezone: chrono_tz::Tz,
+    /// Département(s) served (INSEE codes), first in commune suggestions.
+    pub departements: Vec<String>,
+    pub behind_tls: bool,
+    pub json_logs: bool,
+    pub session_idle_minutes: i64,
+    pub session_max_hours: i64,
+}
+
+/// Reads the configuration from `file` (if it exists) and the environment.
+pub fn load(file: &str) -> Result<Settings, String> {
+    let raw: Raw = config::Config::builder()
+        .set_default("database_url", "sqlite://data/vigie.db")
+        .and_then(|b| b.set_default("listen", "127.0.0.1:8080"))
+        .and_then(|b| b.set_default("timezone", "Europe/Paris"))
+        .and_then(|b| b.set_default("departements", "18"))
+        .and_then(|b| b.set_default("behind_tls", false))
+        .and_then(|b| b.set_default("log_format", "text"))
+        .and_then(|b| b.set_default("session_idle_minutes", 30))
+        .and_then(|b| b.set_default("session_max_hours", 12))
+        .map_err(|e| format!("configuration : {e}"))?
+        .add_source(config::File::new(file, config::FileFormat::Toml).required(false))
+        .add_source(config::Environment::with_prefix("VIGIE").try_parsing(true))
+        .build()
+        .and_then(|c| c.try_deserialize())
+        .map_err(|e| format!("configuration invalide ({file} ou VIGIE_*) : {e}"))?;
+    let database_url: DbUrl = raw.database_url.parse()?;
+    let listen: SocketAddr = raw.listen.parse().map_err(|_| {
+        format!(
+            "VIGIE_LISTEN : adresse invalide « {} » (attendu : IP:port, ex. 127.0.0.1:8080)",
+            raw.listen
+        )
+    })?;
+    let timezone: chrono_tz::Tz = raw
+        .timezone
+        .parse()
+        .map_err(|_| format!("VIGIE_TIMEZONE : fuseau horaire inconnu « {} » (ex. Europe/Paris, America/Cayenne, Indian/Reunion)", raw.timezone))?;
+    let departements: Vec<String> = raw
+        .departements
+        .split(',')
+        .map(|s| s.trim().to_uppercase())
+        .filter(|s| !s.is_empty())
+        .collect();
+    if departements.is_empty()
+        || departements.iter().any(|d| {
+            !(d.len() == 2 || d.len() == 3)
+                || !d
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || c == 'A' || c == 'B')
+        })
+    {
+        return Err(format!(
+            "VIGIE_DEPARTEMENTS : codes de département attendus, séparés par des virgules (ex. 18 ou 2A,2B) ; reçu « {} »",
+            raw.departements
+        ));
+    }
+    let json_logs = match raw.log_format.as_str() {
+        "text" => false,
+        "json" => true,
+        other => {
+            return Err(format!(
+                "VIGIE_LOG_FORMAT : « {other} » inconnu (text ou json)"
+            ));
+        }
+    };
+    if !(1..=24 * 60).contains(&raw.session_idle_minutes) {
+        return Err("VIGIE_SESSION_IDLE_MINUTES : entre 1 et 1440".into());
+    }
+    if !(1..=72).contains(&raw.session_max_hours) {
+        return Err("VIGIE_SESSION_MAX_HOURS : entre 1 et 72".into());
+    }
+    Ok(Settings {
+        database_url,
+        listen,
+        timezone,
+        departements,
+        behind_tls: raw.behind_tls,
+        json_logs,
+        session_idle_minutes: raw.session_idle_minutes,
+        session_max_hours: raw.session_max_hours,
+    })
+}
