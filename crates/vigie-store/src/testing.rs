@@ -213,3 +213,9 @@ pub async fn find_persons(
         .await
         .expect("find persons")
 }
+
+/// Runs raw SQL on any store (to simulate a newer schema, tamper with rows…), for tests.
+pub async fn raw_sql(store: &Store, sql: &str) -> Result<(), sea_orm::DbErr> {
+    use sea_orm::ConnectionTrait;
+    store.db.execute_unprepared(sql).await.map(|_| ())
+}

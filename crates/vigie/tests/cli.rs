@@ -1,0 +1,276 @@
+//! The `vigie` binary as an operator uses it.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn vigie(dir: &std::path::Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_vigie"));
+    c.current_dir(dir)
+        .env_remove("VIGIE_DATABASE_URL")
+        .env_remove("VIGIE_LISTEN")
+        .env_remove("VIGIE_TIMEZONE")
+        .env("VIGIE_LOG", "warn")
+        .stdin(Stdio::null());
+    c
+}
+
+fn run(c: &mut Command) -> (Output, String, String) {
+    let o = c.output().unwrap();
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    (o, out, err)
+}
+
+fn with_password(c: &mut Command, pw: &str) -> (Output, String, String) {
+    let mut child = c
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{pw}\n").as_bytes())
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    (o, out, err)
+}
+
+#[test]
+fn help_lists_the_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let (o, out, _) = run(vigie(dir.path()).arg("--help"));
+    assert!(o.status.success());
+    for c in ["serve", "migrate", "demo", "user", "check"] {
+        assert!(out.contains(c), "{c} in {out}");
+    }
+    let (_, out, _) = run(vigie(dir.path()).args(["user", "--help"]));
+    for c in ["add", "list", "disable", "set-password"] {
+        assert!(out.contains(c), "{c} in {out}");
+    }
+}
+
+#[test]
+fn a_bad_setting_stops_with_one_line_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    for (var, value) in [
+        ("VIGIE_TIMEZONE", "Mars/Olympus"),
+        ("VIGIE_DATABASE_URL", "mysql://localhost/x"),
+        ("VIGIE_LISTEN", "partout"),
+        ("VIGIE_LOG_FORMAT", "xml"),
+    ] {
+        let (o, _, err) = run(vigie(dir.path()).env(var, value).arg("check"));
+        assert_eq!(o.status.code(), Some(2), "{var}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+        assert!(err.contains(var), "{var} named in {err}");
+    }
+    std::fs::write(
+        dir.path().join("vigie.toml"),
+        "timezone = \"Pacific/Nowhere\"\n",
+    )
+    .unwrap();
+    let (o, _, err) = run(vigie(dir.path()).arg("check"));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        err.contains("VIGIE_TIMEZONE") && err.contains("Pacific/Nowhere"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_new_database_has_no_account_until_the_first_administrator_is_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let (o, out, err) = run(vigie(dir.path()).args(["user", "list"]));
+    assert!(o.status.success(), "{err}");
+    assert_eq!(out.trim(), "");
+    assert!(
+        dir.path().join("data/vigie.db").exists(),
+        "created under ./data/"
+    );
+    let (o, _, err) = with_password(
+        vigie(dir.path()).args([
+            "user",
+            "add",
+            "--login",
+            "mdupont",
+            "--name",
+            "Marie Dupont",
+            "--role",
+            "chef",
+        ]),
+        "x",
+    );
+    assert!(!o.status.success());
+    assert!(
+        err.contains("--role") && err.contains("administrateur"),
+        "{err}"
+    );
+    let (o, _, err) = with_password(
+        vigie(dir.path()).args([
+            "user",
+            "add",
+            "--login",
+            "mdupont",
+            "--name",
+            "Marie Dupont",
+            "--role",
+            "administrateur",
+        ]),
+        "court",
+    );
+    assert!(!o.status.success());
+    assert!(err.contains("12 caractères"), "{err}");
+    let (o, out, err) = with_password(
+        vigie(dir.path()).args([
+            "user",
+            "add",
+            "--login",
+            "mdupont",
+            "--name",
+            "Marie Dupont",
+            "--role",
+            "administrateur",
+        ]),
+        "une phrase de passe longue",
+    );
+    assert!(o.status.success(), "{err}");
+    assert!(out.contains("mdupont"));
+    let (_, out, _) = run(vigie(dir.path()).args(["user", "list"]));
+    assert!(
+        out.contains("mdupont")
+            && out.contains("Administrateur fonctionnel")
+            && out.contains("actif"),
+        "{out}"
+    );
+    let (o, _, _) = run(vigie(dir.path()).args(["user", "disable", "--login", "mdupont"]));
+    assert!(o.status.success());
+    let (_, out, _) = run(vigie(dir.path()).args(["user", "list"]));
+    assert!(out.contains("désactivé"), "{out}");
+    let (o, out, err) = run(vigie(dir.path()).arg("check"));
+    assert!(o.status.success(), "{out}{err}");
+    assert!(
+        out.contains("Intégrité : OK") && out.contains("chaîne intacte"),
+        "{out}"
+    );
+    // Demo data never goes into a real database.
+    let (o, _, err) = run(vigie(dir.path()).args(["demo", "--dossiers", "10"]));
+    assert!(!o.status.success());
+    assert!(err.contains("--demo"), "{err}");
+}
+
+#[test]
+fn demo_fills_a_database_and_check_counts_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (o, _, err) = run(vigie(dir.path()).args(["demo", "--dossiers", "120", "--seed", "7"]));
+    assert!(o.status.success(), "{err}");
+    let (o, out, _) = run(vigie(dir.path()).arg("check"));
+    assert!(o.status.success(), "{out}");
+    let dossiers: i64 = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("dossier "))
+        .unwrap()
+        .split_whitespace()
+        .last()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(dossiers, 120);
+}
+
+#[tokio::test]
+async fn a_schema_newer_than_the_program_is_refused_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let (o, _, _) = run(vigie(dir.path()).arg("migrate"));
+    assert!(o.status.success());
+    let url: vigie_store::DbUrl =
+        format!("sqlite://{}", dir.path().join("data/vigie.db").display())
+            .parse()
+            .unwrap();
+    let store = vigie_store::Store::connect(&url, chrono_tz::Europe::Paris)
+        .await
+        .unwrap();
+    vigie_store::testing::raw_sql(&store, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, 'futur', '2030-01-01T00:00:00+00:00')").await.unwrap();
+    store.close().await;
+    let (o, _, err) = run(vigie(dir.path())
+        .args(["serve"])
+        .env("VIGIE_LISTEN", "127.0.0.1:0"));
+    assert!(!o.status.success());
+    assert!(err.contains("plus récent") && err.contains("99"), "{err}");
+}
+
+#[test]
+fn a_port_in_use_is_one_clear_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let (o, _, err) = run(vigie(dir.path()).arg("serve").env("VIGIE_LISTEN", &addr));
+    assert!(!o.status.success());
+    assert!(
+        err.contains("déjà utilisée") && err.contains(&addr),
+        "{err}"
+    );
+    assert_eq!(
+        err.trim().lines().filter(|l| l.contains("vigie :")).count(),
+        1
+    );
+}
+
+/// The README's first command: `serve --demo` starts, prints the demo logins, answers.
+#[test]
+fn serve_demo_starts_and_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = vigie(dir.path())
+        .args(["serve", "--demo", "--dossiers", "40"])
+        .env("VIGIE_LISTEN", "127.0.0.1:0")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let started = Instant::now();
+    let mut addr = None;
+    let mut printed = String::new();
+    while started.elapsed() < Duration::from_secs(120) {
+        let Some(Ok(l)) = lines.next() else { break };
+        printed.push_str(&l);
+        printed.push('\n');
+        if let Some(a) = l.strip_prefix("Vigie écoute sur http://") {
+            addr = Some(a.trim().to_owned());
+        }
+        if l.starts_with("Ouvrez") {
+            break;
+        }
+    }
+    let addr = addr.unwrap_or_else(|| panic!("no address in {printed}"));
+    for login in [
+        "admin",
+        "responsable",
+        "agent",
+        "evaluateur",
+        "statistiques",
+    ] {
+        assert!(printed.contains(login), "{login} in {printed}");
+    }
+    let get = |path: &str| {
+        let mut s = TcpStream::connect(&addr).unwrap();
+        write!(s, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").unwrap();
+        let mut r = String::new();
+        s.read_to_string(&mut r).unwrap();
+        r
+    };
+    assert!(get("/healthz").starts_with("HTTP/1.0 200"));
+    let login_page = get("/connexion");
+    assert!(login_page.contains("Données fictives") && login_page.contains("Connexion"));
+    child.kill().unwrap();
+    let _ = child.wait();
+    // More demo dossiers can be added to a demo database.
+    let (o, _, err) = run(vigie(dir.path()).args(["demo", "--dossiers", "5"]));
+    assert!(o.status.success(), "{err}");
+}
