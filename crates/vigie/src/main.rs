@@ -2,7 +2,7 @@
 
 mod config;
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
 
 use chrono::{DateTime, Utc};
@@ -286,15 +286,9 @@ async fn run(cmd: Command, s: config::Settings) -> anyhow::Result<ExitCode> {
 fn read_password(login: &str) -> anyhow::Result<String> {
     let stdin = std::io::stdin();
     let pw = if stdin.is_terminal() {
-        eprint!("Mot de passe pour {login} (affiché, tapez-le dans un terminal sûr) : ");
-        std::io::stderr().flush()?;
-        let mut a = String::new();
-        stdin.lock().read_line(&mut a)?;
-        eprint!("Confirmez : ");
-        std::io::stderr().flush()?;
-        let mut b = String::new();
-        stdin.lock().read_line(&mut b)?;
-        if a.trim_end_matches(['\r', '\n']) != b.trim_end_matches(['\r', '\n']) {
+        let a = rpassword::prompt_password(format!("Mot de passe pour {login} : "))?;
+        let b = rpassword::prompt_password("Confirmez : ")?;
+        if a != b {
             anyhow::bail!("les deux saisies diffèrent");
         }
         a
