@@ -78,7 +78,7 @@ pub fn render(sql: &str, backend: DatabaseBackend) -> String {
         },
     )
     .replace("{BIGINT}", if pg { "BIGINT" } else { "INTEGER" })
-    .replace("{BOOL}", if pg { "BOOLEAN" } else { "BOOLEAN" })
+    .replace("{BOOL}", "BOOLEAN")
     .replace("{TS}", if pg { "TIMESTAMPTZ" } else { "TEXT" })
     .replace("{DATE}", if pg { "DATE" } else { "TEXT" })
 }
