@@ -219,3 +219,16 @@ pub async fn raw_sql(store: &Store, sql: &str) -> Result<(), sea_orm::DbErr> {
     use sea_orm::ConnectionTrait;
     store.db.execute_unprepared(sql).await.map(|_| ())
 }
+
+/// Whether the store's PostgreSQL connection is encrypted (`pg_stat_ssl`), for tests.
+pub async fn is_tls(store: &Store) -> bool {
+    use sea_orm::ConnectionTrait;
+    let stmt = sea_orm::Statement::from_string(
+        store.backend(),
+        "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+    );
+    match store.db.query_one_raw(stmt).await {
+        Ok(Some(r)) => r.try_get::<bool>("", "ssl").unwrap_or(false),
+        _ => false,
+    }
+}
