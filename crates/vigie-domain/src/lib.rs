@@ -8,11 +8,13 @@
 
 pub mod deadline;
 pub mod error;
+pub mod matching;
 pub mod model;
 pub mod names;
 pub mod number;
 pub mod param;
 pub mod role;
+pub mod rules;
 pub mod scope;
 pub mod text;
 
