@@ -79,7 +79,7 @@ pub fn best<'a, T>(
         .iter()
         .filter_map(|(id, p)| score(typed, p).map(|s| (id, s)))
         .collect();
-    v.sort_by(|a, b| b.1.cmp(&a.1));
+    v.sort_by_key(|x| std::cmp::Reverse(x.1));
     v.truncate(limit);
     v
 }
