@@ -35,34 +35,40 @@ fn birth_year(b: BirthDate) -> Option<i64> {
     }
 }
 
-/// Inserts a person and their keys.
-pub(crate) async fn insert_person(
+/// Inserts persons (one statement each, for their id) and all their keys (one statement);
+/// returns their ids, in order.
+pub(crate) async fn insert_persons(
     c: &impl ConnectionTrait,
     now: DateTime<Utc>,
-    p: &Person,
-) -> Result<i64> {
-    let (precision, date) = p.birth.to_parts();
-    let r = one(
-        c,
-        "INSERT INTO person (birth_name, usage_name, first_names, sex, birth_precision, birth_date, birth_year, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id",
-        vals![p.birth_name.clone(), p.usage_name.clone(), p.first_names.clone(), p.sex.code(), precision, date, birth_year(p.birth), now],
-    )
-    .await?
-    .ok_or(StoreError::NotFound)?;
-    let id: i64 = get(&r, "id")?;
-    let ks = person_keys(p);
-    if !ks.is_empty() {
-        let mut q = Sql::new("INSERT INTO person_key (key, person_id) VALUES ");
-        for (i, k) in ks.iter().enumerate() {
-            if i > 0 {
+    persons: &[&Person],
+) -> Result<Vec<i64>> {
+    let mut ids = Vec::with_capacity(persons.len());
+    let mut q = Sql::new("INSERT INTO person_key (key, person_id) VALUES ");
+    let mut any_key = false;
+    for p in persons {
+        let (precision, date) = p.birth.to_parts();
+        let r = one(
+            c,
+            "INSERT INTO person (birth_name, usage_name, first_names, sex, birth_precision, birth_date, birth_year, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id",
+            vals![p.birth_name.clone(), p.usage_name.clone(), p.first_names.clone(), p.sex.code(), precision, date, birth_year(p.birth), now],
+        )
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        let id: i64 = get(&r, "id")?;
+        ids.push(id);
+        for k in person_keys(p) {
+            if any_key {
                 q.push(", ");
             }
-            q.push("(").bind(k.clone()).push(", ").bind(id).push(")");
+            any_key = true;
+            q.push("(").bind(k).push(", ").bind(id).push(")");
         }
+    }
+    if any_key {
         c.execute_raw(q.stmt(c.get_database_backend())).await?;
     }
-    Ok(id)
+    Ok(ids)
 }
 
 pub(crate) fn person_from(r: &sea_orm::QueryResult) -> Result<Person> {

@@ -48,6 +48,17 @@ impl Sql {
         self
     }
 
+    /// Appends `(p1, p2, …), (…)`: the rows of a multi-row `VALUES`.
+    pub fn rows(&mut self, rows: impl IntoIterator<Item = Vec<Value>>) -> &mut Self {
+        for (i, row) in rows.into_iter().enumerate() {
+            if i > 0 {
+                self.text.push_str(", ");
+            }
+            self.bind_list(&row);
+        }
+        self
+    }
+
     pub fn stmt(&self, backend: DatabaseBackend) -> Statement {
         Statement::from_sql_and_values(backend, &self.text, self.values.clone())
     }

@@ -330,6 +330,33 @@ async fn nothing_half_written_when_a_part_fails() {
 }
 
 #[tokio::test]
+async fn the_same_child_twice_in_a_dossier_is_refused_whole() {
+    on_both(|db| async move {
+        let s = &db.store;
+        let f = fixture(s).await;
+        let (first, _) = s.create_dossier(now(), &Actor::system(), &full_dossier(&f)).await.unwrap();
+        let rec = s.read_dossier(now(), &Actor::system(), &Scope::All, first).await.unwrap();
+        let before = s.counts().await.unwrap();
+        let mut d = full_dossier(&f);
+        d.children[0].person_id = Some(rec.children[1].person_id);
+        d.children[1].person_id = Some(rec.children[1].person_id);
+        let e = s.create_dossier(now(), &Actor::system(), &d).await.unwrap_err();
+        assert!(matches!(&e, StoreError::Invalid(de) if de.fields()[0].field == "children[1].person_id"), "{e:?}");
+        assert_eq!(s.counts().await.unwrap(), before);
+        // Linked once, it is the same person in both dossiers.
+        let mut d = full_dossier(&f);
+        d.children[0].person_id = Some(rec.children[1].person_id);
+        let (second, _) = s.create_dossier(now(), &Actor::system(), &d).await.unwrap();
+        let rec2 = s.read_dossier(now(), &Actor::system(), &Scope::All, second).await.unwrap();
+        assert_eq!(rec2.children[0].person_id, rec.children[1].person_id);
+        assert_ne!(rec2.children[1].person_id, rec.children[1].person_id);
+        assert_eq!(rec2.children[0].other_dossiers[0].id, first);
+        db
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn references_must_exist_be_active_and_of_the_right_table() {
     on_both(|db| async move {
         let s = &db.store;
@@ -459,6 +486,20 @@ async fn an_evaluator_sees_only_their_territory_and_what_is_assigned_to_their_se
             .await
             .unwrap();
         assert_eq!(ids(page.rows), vec![in_t1]);
+        // Filtered on a territory: their own shows all of it, another only what is assigned.
+        let on = |t: i64| ListFilter {
+            territory_id: Some(t),
+            ..ListFilter::default()
+        };
+        let listed = async |filter: ListFilter| {
+            ids(s
+                .list_dossiers(&evaluator, &filter, None, 50)
+                .await
+                .unwrap()
+                .rows)
+        };
+        assert_eq!(listed(on(f.t1)).await, vec![in_t1]);
+        assert_eq!(listed(on(f.t2)).await, Vec::<i64>::new());
         assert_eq!(
             ids(s
                 .search_dossiers(now(), &a, &evaluator, "martin", 50)
@@ -501,6 +542,8 @@ async fn an_evaluator_sees_only_their_territory_and_what_is_assigned_to_their_se
             .await
             .unwrap();
         assert_eq!(ids(page.rows), vec![in_t2_assigned, in_t1]);
+        assert_eq!(listed(on(f.t1)).await, vec![in_t1]);
+        assert_eq!(listed(on(f.t2)).await, vec![in_t2_assigned]);
         assert!(
             s.read_dossier(now(), &a, &evaluator, in_t2_assigned)
                 .await

@@ -124,6 +124,8 @@ pub const STATEMENTS: &[&str] = &[
     "CREATE INDEX dossier_received ON dossier (received_at, id)",
     "CREATE INDEX dossier_territory_received ON dossier (territory_id, received_at, id)",
     "CREATE INDEX dossier_status_received ON dossier (status, received_at, id)",
+    // The list filtered on territory and status, newest first, in one index range.
+    "CREATE INDEX dossier_territory_status_received ON dossier (territory_id, status, received_at, id)",
     "CREATE INDEX dossier_snated ON dossier (snated_number)",
     "CREATE TABLE dossier_source (
         dossier_id {BIGINT} PRIMARY KEY REFERENCES dossier (id) ON DELETE CASCADE,
