@@ -2,18 +2,21 @@
 # Vigie's whole test suite, locally and in CI (.ci/run): ./scripts/test.sh
 #
 #   1. tools & services  install what is missing (cargo-deny, cargo-audit, cargo-nextest),
-#                        start PostgreSQL 127.0.0.1:5432 if it is down, browser deps (e2e, later)
+#                        start PostgreSQL 127.0.0.1:5432 if it is down, Debian chromium +
+#                        chromium-driver (apt) and tests/e2e's node modules (npm ci)
 #   2. cargo fmt         formatting
 #   3. cargo clippy      lints, warnings are errors
 #   4. cargo deny        advisories (offline RustSec snapshot), licences, layering bans, sources
 #   5. cargo audit       advisories again, from Cargo.lock
 #   6. cargo nextest     all tests, on SQLite and PostgreSQL (never skipped here)
 #   7. doctests          cargo test --doc (nextest does not run them)
-#   8. e2e               node --test tests/e2e/ (once tests/e2e/package.json exists)
+#   8. e2e               cargo build -p vigie (debug), then the browser tests in tests/e2e/
+#                        (node --test, headless Debian chromium driven by playwright-core, axe)
 #   then (always)        drop leftover vigie_t_* / vigie_tpl_* PostgreSQL databases, total time
 #
 # Non-interactive and idempotent: safe with CI=true and no stdin. Needs no network once the tools
-# are installed and the crates are in the cargo cache, except the e2e browser install.
+# are installed, the crates are in the cargo cache and chromium and the e2e node modules are in
+# the apt and npm caches.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -152,23 +155,20 @@ ensure_postgres() {
     apt-get install -y postgresql && pg_ctlcluster --skip-systemctl-redirect <version> main start"
 }
 
-# --- PLACEHOLDER: browser end-to-end tests (not written yet) ----------------------------------
-# Does nothing until tests/e2e/package.json exists. Then: Chromium + chromedriver (apt, only
-# when missing) and the e2e test's node modules (npm ci).
+# Browser end-to-end tests: Debian chromium + chromium-driver (apt, only when missing; playwright's
+# own browser download is not used) and tests/e2e's node modules, exactly as locked (npm ci).
 install_browser_deps() {
-  if [ ! -f tests/e2e/package.json ]; then
-    echo "no tests/e2e/package.json: no browser dependencies to install"
-    return
-  fi
   if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
     echo "installing chromium and chromium-driver (apt)"
     as_root apt-get update
     as_root apt-get install -y --no-install-recommends chromium chromium-driver
   fi
-  command -v npm >/dev/null 2>&1 || die "npm not found: install Node.js to run tests/e2e"
-  (cd tests/e2e && npm ci --no-audit --no-fund)
+  command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 ||
+    die "node/npm not found: install Node.js (>= 20) to run tests/e2e"
+  echo "$(chromium --version 2>/dev/null | head -n1); node $(node --version); npm $(npm --version)"
+  # --prefer-offline: the npm cache is enough once filled.
+  (cd tests/e2e && npm ci --no-audit --no-fund --prefer-offline)
 }
-# --- end PLACEHOLDER ---------------------------------------------------------------------------
 
 install_step() {
   ensure_rust_tools
@@ -220,13 +220,16 @@ audit_step() {
 }
 
 # ---------------------------------------------------------------------------------------------
-# 8. PLACEHOLDER: browser end-to-end tests, once tests/e2e/package.json exists.
+# 8. Browser end-to-end tests: each test file starts its own `vigie serve --demo` (debug build,
+# free port, temporary directory) and drives headless chromium.
+
 e2e_step() {
-  if [ ! -f tests/e2e/package.json ]; then
-    echo "no tests/e2e/package.json: no end-to-end tests yet"
-    return
-  fi
-  node --test tests/e2e/
+  cargo build -p vigie --locked
+  [ -d tests/e2e/node_modules ] || die "tests/e2e/node_modules missing: run (cd tests/e2e && npm ci)"
+  # Run from tests/e2e with no path: Node 20 and Node >= 22 (glob patterns) find the same
+  # *.test.mjs files there, node_modules excluded.
+  (cd tests/e2e &&
+    VIGIE_BIN="$ROOT/target/debug/vigie" VIGIE_CHROMIUM="$(command -v chromium)" node --test)
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -271,4 +274,4 @@ step "cargo deny (offline)" deny_step
 step "cargo audit (offline)" audit_step
 step "cargo nextest (SQLite + PostgreSQL)" cargo nextest run --workspace --locked
 step "doctests" cargo test --workspace --locked --doc
-step "end-to-end (placeholder)" e2e_step
+step "end-to-end (headless chromium)" e2e_step
