@@ -8,8 +8,8 @@ use vigie_demo::{Catalog as DemoCatalog, CommuneRef, Generator, ParamRef, Territ
 use vigie_domain::Role;
 
 use crate::audit::{Actor, Event, append};
+use crate::bulk::insert_dossiers;
 use crate::db::Store;
-use crate::dossiers::insert_dossier;
 use crate::params::{insert_service, insert_territory, load_catalog};
 use crate::sql::{all, get};
 use crate::users::NewUser;
@@ -171,41 +171,65 @@ impl Store {
         let mut persons: HashMap<usize, i64> = HashMap::new();
         let actor = Actor::system();
         let mut done = 0usize;
+        let mut held: Option<vigie_demo::DemoDossier> = None;
+        // Transactions of up to 5,000 dossiers, inserted 250 at a time; a chunk is cut
+        // early when a dossier names a person created in that very chunk.
         loop {
             let txn = self.write().await?;
-            let mut in_batch = 0;
-            while in_batch < 1_000 {
-                let Some(mut d) = generator.next_dossier() else {
+            let mut in_txn = 0usize;
+            while in_txn < 5_000 {
+                let mut chunk: Vec<vigie_demo::DemoDossier> = Vec::new();
+                while chunk.len() < 250 && in_txn + chunk.len() < 5_000 {
+                    let Some(d) = held.take().or_else(|| generator.next_dossier()) else {
+                        break;
+                    };
+                    let unresolved = d
+                        .person_refs
+                        .iter()
+                        .flatten()
+                        .any(|k| !persons.contains_key(k));
+                    if unresolved && !chunk.is_empty() {
+                        held = Some(d);
+                        break;
+                    }
+                    chunk.push(d);
+                }
+                if chunk.is_empty() {
                     break;
-                };
-                for (i, r) in d.person_refs.iter().enumerate() {
-                    if let Some(k) = r {
-                        d.input.children[i].person_id = persons.get(k).copied();
+                }
+                for d in &mut chunk {
+                    for (i, r) in d.person_refs.iter().enumerate() {
+                        if let Some(k) = r {
+                            d.input.children[i].person_id = persons.get(k).copied();
+                        }
                     }
                 }
-                let (_, _, person_ids) =
-                    insert_dossier(&txn, self.tz, now, &actor, &d.input).await?;
-                let new_children = d
-                    .person_refs
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, r)| r.is_none())
-                    .map(|(i, _)| i);
-                for (k, i) in d.new_persons.iter().zip(new_children) {
-                    persons.insert(*k, person_ids[i]);
+                let inputs: Vec<&vigie_domain::DossierInput> =
+                    chunk.iter().map(|d| &d.input).collect();
+                let inserted = insert_dossiers(&txn, self.tz, now, &actor, &inputs).await?;
+                for (d, ins) in chunk.iter().zip(&inserted) {
+                    let new_children = d
+                        .person_refs
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, r)| r.is_none())
+                        .map(|(i, _)| i);
+                    for (k, i) in d.new_persons.iter().zip(new_children) {
+                        persons.insert(*k, ins.person_ids[i]);
+                    }
                 }
-                in_batch += 1;
+                in_txn += chunk.len();
             }
-            if in_batch == 0 {
+            if in_txn == 0 {
                 txn.rollback().await?;
                 break;
             }
-            done += in_batch;
+            done += in_txn;
             append(
                 &txn,
                 now,
                 &actor,
-                Event::new("demo.generation").detail(format!("dossiers={in_batch}")),
+                Event::new("demo.generation").detail(format!("dossiers={in_txn}")),
             )
             .await?;
             txn.commit().await?;

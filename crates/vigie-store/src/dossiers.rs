@@ -3,19 +3,19 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Datelike, NaiveDate, SubsecRound, Utc};
+use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
 use sea_orm::{ConnectionTrait, DatabaseTransaction, QueryResult};
 use vigie_domain::error::Errors;
 use vigie_domain::{
     Address, Adult, AdultLink, AssignmentInput, Author, ChildInput, Conclusion, DomainError,
     DossierInput, DossierNumber, DossierStatus, DossierSummary, FollowUp, FollowUpKind, Header,
-    ParamKind, Person, Scope, Source, SourceConfidentiality,
+    ParamKind, Scope, Source, SourceConfidentiality,
 };
 
 use crate::audit::{Actor, Event, append};
 use crate::db::Store;
 use crate::params::{Catalog, load_catalog};
-use crate::persons::{find_by_name, insert_persons, person_from};
+use crate::persons::{find_by_name, person_from};
 use crate::sql::{Sql, all, all_sql, exec, get, one};
 use crate::{Result, StoreError, vals};
 
@@ -132,17 +132,6 @@ pub struct Cursor {
 pub struct Page {
     pub rows: Vec<DossierSummary>,
     pub next: Option<Cursor>,
-}
-
-fn addr_values(a: &Address) -> Vec<sea_orm::Value> {
-    vals![
-        a.number.clone(),
-        a.street.clone(),
-        a.complement.clone(),
-        a.postal_code.clone(),
-        a.commune_insee.clone(),
-        a.city.clone()
-    ]
 }
 
 fn address_from(r: &QueryResult) -> Result<Address> {
@@ -290,8 +279,7 @@ pub fn check_references(cat: &Catalog, d: &DossierInput) -> Result<(), DomainErr
     e.into_result()
 }
 
-/// Inserts a validated dossier; returns its id and number. `persons` gives the person id
-/// of children linked to an existing person (else `ChildInput::person_id`).
+/// Inserts one validated dossier; returns its id, number and the person id of each child.
 pub(crate) async fn insert_dossier(
     txn: &DatabaseTransaction,
     tz: chrono_tz::Tz,
@@ -299,306 +287,9 @@ pub(crate) async fn insert_dossier(
     actor: &Actor,
     d: &DossierInput,
 ) -> Result<(i64, DossierNumber, Vec<i64>)> {
-    let h = &d.header;
-    let received_at = h.received_at.trunc_subsecs(0);
-    let year = received_at.with_timezone(&tz).year();
-    let r = one(
-        txn,
-        "INSERT INTO dossier_counter (year, last_seq) VALUES ($1, 1)
-         ON CONFLICT (year) DO UPDATE SET last_seq = dossier_counter.last_seq + 1 RETURNING last_seq",
-        vals![i64::from(year)],
-    )
-    .await?
-    .ok_or(StoreError::NotFound)?;
-    let seq: i64 = get(&r, "last_seq")?;
-    let number = u32::try_from(seq)
-        .ok()
-        .and_then(|s| DossierNumber::new(year, s))
-        .ok_or_else(|| {
-            StoreError::Config(format!("plus de numéro de dossier disponible pour {year}"))
-        })?;
-    let r = one(
-        txn,
-        "INSERT INTO dossier (number, received_at, type_id, danger_grave, violence_conjugale, sip, receiving_agent_id, channel_id,
-            snated_number, territory_id, status, expose, observation, version, created_by, created_at, updated_by, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 1, $14, $15, $14, $15) RETURNING id",
-        vals![
-            number.to_string(),
-            received_at,
-            h.type_id,
-            h.danger_grave,
-            h.violence_conjugale,
-            h.sip,
-            h.receiving_agent_id,
-            h.channel_id,
-            h.snated_number.clone(),
-            h.territory_id,
-            h.status.code(),
-            h.expose.clone(),
-            h.observation.clone(),
-            actor.user_id,
-            now,
-        ],
-    )
-    .await?
-    .ok_or(StoreError::NotFound)?;
-    let id: i64 = get(&r, "id")?;
-    let s = &d.source;
-    let mut v = vals![
-        id,
-        s.category_id,
-        s.confidentiality.code(),
-        s.name.clone(),
-        s.organisation.clone()
-    ];
-    v.extend(addr_values(&s.address));
-    v.extend(vals![s.email.clone(), s.phone.clone()]);
-    exec(
-        txn,
-        "INSERT INTO dossier_source (dossier_id, category_id, confidentiality, name, organisation, addr_number, addr_street,
-            addr_complement, addr_postal_code, addr_insee, addr_city, email, phone)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-        v,
-    )
-    .await?;
-    // Multi-row inserts: the cost of generating dossiers is the number of statements
-    // (one round trip each), not the rows. Rows that need their id back carry their
-    // position, since the order of `RETURNING` rows is unspecified.
-    let mut adult_ids = vec![0i64; d.adults.len()];
-    if !d.adults.is_empty() {
-        let mut q = Sql::new(
-            "INSERT INTO adult (dossier_id, position, civility_id, birth_name, usage_name, first_names, addr_number, addr_street,
-                addr_complement, addr_postal_code, addr_insee, addr_city, phone, email) VALUES ",
-        );
-        q.rows(d.adults.iter().enumerate().map(|(pos, a)| {
-            let mut v = vals![
-                id,
-                pos as i64,
-                a.civility_id,
-                a.birth_name.clone(),
-                a.usage_name.clone(),
-                a.first_names.clone()
-            ];
-            v.extend(addr_values(&a.address));
-            v.extend(vals![a.phone.clone(), a.email.clone()]);
-            v
-        }))
-        .push(" RETURNING id, position");
-        for r in all_sql(txn, &q).await? {
-            let pos: i64 = get(&r, "position")?;
-            if let Some(slot) = usize::try_from(pos).ok().and_then(|p| adult_ids.get_mut(p)) {
-                *slot = get(&r, "id")?;
-            }
-        }
-    }
-    let adult_id = |ix: i64| {
-        adult_ids
-            .get(usize::try_from(ix).unwrap_or(usize::MAX))
-            .copied()
-    };
-    // Checks first, in the order the rows used to be written, so that the first error
-    // is the same: linked person missing, child twice, unknown parent or author.
-    let linked: Vec<i64> = d.children.iter().filter_map(|c| c.person_id).collect();
-    let existing: Vec<i64> = if linked.is_empty() {
-        vec![]
-    } else {
-        let mut q = Sql::new("SELECT id FROM person WHERE id IN ");
-        q.bind_list(&linked);
-        all_sql(txn, &q)
-            .await?
-            .iter()
-            .map(|r| get::<i64>(r, "id"))
-            .collect::<Result<_>>()?
-    };
-    for (pos, c) in d.children.iter().enumerate() {
-        if let Some(pid) = c.person_id {
-            if !existing.contains(&pid) {
-                return Err(DomainError::field(
-                    &format!("children[{pos}].person_id"),
-                    "Ancien dossier",
-                    "la personne liée n'existe pas.",
-                )
-                .into());
-            }
-            if d.children[..pos].iter().any(|o| o.person_id == Some(pid)) {
-                return Err(DomainError::field(
-                    &format!("children[{pos}].person_id"),
-                    "Enfant",
-                    "cet enfant figure deux fois dans le dossier.",
-                )
-                .into());
-            }
-        }
-        if c.adults.iter().any(|l| adult_id(l.adult).is_none()) {
-            return Err(DomainError::field(
-                &format!("children[{pos}].adults"),
-                "Parents",
-                "parent inconnu.",
-            )
-            .into());
-        }
-        if c.authors
-            .iter()
-            .any(|au| au.adult.is_some_and(|ix| adult_id(ix).is_none()))
-        {
-            return Err(DomainError::field(
-                &format!("children[{pos}].authors"),
-                "Auteur présumé",
-                "parent inconnu.",
-            )
-            .into());
-        }
-    }
-    let new_persons: Vec<&Person> = d
-        .children
-        .iter()
-        .filter(|c| c.person_id.is_none())
-        .map(|c| &c.person)
-        .collect();
-    let mut new_ids = insert_persons(txn, now, &new_persons).await?.into_iter();
-    let mut person_ids = Vec::with_capacity(d.children.len());
-    for c in &d.children {
-        let pid = match c.person_id {
-            Some(pid) => pid,
-            None => new_ids.next().ok_or(StoreError::NotFound)?,
-        };
-        person_ids.push(pid);
-    }
-    let mut child_ids = vec![0i64; d.children.len()];
-    if !d.children.is_empty() {
-        let mut q = Sql::new(
-            "INSERT INTO dossier_child (dossier_id, person_id, position, addr_number, addr_street, addr_complement, addr_postal_code,
-                addr_insee, addr_city, csp_father_id, csp_mother_id, lieu_de_vie_id, comment, evaluation_result_id, conclusion_id,
-                conclusion_on, conclusion_comment) VALUES ",
-        );
-        q.rows(d.children.iter().enumerate().map(|(pos, c)| {
-            let conc = c.conclusion.as_ref();
-            let mut v = vals![id, person_ids[pos], pos as i64];
-            v.extend(addr_values(&c.address));
-            v.extend(vals![
-                c.csp_father_id,
-                c.csp_mother_id,
-                c.lieu_de_vie_id,
-                c.comment.clone(),
-                c.evaluation_result_id,
-                conc.map(|x| x.conclusion_id),
-                conc.map(|x| x.on),
-                conc.and_then(|x| x.comment.clone()),
-            ]);
-            v
-        }))
-        .push(" RETURNING id, position");
-        let rows = match all_sql(txn, &q).await {
-            Err(e) if e.is_unique_violation() => {
-                return Err(DomainError::field(
-                    "children",
-                    "Enfant",
-                    "cet enfant figure deux fois dans le dossier.",
-                )
-                .into());
-            }
-            other => other?,
-        };
-        for r in rows {
-            let pos: i64 = get(&r, "position")?;
-            if let Some(slot) = usize::try_from(pos).ok().and_then(|p| child_ids.get_mut(p)) {
-                *slot = get(&r, "id")?;
-            }
-        }
-    }
-    let mut links = Vec::new();
-    let mut authors = Vec::new();
-    let mut motifs = Vec::new();
-    for (c, &child_id) in d.children.iter().zip(&child_ids) {
-        for l in &c.adults {
-            if let Some(a) = adult_id(l.adult) {
-                links.push(vals![child_id, a, l.link_id, l.parental_authority]);
-            }
-        }
-        for au in &c.authors {
-            let a = au.adult.and_then(adult_id);
-            authors.push(vals![child_id, a, au.third_party_name.clone(), au.link_id]);
-        }
-        let mut m = c.motif_ids.clone();
-        m.sort_unstable();
-        m.dedup();
-        motifs.extend(m.into_iter().map(|m| vals![child_id, m]));
-    }
-    insert_rows(
-        txn,
-        "INSERT INTO child_adult (child_id, adult_id, link_id, parental_authority) VALUES ",
-        links,
-    )
-    .await?;
-    // In order: authors are read back by id.
-    insert_rows(
-        txn,
-        "INSERT INTO child_author (child_id, adult_id, third_party_name, link_id) VALUES ",
-        authors,
-    )
-    .await?;
-    insert_rows(
-        txn,
-        "INSERT INTO child_motif (child_id, motif_id) VALUES ",
-        motifs,
-    )
-    .await?;
-    let mut evaluators = Vec::new();
-    for a in &d.assignments {
-        let r = one(
-            txn,
-            "INSERT INTO assignment (dossier_id, service_id, asked_on, due_on, returned_on, result_id, cancelled, comment)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-            vals![id, a.service_id, a.asked_on, a.due_on, a.returned_on, a.result_id, a.cancelled, a.comment.clone()],
-        )
-        .await?
-        .ok_or(StoreError::NotFound)?;
-        let aid: i64 = get(&r, "id")?;
-        evaluators.extend(
-            a.evaluators
-                .iter()
-                .enumerate()
-                .map(|(pos, name)| vals![aid, pos as i64, name.clone()]),
-        );
-    }
-    insert_rows(
-        txn,
-        "INSERT INTO assignment_evaluator (assignment_id, position, name) VALUES ",
-        evaluators,
-    )
-    .await?;
-    insert_rows(
-        txn,
-        "INSERT INTO follow_up (dossier_id, kind, done_at, not_done_reason) VALUES ",
-        d.follow_ups
-            .iter()
-            .map(|f| {
-                vals![
-                    id,
-                    f.kind.code(),
-                    f.done_at.map(|t| t.trunc_subsecs(0)),
-                    f.not_done_reason.clone()
-                ]
-            })
-            .collect(),
-    )
-    .await?;
-    Ok((id, number, person_ids))
-}
-
-/// One multi-row `INSERT … VALUES (…), (…)`; nothing when there are no rows.
-async fn insert_rows(
-    txn: &DatabaseTransaction,
-    insert: &str,
-    rows: Vec<Vec<sea_orm::Value>>,
-) -> Result<()> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let mut q = Sql::new(insert);
-    q.rows(rows);
-    txn.execute_raw(q.stmt(txn.get_database_backend())).await?;
-    Ok(())
+    let mut v = crate::bulk::insert_dossiers(txn, tz, now, actor, &[d]).await?;
+    let one = v.pop().ok_or(StoreError::NotFound)?;
+    Ok((one.id, one.number, one.person_ids))
 }
 
 fn summary_from(r: &QueryResult) -> Result<DossierSummary> {

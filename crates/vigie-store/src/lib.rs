@@ -12,6 +12,7 @@
 //! Errors: [`StoreError`]; never SQL text, never personal data.
 
 pub mod audit;
+mod bulk;
 pub mod check;
 pub mod communes;
 pub mod db;

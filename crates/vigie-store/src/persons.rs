@@ -6,13 +6,13 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Datelike, Utc};
+use chrono::Datelike;
 use sea_orm::ConnectionTrait;
 use vigie_domain::names::{keys, phonetic, tokens};
 use vigie_domain::{BirthDate, Person, Sex};
 
-use crate::sql::{Sql, all_sql, get, one};
-use crate::{Result, StoreError, vals};
+use crate::Result;
+use crate::sql::{Sql, all_sql, get};
 
 /// The search keys of a person: family names under `n`, first names under `f`.
 pub fn person_keys(p: &Person) -> Vec<String> {
@@ -26,49 +26,13 @@ pub fn person_keys(p: &Person) -> Vec<String> {
     k
 }
 
-fn birth_year(b: BirthDate) -> Option<i64> {
+pub(crate) fn birth_year(b: BirthDate) -> Option<i64> {
     match b {
         BirthDate::Exact(d) | BirthDate::Approximate(d) | BirthDate::Expected(d) => {
             Some(i64::from(d.year()))
         }
         BirthDate::Unknown => None,
     }
-}
-
-/// Inserts persons (one statement each, for their id) and all their keys (one statement);
-/// returns their ids, in order.
-pub(crate) async fn insert_persons(
-    c: &impl ConnectionTrait,
-    now: DateTime<Utc>,
-    persons: &[&Person],
-) -> Result<Vec<i64>> {
-    let mut ids = Vec::with_capacity(persons.len());
-    let mut q = Sql::new("INSERT INTO person_key (key, person_id) VALUES ");
-    let mut any_key = false;
-    for p in persons {
-        let (precision, date) = p.birth.to_parts();
-        let r = one(
-            c,
-            "INSERT INTO person (birth_name, usage_name, first_names, sex, birth_precision, birth_date, birth_year, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id",
-            vals![p.birth_name.clone(), p.usage_name.clone(), p.first_names.clone(), p.sex.code(), precision, date, birth_year(p.birth), now],
-        )
-        .await?
-        .ok_or(StoreError::NotFound)?;
-        let id: i64 = get(&r, "id")?;
-        ids.push(id);
-        for k in person_keys(p) {
-            if any_key {
-                q.push(", ");
-            }
-            any_key = true;
-            q.push("(").bind(k).push(", ").bind(id).push(")");
-        }
-    }
-    if any_key {
-        c.execute_raw(q.stmt(c.get_database_backend())).await?;
-    }
-    Ok(ids)
 }
 
 pub(crate) fn person_from(r: &sea_orm::QueryResult) -> Result<Person> {

@@ -1,0 +1,459 @@
+//! Inserting dossiers, one or many at a time, with a fixed number of statements per
+//! batch: ids are reserved first (inside the write transaction, which holds the write
+//! lock on SQLite; from the identity sequences on PostgreSQL), then each table gets
+//! multi-row inserts. One code path for a single dossier (the agent's save) and for
+//! bulk loads (demo data): the cost of a load is the number of round trips, not rows.
+
+use chrono::{DateTime, Datelike, SubsecRound, Utc};
+use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseTransaction, Value};
+use vigie_domain::{DomainError, DossierInput, DossierNumber};
+
+use crate::audit::Actor;
+use crate::persons::{birth_year, person_keys};
+use crate::sql::{Sql, all_sql, get, one};
+use crate::{Result, StoreError, vals};
+
+/// At most this many bound parameters per statement (SQLite's limit is 32,766).
+const MAX_PARAMS: usize = 30_000;
+
+/// What was inserted for one dossier.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inserted {
+    pub id: i64,
+    pub number: DossierNumber,
+    /// The person id of each child, in order.
+    pub person_ids: Vec<i64>,
+}
+
+/// Reserves `n` new ids of `table` (a constant of this module).
+async fn reserve_ids(txn: &DatabaseTransaction, table: &'static str, n: usize) -> Result<Vec<i64>> {
+    if n == 0 {
+        return Ok(vec![]);
+    }
+    if txn.get_database_backend() == DatabaseBackend::Postgres {
+        let mut q = Sql::new(&format!(
+            "SELECT nextval(pg_get_serial_sequence('{table}', 'id')) AS id FROM generate_series(1, "
+        ));
+        q.bind(n as i64).push(")");
+        return all_sql(txn, &q)
+            .await?
+            .iter()
+            .map(|r| get::<i64>(r, "id"))
+            .collect();
+    }
+    // SQLite, inside a BEGIN IMMEDIATE transaction: no other writer until commit.
+    // AUTOINCREMENT never reuses an id: start above both the table and its sequence.
+    let r = one(
+        txn,
+        &format!(
+            "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = '{table}'), 0), COALESCE((SELECT MAX(id) FROM {table}), 0)) AS m"
+        ),
+        vec![],
+    )
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    let max: i64 = get(&r, "m")?;
+    Ok((max + 1..=max + n as i64).collect())
+}
+
+/// Multi-row insert, split so that no statement exceeds [`MAX_PARAMS`].
+async fn insert_rows(txn: &DatabaseTransaction, insert: &str, rows: Vec<Vec<Value>>) -> Result<()> {
+    let Some(width) = rows.first().map(Vec::len) else {
+        return Ok(());
+    };
+    let per = (MAX_PARAMS / width.max(1)).max(1);
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<Vec<Value>> = rows.by_ref().take(per).collect();
+        let mut q = Sql::new(insert);
+        q.rows(chunk);
+        match txn.execute_raw(q.stmt(txn.get_database_backend())).await {
+            Ok(_) => {}
+            Err(e) => {
+                let e = StoreError::from(e);
+                if e.is_unique_violation() && insert.contains("dossier_child") {
+                    return Err(DomainError::field(
+                        "children",
+                        "Enfant",
+                        "cet enfant figure deux fois dans le dossier.",
+                    )
+                    .into());
+                }
+                return Err(e);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn addr(a: &vigie_domain::Address) -> Vec<Value> {
+    vals![
+        a.number.clone(),
+        a.street.clone(),
+        a.complement.clone(),
+        a.postal_code.clone(),
+        a.commune_insee.clone(),
+        a.city.clone()
+    ]
+}
+
+/// Checks one dossier's internal references; field names as in [`DossierInput::validate`].
+fn check_links(d: &DossierInput, existing: &[i64]) -> Result<(), DomainError> {
+    let n_adults = d.adults.len() as i64;
+    let known = |ix: i64| (0..n_adults).contains(&ix);
+    for (pos, c) in d.children.iter().enumerate() {
+        if let Some(pid) = c.person_id {
+            if !existing.contains(&pid) {
+                return Err(DomainError::field(
+                    &format!("children[{pos}].person_id"),
+                    "Ancien dossier",
+                    "la personne liée n'existe pas.",
+                ));
+            }
+            if d.children[..pos].iter().any(|o| o.person_id == Some(pid)) {
+                return Err(DomainError::field(
+                    &format!("children[{pos}].person_id"),
+                    "Enfant",
+                    "cet enfant figure deux fois dans le dossier.",
+                ));
+            }
+        }
+        if c.adults.iter().any(|l| !known(l.adult)) {
+            return Err(DomainError::field(
+                &format!("children[{pos}].adults"),
+                "Parents",
+                "parent inconnu.",
+            ));
+        }
+        if c.authors
+            .iter()
+            .any(|au| au.adult.is_some_and(|ix| !known(ix)))
+        {
+            return Err(DomainError::field(
+                &format!("children[{pos}].authors"),
+                "Auteur présumé",
+                "parent inconnu.",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Inserts dossiers (already validated against the domain and the catalog) in one
+/// transaction, with a fixed number of statements whatever their number.
+pub(crate) async fn insert_dossiers(
+    txn: &DatabaseTransaction,
+    tz: chrono_tz::Tz,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    ds: &[&DossierInput],
+) -> Result<Vec<Inserted>> {
+    if ds.is_empty() {
+        return Ok(vec![]);
+    }
+    // Linked persons must exist; links inside each dossier must point to its adults.
+    let mut linked: Vec<i64> = ds
+        .iter()
+        .flat_map(|d| d.children.iter().filter_map(|c| c.person_id))
+        .collect();
+    linked.sort_unstable();
+    linked.dedup();
+    let mut existing = Vec::new();
+    for chunk in linked.chunks(MAX_PARAMS) {
+        let mut q = Sql::new("SELECT id FROM person WHERE id IN ");
+        q.bind_list(chunk);
+        existing.extend(
+            all_sql(txn, &q)
+                .await?
+                .iter()
+                .map(|r| get::<i64>(r, "id"))
+                .collect::<Result<Vec<_>>>()?,
+        );
+    }
+    for d in ds {
+        check_links(d, &existing)?;
+    }
+
+    // Numbers: per year of reception (local time), in the order given.
+    let received: Vec<DateTime<Utc>> = ds
+        .iter()
+        .map(|d| d.header.received_at.trunc_subsecs(0))
+        .collect();
+    let years: Vec<i32> = received
+        .iter()
+        .map(|r| r.with_timezone(&tz).year())
+        .collect();
+    let mut numbers: Vec<Option<DossierNumber>> = vec![None; ds.len()];
+    let mut distinct = years.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    for y in distinct {
+        let count = years.iter().filter(|x| **x == y).count() as i64;
+        let r = one(
+            txn,
+            "INSERT INTO dossier_counter (year, last_seq) VALUES ($1, $2)
+             ON CONFLICT (year) DO UPDATE SET last_seq = dossier_counter.last_seq + $2 RETURNING last_seq",
+            vals![i64::from(y), count],
+        )
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        let mut seq = get::<i64>(&r, "last_seq")? - count;
+        for (i, _) in years.iter().enumerate().filter(|(_, x)| **x == y) {
+            seq += 1;
+            numbers[i] = Some(
+                u32::try_from(seq)
+                    .ok()
+                    .and_then(|s| DossierNumber::new(y, s))
+                    .ok_or_else(|| {
+                        StoreError::Config(format!("plus de numéro de dossier disponible pour {y}"))
+                    })?,
+            );
+        }
+    }
+
+    let n_adults: usize = ds.iter().map(|d| d.adults.len()).sum();
+    let n_children: usize = ds.iter().map(|d| d.children.len()).sum();
+    let n_new_persons: usize = ds
+        .iter()
+        .flat_map(|d| &d.children)
+        .filter(|c| c.person_id.is_none())
+        .count();
+    let n_assignments: usize = ds.iter().map(|d| d.assignments.len()).sum();
+    let dossier_ids = reserve_ids(txn, "dossier", ds.len()).await?;
+    let mut adult_ids = reserve_ids(txn, "adult", n_adults).await?.into_iter();
+    let mut person_ids_new = reserve_ids(txn, "person", n_new_persons).await?.into_iter();
+    let mut child_ids = reserve_ids(txn, "dossier_child", n_children)
+        .await?
+        .into_iter();
+    let mut assignment_ids = reserve_ids(txn, "assignment", n_assignments)
+        .await?
+        .into_iter();
+
+    let (mut dossiers, mut sources, mut adults, mut persons, mut keys, mut children) =
+        (vec![], vec![], vec![], vec![], vec![], vec![]);
+    let (mut links, mut authors, mut motifs, mut assignments, mut evaluators, mut follow_ups) =
+        (vec![], vec![], vec![], vec![], vec![], vec![]);
+    let mut out = Vec::with_capacity(ds.len());
+    for (i, d) in ds.iter().enumerate() {
+        let id = dossier_ids[i];
+        let number = numbers[i].ok_or(StoreError::NotFound)?;
+        let h = &d.header;
+        dossiers.push(vals![
+            id,
+            number.to_string(),
+            received[i],
+            h.type_id,
+            h.danger_grave,
+            h.violence_conjugale,
+            h.sip,
+            h.receiving_agent_id,
+            h.channel_id,
+            h.snated_number.clone(),
+            h.territory_id,
+            h.status.code(),
+            h.expose.clone(),
+            h.observation.clone(),
+            actor.user_id,
+            now,
+            actor.user_id,
+            now,
+        ]);
+        let s = &d.source;
+        let mut v = vals![
+            id,
+            s.category_id,
+            s.confidentiality.code(),
+            s.name.clone(),
+            s.organisation.clone()
+        ];
+        v.extend(addr(&s.address));
+        v.extend(vals![s.email.clone(), s.phone.clone()]);
+        sources.push(v);
+        let mut these_adults = Vec::with_capacity(d.adults.len());
+        for (pos, a) in d.adults.iter().enumerate() {
+            let aid = adult_ids.next().ok_or(StoreError::NotFound)?;
+            these_adults.push(aid);
+            let mut v = vals![
+                aid,
+                id,
+                pos as i64,
+                a.civility_id,
+                a.birth_name.clone(),
+                a.usage_name.clone(),
+                a.first_names.clone()
+            ];
+            v.extend(addr(&a.address));
+            v.extend(vals![a.phone.clone(), a.email.clone()]);
+            adults.push(v);
+        }
+        let adult_id = |ix: i64| {
+            usize::try_from(ix)
+                .ok()
+                .and_then(|i| these_adults.get(i).copied())
+        };
+        let mut person_ids = Vec::with_capacity(d.children.len());
+        for (pos, c) in d.children.iter().enumerate() {
+            let pid = match c.person_id {
+                Some(pid) => pid,
+                None => {
+                    let pid = person_ids_new.next().ok_or(StoreError::NotFound)?;
+                    let p = &c.person;
+                    let (precision, date) = p.birth.to_parts();
+                    persons.push(vals![
+                        pid,
+                        p.birth_name.clone(),
+                        p.usage_name.clone(),
+                        p.first_names.clone(),
+                        p.sex.code(),
+                        precision,
+                        date,
+                        birth_year(p.birth),
+                        now,
+                        now
+                    ]);
+                    keys.extend(person_keys(p).into_iter().map(|k| vals![k, pid]));
+                    pid
+                }
+            };
+            person_ids.push(pid);
+            let cid = child_ids.next().ok_or(StoreError::NotFound)?;
+            let conc = c.conclusion.as_ref();
+            let mut v = vals![cid, id, pid, pos as i64];
+            v.extend(addr(&c.address));
+            v.extend(vals![
+                c.csp_father_id,
+                c.csp_mother_id,
+                c.lieu_de_vie_id,
+                c.comment.clone(),
+                c.evaluation_result_id,
+                conc.map(|x| x.conclusion_id),
+                conc.map(|x| x.on),
+                conc.and_then(|x| x.comment.clone()),
+            ]);
+            children.push(v);
+            for l in &c.adults {
+                if let Some(a) = adult_id(l.adult) {
+                    links.push(vals![cid, a, l.link_id, l.parental_authority]);
+                }
+            }
+            for au in &c.authors {
+                authors.push(vals![
+                    cid,
+                    au.adult.and_then(adult_id),
+                    au.third_party_name.clone(),
+                    au.link_id
+                ]);
+            }
+            let mut m = c.motif_ids.clone();
+            m.sort_unstable();
+            m.dedup();
+            motifs.extend(m.into_iter().map(|m| vals![cid, m]));
+        }
+        for a in &d.assignments {
+            let aid = assignment_ids.next().ok_or(StoreError::NotFound)?;
+            assignments.push(vals![
+                aid,
+                id,
+                a.service_id,
+                a.asked_on,
+                a.due_on,
+                a.returned_on,
+                a.result_id,
+                a.cancelled,
+                a.comment.clone()
+            ]);
+            evaluators.extend(
+                a.evaluators
+                    .iter()
+                    .enumerate()
+                    .map(|(pos, name)| vals![aid, pos as i64, name.clone()]),
+            );
+        }
+        follow_ups.extend(d.follow_ups.iter().map(|f| {
+            vals![
+                id,
+                f.kind.code(),
+                f.done_at.map(|t| t.trunc_subsecs(0)),
+                f.not_done_reason.clone()
+            ]
+        }));
+        out.push(Inserted {
+            id,
+            number,
+            person_ids,
+        });
+    }
+    insert_rows(
+        txn,
+        "INSERT INTO dossier (id, number, received_at, type_id, danger_grave, violence_conjugale, sip, receiving_agent_id, channel_id,
+            snated_number, territory_id, status, expose, observation, created_by, created_at, updated_by, updated_at) VALUES ",
+        dossiers,
+    )
+    .await?;
+    insert_rows(
+        txn,
+        "INSERT INTO dossier_source (dossier_id, category_id, confidentiality, name, organisation, addr_number, addr_street,
+            addr_complement, addr_postal_code, addr_insee, addr_city, email, phone) VALUES ",
+        sources,
+    )
+    .await?;
+    insert_rows(
+        txn,
+        "INSERT INTO adult (id, dossier_id, position, civility_id, birth_name, usage_name, first_names, addr_number, addr_street,
+            addr_complement, addr_postal_code, addr_insee, addr_city, phone, email) VALUES ",
+        adults,
+    )
+    .await?;
+    insert_rows(
+        txn,
+        "INSERT INTO person (id, birth_name, usage_name, first_names, sex, birth_precision, birth_date, birth_year, created_at, updated_at) VALUES ",
+        persons,
+    )
+    .await?;
+    insert_rows(txn, "INSERT INTO person_key (key, person_id) VALUES ", keys).await?;
+    insert_rows(
+        txn,
+        "INSERT INTO dossier_child (id, dossier_id, person_id, position, addr_number, addr_street, addr_complement, addr_postal_code,
+            addr_insee, addr_city, csp_father_id, csp_mother_id, lieu_de_vie_id, comment, evaluation_result_id, conclusion_id,
+            conclusion_on, conclusion_comment) VALUES ",
+        children,
+    )
+    .await?;
+    insert_rows(
+        txn,
+        "INSERT INTO child_adult (child_id, adult_id, link_id, parental_authority) VALUES ",
+        links,
+    )
+    .await?;
+    insert_rows(
+        txn,
+        "INSERT INTO child_author (child_id, adult_id, third_party_name, link_id) VALUES ",
+        authors,
+    )
+    .await?;
+    insert_rows(
+        txn,
+        "INSERT INTO child_motif (child_id, motif_id) VALUES ",
+        motifs,
+    )
+    .await?;
+    insert_rows(
+        txn,
+        "INSERT INTO assignment (id, dossier_id, service_id, asked_on, due_on, returned_on, result_id, cancelled, comment) VALUES ",
+        assignments,
+    )
+    .await?;
+    insert_rows(
+        txn,
+        "INSERT INTO assignment_evaluator (assignment_id, position, name) VALUES ",
+        evaluators,
+    )
+    .await?;
+    insert_rows(
+        txn,
+        "INSERT INTO follow_up (dossier_id, kind, done_at, not_done_reason) VALUES ",
+        follow_ups,
+    )
+    .await?;
+    Ok(out)
+}
