@@ -60,18 +60,42 @@ impl Sql {
     }
 
     pub fn stmt(&self, backend: DatabaseBackend) -> Statement {
-        Statement::from_sql_and_values(backend, &self.text, self.values.clone())
+        Statement::from_sql_and_values(
+            backend,
+            placeholders(&self.text, backend),
+            self.values.clone(),
+        )
     }
+}
+
+/// SQLite reads `$1` as a *named* parameter and looks names up one by one (quadratic
+/// for a multi-row insert with thousands of parameters); `?1` is its numbered form.
+pub fn placeholders(sql: &str, backend: DatabaseBackend) -> std::borrow::Cow<'_, str> {
+    if backend != DatabaseBackend::Sqlite || !sql.contains('$') {
+        return std::borrow::Cow::Borrowed(sql);
+    }
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) {
+            out.push('?');
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// Runs a statement with parameters.
 pub async fn exec(c: &impl ConnectionTrait, sql: &str, values: Vec<Value>) -> Result<u64> {
     let b = c.get_database_backend();
-    Ok(
-        c.execute_raw(Statement::from_sql_and_values(b, sql, values))
-            .await?
-            .rows_affected(),
-    )
+    Ok(c.execute_raw(Statement::from_sql_and_values(
+        b,
+        placeholders(sql, b),
+        values,
+    ))
+    .await?
+    .rows_affected())
 }
 
 /// Fetches all rows.
@@ -81,10 +105,12 @@ pub async fn all(
     values: Vec<Value>,
 ) -> Result<Vec<QueryResult>> {
     let b = c.get_database_backend();
-    Ok(
-        c.query_all_raw(Statement::from_sql_and_values(b, sql, values))
-            .await?,
-    )
+    Ok(c.query_all_raw(Statement::from_sql_and_values(
+        b,
+        placeholders(sql, b),
+        values,
+    ))
+    .await?)
 }
 
 /// Fetches at most one row.
@@ -94,10 +120,12 @@ pub async fn one(
     values: Vec<Value>,
 ) -> Result<Option<QueryResult>> {
     let b = c.get_database_backend();
-    Ok(
-        c.query_one_raw(Statement::from_sql_and_values(b, sql, values))
-            .await?,
-    )
+    Ok(c.query_one_raw(Statement::from_sql_and_values(
+        b,
+        placeholders(sql, b),
+        values,
+    ))
+    .await?)
 }
 
 /// Runs a built query and fetches all rows.
@@ -114,4 +142,18 @@ pub fn get<T: TryGetable>(r: &QueryResult, col: &str) -> Result<T> {
 #[macro_export]
 macro_rules! vals {
     ($($v:expr),* $(,)?) => { vec![$(sea_orm::Value::from($v)),*] };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbered_placeholders_for_sqlite_only() {
+        assert_eq!(
+            placeholders("a = $1 AND b = $12", DatabaseBackend::Sqlite),
+            "a = ?1 AND b = ?12"
+        );
+        assert_eq!(placeholders("a = $1", DatabaseBackend::Postgres), "a = $1");
+    }
 }
