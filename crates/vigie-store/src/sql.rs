@@ -68,22 +68,38 @@ impl Sql {
     }
 }
 
-/// SQLite reads `$1` as a *named* parameter and looks names up one by one (quadratic
-/// for a multi-row insert with thousands of parameters); `?1` is its numbered form.
+/// Placeholders for the backend. SQLite reads `$1` as a *named* parameter, and sqlx asks
+/// SQLite the name of every parameter it binds, which SQLite finds by a linear scan:
+/// quadratic on a multi-row insert with thousands of parameters. So on SQLite, `$1, $2, …`
+/// in textual order become anonymous `?`; any other order or a reused number keeps the
+/// numbered form `?N`.
 pub fn placeholders(sql: &str, backend: DatabaseBackend) -> std::borrow::Cow<'_, str> {
     if backend != DatabaseBackend::Sqlite || !sql.contains('$') {
         return std::borrow::Cow::Borrowed(sql);
     }
-    let mut out = String::with_capacity(sql.len());
+    let mut anonymous = String::with_capacity(sql.len());
+    let mut numbered = String::with_capacity(sql.len());
+    let mut in_order = true;
+    let mut expected = 1u64;
     let mut chars = sql.chars().peekable();
     while let Some(c) = chars.next() {
         if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) {
-            out.push('?');
+            let mut n = String::new();
+            while let Some(d) = chars.peek().copied().filter(char::is_ascii_digit) {
+                n.push(d);
+                chars.next();
+            }
+            in_order &= n.parse::<u64>().ok() == Some(expected);
+            expected += 1;
+            anonymous.push('?');
+            numbered.push('?');
+            numbered.push_str(&n);
         } else {
-            out.push(c);
+            anonymous.push(c);
+            numbered.push(c);
         }
     }
-    std::borrow::Cow::Owned(out)
+    std::borrow::Cow::Owned(if in_order { anonymous } else { numbered })
 }
 
 /// Runs a statement with parameters.
