@@ -7,7 +7,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use vigie_domain::{DossierStatus, DossierSummary, ParamKind, Permission};
+use vigie_domain::{DossierStatus, DossierSummary, ParamKind, Permission, Scope};
 use vigie_store::Actor;
 use vigie_store::dossiers::{Cursor, ListFilter};
 use vigie_store::sessions::SessionUser;
@@ -253,12 +253,14 @@ async fn list_page(
         }
     };
     let sel = |v: &str, cur: &str| v == cur.trim();
+    let scope = u.scope();
     Ok(ListPage {
         demo: state.config.demo,
         chrome: Chrome::new(state, u),
         territories: cat
             .territories
             .iter()
+            .filter(|t| reachable(&scope, &cat, t.id))
             .map(|t| Choice {
                 value: t.id.to_string(),
                 label: t.label.clone(),
@@ -289,6 +291,24 @@ async fn list_page(
         errors,
         searching,
     })
+}
+
+/// Territories worth offering as a filter: all, or for a restricted scope its own and
+/// those of its services (another territory could only ever give an empty list).
+fn reachable(scope: &Scope, cat: &vigie_store::params::Catalog, territory: i64) -> bool {
+    match scope {
+        Scope::All => true,
+        Scope::Nothing => false,
+        Scope::Restricted {
+            territories,
+            services,
+        } => {
+            territories.contains(&territory)
+                || services
+                    .iter()
+                    .any(|s| cat.service(*s).is_some_and(|s| s.territory_id == territory))
+        }
+    }
 }
 
 fn urlencode(s: &str) -> String {

@@ -420,6 +420,11 @@ async fn outside_the_scope_is_404_everywhere_and_roles_without_dossiers_get_403(
         let c = login(app, "eval").await;
         let list = send(app, Method::GET, "/dossiers", Some(&c), None, &[]).await;
         assert!(list.body.contains("2026-000001") && !list.body.contains("2026-000002"));
+        // Only reachable territories are offered as filters.
+        assert!(
+            list.body.contains(">MDS Bourges Nord</option>")
+                && !list.body.contains(">MDS Vierzon</option>")
+        );
         let search = send(
             app,
             Method::POST,
