@@ -172,19 +172,12 @@ pub async fn login(
         Ok(f) => f,
         Err(e) => return WebError::from(e).into_response(),
     };
-    // Bounded: each Argon2id computation takes 19 MiB and a CPU.
-    let Ok(_permit) = state.hashing.clone().acquire_owned().await else {
-        return WebError::Internal("semaphore".into()).into_response();
-    };
+    // Bounded: each Argon2id computation takes 19 MiB and a CPU (see `hashing`).
     let (user_id, phc) = match &found {
         Some((id, h)) => (Some(*id), h.clone()),
         None => (None, vigie_store::password::dummy_hash().to_owned()),
     };
-    let password = form.password.clone();
-    let ok = tokio::task::spawn_blocking(move || vigie_store::password::verify(&password, &phc))
-        .await
-        .unwrap_or(false);
-    drop(_permit);
+    let ok = state.hashing.verify(form.password.clone(), phc).await;
     let now = state.now();
     match (ok, user_id) {
         (true, Some(id)) => {

@@ -10,6 +10,7 @@
 pub mod api;
 pub mod auth;
 pub mod error;
+pub mod hashing;
 pub mod pages;
 pub mod routes;
 pub mod security;
@@ -18,7 +19,6 @@ pub mod views;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use tokio::sync::Semaphore;
 use vigie_store::Store;
 use vigie_store::sessions::SessionPolicy;
 
@@ -55,7 +55,8 @@ impl Default for WebConfig {
 pub struct AppState {
     pub store: Store,
     pub config: Arc<WebConfig>,
-    pub hashing: Arc<Semaphore>,
+    /// Password checks, on `max_concurrent_hashes` threads.
+    pub hashing: hashing::Hasher,
     clock: fn() -> DateTime<Utc>,
 }
 
@@ -70,7 +71,7 @@ impl AppState {
         Self {
             store,
             config: Arc::new(config),
-            hashing: Arc::new(Semaphore::new(permits)),
+            hashing: hashing::Hasher::new(permits),
             clock: system_clock,
         }
     }
