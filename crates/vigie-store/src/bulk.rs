@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, Datelike, SubsecRound, Utc};
 use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseTransaction, Value};
-use vigie_domain::{DomainError, DossierInput, DossierNumber};
+use vigie_domain::{AssignmentInput, DomainError, DossierInput, DossierNumber};
 
 use crate::audit::Actor;
 use crate::persons::{birth_year, person_keys};
@@ -139,6 +139,48 @@ fn check_links(d: &DossierInput, existing: &[i64]) -> Result<(), DomainError> {
     Ok(())
 }
 
+/// Inserts assignments `(dossier id, assignment)` and their evaluators; returns their ids.
+pub(crate) async fn insert_assignments(
+    txn: &DatabaseTransaction,
+    items: &[(i64, &AssignmentInput)],
+) -> Result<Vec<i64>> {
+    let ids = reserve_ids(txn, "assignment", items.len()).await?;
+    let mut rows = Vec::with_capacity(items.len());
+    let mut evaluators = Vec::new();
+    for (&aid, (dossier_id, a)) in ids.iter().zip(items) {
+        rows.push(vals![
+            aid,
+            *dossier_id,
+            a.service_id,
+            a.asked_on,
+            a.due_on,
+            a.returned_on,
+            a.result_id,
+            a.cancelled,
+            a.comment.clone()
+        ]);
+        evaluators.extend(
+            a.evaluators
+                .iter()
+                .enumerate()
+                .map(|(pos, name)| vals![aid, pos as i64, name.clone()]),
+        );
+    }
+    insert_rows(
+        txn,
+        "INSERT INTO assignment (id, dossier_id, service_id, asked_on, due_on, returned_on, result_id, cancelled, comment) VALUES ",
+        rows,
+    )
+    .await?;
+    insert_rows(
+        txn,
+        "INSERT INTO assignment_evaluator (assignment_id, position, name) VALUES ",
+        evaluators,
+    )
+    .await?;
+    Ok(ids)
+}
+
 /// Inserts dossiers (already validated against the domain and the catalog) in one
 /// transaction, with a fixed number of statements whatever their number.
 pub(crate) async fn insert_dossiers(
@@ -218,21 +260,17 @@ pub(crate) async fn insert_dossiers(
         .flat_map(|d| &d.children)
         .filter(|c| c.person_id.is_none())
         .count();
-    let n_assignments: usize = ds.iter().map(|d| d.assignments.len()).sum();
     let dossier_ids = reserve_ids(txn, "dossier", ds.len()).await?;
     let mut adult_ids = reserve_ids(txn, "adult", n_adults).await?.into_iter();
     let mut person_ids_new = reserve_ids(txn, "person", n_new_persons).await?.into_iter();
     let mut child_ids = reserve_ids(txn, "dossier_child", n_children)
         .await?
         .into_iter();
-    let mut assignment_ids = reserve_ids(txn, "assignment", n_assignments)
-        .await?
-        .into_iter();
 
     let (mut dossiers, mut sources, mut adults, mut persons, mut keys, mut children) =
         (vec![], vec![], vec![], vec![], vec![], vec![]);
-    let (mut links, mut authors, mut motifs, mut assignments, mut evaluators, mut follow_ups) =
-        (vec![], vec![], vec![], vec![], vec![], vec![]);
+    let (mut links, mut authors, mut motifs, mut assignments, mut follow_ups) =
+        (vec![], vec![], vec![], vec![], vec![]);
     let mut out = Vec::with_capacity(ds.len());
     for (i, d) in ds.iter().enumerate() {
         let id = dossier_ids[i];
@@ -349,26 +387,7 @@ pub(crate) async fn insert_dossiers(
             m.dedup();
             motifs.extend(m.into_iter().map(|m| vals![cid, m]));
         }
-        for a in &d.assignments {
-            let aid = assignment_ids.next().ok_or(StoreError::NotFound)?;
-            assignments.push(vals![
-                aid,
-                id,
-                a.service_id,
-                a.asked_on,
-                a.due_on,
-                a.returned_on,
-                a.result_id,
-                a.cancelled,
-                a.comment.clone()
-            ]);
-            evaluators.extend(
-                a.evaluators
-                    .iter()
-                    .enumerate()
-                    .map(|(pos, name)| vals![aid, pos as i64, name.clone()]),
-            );
-        }
+        assignments.extend(d.assignments.iter().map(|a| (id, a)));
         follow_ups.extend(d.follow_ups.iter().map(|f| {
             vals![
                 id,
@@ -437,18 +456,7 @@ pub(crate) async fn insert_dossiers(
         motifs,
     )
     .await?;
-    insert_rows(
-        txn,
-        "INSERT INTO assignment (id, dossier_id, service_id, asked_on, due_on, returned_on, result_id, cancelled, comment) VALUES ",
-        assignments,
-    )
-    .await?;
-    insert_rows(
-        txn,
-        "INSERT INTO assignment_evaluator (assignment_id, position, name) VALUES ",
-        evaluators,
-    )
-    .await?;
+    insert_assignments(txn, &assignments).await?;
     insert_rows(
         txn,
         "INSERT INTO follow_up (dossier_id, kind, done_at, not_done_reason) VALUES ",

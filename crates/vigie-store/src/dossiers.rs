@@ -664,19 +664,10 @@ impl Store {
             )
             .into());
         }
-        let r = one(
-            &txn,
-            "INSERT INTO assignment (dossier_id, service_id, asked_on, due_on, returned_on, result_id, cancelled, comment)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-            vals![dossier_id, a.service_id, a.asked_on, a.due_on, a.returned_on, a.result_id, a.cancelled, a.comment.clone()],
-        )
-        .await?
-        .ok_or(StoreError::NotFound)?;
-        let aid: i64 = get(&r, "id")?;
-        for (pos, name) in a.evaluators.iter().enumerate() {
-            exec(&txn, "INSERT INTO assignment_evaluator (assignment_id, position, name) VALUES ($1, $2, $3)", vals![aid, pos as i64, name.clone()])
-                .await?;
-        }
+        let aid = crate::bulk::insert_assignments(&txn, &[(dossier_id, a)])
+            .await?
+            .pop()
+            .ok_or(StoreError::NotFound)?;
         append(
             &txn,
             now,
