@@ -20,6 +20,15 @@ pub struct Commune {
     pub departement: String,
 }
 
+fn commune_from(r: &sea_orm::QueryResult) -> Result<Commune> {
+    Ok(Commune {
+        insee: get(r, "insee")?,
+        postal_code: get(r, "postal_code")?,
+        name: get(r, "name")?,
+        departement: get(r, "departement")?,
+    })
+}
+
 /// Loads the file (migration step), in batches of multi-row inserts.
 pub(crate) async fn load(txn: &DatabaseTransaction) -> Result<()> {
     let mut lines = COMMUNES_TSV.lines();
@@ -95,14 +104,7 @@ impl Store {
         all_sql(&self.db, &q)
             .await?
             .iter()
-            .map(|r| {
-                Ok(Commune {
-                    insee: get(r, "insee")?,
-                    postal_code: get(r, "postal_code")?,
-                    name: get(r, "name")?,
-                    departement: get(r, "departement")?,
-                })
-            })
+            .map(commune_from)
             .collect()
     }
 
@@ -119,14 +121,7 @@ impl Store {
         all_sql(&self.db, &q)
             .await?
             .iter()
-            .map(|r| {
-                Ok(Commune {
-                    insee: get(r, "insee")?,
-                    postal_code: get(r, "postal_code")?,
-                    name: get(r, "name")?,
-                    departement: get(r, "departement")?,
-                })
-            })
+            .map(commune_from)
             .collect()
     }
 

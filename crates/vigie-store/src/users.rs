@@ -54,6 +54,13 @@ pub enum LoginOutcome {
     Failure,
 }
 
+async fn user_id(c: &impl sea_orm::ConnectionTrait, login: &str) -> Result<i64> {
+    let r = one(c, "SELECT id FROM app_user WHERE login = $1", vals![login])
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    get(&r, "id")
+}
+
 /// A login is 2 to 64 characters: lower-case letters, digits, dot, hyphen, underscore.
 pub fn check_login(login: &str) -> Result<(), DomainError> {
     let ok = (2..=64).contains(&login.len())
@@ -278,14 +285,7 @@ impl Store {
     /// Disables a user and ends all their sessions at once.
     pub async fn disable_user(&self, now: DateTime<Utc>, actor: &Actor, login: &str) -> Result<()> {
         let txn = self.write().await?;
-        let r = one(
-            &txn,
-            "SELECT id FROM app_user WHERE login = $1",
-            vals![login],
-        )
-        .await?
-        .ok_or(StoreError::NotFound)?;
-        let id: i64 = get(&r, "id")?;
+        let id = user_id(&txn, login).await?;
         exec(&txn, "UPDATE app_user SET active = FALSE, updated_at = $1, version = version + 1 WHERE id = $2", vals![now, id]).await?;
         exec(
             &txn,
@@ -313,14 +313,7 @@ impl Store {
         password_hash: &str,
     ) -> Result<()> {
         let txn = self.write().await?;
-        let r = one(
-            &txn,
-            "SELECT id FROM app_user WHERE login = $1",
-            vals![login],
-        )
-        .await?
-        .ok_or(StoreError::NotFound)?;
-        let id: i64 = get(&r, "id")?;
+        let id = user_id(&txn, login).await?;
         exec(
             &txn,
             "UPDATE app_user SET password_hash = $1, updated_at = $2, version = version + 1 WHERE id = $3",
