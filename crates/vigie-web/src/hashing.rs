@@ -1,7 +1,8 @@
 //! Password checks on a fixed pool of threads. Each Argon2id computation takes 19 MiB:
 //! running them on `spawn_blocking` lets every new blocking thread keep its own malloc
 //! arena full of freed 19 MiB blocks (600 MB measured after 50 simultaneous logins).
-//! A few long-lived threads reuse their memory: the cost stays `threads × 19 MiB`.
+//! A few long-lived threads, each reusing one working buffer: the cost stays about
+//! `threads × 19 MiB`.
 
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -26,6 +27,8 @@ impl Hasher {
             let spawned = std::thread::Builder::new()
                 .name(format!("argon2-{i}"))
                 .spawn(move || {
+                    // This thread's Argon2 working memory, reused for every check.
+                    let mut blocks = Vec::new();
                     loop {
                         let job = match rx.lock() {
                             Ok(guard) => guard.recv(),
@@ -34,7 +37,11 @@ impl Hasher {
                         let Ok((password, phc, reply)) = job else {
                             return;
                         };
-                        let _ = reply.send(vigie_store::password::verify(&password, &phc));
+                        let _ = reply.send(vigie_store::password::verify_reusing(
+                            &password,
+                            &phc,
+                            &mut blocks,
+                        ));
                     }
                 });
             if let Err(e) = spawned {
