@@ -18,10 +18,13 @@ pub enum ParamKind {
     Conclusion,
     EvaluationResult,
     Civility,
+    /// Labels of the dossier statuses: a closed list (its rules are code), one value per
+    /// [`crate::DossierStatus`], whose labels a département may rename.
+    Status,
 }
 
 impl ParamKind {
-    pub const ALL: [ParamKind; 10] = [
+    pub const ALL: [ParamKind; 11] = [
         Self::DossierType,
         Self::Channel,
         Self::SourceCategory,
@@ -32,6 +35,7 @@ impl ParamKind {
         Self::Conclusion,
         Self::EvaluationResult,
         Self::Civility,
+        Self::Status,
     ];
 
     pub const fn code(self) -> &'static str {
@@ -46,6 +50,7 @@ impl ParamKind {
             Self::Conclusion => "conclusion",
             Self::EvaluationResult => "resultat_evaluation",
             Self::Civility => "civilite",
+            Self::Status => "statut",
         }
     }
 
@@ -65,6 +70,7 @@ impl ParamKind {
             Self::Conclusion => "Conclusions",
             Self::EvaluationResult => "Résultats d'évaluation",
             Self::Civility => "Civilités",
+            Self::Status => "Libellés des statuts de dossier",
         }
     }
 
@@ -99,7 +105,7 @@ impl ParamKind {
             ],
             Self::EvaluationResult => &[Danger, RisqueDeDanger, NiDangerNiRisque],
             Self::LieuDeVie | Self::Csp => &[NonRenseigne],
-            Self::SourceCategory | Self::Motif | Self::Civility => &[],
+            Self::SourceCategory | Self::Motif | Self::Civility | Self::Status => &[],
         }
     }
 }
@@ -396,6 +402,11 @@ pub fn defaults() -> Vec<DefaultValue> {
         ),
         v(K::Civility, "MME", "Madame", None),
         v(K::Civility, "M", "Monsieur", None),
+        v(K::Status, "recue", "Reçue", None),
+        v(K::Status, "qualifiee", "Qualifiée", None),
+        v(K::Status, "en_evaluation", "En évaluation", None),
+        v(K::Status, "conclue", "Conclue", None),
+        v(K::Status, "cloturee", "Clôturée", None),
     ]
 }
 
@@ -433,6 +444,22 @@ mod tests {
         for m in Meaning::ALL {
             assert_eq!(Meaning::parse(m.code()), Some(m));
         }
+    }
+
+    #[test]
+    fn every_status_has_a_configurable_label() {
+        let d = defaults();
+        for s in crate::DossierStatus::ALL {
+            let v = d
+                .iter()
+                .find(|v| v.kind == ParamKind::Status && v.code == s.code())
+                .unwrap();
+            assert_eq!(v.label, s.label());
+        }
+        assert_eq!(
+            d.iter().filter(|v| v.kind == ParamKind::Status).count(),
+            crate::DossierStatus::ALL.len()
+        );
     }
 
     #[test]

@@ -64,6 +64,13 @@ impl Catalog {
         self.params.iter().filter(move |p| p.kind == kind)
     }
 
+    /// The label of a status, as the département named it.
+    pub fn status_label(&self, s: vigie_domain::DossierStatus) -> String {
+        self.of_kind(ParamKind::Status)
+            .find(|p| p.code == s.code())
+            .map_or_else(|| s.label().to_owned(), |p| p.label.clone())
+    }
+
     pub fn territory(&self, id: i64) -> Option<&Territory> {
         self.territories.iter().find(|t| t.id == id)
     }
@@ -233,6 +240,45 @@ impl Store {
         .await?;
         txn.commit().await?;
         Ok(id)
+    }
+
+    /// Renames a value; the change shows everywhere at once (old dossiers included).
+    pub async fn set_param_label(
+        &self,
+        now: DateTime<Utc>,
+        actor: &Actor,
+        id: i64,
+        label: &str,
+    ) -> Result<()> {
+        let label = label.trim();
+        if label.is_empty() || label.chars().count() > vigie_domain::text::SHORT_MAX {
+            return Err(vigie_domain::DomainError::field(
+                "label",
+                "Libellé",
+                "obligatoire, 200 caractères au plus.",
+            )
+            .into());
+        }
+        let txn = self.write().await?;
+        if exec(
+            &txn,
+            "UPDATE param_value SET label = $1 WHERE id = $2",
+            vals![label, id],
+        )
+        .await?
+            == 0
+        {
+            return Err(StoreError::NotFound);
+        }
+        append(
+            &txn,
+            now,
+            actor,
+            Event::new("parametre.libelle").on("param_value", id),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(())
     }
 
     /// Activates or deactivates a value: a deactivated value disappears from new entries only.

@@ -191,6 +191,7 @@ fn template_name() -> String {
         h.update(format!("{:?}", m.steps).as_bytes());
     }
     h.update(crate::communes::COMMUNES_TSV.len().to_be_bytes());
+    h.update(format!("{:?}", vigie_domain::param::defaults()).as_bytes());
     format!("vigie_tpl_{}", &hex::encode(h.finalize())[..16])
 }
 

@@ -113,7 +113,7 @@ pub struct Row {
     pub received: String,
     pub type_label: String,
     pub territory: String,
-    pub status: &'static str,
+    pub status: String,
     pub danger: bool,
     pub children: String,
 }
@@ -202,7 +202,11 @@ pub fn parse_filter(q: &ListQuery, tz: chrono_tz::Tz) -> (ListFilter, Option<Cur
     (f, cursor, errors)
 }
 
-fn rows(list: Vec<DossierSummary>, tz: chrono_tz::Tz) -> Vec<Row> {
+fn rows(
+    list: Vec<DossierSummary>,
+    tz: chrono_tz::Tz,
+    cat: &vigie_store::params::Catalog,
+) -> Vec<Row> {
     list.into_iter()
         .map(|d| Row {
             href: format!("/dossiers/{}", d.id),
@@ -210,7 +214,7 @@ fn rows(list: Vec<DossierSummary>, tz: chrono_tz::Tz) -> Vec<Row> {
             received: datetime(d.received_at, tz),
             type_label: d.type_label,
             territory: d.territory_label,
-            status: d.status.label(),
+            status: cat.status_label(d.status),
             danger: d.danger_grave,
             children: d.children,
         })
@@ -227,7 +231,7 @@ async fn list_page(
     let cat = state.store.catalog().await?;
     let (filter, cursor, errors) = parse_filter(q, tz);
     let (rows_, next, search_text, searching) = match search {
-        Some((text, found)) => (rows(found, tz), None, text, true),
+        Some((text, found)) => (rows(found, tz, &cat), None, text, true),
         None => {
             let page = state
                 .store
@@ -249,7 +253,7 @@ async fn list_page(
                 qs.push(format!("apres={}_{}", c.received_at.timestamp(), c.id));
                 format!("/dossiers?{}", qs.join("&amp;"))
             });
-            (rows(page.rows, tz), next, String::new(), false)
+            (rows(page.rows, tz, &cat), next, String::new(), false)
         }
     };
     let sel = |v: &str, cur: &str| v == cur.trim();
@@ -271,7 +275,7 @@ async fn list_page(
             .iter()
             .map(|s| Choice {
                 value: s.code().into(),
-                label: s.label().into(),
+                label: cat.status_label(*s),
                 selected: sel(s.code(), &q.statut),
             })
             .collect(),

@@ -104,7 +104,7 @@ impl DossierView {
             line("Support", cat.label(Some(h.channel_id))),
             line("N° 119 / SNATED", opt(&h.snated_number)),
             line("Territoire", territory),
-            line("Statut", h.status.label()),
+            line("Statut", cat.status_label(h.status)),
         ];
         let mut flags = Vec::new();
         if h.danger_grave {

@@ -569,6 +569,38 @@ async fn security_headers_csrf_demo_banner_and_health() {
             assert!(r.body.contains("Données fictives"), "demo banner on {uri}");
         }
     }
+    // Status labels are the département's: a renamed label shows at once, in the list and the view.
+    let recue = ctx
+        .db
+        .store
+        .catalog()
+        .await
+        .unwrap()
+        .of_kind(ParamKind::Status)
+        .find(|p| p.code == "recue")
+        .unwrap()
+        .id;
+    ctx.db
+        .store
+        .set_param_label(now(), &Actor::system(), recue, "Réceptionnée")
+        .await
+        .unwrap();
+    assert!(
+        send(app, Method::GET, "/dossiers", Some(&c), None, &[])
+            .await
+            .body
+            .contains("<td>Réceptionnée</td>")
+    );
+    let view = send(
+        app,
+        Method::GET,
+        &format!("/dossiers/{}", ctx.in_t1),
+        Some(&c),
+        None,
+        &[],
+    )
+    .await;
+    assert!(view.body.contains("<dd>Réceptionnée</dd>"));
     // CSRF: a cross-site POST is refused, even with a valid cookie.
     let r = send(
         app,
