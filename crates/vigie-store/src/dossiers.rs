@@ -145,25 +145,51 @@ fn address_from(r: &QueryResult) -> Result<Address> {
     })
 }
 
+/// Checks one referenced parameter value: known, of the right table, and active unless it
+/// is the value already stored (a value deactivated since stays on the old dossiers).
+fn check_param(
+    cat: &Catalog,
+    e: &mut Errors,
+    field: String,
+    label: &str,
+    kind: ParamKind,
+    id: Option<i64>,
+    unchanged: bool,
+) {
+    let Some(id) = id else { return };
+    match cat.param(id) {
+        Some(p) if p.kind == kind && (p.active || unchanged) => {}
+        Some(p) if p.kind == kind => e.push(
+            field,
+            label,
+            format!("la valeur « {} » est désactivée.", p.label),
+        ),
+        _ => e.push(
+            field,
+            label,
+            format!("valeur inconnue dans la table « {} ».", kind.label()),
+        ),
+    }
+}
+
+/// Checks the territory: known, and active unless it is the one already stored.
+fn check_territory(cat: &Catalog, e: &mut Errors, id: i64, unchanged: bool) {
+    match cat.territory(id) {
+        Some(t) if t.active || unchanged => {}
+        _ => e.push(
+            "territory_id",
+            "Territoire",
+            "territoire inconnu ou désactivé.",
+        ),
+    }
+}
+
 /// Checks that every referenced parameter exists, is of the right table and is active,
 /// and that territory and services exist and are active.
 pub fn check_references(cat: &Catalog, d: &DossierInput) -> Result<(), DomainError> {
     let mut e = Errors::default();
     let mut param = |field: String, label: &str, kind: ParamKind, id: Option<i64>| {
-        let Some(id) = id else { return };
-        match cat.param(id) {
-            Some(p) if p.kind == kind && p.active => {}
-            Some(p) if p.kind == kind => e.push(
-                field,
-                label,
-                format!("la valeur « {} » est désactivée.", p.label),
-            ),
-            _ => e.push(
-                field,
-                label,
-                format!("valeur inconnue dans la table « {} ».", kind.label()),
-            ),
-        }
+        check_param(cat, &mut e, field, label, kind, id, false);
     };
     let h = &d.header;
     param(
@@ -258,14 +284,7 @@ pub fn check_references(cat: &Catalog, d: &DossierInput) -> Result<(), DomainErr
             a.result_id,
         );
     }
-    match cat.territory(h.territory_id) {
-        Some(t) if t.active => {}
-        _ => e.push(
-            "territory_id",
-            "Territoire",
-            "territoire inconnu ou désactivé.",
-        ),
-    }
+    check_territory(cat, &mut e, h.territory_id, false);
     for (i, a) in d.assignments.iter().enumerate() {
         match cat.service(a.service_id) {
             Some(s) if s.active => {}
@@ -558,35 +577,33 @@ impl Store {
             });
         }
         let cat = load_catalog(&txn).await?;
-        let mut probe = DossierInput {
-            header: h.clone(),
-            source: Source::anonymous(None),
-            adults: vec![],
-            children: vec![],
-            assignments: vec![],
-            follow_ups: vec![],
-        };
-        // Unchanged values may be inactive since; only new values must be active.
-        if probe.header.type_id == current.0.type_id {
-            probe.header.type_id = cat
-                .of_kind(ParamKind::DossierType)
-                .find(|p| p.active)
-                .map_or(probe.header.type_id, |p| p.id);
-        }
-        if probe.header.channel_id == current.0.channel_id {
-            probe.header.channel_id = cat
-                .of_kind(ParamKind::Channel)
-                .find(|p| p.active)
-                .map_or(probe.header.channel_id, |p| p.id);
-        }
-        if probe.header.territory_id == current.0.territory_id {
-            probe.header.territory_id = cat
-                .territories
-                .iter()
-                .find(|t| t.active)
-                .map_or(probe.header.territory_id, |t| t.id);
-        }
-        check_references(&cat, &probe)?;
+        let old = &current.0;
+        let mut e = Errors::default();
+        check_param(
+            &cat,
+            &mut e,
+            "type_id".into(),
+            "Type de dossier",
+            ParamKind::DossierType,
+            Some(h.type_id),
+            h.type_id == old.type_id,
+        );
+        check_param(
+            &cat,
+            &mut e,
+            "channel_id".into(),
+            "Support",
+            ParamKind::Channel,
+            Some(h.channel_id),
+            h.channel_id == old.channel_id,
+        );
+        check_territory(
+            &cat,
+            &mut e,
+            h.territory_id,
+            h.territory_id == old.territory_id,
+        );
+        e.into_result()?;
         let changed = changed_fields(&current.0, h);
         let n = exec(
             &txn,

@@ -816,6 +816,17 @@ async fn a_stale_header_save_is_refused() {
             .await
             .unwrap_err();
         assert!(matches!(&e, StoreError::Invalid(de) if de.fields()[0].field == "received_at"));
+        // A value deactivated since stays acceptable where it is already stored; a new one must be active.
+        let tel = p(&f.cat, ParamKind::Channel, "TEL");
+        let mel = p(&f.cat, ParamKind::Channel, "MEL");
+        s.set_param_active(now(), &a, tel, false).await.unwrap();
+        s.set_param_active(now(), &a, mel, false).await.unwrap();
+        let mut h4 = after.header.clone();
+        h4.sip = false;
+        assert_eq!(s.update_header(now(), &a, &Scope::All, id, 2, &h4).await.unwrap(), 3);
+        h4.channel_id = mel;
+        let e = s.update_header(now(), &a, &Scope::All, id, 3, &h4).await.unwrap_err();
+        assert!(matches!(&e, StoreError::Invalid(de) if de.fields()[0].field == "channel_id" && de.fields()[0].message.contains("désactivée")), "{e:?}");
         db
     })
     .await;
