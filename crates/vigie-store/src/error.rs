@@ -14,6 +14,10 @@ pub enum StoreError {
     /// Someone else changed this part since it was read (optimistic locking).
     #[error("modifié entre-temps par un autre utilisateur (version {found} au lieu de {expected})")]
     Conflict { expected: i64, found: i64 },
+    /// Parts of a dossier changed by someone else since the editor read them: nothing
+    /// was written; each conflict says what the other agent changed.
+    #[error("le dossier a été modifié entre-temps par un autre utilisateur")]
+    Conflicts(Vec<crate::edit::PartConflict>),
     /// A value still used elsewhere cannot be deleted.
     #[error("cette valeur est utilisée : elle peut seulement être désactivée")]
     InUse,

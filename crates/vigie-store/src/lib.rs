@@ -18,6 +18,7 @@ pub mod communes;
 pub mod db;
 pub mod demo;
 pub mod dossiers;
+pub mod edit;
 pub mod error;
 pub mod migrate;
 pub mod params;

@@ -14,6 +14,8 @@ use crate::{Result, StoreError, vals};
 
 #[path = "migrations/m0001_schema.rs"]
 mod m0001_schema;
+#[path = "migrations/m0002_revisions.rs"]
+mod m0002_revisions;
 
 /// One step of a migration.
 #[derive(Debug, Clone)]
@@ -54,11 +56,21 @@ pub fn migrations() -> Vec<Migration> {
     );
     steps.push(Step::SeedParams);
     steps.push(Step::LoadCommunes);
-    vec![Migration {
-        version: 1,
-        name: "schema",
-        steps,
-    }]
+    vec![
+        Migration {
+            version: 1,
+            name: "schema",
+            steps,
+        },
+        Migration {
+            version: 2,
+            name: "revisions",
+            steps: m0002_revisions::STATEMENTS
+                .iter()
+                .map(|s| Step::Sql((*s).to_owned()))
+                .collect(),
+        },
+    ]
 }
 
 /// The schema version this program expects.
