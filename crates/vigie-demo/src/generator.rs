@@ -1304,6 +1304,7 @@ impl Generator {
                 self.stamp(d, received_at)
             };
             follow_ups.push(FollowUp {
+                due_on: None,
                 kind: FollowUpKind::Parquet,
                 done_at: Some(at.max(received_at)),
                 not_done_reason: None,
@@ -1316,6 +1317,7 @@ impl Generator {
                 || self.rng.random_bool(0.03)
             {
                 follow_ups.push(FollowUp {
+                    due_on: None,
                     kind: FollowUpKind::ParentsInformed,
                     done_at: None,
                     not_done_reason: Some(
@@ -1326,6 +1328,7 @@ impl Generator {
                 let d = add_days(concluded_on, self.rng.random_range(1..=15)).min(self.today);
                 let at = self.stamp(d, received_at);
                 follow_ups.push(FollowUp {
+                    due_on: None,
                     kind: FollowUpKind::ParentsInformed,
                     done_at: Some(at),
                     not_done_reason: None,
@@ -1339,6 +1342,7 @@ impl Generator {
             if d <= self.today {
                 let at = self.stamp(d, received_at);
                 follow_ups.push(FollowUp {
+                    due_on: None,
                     kind: FollowUpKind::ParentsInformed,
                     done_at: Some(at),
                     not_done_reason: None,
@@ -1374,6 +1378,7 @@ impl Generator {
                     let d = add_days(concluded_on, self.rng.random_range(2..=30)).min(self.today);
                     let at = self.stamp(d, received_at);
                     follow_ups.push(FollowUp {
+                        due_on: None,
                         kind,
                         done_at: Some(at),
                         not_done_reason: None,

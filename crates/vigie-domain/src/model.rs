@@ -407,6 +407,9 @@ impl FollowUpKind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FollowUp {
     pub kind: FollowUpKind,
+    /// When it is due (listed on the échéances page until done or given a reason).
+    #[serde(default)]
+    pub due_on: Option<NaiveDate>,
     pub done_at: Option<DateTime<Utc>>,
     pub not_done_reason: Option<String>,
 }
@@ -712,6 +715,36 @@ impl DossierInput {
     }
 }
 
+impl DossierInput {
+    /// The age rule at reception: a child aged 18 to 20 is a *jeune majeur* and needs the
+    /// agent's confirmation (index listed in `confirmed`); 21 or more is refused.
+    pub fn check_ages(&self, confirmed: &[usize]) -> Result<(), DomainError> {
+        let mut e = Errors::default();
+        let received = self.header.received_at.date_naive();
+        for (i, c) in self.children.iter().enumerate() {
+            let birth = match c.person.birth {
+                BirthDate::Exact(d) | BirthDate::Approximate(d) => d,
+                _ => continue,
+            };
+            let age = crate::deadline::age_on(birth, received);
+            if age >= 21 {
+                e.push(
+                    format!("children[{i}].birth_date"),
+                    "Date de naissance",
+                    format!("{age} ans à la réception : la protection de l'enfance s'arrête à 21 ans (jeunes majeurs)."),
+                );
+            } else if age >= 18 && !confirmed.contains(&i) {
+                e.push(
+                    format!("children[{i}].birth_date"),
+                    "Date de naissance",
+                    format!("{age} ans à la réception : confirmez qu'il s'agit d'un jeune majeur (jusqu'à 21 ans) en cochant « Jeune majeur confirmé »."),
+                );
+            }
+        }
+        e.into_result()
+    }
+}
+
 /// A row of the dossier list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DossierSummary {
@@ -728,6 +761,30 @@ pub struct DossierSummary {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_adult_child_needs_confirmation_and_21_is_refused() {
+        use chrono::Datelike;
+        let mut d = sample();
+        let received = d.header.received_at.date_naive();
+        let born = |years: i32| {
+            received
+                .with_year(received.year() - years)
+                .expect("valid date")
+        };
+        d.children[0].person.birth = BirthDate::Exact(born(17));
+        assert_eq!(d.check_ages(&[]), Ok(()));
+        d.children[0].person.birth = BirthDate::Exact(born(18));
+        let e = d.check_ages(&[]).unwrap_err();
+        assert_eq!(e.fields()[0].field, "children[0].birth_date");
+        assert!(e.fields()[0].message.contains("jeune majeur"), "{e}");
+        assert_eq!(d.check_ages(&[0]), Ok(()));
+        d.children[0].person.birth = BirthDate::Exact(born(21));
+        let e = d.check_ages(&[0]).unwrap_err();
+        assert!(e.fields()[0].message.contains("21 ans"), "{e}");
+        d.children[0].person.birth = BirthDate::Unknown;
+        assert_eq!(d.check_ages(&[]), Ok(()));
+    }
 
     fn at(s: &str) -> DateTime<Utc> {
         s.parse().unwrap()

@@ -393,7 +393,8 @@ pub(crate) async fn insert_dossiers(
                 id,
                 f.kind.code(),
                 f.done_at.map(|t| t.trunc_subsecs(0)),
-                f.not_done_reason.clone()
+                f.not_done_reason.clone(),
+                f.due_on
             ]
         }));
         out.push(Inserted {
@@ -459,7 +460,7 @@ pub(crate) async fn insert_dossiers(
     insert_assignments(txn, &assignments).await?;
     insert_rows(
         txn,
-        "INSERT INTO follow_up (dossier_id, kind, done_at, not_done_reason) VALUES ",
+        "INSERT INTO follow_up (dossier_id, kind, done_at, not_done_reason, due_on) VALUES ",
         follow_ups,
     )
     .await?;

@@ -970,7 +970,7 @@ pub(crate) async fn load_dossier(
     .collect::<Result<Vec<_>>>()?;
     let mut follow_ups = all(
         c,
-        "SELECT kind, done_at, not_done_reason FROM follow_up WHERE dossier_id = $1",
+        "SELECT kind, done_at, not_done_reason, due_on FROM follow_up WHERE dossier_id = $1",
         vals![id],
     )
     .await?
@@ -979,6 +979,7 @@ pub(crate) async fn load_dossier(
         let kind: String = get(f, "kind").ok()?;
         Some(Ok(FollowUp {
             kind: FollowUpKind::parse(&kind)?,
+            due_on: get(f, "due_on").ok()?,
             done_at: get(f, "done_at").ok()?,
             not_done_reason: get(f, "not_done_reason").ok()?,
         }))

@@ -202,11 +202,13 @@ fn full_dossier(f: &Fixture) -> DossierInput {
     }];
     d.follow_ups = vec![
         FollowUp {
+            due_on: None,
             kind: FollowUpKind::Parquet,
             done_at: Some(at("2026-11-20T11:00:00Z")),
             not_done_reason: None,
         },
         FollowUp {
+            due_on: None,
             kind: FollowUpKind::ParentsInformed,
             done_at: None,
             not_done_reason: Some("Contraire à l'intérêt de l'enfant".into()),
