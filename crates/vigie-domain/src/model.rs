@@ -11,6 +11,7 @@ use crate::text::{TextKind, check};
 
 /// The status of a dossier: a closed list (its rules are code); labels are configurable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum DossierStatus {
     Recue,
     Qualifiee,
@@ -56,6 +57,7 @@ impl DossierStatus {
 
 /// Sex of a child, or unknown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Sex {
     Unknown,
     Male,
@@ -89,6 +91,7 @@ impl Sex {
 /// A child's birth date: exact, approximate (the year is known), unknown, or the
 /// expected term of an *enfant à naître*.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum BirthDate {
     Exact(NaiveDate),
     Approximate(NaiveDate),
@@ -135,6 +138,7 @@ impl BirthDate {
 
 /// How much of the source's identity may be shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum SourceConfidentiality {
     Anonymous,
     Confidential,
@@ -167,6 +171,7 @@ impl SourceConfidentiality {
 
 /// A structured French postal address.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Address {
     pub number: Option<String>,
     pub street: Option<String>,
@@ -240,6 +245,7 @@ pub fn is_insee_code(code: &str) -> bool {
 
 /// The source of the IP (the legacy "Signalant").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Source {
     pub category_id: Option<i64>,
     pub confidentiality: SourceConfidentiality,
@@ -282,6 +288,7 @@ impl Source {
 
 /// A child as a person, across dossiers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Person {
     pub birth_name: String,
     pub usage_name: Option<String>,
@@ -292,6 +299,7 @@ pub struct Person {
 
 /// An adult around the fratrie: parent or holder of parental authority.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Adult {
     pub civility_id: Option<i64>,
     pub birth_name: String,
@@ -304,6 +312,7 @@ pub struct Adult {
 
 /// A child's link to one of the fratrie's adults.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AdultLink {
     /// Index of the adult in [`DossierInput::adults`] (on input) or its id (on output).
     pub adult: i64,
@@ -313,6 +322,7 @@ pub struct AdultLink {
 
 /// An alleged author: one of the fratrie's adults, or a named third party.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Author {
     /// Index (input) or id (output) of the adult, when the author is one of them.
     pub adult: Option<i64>,
@@ -322,6 +332,7 @@ pub struct Author {
 
 /// The conclusion for one child.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Conclusion {
     pub conclusion_id: i64,
     pub on: NaiveDate,
@@ -330,6 +341,7 @@ pub struct Conclusion {
 
 /// A child's facts in this dossier.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChildInput {
     /// An existing person (the "ancien dossier"), or a new one.
     pub person_id: Option<i64>,
@@ -348,6 +360,7 @@ pub struct ChildInput {
 
 /// One assignment of the evaluation to a service.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AssignmentInput {
     pub service_id: i64,
     pub asked_on: NaiveDate,
@@ -361,6 +374,7 @@ pub struct AssignmentInput {
 
 /// The dated follow-ups of a dossier.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum FollowUpKind {
     /// Transmission to the parquet (date and time).
     Parquet,
@@ -405,6 +419,7 @@ impl FollowUpKind {
 
 /// One follow-up, done or with the reason it was not done.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FollowUp {
     pub kind: FollowUpKind,
     /// When it is due (listed on the échéances page until done or given a reason).
@@ -416,6 +431,7 @@ pub struct FollowUp {
 
 /// The header of a dossier.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Header {
     pub received_at: DateTime<Utc>,
     pub type_id: i64,
@@ -467,6 +483,7 @@ impl Header {
 
 /// A whole dossier to create.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DossierInput {
     pub header: Header,
     pub source: Source,
@@ -747,6 +764,7 @@ impl DossierInput {
 
 /// A row of the dossier list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DossierSummary {
     pub id: i64,
     pub number: DossierNumber,

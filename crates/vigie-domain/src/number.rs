@@ -54,6 +54,24 @@ impl FromStr for DossierNumber {
     }
 }
 
+/// In the OpenAPI document: a string `AAAA-NNNNNN`.
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for DossierNumber {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .pattern(Some(r"^[0-9]{4}-[0-9]{6}$"))
+            .description(Some(
+                "Numéro de dossier : année de réception et rang dans l'année.",
+            ))
+            .examples(["2026-000123"])
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for DossierNumber {}
+
 impl serde::Serialize for DossierNumber {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)

@@ -53,8 +53,29 @@ pub(crate) fn scope_filter(q: &mut Sql, scope: &Scope, d: &str) {
     }
 }
 
+/// Appends the list filters (` AND …`) on dossier alias `d`: the list and the record
+/// navigation ([`crate::navigation`]) share them.
+pub(crate) fn list_filter(q: &mut Sql, f: &ListFilter) {
+    if let Some(t) = f.territory_id {
+        q.push(" AND d.territory_id = ").bind(t);
+    }
+    if let Some(s) = f.status {
+        q.push(" AND d.status = ").bind(s.code());
+    }
+    if let Some(t) = f.type_id {
+        q.push(" AND d.type_id = ").bind(t);
+    }
+    if let Some(from) = f.from {
+        q.push(" AND d.received_at >= ").bind(from);
+    }
+    if let Some(to) = f.to {
+        q.push(" AND d.received_at < ").bind(to);
+    }
+}
+
 /// A child as stored in a dossier.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChildRecord {
     pub id: i64,
     pub person_id: i64,
@@ -67,6 +88,7 @@ pub struct ChildRecord {
 
 /// Another dossier of a child; outside the scope, only its existence is shown.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OtherDossier {
     pub id: i64,
     pub number: DossierNumber,
@@ -77,6 +99,7 @@ pub struct OtherDossier {
 
 /// An assignment as stored.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AssignmentRecord {
     pub id: i64,
     pub version: i64,
@@ -85,6 +108,7 @@ pub struct AssignmentRecord {
 
 /// An adult as stored.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AdultRecord {
     pub id: i64,
     pub data: Adult,
@@ -92,6 +116,7 @@ pub struct AdultRecord {
 
 /// A whole dossier.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DossierRecord {
     pub id: i64,
     pub number: DossierNumber,
@@ -187,9 +212,27 @@ fn check_territory(cat: &Catalog, e: &mut Errors, id: i64, unchanged: bool) {
 /// Checks that every referenced parameter exists, is of the right table and is active,
 /// and that territory and services exist and are active.
 pub fn check_references(cat: &Catalog, d: &DossierInput) -> Result<(), DomainError> {
+    check_references_keeping(cat, d, &Kept::default())
+}
+
+/// Values already stored in a dossier: they stay acceptable once deactivated.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Kept {
+    pub params: std::collections::HashSet<i64>,
+    pub territory: Option<i64>,
+    pub services: std::collections::HashSet<i64>,
+}
+
+/// [`check_references`], accepting the deactivated values already stored (`kept`).
+pub(crate) fn check_references_keeping(
+    cat: &Catalog,
+    d: &DossierInput,
+    kept: &Kept,
+) -> Result<(), DomainError> {
     let mut e = Errors::default();
     let mut param = |field: String, label: &str, kind: ParamKind, id: Option<i64>| {
-        check_param(cat, &mut e, field, label, kind, id, false);
+        let unchanged = id.is_some_and(|i| kept.params.contains(&i));
+        check_param(cat, &mut e, field, label, kind, id, unchanged);
     };
     let h = &d.header;
     param(
@@ -284,10 +327,15 @@ pub fn check_references(cat: &Catalog, d: &DossierInput) -> Result<(), DomainErr
             a.result_id,
         );
     }
-    check_territory(cat, &mut e, h.territory_id, false);
+    check_territory(
+        cat,
+        &mut e,
+        h.territory_id,
+        kept.territory == Some(h.territory_id),
+    );
     for (i, a) in d.assignments.iter().enumerate() {
         match cat.service(a.service_id) {
-            Some(s) if s.active => {}
+            Some(s) if s.active || kept.services.contains(&s.id) => {}
             _ => e.push(
                 format!("assignments[{i}].service_id"),
                 "Service",
@@ -408,21 +456,7 @@ impl Store {
         };
         let mut q = Sql::new(SUMMARY_SELECT);
         scope_filter(&mut q, scope, "d");
-        if let Some(t) = f.territory_id {
-            q.push(" AND d.territory_id = ").bind(t);
-        }
-        if let Some(s) = f.status {
-            q.push(" AND d.status = ").bind(s.code());
-        }
-        if let Some(t) = f.type_id {
-            q.push(" AND d.type_id = ").bind(t);
-        }
-        if let Some(from) = f.from {
-            q.push(" AND d.received_at >= ").bind(from);
-        }
-        if let Some(to) = f.to {
-            q.push(" AND d.received_at < ").bind(to);
-        }
+        list_filter(&mut q, f);
         if let Some(c) = after {
             // A row-value comparison: an index range on both backends (PostgreSQL only
             // filters the equivalent `OR`, reading every row of the previous pages).
@@ -730,7 +764,7 @@ fn changed_fields(a: &Header, b: &Header) -> Vec<&'static str> {
     v
 }
 
-fn header_from(r: &QueryResult) -> Result<Header> {
+pub(crate) fn header_from(r: &QueryResult) -> Result<Header> {
     let status: String = get(r, "status")?;
     Ok(Header {
         received_at: get(r, "received_at")?,
@@ -749,7 +783,7 @@ fn header_from(r: &QueryResult) -> Result<Header> {
     })
 }
 
-async fn load_header(
+pub(crate) async fn load_header(
     c: &impl ConnectionTrait,
     scope: &Scope,
     id: i64,

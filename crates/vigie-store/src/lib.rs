@@ -18,14 +18,17 @@ pub mod communes;
 pub mod db;
 pub mod demo;
 pub mod dossiers;
+pub mod due;
 pub mod edit;
 pub mod error;
 pub mod migrate;
+pub mod navigation;
 pub mod params;
 pub mod password;
 pub mod persons;
 pub mod sessions;
 pub mod sql;
+pub mod suggest;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod users;

@@ -1,0 +1,184 @@
+//! Known persons proposed while a child's identity is typed (no duplicate children).
+//!
+//! The rule is the domain's ([`vigie_domain::matching`]): (a family name — birth or usage —
+//! matches, normalised or phonetically) and (a first name matches, normalised or
+//! phonetically) and (birth dates within ±31 days, or the same year when one is
+//! approximate, or one is unknown). Candidates are found in SQL through the `person_key`
+//! index (`n:`/`np:` family-name keys, `f:`/`fp:` first-name keys, see
+//! [`crate::persons::person_keys`]) with a coarse birth-year bound, then kept and ranked by
+//! the rule in Rust, so both backends propose the same persons in the same order.
+//!
+//! Scope: only persons with at least one dossier within the caller's scope are proposed
+//! (their identity comes from a dossier the caller may read). Each suggestion lists all the
+//! person's dossiers; outside the scope, only the number, the date and the territory, with
+//! no id to link to — as the « ancien dossier » of the dossier view.
+
+use chrono::{DateTime, Utc};
+use vigie_domain::names::{phonetic, tokens};
+use vigie_domain::{BirthDate, DossierNumber, Person, Scope};
+
+use crate::db::Store;
+use crate::dossiers::scope_filter;
+use crate::persons::{birth_year, person_from};
+use crate::sql::{Sql, all_sql, get};
+use crate::{Result, StoreError};
+
+/// At most this many suggestions, whatever the caller asks.
+pub const MAX_SUGGESTIONS: usize = 10;
+
+/// A known person who may be the child being typed.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Suggestion {
+    /// To link the child to this person (`ChildInput.person_id`).
+    pub person_id: i64,
+    pub person: Person,
+    /// The rule's score: higher is closer.
+    pub score: u32,
+    /// The person's dossiers, newest first.
+    pub dossiers: Vec<EarlierDossier>,
+}
+
+/// A dossier of a suggested person. Outside the caller's scope, no id: only its existence.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EarlierDossier {
+    /// Only when the dossier is within the caller's scope.
+    pub id: Option<i64>,
+    pub number: DossierNumber,
+    pub received_at: DateTime<Utc>,
+    pub territory_label: String,
+    pub in_scope: bool,
+}
+
+/// The `person_key` keys of what is typed: family words under `n`/`np`, first names under `f`/`fp`.
+fn typed_keys(typed: &Person) -> (Vec<String>, Vec<String>) {
+    let mut family_words = tokens(&typed.birth_name);
+    if let Some(u) = &typed.usage_name {
+        family_words.extend(tokens(u));
+    }
+    let words_keys = |words: &[String], prefix: &str| {
+        let mut k: Vec<String> = words
+            .iter()
+            .flat_map(|w| {
+                let p = phonetic(w);
+                let mut v = vec![format!("{prefix}:{w}")];
+                if !p.is_empty() {
+                    v.push(format!("{prefix}p:{p}"));
+                }
+                v
+            })
+            .collect();
+        k.sort();
+        k.dedup();
+        k
+    };
+    (
+        words_keys(&family_words, "n"),
+        words_keys(&tokens(&typed.first_names), "f"),
+    )
+}
+
+/// Reads `in_scope` (an integer column, 32-bit on PostgreSQL).
+fn flag(r: &sea_orm::QueryResult, col: &str) -> Result<bool> {
+    let v: i64 = get::<i64>(r, col).or_else(|_| get::<i32>(r, col).map(i64::from))?;
+    Ok(v == 1)
+}
+
+impl Store {
+    /// The known persons that the matching rule keeps for what is typed, best first, at
+    /// most `limit` (and never more than [`MAX_SUGGESTIONS`]), among the persons with a
+    /// dossier within `scope`. Names are never logged.
+    pub async fn suggest_persons(
+        &self,
+        scope: &Scope,
+        typed: &Person,
+        limit: usize,
+    ) -> Result<Vec<Suggestion>> {
+        let limit = limit.min(MAX_SUGGESTIONS);
+        let (family, first) = typed_keys(typed);
+        if limit == 0 || family.is_empty() || first.is_empty() || matches!(scope, Scope::Nothing) {
+            return Ok(vec![]);
+        }
+        let mut q = Sql::new(
+            "SELECT p.id, p.birth_name, p.usage_name, p.first_names, p.sex, p.birth_precision, p.birth_date
+             FROM person p WHERE p.id IN (SELECT k.person_id FROM person_key k WHERE k.key IN ",
+        );
+        q.bind_list(&family)
+            .push(") AND p.id IN (SELECT k.person_id FROM person_key k WHERE k.key IN ")
+            .bind_list(&first)
+            .push(")");
+        // A coarse bound the rule then refines: ±31 days may cross a new year.
+        if let Some(y) = birth_year(typed.birth) {
+            match typed.birth {
+                BirthDate::Approximate(_) => {
+                    q.push(" AND (p.birth_year IS NULL OR p.birth_year = ")
+                        .bind(y)
+                        .push(")");
+                }
+                _ => {
+                    q.push(" AND (p.birth_year IS NULL OR p.birth_year BETWEEN ")
+                        .bind(y - 1)
+                        .push(" AND ")
+                        .bind(y + 1)
+                        .push(")");
+                }
+            }
+        }
+        q.push(" AND EXISTS (SELECT 1 FROM dossier_child dc JOIN dossier d ON d.id = dc.dossier_id WHERE dc.person_id = p.id AND ");
+        scope_filter(&mut q, scope, "d");
+        // Ties keep this order: the most recently created person first.
+        q.push(") ORDER BY p.id DESC");
+        let candidates = all_sql(&self.db, &q)
+            .await?
+            .iter()
+            .map(|r| Ok((get::<i64>(r, "id")?, person_from(r)?)))
+            .collect::<Result<Vec<(i64, Person)>>>()?;
+        let best = vigie_domain::matching::best(typed, &candidates, limit);
+        if best.is_empty() {
+            return Ok(vec![]);
+        }
+        let ids: Vec<i64> = best.iter().map(|(id, _)| **id).collect();
+        let mut dq = Sql::new(
+            "SELECT dc.person_id, d.id, d.number, d.received_at, t.label AS territory_label, CASE WHEN ",
+        );
+        scope_filter(&mut dq, scope, "d");
+        dq.push(
+            " THEN 1 ELSE 0 END AS in_scope FROM dossier_child dc JOIN dossier d ON d.id = dc.dossier_id
+              JOIN territory t ON t.id = d.territory_id WHERE dc.person_id IN ",
+        )
+        .bind_list(&ids)
+        .push(" ORDER BY d.received_at DESC, d.id DESC");
+        let rows = all_sql(&self.db, &dq).await?;
+        let mut out = Vec::with_capacity(best.len());
+        for (id, score) in best {
+            let person = candidates
+                .iter()
+                .find(|(pid, _)| pid == id)
+                .map(|(_, p)| p.clone())
+                .ok_or(StoreError::NotFound)?;
+            let mut dossiers = Vec::new();
+            for r in rows
+                .iter()
+                .filter(|r| get::<i64>(r, "person_id").ok() == Some(*id))
+            {
+                let number: String = get(r, "number")?;
+                let in_scope = flag(r, "in_scope")?;
+                dossiers.push(EarlierDossier {
+                    id: if in_scope { Some(get(r, "id")?) } else { None },
+                    number: number.parse().map_err(StoreError::Config)?,
+                    received_at: get(r, "received_at")?,
+                    territory_label: get(r, "territory_label")?,
+                    in_scope,
+                });
+            }
+            out.push(Suggestion {
+                person_id: *id,
+                person,
+                score,
+                dossiers,
+            });
+        }
+        Ok(out)
+    }
+}
