@@ -127,6 +127,8 @@ pub struct DossierRecord {
     pub children: Vec<ChildRecord>,
     pub assignments: Vec<AssignmentRecord>,
     pub follow_ups: Vec<FollowUp>,
+    /// Why it was concluded without evaluation, if it was.
+    pub direct: Option<crate::edit::DirectConclusionCode>,
     pub created_by: Option<i64>,
     pub created_at: DateTime<Utc>,
     pub updated_by: Option<i64>,
@@ -1030,6 +1032,9 @@ pub(crate) async fn load_dossier(
         children,
         assignments,
         follow_ups,
+        direct: get::<Option<String>>(&r, "direct_conclusion")?
+            .as_deref()
+            .and_then(crate::edit::DirectConclusionCode::parse),
         created_by: get(&r, "created_by")?,
         created_at: get(&r, "created_at")?,
         updated_by: get(&r, "updated_by")?,

@@ -11,6 +11,7 @@ use vigie_domain::rules::DirectConclusion;
 use vigie_domain::{DossierInput, DossierNumber};
 
 /// An existing part and the version the editor started from.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PartRef {
     /// Dossier id for the header, child row id, or assignment id.
@@ -23,6 +24,7 @@ pub struct PartRef {
 }
 
 /// A whole dossier to save.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DossierEdit {
     /// The header part; `None` creates a new dossier.
@@ -50,6 +52,7 @@ pub struct DossierEdit {
 }
 
 /// [`DirectConclusion`] as a stable code (stored in `dossier.direct_conclusion`).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DirectConclusionCode {
@@ -91,6 +94,7 @@ impl DirectConclusionCode {
 }
 
 /// Which part of a dossier.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Part {
@@ -117,6 +121,7 @@ impl Part {
 }
 
 /// One changed field, with display values (parameter labels resolved, dates in French).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldChange {
     /// Stable key, e.g. `first_names`, `motifs`.
@@ -129,6 +134,7 @@ pub struct FieldChange {
 
 /// A stale part: the other agent's values (`old` = now stored) against this agent's
 /// (`new` = typed), who saved last and when, and the version now stored.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PartConflict {
     pub part: Part,
@@ -145,6 +151,7 @@ pub struct PartConflict {
 }
 
 /// What a save did.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Saved {
     pub id: i64,
@@ -154,6 +161,7 @@ pub struct Saved {
 }
 
 /// One entry of a dossier's history.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Revision {
     pub id: i64,
@@ -2108,7 +2116,7 @@ impl DossierEdit {
                 .collect(),
             removed_children: vec![],
             removed_assignments: vec![],
-            direct: None,
+            direct: rec.direct,
             status_reason: None,
             confirmed_adult_children: vec![],
         }

@@ -100,15 +100,26 @@ impl Store {
         if limit == 0 || family.is_empty() || first.is_empty() || matches!(scope, Scope::Nothing) {
             return Ok(vec![]);
         }
+        // 1. The persons with both a family-name key and a first-name key: two index ranges.
+        let mut k = Sql::new("SELECT k.person_id FROM person_key k WHERE k.key IN ");
+        k.bind_list(&family)
+            .push(" INTERSECT SELECT k.person_id FROM person_key k WHERE k.key IN ")
+            .bind_list(&first);
+        let ids = all_sql(&self.db, &k)
+            .await?
+            .iter()
+            .map(|r| get::<i64>(r, "person_id"))
+            .collect::<Result<Vec<i64>>>()?;
+        if ids.is_empty() {
+            return Ok(vec![]);
+        }
+        // 2. Those persons by id (whatever the planner's statistics), with a coarse birth-year
+        // bound the rule then refines (±31 days may cross a new year), and a dossier in scope.
         let mut q = Sql::new(
             "SELECT p.id, p.birth_name, p.usage_name, p.first_names, p.sex, p.birth_precision, p.birth_date
-             FROM person p WHERE p.id IN (SELECT k.person_id FROM person_key k WHERE k.key IN ",
+             FROM person p WHERE p.id IN ",
         );
-        q.bind_list(&family)
-            .push(") AND p.id IN (SELECT k.person_id FROM person_key k WHERE k.key IN ")
-            .bind_list(&first)
-            .push(")");
-        // A coarse bound the rule then refines: ±31 days may cross a new year.
+        q.bind_list(&ids);
         if let Some(y) = birth_year(typed.birth) {
             match typed.birth {
                 BirthDate::Approximate(_) => {

@@ -1,24 +1,83 @@
 //! JSON API `/api/v1`: the same store functions and the same scope as the pages.
-//! Errors are RFC 9457 problems. The OpenAPI document comes with the dossier screen.
+//! Errors are RFC 9457 problems ([`ApiError`]). Every handler carries its
+//! `#[utoipa::path]`: the OpenAPI document ([`crate::openapi`]) is generated from them, and
+//! a test checks that every `/api/v1` route of the registry is in it.
+//!
+//! Names never go into a URL: the name search and the person suggestions are POSTs.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequest, Path, Query, Request, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
+use serde::de::DeserializeOwned;
+use vigie_domain::{BirthDate, DomainError, DossierInput, FieldError, Person, Sex};
 use vigie_store::Actor;
+use vigie_store::audit::Event;
 use vigie_store::dossiers::DossierRecord;
+use vigie_store::edit::{DirectConclusionCode, DossierEdit, PartRef, Saved};
 use vigie_store::sessions::SessionUser;
+use vigie_store::suggest::Suggestion;
 
 use crate::AppState;
 use crate::auth::ClientIp;
-use crate::error::{ApiError, WebError};
+use crate::error::{ApiError, Problem, WebError};
 use crate::pages::{ListQuery, parse_filter};
 
-#[derive(Debug, serde::Serialize)]
+/// A JSON body whose rejection (malformed JSON, missing field, wrong type) is a problem too.
+#[derive(Debug)]
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(ApiJson(v)),
+            Err(r) => Err(ApiError(WebError::Invalid(DomainError::Rule(format!(
+                "corps JSON refusé : {}",
+                r.body_text()
+            ))))),
+        }
+    }
+}
+
+fn actor(u: &SessionUser, ip: Option<String>) -> Actor {
+    Actor {
+        user_id: Some(u.user_id),
+        ip,
+    }
+}
+
+fn dossier_id(s: &str) -> Result<i64, ApiError> {
+    s.parse().map_err(|_| ApiError(WebError::NotFound))
+}
+
+/// A page of the dossier list.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct ListResponse {
     pub dossiers: Vec<vigie_domain::DossierSummary>,
     /// Pass as `apres` to get the next page.
     pub next: Option<String>,
 }
 
+/// The dossiers within the caller's scope, newest first, 50 a page.
+#[utoipa::path(
+    get,
+    path = "/api/v1/dossiers",
+    tag = "dossiers",
+    params(
+        ("territoire" = Option<i64>, Query, description = "Id du territoire"),
+        ("statut" = Option<String>, Query, description = "Code du statut : recue, qualifiee, en_evaluation, conclue, cloturee"),
+        ("type" = Option<i64>, Query, description = "Id du type de dossier"),
+        ("du" = Option<String>, Query, description = "Reçu à partir du (AAAA-MM-JJ ou JJ/MM/AAAA)"),
+        ("au" = Option<String>, Query, description = "Reçu jusqu'au, inclus"),
+        ("apres" = Option<String>, Query, description = "Curseur `next` de la page précédente"),
+    ),
+    responses(
+        (status = 200, body = ListResponse),
+        (status = 422, description = "Filtre invalide", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn list(
     State(state): State<AppState>,
     Extension(u): Extension<SessionUser>,
@@ -26,9 +85,7 @@ pub async fn list(
 ) -> Result<Json<ListResponse>, ApiError> {
     let (filter, cursor, errors) = parse_filter(&q, state.config.timezone);
     if let Some(e) = errors.first() {
-        return Err(ApiError(WebError::Invalid(
-            vigie_domain::DomainError::Rule(e.clone()),
-        )));
+        return Err(ApiError(WebError::Invalid(DomainError::Rule(e.clone()))));
     }
     let page = state
         .store
@@ -42,45 +99,408 @@ pub async fn list(
     }))
 }
 
-#[derive(Debug, serde::Deserialize)]
+/// A search: dossier number, 119/SNATED number or child name.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
 pub struct SearchBody {
+    /// 200 characters at most are used.
     pub q: String,
 }
 
+/// Search within the caller's scope, best matches first (100 at most). POST: names never go into a URL.
+#[utoipa::path(
+    post,
+    path = "/api/v1/dossiers/recherche",
+    tag = "dossiers",
+    request_body = SearchBody,
+    responses((status = 200, body = Vec<vigie_domain::DossierSummary>))
+)]
 pub async fn search(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     Extension(u): Extension<SessionUser>,
-    Json(body): Json<SearchBody>,
+    ApiJson(body): ApiJson<SearchBody>,
 ) -> Result<Json<Vec<vigie_domain::DossierSummary>>, ApiError> {
-    let actor = Actor {
-        user_id: Some(u.user_id),
-        ip: ip.clone(),
-    };
     let text: String = body.q.chars().take(200).collect();
     Ok(Json(
         state
             .store
-            .search_dossiers(state.now(), &actor, &u.scope(), &text, 100)
+            .search_dossiers(state.now(), &actor(&u, ip), &u.scope(), &text, 100)
             .await?,
     ))
 }
 
+/// A whole dossier (the consultation is recorded). The identity of a confidential source
+/// only for the roles that may see it.
+#[utoipa::path(
+    get,
+    path = "/api/v1/dossiers/{id}",
+    tag = "dossiers",
+    params(("id" = i64, Path, description = "Id du dossier")),
+    responses(
+        (status = 200, body = DossierRecord),
+        (status = 404, description = "Inexistant ou hors de votre périmètre", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn read(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     Extension(u): Extension<SessionUser>,
     Path(id): Path<String>,
 ) -> Result<Json<DossierRecord>, ApiError> {
-    let id: i64 = id.parse().map_err(|_| ApiError(WebError::NotFound))?;
-    let actor = Actor {
-        user_id: Some(u.user_id),
-        ip: ip.clone(),
-    };
+    let id = dossier_id(&id)?;
     let mut rec = state
         .store
-        .read_dossier(state.now(), &actor, &u.scope(), id)
+        .read_dossier(state.now(), &actor(&u, ip), &u.scope(), id)
         .await?;
     rec.source = rec.source.visible_to(u.role);
     Ok(Json(rec))
+}
+
+/// A new dossier.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+pub struct DossierCreate {
+    /// The whole dossier. In `children[].adults[].adult` and `children[].authors[].adult`,
+    /// adults are referenced by their **index** in `adults`. A child already known (see
+    /// `/api/v1/personnes/suggestions`) is linked by `children[].person_id`.
+    pub input: DossierInput,
+    /// Why the dossier is concluded without evaluation, when it is created concluded.
+    #[serde(default)]
+    pub direct: Option<DirectConclusionCode>,
+    /// Indexes of the children aged 18 or more at reception that are confirmed (jeunes majeurs).
+    #[serde(default)]
+    pub confirmed_adult_children: Vec<usize>,
+}
+
+/// A stored part of a dossier and the version the client read.
+#[derive(Debug, Clone, Copy, serde::Deserialize, utoipa::ToSchema)]
+pub struct PartVersion {
+    /// Child row id (`children[].id` of the dossier read) or assignment id.
+    pub id: i64,
+    pub version: i64,
+}
+
+impl PartVersion {
+    /// The API sends whole dossiers: every part is checked (an unchanged part is a no-op).
+    fn part(self) -> PartRef {
+        PartRef {
+            id: self.id,
+            version: self.version,
+            touched: true,
+        }
+    }
+}
+
+/// A whole dossier to save over the stored one, with the versions read.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+pub struct DossierUpdate {
+    /// The dossier's `version` as read (its header part: header, source, parents, follow-ups).
+    pub version: i64,
+    /// The whole dossier; adults referenced by their **index** in `adults`.
+    pub input: DossierInput,
+    /// Stored id of each adult of `input.adults` (`null` for a new one); same length.
+    pub adult_ids: Vec<Option<i64>>,
+    /// The stored child of each `input.children` (`null` for a new child); same length.
+    pub children: Vec<Option<PartVersion>>,
+    /// The stored assignment of each `input.assignments` (`null` for a new one); same length.
+    pub assignments: Vec<Option<PartVersion>>,
+    /// Children removed, with the version read.
+    #[serde(default)]
+    pub removed_children: Vec<PartVersion>,
+    /// Assignments removed, with the version read.
+    #[serde(default)]
+    pub removed_assignments: Vec<PartVersion>,
+    #[serde(default)]
+    pub direct: Option<DirectConclusionCode>,
+    /// Why a concluded or closed dossier is reopened.
+    #[serde(default)]
+    pub status_reason: Option<String>,
+    #[serde(default)]
+    pub confirmed_adult_children: Vec<usize>,
+}
+
+/// The lists that must match `input`, one element per adult, child, assignment.
+fn check_lengths(u: &DossierUpdate) -> Result<(), ApiError> {
+    let mut errors = Vec::new();
+    for (field, got, expected, what) in [
+        (
+            "adult_ids",
+            u.adult_ids.len(),
+            u.input.adults.len(),
+            "input.adults",
+        ),
+        (
+            "children",
+            u.children.len(),
+            u.input.children.len(),
+            "input.children",
+        ),
+        (
+            "assignments",
+            u.assignments.len(),
+            u.input.assignments.len(),
+            "input.assignments",
+        ),
+    ] {
+        if got != expected {
+            errors.push(FieldError::new(
+                field,
+                field,
+                format!("{expected} éléments attendus, autant que {what} ({got} reçus)."),
+            ));
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError(WebError::Invalid(DomainError::Invalid(errors))))
+    }
+}
+
+/// Creates a dossier (one transaction, audited). `Location` gives its address.
+#[utoipa::path(
+    post,
+    path = "/api/v1/dossiers",
+    tag = "dossiers",
+    request_body = DossierCreate,
+    responses(
+        (status = 201, body = Saved, headers(("Location" = String, description = "/api/v1/dossiers/{id}"))),
+        (status = 422, description = "Saisie refusée : chaque champ refusé dans `errors`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn create(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Extension(u): Extension<SessionUser>,
+    ApiJson(body): ApiJson<DossierCreate>,
+) -> Result<Response, ApiError> {
+    let mut edit = DossierEdit::create(body.input);
+    edit.direct = body.direct;
+    edit.confirmed_adult_children = body.confirmed_adult_children;
+    let saved = state
+        .store
+        .save_dossier(state.now(), &actor(&u, ip), &u.scope(), &edit)
+        .await?;
+    let location = format!("/api/v1/dossiers/{}", saved.id);
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(saved),
+    )
+        .into_response())
+}
+
+/// Saves a whole dossier over the stored one. Each part (header, each child, each
+/// assignment) is checked against the version read: a part someone else saved since is
+/// refused with what they changed (409), and nothing is written.
+#[utoipa::path(
+    put,
+    path = "/api/v1/dossiers/{id}",
+    tag = "dossiers",
+    params(("id" = i64, Path, description = "Id du dossier")),
+    request_body = DossierUpdate,
+    responses(
+        (status = 200, body = Saved),
+        (status = 404, description = "Inexistant ou hors de votre périmètre", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Modifié entre-temps : chaque partie dans `conflicts`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Saisie refusée : chaque champ refusé dans `errors`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn update(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Extension(u): Extension<SessionUser>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<DossierUpdate>,
+) -> Result<Json<Saved>, ApiError> {
+    let id = dossier_id(&id)?;
+    check_lengths(&body)?;
+    let edit = DossierEdit {
+        dossier: Some(PartRef {
+            id,
+            version: body.version,
+            touched: true,
+        }),
+        input: body.input,
+        adult_ids: body.adult_ids,
+        children: body
+            .children
+            .into_iter()
+            .map(|c| c.map(PartVersion::part))
+            .collect(),
+        assignments: body
+            .assignments
+            .into_iter()
+            .map(|a| a.map(PartVersion::part))
+            .collect(),
+        removed_children: body
+            .removed_children
+            .into_iter()
+            .map(PartVersion::part)
+            .collect(),
+        removed_assignments: body
+            .removed_assignments
+            .into_iter()
+            .map(PartVersion::part)
+            .collect(),
+        direct: body.direct,
+        status_reason: body.status_reason,
+        confirmed_adult_children: body.confirmed_adult_children,
+    };
+    let saved = state
+        .store
+        .save_dossier(state.now(), &actor(&u, ip), &u.scope(), &edit)
+        .await?;
+    Ok(Json(saved))
+}
+
+/// A value of a parameter table (every drop-down list).
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ParamItem {
+    pub id: i64,
+    /// Code of the table, e.g. `motif`.
+    pub kind: String,
+    /// French name of the table, e.g. « Motifs ».
+    pub kind_label: String,
+    pub code: String,
+    pub label: String,
+    /// An inactive value stays on the dossiers that have it, and is no longer offered.
+    pub active: bool,
+    /// Display order within the table.
+    pub order: i64,
+}
+
+/// A territory.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct TerritoryItem {
+    pub id: i64,
+    pub code: String,
+    pub label: String,
+    pub active: bool,
+}
+
+/// A service (of a territory).
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ServiceItem {
+    pub id: i64,
+    pub territory_id: i64,
+    pub code: String,
+    pub label: String,
+    pub active: bool,
+}
+
+/// Every parameter table, territory and service.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Parametres {
+    pub params: Vec<ParamItem>,
+    pub territories: Vec<TerritoryItem>,
+    pub services: Vec<ServiceItem>,
+}
+
+/// Every parameter list (active or not), the territories and the services: the ids a
+/// dossier refers to. No personal data.
+#[utoipa::path(
+    get,
+    path = "/api/v1/parametres",
+    tag = "paramètres",
+    responses((status = 200, body = Parametres))
+)]
+pub async fn parametres(State(state): State<AppState>) -> Result<Json<Parametres>, ApiError> {
+    let cat = state.store.catalog().await?;
+    Ok(Json(Parametres {
+        params: cat
+            .params
+            .iter()
+            .map(|p| ParamItem {
+                id: p.id,
+                kind: p.kind.code().into(),
+                kind_label: p.kind.label().into(),
+                code: p.code.clone(),
+                label: p.label.clone(),
+                active: p.active,
+                order: p.sort_order,
+            })
+            .collect(),
+        territories: cat
+            .territories
+            .iter()
+            .map(|t| TerritoryItem {
+                id: t.id,
+                code: t.code.clone(),
+                label: t.label.clone(),
+                active: t.active,
+            })
+            .collect(),
+        services: cat
+            .services
+            .iter()
+            .map(|s| ServiceItem {
+                id: s.id,
+                territory_id: s.territory_id,
+                code: s.code.clone(),
+                label: s.label.clone(),
+                active: s.active,
+            })
+            .collect(),
+    }))
+}
+
+/// The identity being typed for a child.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+pub struct SuggestionRequest {
+    /// Nom de naissance.
+    pub birth_name: String,
+    /// Nom d'usage.
+    #[serde(default)]
+    pub usage_name: Option<String>,
+    /// Prénoms.
+    pub first_names: String,
+    /// Date de naissance (inconnue si absente).
+    #[serde(default)]
+    pub birth: Option<BirthDate>,
+    /// 10 at most (the default).
+    #[serde(default)]
+    pub limit: Option<usize>,
+}
+
+/// The known persons who may be the child being typed (no duplicate children): a family
+/// name (birth or usage) and a first name match, normalised or phonetically, and the birth
+/// dates are within ±31 days (the same year when approximate, or one is unknown). Best
+/// first, 10 at most, among the persons with a dossier within the caller's scope; their
+/// dossiers outside the scope show without an id. POST: names never go into a URL.
+#[utoipa::path(
+    post,
+    path = "/api/v1/personnes/suggestions",
+    tag = "personnes",
+    request_body = SuggestionRequest,
+    responses((status = 200, body = Vec<Suggestion>))
+)]
+pub async fn suggestions(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Extension(u): Extension<SessionUser>,
+    ApiJson(body): ApiJson<SuggestionRequest>,
+) -> Result<Json<Vec<Suggestion>>, ApiError> {
+    let cut = |s: &str| s.chars().take(200).collect::<String>();
+    let typed = Person {
+        birth_name: cut(&body.birth_name),
+        usage_name: body.usage_name.as_deref().map(cut),
+        first_names: cut(&body.first_names),
+        sex: Sex::Unknown,
+        birth: body.birth.unwrap_or(BirthDate::Unknown),
+    };
+    let limit = body.limit.unwrap_or(vigie_store::suggest::MAX_SUGGESTIONS);
+    let found = state
+        .store
+        .suggest_persons(&u.scope(), &typed, limit)
+        .await?;
+    // The consultation of identities is traced: how many, never the names typed.
+    state
+        .store
+        .audit(
+            state.now(),
+            &actor(&u, ip),
+            Event::new("personne.suggestion").detail(format!("resultats={}", found.len())),
+        )
+        .await?;
+    Ok(Json(found))
 }

@@ -16,6 +16,8 @@ pub enum WebError {
     Unauthenticated,
     Invalid(DomainError),
     Conflict(String),
+    /// Parts of a dossier changed by someone else since they were read: what changed.
+    Conflicts(Vec<vigie_store::edit::PartConflict>),
     Internal(String),
 }
 
@@ -25,6 +27,7 @@ impl From<StoreError> for WebError {
             StoreError::NotFound => WebError::NotFound,
             StoreError::Invalid(d) => WebError::Invalid(d),
             StoreError::Conflict { .. } => WebError::Conflict(e.to_string()),
+            StoreError::Conflicts(parts) => WebError::Conflicts(parts),
             StoreError::InUse | StoreError::Duplicate(..) => WebError::Conflict(e.to_string()),
             other => {
                 let op = operation_id();
@@ -56,7 +59,7 @@ impl WebError {
             WebError::Forbidden => StatusCode::FORBIDDEN,
             WebError::Unauthenticated => StatusCode::UNAUTHORIZED,
             WebError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            WebError::Conflict(_) => StatusCode::CONFLICT,
+            WebError::Conflict(_) | WebError::Conflicts(_) => StatusCode::CONFLICT,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -77,6 +80,10 @@ impl WebError {
             ),
             WebError::Invalid(d) => ("Saisie invalide", d.to_string()),
             WebError::Conflict(m) => ("Conflit", m.clone()),
+            WebError::Conflicts(_) => (
+                "Conflit",
+                "Le dossier a été modifié entre-temps par un autre utilisateur : rien n'a été enregistré. Rechargez-le et reportez vos modifications.".into(),
+            ),
             WebError::Internal(op) => (
                 "Erreur interne",
                 format!(
@@ -110,22 +117,34 @@ impl<E: Into<WebError>> From<E> for ApiError {
     }
 }
 
-#[derive(serde::Serialize)]
-struct Problem {
+/// An RFC 9457 problem (`application/problem+json`), in French.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// Always `about:blank`: the status says what kind of problem it is.
     #[serde(rename = "type")]
-    kind: &'static str,
-    title: &'static str,
-    status: u16,
-    detail: String,
+    pub kind: &'static str,
+    pub title: &'static str,
+    pub status: u16,
+    pub detail: String,
+    /// 422: every refused field at once.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    errors: Vec<ProblemField>,
+    pub errors: Vec<ProblemField>,
+    /// 409: each part of the dossier saved by someone else since it was read (nothing was
+    /// written): the other user's values (`old`, now stored) against the request's (`new`),
+    /// who and when, and the version now stored.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub conflicts: Vec<vigie_store::edit::PartConflict>,
 }
 
-#[derive(serde::Serialize)]
-struct ProblemField {
-    field: String,
-    label: String,
-    message: String,
+/// A refused field.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ProblemField {
+    /// Stable key of the field in the dossier (`DossierInput`), e.g. `children[0].birth_date`.
+    pub field: String,
+    /// French label of the field.
+    pub label: String,
+    /// French message saying what is expected.
+    pub message: String,
 }
 
 impl IntoResponse for ApiError {
@@ -144,12 +163,17 @@ impl IntoResponse for ApiError {
                 .collect(),
             _ => vec![],
         };
+        let conflicts = match &self.0 {
+            WebError::Conflicts(parts) => parts.clone(),
+            _ => vec![],
+        };
         let p = Problem {
             kind: "about:blank",
             title,
             status: status.as_u16(),
             detail,
             errors,
+            conflicts,
         };
         (
             status,

@@ -9,8 +9,12 @@
 
 pub mod api;
 pub mod auth;
+pub mod echeances;
+pub mod edit;
 pub mod error;
+pub mod form;
 pub mod hashing;
+pub mod openapi;
 pub mod pages;
 pub mod routes;
 pub mod security;

@@ -43,6 +43,27 @@ pub async fn stylesheet() -> Response {
         .into_response()
 }
 
+/// The enhancement script (pages work without it).
+pub async fn script() -> Response {
+    static_js(include_str!("../static/vigie.js"))
+}
+
+/// htmx 2.0.11 (BSD-0-Clause), vendored: nothing is downloaded at run time.
+pub async fn htmx() -> Response {
+    static_js(include_str!("../static/htmx.min.js"))
+}
+
+fn static_js(body: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
 /// Common parts of every page.
 #[derive(Debug, Clone)]
 pub struct Chrome {
@@ -50,6 +71,8 @@ pub struct Chrome {
     pub user: String,
     pub role: &'static str,
     pub can_read_dossiers: bool,
+    /// May create and modify dossiers (« Nouveau dossier », « Modifier »).
+    pub can_write_dossiers: bool,
 }
 
 impl Chrome {
@@ -59,6 +82,7 @@ impl Chrome {
             user: u.display_name.clone(),
             role: u.role.label(),
             can_read_dossiers: u.role.has(Permission::DossierRead),
+            can_write_dossiers: u.role.has(Permission::DossierWrite),
         }
     }
 }
@@ -68,17 +92,29 @@ impl Chrome {
 struct HomePage {
     demo: bool,
     chrome: Chrome,
+    /// For the roles that read dossiers: (overdue, due within 15 days) échéances in their scope.
+    due: Option<(i64, i64)>,
 }
 
 pub async fn home(State(state): State<AppState>, Extension(u): Extension<SessionUser>) -> Response {
-    if u.role.has(Permission::DossierRead) {
-        return Redirect::to("/dossiers").into_response();
-    }
+    let due = if u.role.has(Permission::DossierRead) {
+        let today = state
+            .now()
+            .with_timezone(&state.config.timezone)
+            .date_naive();
+        match state.store.due_counts(&u.scope(), today).await {
+            Ok(c) => Some(c),
+            Err(e) => return WebError::from(e).into_response(),
+        }
+    } else {
+        None
+    };
     render(
         StatusCode::OK,
         &HomePage {
             demo: state.config.demo,
             chrome: Chrome::new(&state, &u),
+            due,
         },
     )
 }
@@ -237,23 +273,19 @@ async fn list_page(
                 .store
                 .list_dossiers(&u.scope(), &filter, cursor, PAGE_SIZE)
                 .await?;
+            let filters = filter_query(q);
             let next = page.next.map(|c| {
-                let mut qs = vec![];
-                for (k, v) in [
-                    ("territoire", &q.territoire),
-                    ("statut", &q.statut),
-                    ("type", &q.type_),
-                    ("du", &q.du),
-                    ("au", &q.au),
-                ] {
-                    if !v.is_empty() {
-                        qs.push(format!("{k}={}", urlencode(v)));
-                    }
-                }
+                let mut qs: Vec<String> = filters.iter().map(|(k, v)| format!("{k}={v}")).collect();
                 qs.push(format!("apres={}_{}", c.received_at.timestamp(), c.id));
                 format!("/dossiers?{}", qs.join("&amp;"))
             });
-            (rows(page.rows, tz, &cat), next, String::new(), false)
+            // Each dossier opens with the list's filters, for its previous / next links.
+            let suffix = query_suffix(&filters);
+            let mut listed = rows(page.rows, tz, &cat);
+            for r in &mut listed {
+                r.href.push_str(&suffix);
+            }
+            (listed, next, String::new(), false)
         }
     };
     let sel = |v: &str, cur: &str| v == cur.trim();
@@ -312,6 +344,32 @@ fn reachable(scope: &Scope, cat: &vigie_store::params::Catalog, territory: i64) 
                     .iter()
                     .any(|s| cat.service(*s).is_some_and(|s| s.territory_id == territory))
         }
+    }
+}
+
+/// The list's filters as query pairs (ids, status code and dates only: never a name),
+/// URL-encoded, without the page cursor.
+pub fn filter_query(q: &ListQuery) -> Vec<(&'static str, String)> {
+    [
+        ("territoire", &q.territoire),
+        ("statut", &q.statut),
+        ("type", &q.type_),
+        ("du", &q.du),
+        ("au", &q.au),
+    ]
+    .into_iter()
+    .filter(|(_, v)| !v.trim().is_empty())
+    .map(|(k, v)| (k, urlencode(v.trim())))
+    .collect()
+}
+
+/// `?k=v&…`, or nothing without a filter.
+fn query_suffix(pairs: &[(&'static str, String)]) -> String {
+    if pairs.is_empty() {
+        String::new()
+    } else {
+        let qs: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        format!("?{}", qs.join("&"))
     }
 }
 
@@ -385,6 +443,38 @@ struct DossierPage {
     demo: bool,
     chrome: Chrome,
     d: DossierView,
+    nav: RecordNav,
+}
+
+/// The record navigator of the dossier view: back to the list, previous (newer) and next
+/// (older) dossier of the list, all with the list's filters.
+#[derive(Debug, Clone)]
+pub struct RecordNav {
+    pub list: String,
+    pub previous: Option<String>,
+    pub next: Option<String>,
+}
+
+async fn record_nav(
+    state: &AppState,
+    u: &SessionUser,
+    q: &ListQuery,
+    id: i64,
+    received_at: DateTime<Utc>,
+) -> Result<RecordNav, WebError> {
+    // An invalid filter is dropped, as the list reports it: navigation stays possible.
+    let (filter, _, _) = parse_filter(q, state.config.timezone);
+    let suffix = query_suffix(&filter_query(q));
+    let (previous, next) = state
+        .store
+        .neighbours(&u.scope(), &filter, Cursor { received_at, id })
+        .await?;
+    let href = |id: i64| format!("/dossiers/{id}{suffix}");
+    Ok(RecordNav {
+        list: format!("/dossiers{suffix}"),
+        previous: previous.map(href),
+        next: next.map(href),
+    })
 }
 
 pub async fn dossier_view(
@@ -392,6 +482,7 @@ pub async fn dossier_view(
     ClientIp(ip): ClientIp,
     Extension(u): Extension<SessionUser>,
     Path(id): Path<String>,
+    Query(q): Query<ListQuery>,
 ) -> Response {
     let Ok(id) = id.parse::<i64>() else {
         return WebError::NotFound.into_response();
@@ -412,6 +503,10 @@ pub async fn dossier_view(
         Ok(c) => c,
         Err(e) => return WebError::from(e).into_response(),
     };
+    let nav = match record_nav(&state, &u, &q, id, rec.header.received_at).await {
+        Ok(n) => n,
+        Err(e) => return e.into_response(),
+    };
     let d = DossierView::new(&rec, &cat, u.role, state.config.timezone);
     render(
         StatusCode::OK,
@@ -419,6 +514,7 @@ pub async fn dossier_view(
             demo: state.config.demo,
             chrome: Chrome::new(&state, &u),
             d,
+            nav,
         },
     )
 }

@@ -11,7 +11,7 @@ use vigie_store::audit::Event;
 
 use crate::AppState;
 use crate::auth::{client_actor, session_from_headers};
-use crate::error::WebError;
+use crate::error::{ApiError, WebError};
 
 /// What a route requires.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,7 +98,7 @@ async fn guard(
     let is_api = req.uri().path().starts_with("/api/");
     let user = match session_from_headers(&state, req.headers()).await {
         Ok(Some(u)) => u,
-        Ok(None) if is_api => return WebError::Unauthenticated.into_response(),
+        Ok(None) if is_api => return ApiError(WebError::Unauthenticated).into_response(),
         Ok(None) => return Redirect::to("/connexion").into_response(),
         Err(e) => return WebError::from(e).into_response(),
     };
@@ -123,6 +123,9 @@ async fn guard(
         {
             return WebError::from(e).into_response();
         }
+        if is_api {
+            return ApiError(WebError::Forbidden).into_response();
+        }
         return WebError::Forbidden.into_response();
     }
     req.extensions_mut().insert(user);
@@ -146,6 +149,18 @@ pub fn build(state: AppState) -> (Router, Vec<RouteSpec>) {
             "/static/vigie.css",
             Public,
             crate::pages::stylesheet,
+        )
+        .add(
+            Method::GET,
+            "/static/vigie.js",
+            Public,
+            crate::pages::script,
+        )
+        .add(
+            Method::GET,
+            "/static/htmx.min.js",
+            Public,
+            crate::pages::htmx,
         )
         .add(Method::GET, "/connexion", Public, crate::auth::login_page)
         .add(Method::POST, "/connexion", Public, crate::auth::login)
@@ -176,6 +191,36 @@ pub fn build(state: AppState) -> (Router, Vec<RouteSpec>) {
         )
         .add(
             Method::GET,
+            "/dossiers/nouveau",
+            Perm(DossierWrite),
+            crate::edit::new_form,
+        )
+        .add(
+            Method::POST,
+            "/dossiers/nouveau",
+            Perm(DossierWrite),
+            crate::edit::new_post,
+        )
+        .add(
+            Method::GET,
+            "/dossiers/{id}/modifier",
+            Perm(DossierWrite),
+            crate::edit::edit_form,
+        )
+        .add(
+            Method::POST,
+            "/dossiers/{id}/modifier",
+            Perm(DossierWrite),
+            crate::edit::edit_post,
+        )
+        .add(
+            Method::GET,
+            "/dossiers/{id}/historique",
+            Perm(DossierRead),
+            crate::edit::history,
+        )
+        .add(
+            Method::GET,
             "/api/v1/dossiers",
             Perm(DossierRead),
             crate::api::list,
@@ -191,6 +236,43 @@ pub fn build(state: AppState) -> (Router, Vec<RouteSpec>) {
             "/api/v1/dossiers/{id}",
             Perm(DossierRead),
             crate::api::read,
+        )
+        .add(
+            Method::GET,
+            "/echeances",
+            Perm(DossierRead),
+            crate::echeances::page,
+        )
+        .add(
+            Method::POST,
+            "/api/v1/dossiers",
+            Perm(DossierWrite),
+            crate::api::create,
+        )
+        .add(
+            Method::PUT,
+            "/api/v1/dossiers/{id}",
+            Perm(DossierWrite),
+            crate::api::update,
+        )
+        .add(
+            Method::POST,
+            "/api/v1/personnes/suggestions",
+            Perm(DossierRead),
+            crate::api::suggestions,
+        )
+        .add(
+            Method::GET,
+            "/api/v1/parametres",
+            Authenticated,
+            crate::api::parametres,
+        )
+        // Authenticated, not public: see `openapi`.
+        .add(
+            Method::GET,
+            "/api/v1/openapi.json",
+            Authenticated,
+            crate::openapi::openapi_json,
         )
         .finish()
 }

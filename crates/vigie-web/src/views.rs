@@ -59,6 +59,7 @@ pub struct AssignmentView {
 
 #[derive(Debug, Clone)]
 pub struct DossierView {
+    pub id: i64,
     pub number: String,
     pub header: Vec<Line>,
     pub flags: Vec<&'static str>,
@@ -312,6 +313,7 @@ impl DossierView {
             })
             .collect();
         DossierView {
+            id: d.id,
             number: d.number.to_string(),
             header,
             flags,

@@ -1,0 +1,208 @@
+//! The échéances page: evaluations not yet returned and dated follow-ups still pending,
+//! overdue or due within 15 days, by due date, within the user's scope; filtered by
+//! territory and service (GET, ids only).
+
+use askama::Template;
+use axum::Extension;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use vigie_domain::Scope;
+use vigie_store::due::{DEFAULT_HORIZON_DAYS, DueItem};
+use vigie_store::params::Catalog;
+use vigie_store::sessions::SessionUser;
+
+use crate::AppState;
+use crate::auth::render;
+use crate::pages::{Choice, Chrome};
+use crate::views::date;
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct DueQuery {
+    #[serde(default)]
+    pub territoire: String,
+    #[serde(default)]
+    pub service: String,
+}
+
+/// One line of the table.
+#[derive(Debug)]
+pub struct DueRow {
+    pub due_on: String,
+    /// « En retard de 3 jours », « Aujourd'hui », « Dans 5 jours »: the state in words.
+    pub state: String,
+    pub overdue: bool,
+    pub kind: &'static str,
+    pub href: String,
+    pub number: String,
+    pub territory: String,
+    pub service: String,
+}
+
+#[derive(Template)]
+#[template(path = "echeances.html")]
+struct DuePage {
+    demo: bool,
+    chrome: Chrome,
+    territories: Vec<Choice>,
+    services: Vec<Choice>,
+    errors: Vec<String>,
+    rows: Vec<DueRow>,
+    overdue: usize,
+    horizon: i64,
+    today: String,
+}
+
+fn days(n: i64) -> String {
+    if n == 1 {
+        "1 jour".into()
+    } else {
+        format!("{n} jours")
+    }
+}
+
+/// The state of an échéance in words (never by colour only).
+pub fn state_text(days_left: i64) -> String {
+    match days_left {
+        0 => "Aujourd'hui".into(),
+        1 => "Demain".into(),
+        n if n < 0 => format!("En retard de {}", days(-n)),
+        n => format!("Dans {}", days(n)),
+    }
+}
+
+fn row(i: &DueItem) -> DueRow {
+    DueRow {
+        due_on: date(i.due_on),
+        state: state_text(i.days_left),
+        overdue: i.overdue,
+        kind: i.kind.label(),
+        href: format!("/dossiers/{}", i.dossier_id),
+        number: i.dossier_number.to_string(),
+        territory: i.territory_label.clone(),
+        service: i.service_label.clone().unwrap_or_default(),
+    }
+}
+
+/// Territories and services worth offering: all of them, or for a restricted scope its
+/// territories, those of its services, and the services of those territories.
+fn reachable(scope: &Scope, cat: &Catalog) -> (Vec<i64>, Vec<i64>) {
+    match scope {
+        Scope::All => (
+            cat.territories.iter().map(|t| t.id).collect(),
+            cat.services.iter().map(|s| s.id).collect(),
+        ),
+        Scope::Nothing => (vec![], vec![]),
+        Scope::Restricted {
+            territories,
+            services,
+        } => {
+            let mut ts = territories.clone();
+            ts.extend(
+                services
+                    .iter()
+                    .filter_map(|s| cat.service(*s).map(|s| s.territory_id)),
+            );
+            let ss = cat
+                .services
+                .iter()
+                .filter(|s| services.contains(&s.id) || ts.contains(&s.territory_id))
+                .map(|s| s.id)
+                .collect();
+            (ts, ss)
+        }
+    }
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    Extension(u): Extension<SessionUser>,
+    Query(q): Query<DueQuery>,
+) -> Response {
+    match build(&state, &u, &q).await {
+        Ok(p) => render(
+            if p.errors.is_empty() {
+                StatusCode::OK
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            },
+            &p,
+        ),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn build(
+    state: &AppState,
+    u: &SessionUser,
+    q: &DueQuery,
+) -> Result<DuePage, crate::error::WebError> {
+    let scope = u.scope();
+    let cat = state.store.catalog().await?;
+    let today = state
+        .now()
+        .with_timezone(&state.config.timezone)
+        .date_naive();
+    let mut errors = Vec::new();
+    let mut id = |s: &str, what: &str| -> Option<i64> {
+        let s = s.trim();
+        if s.is_empty() {
+            return None;
+        }
+        s.parse().ok().or_else(|| {
+            errors.push(format!("{what} : valeur inconnue."));
+            None
+        })
+    };
+    let territory = id(&q.territoire, "Territoire");
+    let service = id(&q.service, "Service");
+    let items = state
+        .store
+        .due_items(&scope, today, DEFAULT_HORIZON_DAYS, territory, service)
+        .await?;
+    let (ts, ss) = reachable(&scope, &cat);
+    let sel = |id: i64, cur: &str| id.to_string() == cur.trim();
+    Ok(DuePage {
+        demo: state.config.demo,
+        chrome: Chrome::new(state, u),
+        territories: cat
+            .territories
+            .iter()
+            .filter(|t| ts.contains(&t.id))
+            .map(|t| Choice {
+                value: t.id.to_string(),
+                label: t.label.clone(),
+                selected: sel(t.id, &q.territoire),
+            })
+            .collect(),
+        services: cat
+            .services
+            .iter()
+            .filter(|s| ss.contains(&s.id))
+            .map(|s| Choice {
+                value: s.id.to_string(),
+                label: s.label.clone(),
+                selected: sel(s.id, &q.service),
+            })
+            .collect(),
+        errors,
+        overdue: items.iter().filter(|i| i.overdue).count(),
+        rows: items.iter().map(row).collect(),
+        horizon: DEFAULT_HORIZON_DAYS,
+        today: date(today),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_state_is_said_in_words() {
+        assert_eq!(state_text(-1), "En retard de 1 jour");
+        assert_eq!(state_text(-12), "En retard de 12 jours");
+        assert_eq!(state_text(0), "Aujourd'hui");
+        assert_eq!(state_text(1), "Demain");
+        assert_eq!(state_text(9), "Dans 9 jours");
+    }
+}

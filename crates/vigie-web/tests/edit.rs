@@ -1,0 +1,1169 @@
+//! The dossier form (creation, modification, no-JS actions, conflicts) and the history
+//! page, through HTTP against a real store, on SQLite and PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use chrono::{DateTime, Duration, Utc};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+use vigie_domain::*;
+use vigie_store::testing::{TestDb, now};
+use vigie_store::users::NewUser;
+use vigie_store::{Actor, Store};
+use vigie_web::{AppState, WebConfig};
+
+const PW: &str = "mot de passe de test";
+
+/// The web layer reads the real clock: dates in these tests are relative to it.
+#[allow(clippy::disallowed_methods)]
+fn clock() -> DateTime<Utc> {
+    Utc::now()
+}
+
+struct Ctx {
+    app: Router,
+    db: TestDb,
+    /// A dossier of territory T1 with two children (Léa and Noé MARTIN).
+    dossier: i64,
+    /// A dossier of territory T2.
+    other: i64,
+    t1: i64,
+    s1: i64,
+    p: std::collections::HashMap<(ParamKind, String), i64>,
+}
+
+impl Ctx {
+    fn p(&self, k: ParamKind, code: &str) -> i64 {
+        self.p[&(k, code.to_owned())]
+    }
+}
+
+fn child(first: &str, birth: &str) -> ChildInput {
+    ChildInput {
+        person_id: None,
+        person: Person {
+            birth_name: "Martin".into(),
+            usage_name: None,
+            first_names: first.into(),
+            sex: Sex::Female,
+            birth: BirthDate::Exact(birth.parse().unwrap()),
+        },
+        address: Address::default(),
+        csp_father_id: None,
+        csp_mother_id: None,
+        lieu_de_vie_id: None,
+        comment: None,
+        adults: vec![],
+        authors: vec![],
+        motif_ids: vec![],
+        evaluation_result_id: None,
+        conclusion: None,
+    }
+}
+
+async fn setup(db: TestDb) -> Ctx {
+    let s: &Store = &db.store;
+    let a = Actor::system();
+    let t1 = s
+        .add_territory(now(), &a, "T1", "MDS Bourges Nord")
+        .await
+        .unwrap();
+    let t2 = s
+        .add_territory(now(), &a, "T2", "MDS Vierzon")
+        .await
+        .unwrap();
+    let s1 = s
+        .add_service(now(), &a, t1, "S1", "Évaluation Nord")
+        .await
+        .unwrap();
+    s.add_service(now(), &a, t2, "S2", "Évaluation Vierzon")
+        .await
+        .unwrap();
+    let hash = vigie_store::password::hash(PW);
+    for (login, role, territories) in [
+        ("agent", Role::AgentCrip, vec![]),
+        ("agent2", Role::AgentCrip, vec![]),
+        ("eval", Role::EvaluateurTerritorial, vec![t1]),
+    ] {
+        s.add_user(
+            now(),
+            &a,
+            &NewUser {
+                login: login.into(),
+                display_name: format!("Nom {login}"),
+                password_hash: hash.clone(),
+                role,
+                territories,
+                service_id: None,
+                demo: false,
+            },
+        )
+        .await
+        .unwrap();
+    }
+    let cat = s.catalog().await.unwrap();
+    let p: std::collections::HashMap<(ParamKind, String), i64> = cat
+        .params
+        .iter()
+        .map(|v| ((v.kind, v.code.clone()), v.id))
+        .collect();
+    let received = clock() - Duration::days(10);
+    let mk = |territory: i64, children: Vec<ChildInput>| DossierInput {
+        header: Header {
+            received_at: received,
+            type_id: p[&(ParamKind::DossierType, "IP".to_owned())],
+            danger_grave: false,
+            violence_conjugale: false,
+            sip: false,
+            receiving_agent_id: None,
+            channel_id: p[&(ParamKind::Channel, "TEL".to_owned())],
+            snated_number: None,
+            territory_id: territory,
+            status: DossierStatus::Recue,
+            expose: Some("Situation initiale".into()),
+            observation: None,
+        },
+        source: Source::anonymous(None),
+        adults: vec![],
+        children,
+        assignments: vec![],
+        follow_ups: vec![],
+    };
+    let (dossier, _) = s
+        .create_dossier(
+            now(),
+            &a,
+            &mk(
+                t1,
+                vec![child("Léa", "2015-05-01"), child("Noé", "2017-02-03")],
+            ),
+        )
+        .await
+        .unwrap();
+    let (other, _) = s
+        .create_dossier(now(), &a, &mk(t2, vec![child("Zoé", "2016-01-01")]))
+        .await
+        .unwrap();
+    let state = AppState::new(s.clone(), WebConfig::default());
+    Ctx {
+        app: vigie_web::app(state),
+        db,
+        dossier,
+        other,
+        t1,
+        s1,
+        p,
+    }
+}
+
+struct Resp {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: String,
+}
+
+async fn send(app: &Router, method: Method, uri: &str, cookie: &str, form: Option<&str>) -> Resp {
+    let b = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header(header::HOST, "vigie.test")
+        .header(header::COOKIE, cookie);
+    let req = match form {
+        Some(f) => b
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(f.to_owned()))
+            .unwrap(),
+        None => b.body(Body::empty()).unwrap(),
+    };
+    let res = app.clone().oneshot(req).await.unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    let body =
+        String::from_utf8_lossy(&res.into_body().collect().await.unwrap().to_bytes()).into_owned();
+    Resp {
+        status,
+        headers,
+        body,
+    }
+}
+
+async fn login(app: &Router, who: &str) -> String {
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri("/connexion")
+        .header(header::HOST, "vigie.test")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(format!(
+            "login={who}&password={}",
+            PW.replace(' ', "+")
+        )))
+        .unwrap();
+    let res = app.clone().oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    res.headers()
+        .get(header::SET_COOKIE)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.*".contains(&b) {
+                (b as char).to_string()
+            } else if b == b' ' {
+                "+".into()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+fn body(pairs: &[(String, String)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    list.iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+/// Decodes askama's escapes and the usual named entities.
+fn unescape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i..];
+        let Some(end) = tail.find(';') else {
+            out.push_str(tail);
+            return out;
+        };
+        let ent = &tail[1..end];
+        let ch = match ent {
+            "amp" => Some('&'),
+            "lt" => Some('<'),
+            "gt" => Some('>'),
+            "quot" => Some('"'),
+            "apos" => Some('\''),
+            e if e.starts_with("#x") => u32::from_str_radix(&e[2..], 16)
+                .ok()
+                .and_then(char::from_u32),
+            e if e.starts_with('#') => e[1..].parse().ok().and_then(char::from_u32),
+            _ => None,
+        };
+        match ch {
+            Some(c) => {
+                out.push(c);
+                rest = &tail[end + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &tail[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn attr(tag: &str, name: &str) -> Option<String> {
+    let pat = format!(" {name}=\"");
+    let i = tag.find(&pat)? + pat.len();
+    let j = tag[i..].find('"')? + i;
+    Some(unescape(&tag[i..j]))
+}
+
+fn has_flag(tag: &str, name: &str) -> bool {
+    tag.split(|c: char| c.is_whitespace() || c == '>')
+        .any(|w| w == name)
+}
+
+/// What a browser would post from the page's form (without the submit buttons).
+fn form_fields(html: &str) -> Vec<(String, String)> {
+    let start = html
+        .find("<form method=\"post\" action=\"/dossiers/")
+        .expect("form");
+    let end = html[start..].find("</form>").unwrap() + start;
+    let form = &html[start..end];
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < form.len() {
+        let next = ["<input", "<select", "<textarea"]
+            .iter()
+            .filter_map(|t| form[i..].find(t).map(|p| (p + i, *t)))
+            .min_by_key(|(p, _)| *p);
+        let Some((p, kind)) = next else { break };
+        let close = form[p..].find('>').unwrap() + p;
+        let tag = &form[p..=close];
+        match kind {
+            "<input" => {
+                if let Some(name) = attr(tag, "name") {
+                    let ty = attr(tag, "type").unwrap_or_default();
+                    let value = attr(tag, "value").unwrap_or_default();
+                    if ty != "checkbox" || has_flag(tag, "checked") {
+                        out.push((name, value));
+                    }
+                }
+                i = close + 1;
+            }
+            "<select" => {
+                let end = form[close..].find("</select>").unwrap() + close;
+                let inner = &form[close + 1..end];
+                let options: Vec<&str> = inner.split("<option").skip(1).collect();
+                let chosen = options
+                    .iter()
+                    .find(|o| o.split('>').next().unwrap().contains(" selected"))
+                    .or(options.first());
+                if let (Some(name), Some(o)) = (attr(tag, "name"), chosen) {
+                    out.push((name, attr(o, "value").unwrap_or_default()));
+                }
+                i = end;
+            }
+            _ => {
+                let end = form[close..].find("</textarea>").unwrap() + close;
+                let text = &form[close + 1..end];
+                let text = text.strip_prefix('\n').unwrap_or(text);
+                if let Some(name) = attr(tag, "name") {
+                    out.push((name, unescape(text)));
+                }
+                i = end;
+            }
+        }
+    }
+    out
+}
+
+fn set(fields: &mut [(String, String)], name: &str, value: &str) {
+    let f = fields
+        .iter_mut()
+        .find(|(k, _)| k == name)
+        .unwrap_or_else(|| panic!("no field {name}"));
+    f.1 = value.to_owned();
+}
+
+fn with_action(mut fields: Vec<(String, String)>, action: &str) -> String {
+    fields.push(("action".into(), action.into()));
+    body(&fields)
+}
+
+fn location(r: &Resp) -> String {
+    r.headers
+        .get(header::LOCATION)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn dossier_count(s: &Store) -> usize {
+    s.list_dossiers(
+        &Scope::All,
+        &vigie_store::dossiers::ListFilter::default(),
+        None,
+        1000,
+    )
+    .await
+    .unwrap()
+    .rows
+    .len()
+}
+
+fn local(t: DateTime<Utc>) -> String {
+    t.with_timezone(&chrono_tz::Europe::Paris)
+        .format("%Y-%m-%dT%H:%M")
+        .to_string()
+}
+
+/// A new dossier as typed in the form: two children with motifs, one concluded, an assignment.
+fn new_dossier(ctx: &Ctx) -> Vec<(String, String)> {
+    let received = clock() - Duration::days(3);
+    let day = |d: i64| (received + Duration::days(d)).date_naive().to_string();
+    let id = |k: ParamKind, c: &str| ctx.p(k, c).to_string();
+    let mut v = pairs(&[
+        ("version", ""),
+        ("base", ""),
+        ("status", "recue"),
+        ("sip", "1"),
+        ("snated_number", "SNATED-77"),
+        ("source.confidentiality", "connu"),
+        ("source.name", "Mme Directrice"),
+        ("source.organisation", "École Jules Ferry"),
+        ("adults[0].id", ""),
+        ("adults[0].birth_name", "Martin"),
+        ("adults[0].first_names", "Paul"),
+        ("children[0].sex", "F"),
+        ("children[0].birth_name", "Durand"),
+        ("children[0].first_names", "Camille"),
+        ("children[0].birth_precision", "exacte"),
+        ("children[0].birth_date", "2014-03-12"),
+        ("children[0].adults[0].parental_authority", "1"),
+        ("children[0].authors[0].adult", ""),
+        ("children[0].authors[0].third_party_name", "M. Voisin"),
+        ("children[1].sex", "M"),
+        ("children[1].birth_name", "Durand"),
+        ("children[1].first_names", "Hugo"),
+        ("children[1].birth_precision", "exacte"),
+        ("children[1].birth_date", "18/09/2019"),
+        ("assignments[0].evaluators", "Mme Une\nM. Deux"),
+        ("expose", "Exposé : l'enfant arrive à l'école sans manger."),
+        ("action", "save"),
+    ]);
+    v.extend([
+        ("received_at".into(), local(received)),
+        ("type_id".into(), id(ParamKind::DossierType, "IP")),
+        ("channel_id".into(), id(ParamKind::Channel, "TEL")),
+        ("territory_id".into(), ctx.t1.to_string()),
+        (
+            "children[0].adults[0].link_id".into(),
+            id(ParamKind::Link, "PERE"),
+        ),
+        (
+            "children[0].authors[0].link_id".into(),
+            id(ParamKind::Link, "TIERS"),
+        ),
+        (
+            "children[0].motifs".into(),
+            id(ParamKind::Motif, "VIOLPHYS"),
+        ),
+        ("children[0].motifs".into(), id(ParamKind::Motif, "NEGLIG")),
+        ("children[1].motifs".into(), id(ParamKind::Motif, "NEGLIG")),
+        (
+            "children[1].conclusion".into(),
+            id(ParamKind::Conclusion, "CSS"),
+        ),
+        ("children[1].conclusion.on".into(), day(1)),
+        ("assignments[0].service_id".into(), ctx.s1.to_string()),
+        ("assignments[0].asked_on".into(), day(0)),
+        ("assignments[0].due_on".into(), day(60)),
+    ]);
+    v
+}
+
+#[tokio::test]
+async fn a_dossier_is_created_from_the_form() {
+    for db in TestDb::both().await {
+        let ctx = setup(db).await;
+        let app = &ctx.app;
+        let c = login(app, "agent").await;
+        let page = send(app, Method::GET, "/dossiers/nouveau", &c, None).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        for part in [
+            r#"<section id="entete" class="tab" data-tab="En-tête""#,
+            r#"data-tab="Enfants concernés""#,
+            r#"<label for="f-children-0-first_names">Prénoms</label>"#,
+            r#"name="action" value="save" accesskey="s" data-save"#,
+            "Alt</kbd>+<kbd>S</kbd>",
+            r#"maxlength="50000""#,
+        ] {
+            assert!(page.body.contains(part), "{part} missing");
+        }
+        assert!(!page.body.contains("style="), "no inline style");
+        // The default submit button (Enter) is « Enregistrer »: the first of the form.
+        let form_at = page
+            .body
+            .find("<form method=\"post\" action=\"/dossiers/nouveau\"")
+            .unwrap();
+        let first_button = page.body[form_at..].find("<button").unwrap() + form_at;
+        assert!(
+            page.body[first_button..]
+                .starts_with(r#"<button type="submit" name="action" value="save""#)
+        );
+        // The four follow-ups, a legal deadline shown with a new assignment.
+        assert!(page.body.contains("Retour au 119"));
+
+        let before = dossier_count(&ctx.db.store).await;
+        let r = send(
+            app,
+            Method::POST,
+            "/dossiers/nouveau",
+            &c,
+            Some(&body(&new_dossier(&ctx))),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let loc = location(&r);
+        assert!(loc.ends_with("?enregistre=1#enregistre"), "{loc}");
+        assert_eq!(dossier_count(&ctx.db.store).await, before + 1);
+        let view = send(app, Method::GET, loc.split('?').next().unwrap(), &c, None).await;
+        assert_eq!(view.status, StatusCode::OK);
+        for text in [
+            "Camille DURAND",
+            "Hugo DURAND",
+            "18/09/2019",
+            "Violences physiques",
+            "Classement sans suite",
+            "Évaluation Nord",
+            "Mme Une, M. Deux",
+            "M. Voisin",
+            "SNATED-77",
+            "Mme Directrice",
+            "titulaire de l'autorité parentale",
+            "Exposé : l&#39;enfant arrive",
+            "/historique",
+        ] {
+            assert!(
+                view.body.contains(text) || view.body.contains(&text.replace('\'', "&#39;")),
+                "{text} missing from the view ({})",
+                ctx.db.backend
+            );
+        }
+        ctx.db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn validation_errors_name_the_field_and_keep_what_was_typed() {
+    for db in TestDb::both().await {
+        let ctx = setup(db).await;
+        let app = &ctx.app;
+        let c = login(app, "agent").await;
+        let before = dossier_count(&ctx.db.store).await;
+        // Received in the future, a birth after the reception, an unknown motif, a name too long.
+        let mut v = new_dossier(&ctx);
+        set(&mut v, "received_at", &local(clock() + Duration::days(2)));
+        set(
+            &mut v,
+            "children[1].birth_date",
+            &(clock() + Duration::days(5)).date_naive().to_string(),
+        );
+        v.push(("children[0].motifs".into(), "999999".into()));
+        let long = "é".repeat(201);
+        set(&mut v, "children[0].first_names", &long);
+        set(
+            &mut v,
+            "source.name",
+            "Mme <script>alert('x')</script> Directrice",
+        );
+        let r = send(app, Method::POST, "/dossiers/nouveau", &c, Some(&body(&v))).await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            ctx.db.backend
+        );
+        for text in [
+            r#"role="alert" tabindex="-1" id="erreurs""#,
+            "Date de réception : ne peut pas être dans le futur.",
+            r##"href="#f-received_at""##,
+            "Date de naissance : postérieure à la réception de l&#39;information.",
+            r##"href="#f-children-1-birth_date""##,
+            "valeur inconnue dans la table « Motifs »",
+            r##"href="#f-children-0-motifs""##,
+            "201 caractères saisis, 200 au plus sont acceptés.",
+            r#"aria-describedby="f-children-0-first_names-erreur" aria-invalid="true""#,
+            r#"<p class="field-error" id="f-received_at-erreur">ne peut pas être dans le futur.</p>"#,
+            // Typed values are all kept.
+            "SNATED-77",
+            "École Jules Ferry",
+            "Hugo",
+            r#"value="999999" checked"#,
+            "Mme Une\nM. Deux",
+        ] {
+            assert!(
+                r.body.contains(text),
+                "{text} missing ({}): {}",
+                ctx.db.backend,
+                r.body
+                    .lines()
+                    .filter(|l| l.contains("erreur") || l.contains("alert"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            );
+        }
+        assert!(r.body.contains(&long), "the long name is kept as typed");
+        // HTML typed in a field is shown as text.
+        assert!(
+            r.body
+                .contains("Mme &#60;script&#62;alert(&#39;x&#39;)&#60;/script&#62; Directrice")
+        );
+        assert!(!r.body.contains("<script>alert"));
+        // An unreadable date and no child at all.
+        let mut v: Vec<(String, String)> = new_dossier(&ctx)
+            .into_iter()
+            .filter(|(k, _)| !k.starts_with("children["))
+            .collect();
+        set(&mut v, "assignments[0].due_on", "31/02/2026");
+        let r = send(app, Method::POST, "/dossiers/nouveau", &c, Some(&body(&v))).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            r.body
+                .contains("Échéance : date attendue au format jj/mm/aaaa."),
+            "{}",
+            r.body
+        );
+        assert!(r.body.contains("value=\"31/02/2026\""), "typed date kept");
+        assert!(
+            r.body
+                .contains("Enfants concernés : un dossier concerne au moins un enfant.")
+        );
+        assert!(r.body.contains(r##"href="#f-children""##));
+        assert_eq!(
+            dossier_count(&ctx.db.store).await,
+            before,
+            "nothing written"
+        );
+        ctx.db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn actions_other_than_save_show_the_form_again_without_writing() {
+    for db in TestDb::both().await {
+        let ctx = setup(db).await;
+        let app = &ctx.app;
+        let c = login(app, "agent").await;
+        let before = dossier_count(&ctx.db.store).await;
+        let audit_before = ctx.db.store.audit_page(0, 100_000).await.unwrap().len();
+        let mut v = new_dossier(&ctx);
+        set(&mut v, "action", "add_child");
+        let r = send(app, Method::POST, "/dossiers/nouveau", &c, Some(&body(&v))).await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert!(r.body.contains(r#"name="children[2].birth_name""#));
+        assert!(r.body.contains("<legend>Enfant 3</legend>"));
+        assert!(r.body.contains(r#"value="Camille""#) && r.body.contains("M. Voisin"));
+        // A fresh child gets the fratrie's adults to link to.
+        assert!(r.body.contains(r#"name="children[2].adults[0].link_id""#));
+        // Add a parent, an author; remove the new child again; move Hugo up.
+        let fields = form_fields(&r.body);
+        let r = send(
+            app,
+            Method::POST,
+            "/dossiers/nouveau",
+            &c,
+            Some(&with_action(fields, "add_adult")),
+        )
+        .await;
+        assert!(r.body.contains(r#"name="adults[1].birth_name""#));
+        assert!(r.body.contains(r#"name="children[0].adults[1].link_id""#));
+        let r = send(
+            app,
+            Method::POST,
+            "/dossiers/nouveau",
+            &c,
+            Some(&with_action(form_fields(&r.body), "add_author:1")),
+        )
+        .await;
+        assert!(
+            r.body
+                .contains(r#"name="children[1].authors[0].third_party_name""#)
+        );
+        let r = send(
+            app,
+            Method::POST,
+            "/dossiers/nouveau",
+            &c,
+            Some(&with_action(form_fields(&r.body), "remove_child:2")),
+        )
+        .await;
+        assert!(!r.body.contains(r#"name="children[2].birth_name""#));
+        let r = send(
+            app,
+            Method::POST,
+            "/dossiers/nouveau",
+            &c,
+            Some(&with_action(form_fields(&r.body), "move_child_up:1")),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK);
+        let f = form_fields(&r.body);
+        let get = |k: &str| {
+            f.iter()
+                .find(|(n, _)| n == k)
+                .map(|(_, v)| v.clone())
+                .unwrap()
+        };
+        assert_eq!(get("children[0].first_names"), "Hugo");
+        assert_eq!(get("children[1].first_names"), "Camille");
+        assert_eq!(get("children[1].authors[0].third_party_name"), "M. Voisin");
+        assert_eq!(
+            get("expose"),
+            "Exposé : l'enfant arrive à l'école sans manger."
+        );
+        assert_eq!(
+            dossier_count(&ctx.db.store).await,
+            before,
+            "no dossier written"
+        );
+        assert_eq!(
+            ctx.db.store.audit_page(0, 100_000).await.unwrap().len(),
+            audit_before,
+            "nothing recorded"
+        );
+        // The form, as re-rendered, still saves (once the added parent is named).
+        let mut f = f;
+        set(&mut f, "adults[1].birth_name", "Bernard");
+        let r = send(
+            app,
+            Method::POST,
+            "/dossiers/nouveau",
+            &c,
+            Some(&with_action(f, "save")),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert_eq!(dossier_count(&ctx.db.store).await, before + 1);
+        ctx.db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_stale_save_of_the_same_child_is_a_conflict_showing_the_other_value() {
+    for db in TestDb::both().await {
+        let ctx = setup(db).await;
+        let app = &ctx.app;
+        let a = login(app, "agent").await;
+        let b = login(app, "agent2").await;
+        let url = format!("/dossiers/{}/modifier", ctx.dossier);
+        let form_a = form_fields(&send(app, Method::GET, &url, &a, None).await.body);
+        let form_b = form_fields(&send(app, Method::GET, &url, &b, None).await.body);
+        // Saving the form unchanged writes nothing.
+        let r = send(
+            app,
+            Method::POST,
+            &url,
+            &a,
+            Some(&with_action(form_a.clone(), "save")),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let hist = send(
+            app,
+            Method::GET,
+            &format!("/dossiers/{}/historique", ctx.dossier),
+            &a,
+            None,
+        )
+        .await;
+        assert!(
+            !hist.body.contains("par Nom agent"),
+            "no revision for an unchanged save"
+        );
+
+        let mut fb = form_b;
+        set(&mut fb, "children[0].first_names", "Léa-Rose");
+        let r = send(app, Method::POST, &url, &b, Some(&with_action(fb, "save"))).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+
+        let mut fa = form_a;
+        set(&mut fa, "children[0].first_names", "Léana");
+        set(&mut fa, "children[0].comment", "vue à l'école");
+        let r = send(app, Method::POST, &url, &a, Some(&with_action(fa, "save"))).await;
+        assert_eq!(
+            r.status,
+            StatusCode::CONFLICT,
+            "{} {}",
+            ctx.db.backend,
+            r.body
+        );
+        for text in [
+            "Modifié par Nom agent2 le ",
+            "<td>Léa-Rose</td><td>Léana</td>",
+            r#"value="Léana""#,
+            "vue à l&#39;école",
+        ] {
+            assert!(r.body.contains(text), "{text} missing: {}", r.body);
+        }
+        let view = send(
+            app,
+            Method::GET,
+            &format!("/dossiers/{}", ctx.dossier),
+            &a,
+            None,
+        )
+        .await;
+        assert!(
+            view.body.contains("Léa-Rose") && !view.body.contains("Léana"),
+            "nothing written"
+        );
+        // Saving again deliberately applies the typed values.
+        let again = form_fields(&r.body);
+        let r = send(
+            app,
+            Method::POST,
+            &url,
+            &a,
+            Some(&with_action(again, "save")),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let view = send(
+            app,
+            Method::GET,
+            &format!("/dossiers/{}", ctx.dossier),
+            &a,
+            None,
+        )
+        .await;
+        assert!(view.body.contains("Léana") && view.body.contains("vue à l&#39;école"));
+        // The same for the header part (header, source, parents, exposé, suites).
+        let form_a = form_fields(&send(app, Method::GET, &url, &a, None).await.body);
+        let mut fb = form_fields(&send(app, Method::GET, &url, &b, None).await.body);
+        set(&mut fb, "snated_number", "119-B");
+        let r = send(app, Method::POST, &url, &b, Some(&with_action(fb, "save"))).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let mut fa = form_a;
+        set(&mut fa, "snated_number", "119-A");
+        let r = send(app, Method::POST, &url, &a, Some(&with_action(fa, "save"))).await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+        assert!(
+            r.body.contains("<td>119-B</td><td>119-A</td>"),
+            "{}",
+            r.body
+        );
+        let r = send(
+            app,
+            Method::POST,
+            &url,
+            &a,
+            Some(&with_action(form_fields(&r.body), "save")),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let view = send(
+            app,
+            Method::GET,
+            &format!("/dossiers/{}", ctx.dossier),
+            &a,
+            None,
+        )
+        .await;
+        assert!(view.body.contains("119-A"));
+        ctx.db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn saves_of_different_children_from_the_same_old_form_both_succeed() {
+    for db in TestDb::both().await {
+        let ctx = setup(db).await;
+        let app = &ctx.app;
+        let a = login(app, "agent").await;
+        let b = login(app, "agent2").await;
+        let url = format!("/dossiers/{}/modifier", ctx.dossier);
+        let old = form_fields(&send(app, Method::GET, &url, &a, None).await.body);
+        let mut fa = old.clone();
+        set(&mut fa, "children[0].first_names", "Léa-Marie");
+        let r = send(app, Method::POST, &url, &a, Some(&with_action(fa, "save"))).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let mut fb = old;
+        set(&mut fb, "children[1].first_names", "Noé-Paul");
+        fb.push((
+            "children[1].motifs".into(),
+            ctx.p(ParamKind::Motif, "NEGLIG").to_string(),
+        ));
+        let r = send(app, Method::POST, &url, &b, Some(&with_action(fb, "save"))).await;
+        assert_eq!(
+            r.status,
+            StatusCode::SEE_OTHER,
+            "{} {}",
+            ctx.db.backend,
+            r.body
+        );
+        let view = send(
+            app,
+            Method::GET,
+            &format!("/dossiers/{}", ctx.dossier),
+            &a,
+            None,
+        )
+        .await;
+        assert!(view.body.contains("Léa-Marie") && view.body.contains("Noé-Paul"));
+        assert!(view.body.contains("Négligences lourdes"));
+        ctx.db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn removing_an_existing_child_asks_confirmation_and_happens_at_the_save() {
+    for db in TestDb::both().await {
+        let ctx = setup(db).await;
+        let app = &ctx.app;
+        let c = login(app, "agent").await;
+        let url = format!("/dossiers/{}/modifier", ctx.dossier);
+        let f = form_fields(&send(app, Method::GET, &url, &c, None).await.body);
+        let r = send(
+            app,
+            Method::POST,
+            &url,
+            &c,
+            Some(&with_action(f, "remove_child:1")),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert!(
+            r.body.contains("À supprimer à l'enregistrement."),
+            "{}",
+            r.body
+        );
+        assert!(r.body.contains(r#"value="cancel_remove_child:1""#));
+        assert!(r.body.contains(r#"name="removed_children""#));
+        // Cancel, then remove again and save.
+        let r2 = send(
+            app,
+            Method::POST,
+            &url,
+            &c,
+            Some(&with_action(form_fields(&r.body), "cancel_remove_child:1")),
+        )
+        .await;
+        assert!(!r2.body.contains(r#"name="removed_children""#));
+        let view = send(
+            app,
+            Method::GET,
+            &format!("/dossiers/{}", ctx.dossier),
+            &c,
+            None,
+        )
+        .await;
+        assert!(
+            view.body.contains("Noé MARTIN"),
+            "not removed before the save"
+        );
+        let r = send(
+            app,
+            Method::POST,
+            &url,
+            &c,
+            Some(&with_action(form_fields(&r.body), "save")),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let view = send(
+            app,
+            Method::GET,
+            &format!("/dossiers/{}", ctx.dossier),
+            &c,
+            None,
+        )
+        .await;
+        assert!(view.body.contains("Léa MARTIN") && !view.body.contains("Noé MARTIN"));
+        ctx.db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn outside_the_scope_or_unknown_is_404_and_writing_needs_the_permission() {
+    for db in TestDb::both().await {
+        let ctx = setup(db).await;
+        let app = &ctx.app;
+        let agent = login(app, "agent").await;
+        for uri in [
+            "/dossiers/999999/modifier",
+            "/dossiers/abc/modifier",
+            "/dossiers/999999/historique",
+        ] {
+            let r = send(app, Method::GET, uri, &agent, None).await;
+            assert_eq!(r.status, StatusCode::NOT_FOUND, "{uri}");
+        }
+        let f = form_fields(
+            &send(
+                app,
+                Method::GET,
+                &format!("/dossiers/{}/modifier", ctx.dossier),
+                &agent,
+                None,
+            )
+            .await
+            .body,
+        );
+        let r = send(
+            app,
+            Method::POST,
+            "/dossiers/999999/modifier",
+            &agent,
+            Some(&with_action(f, "save")),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+        // An evaluator reads the dossiers of its territory but writes none; outside its
+        // territory, even the history is not found.
+        let ev = login(app, "eval").await;
+        let r = send(
+            app,
+            Method::GET,
+            &format!("/dossiers/{}/modifier", ctx.dossier),
+            &ev,
+            None,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        let r = send(app, Method::GET, "/dossiers/nouveau", &ev, None).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        let r = send(
+            app,
+            Method::GET,
+            &format!("/dossiers/{}/historique", ctx.other),
+            &ev,
+            None,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+        let r = send(
+            app,
+            Method::GET,
+            &format!("/dossiers/{}/historique", ctx.dossier),
+            &ev,
+            None,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK);
+        // Links: « Modifier » only for those who may write.
+        let view = send(
+            app,
+            Method::GET,
+            &format!("/dossiers/{}", ctx.dossier),
+            &ev,
+            None,
+        )
+        .await;
+        assert!(!view.body.contains("/modifier") && view.body.contains("/historique"));
+        let view = send(
+            app,
+            Method::GET,
+            &format!("/dossiers/{}", ctx.dossier),
+            &agent,
+            None,
+        )
+        .await;
+        assert!(
+            view.body
+                .contains(&format!("/dossiers/{}/modifier", ctx.dossier))
+        );
+        let list = send(app, Method::GET, "/dossiers", &agent, None).await;
+        assert!(list.body.contains("/dossiers/nouveau"));
+        ctx.db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn the_history_lists_each_change_with_old_and_new_values() {
+    for db in TestDb::both().await {
+        let ctx = setup(db).await;
+        let app = &ctx.app;
+        let c = login(app, "agent").await;
+        let url = format!("/dossiers/{}/modifier", ctx.dossier);
+        let mut f = form_fields(&send(app, Method::GET, &url, &c, None).await.body);
+        set(&mut f, "children[1].first_names", "Noémie");
+        set(&mut f, "snated_number", "119-2026-5");
+        let r = send(app, Method::POST, &url, &c, Some(&with_action(f, "save"))).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let h = send(
+            app,
+            Method::GET,
+            &format!("/dossiers/{}/historique", ctx.dossier),
+            &c,
+            None,
+        )
+        .await;
+        assert_eq!(h.status, StatusCode::OK);
+        for text in [
+            "<h1>Historique des modifications</h1>",
+            "par Nom agent",
+            "<th scope=\"row\">Prénoms</th><td>Noé</td><td>Noémie</td>",
+            "<td></td><td>119-2026-5</td>",
+        ] {
+            assert!(
+                h.body.contains(text),
+                "{text} missing ({}): {}",
+                ctx.db.backend,
+                h.body
+            );
+        }
+        ctx.db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn deactivated_values_status_rules_and_young_adults() {
+    for db in TestDb::both().await {
+        let ctx = setup(db).await;
+        let app = &ctx.app;
+        let c = login(app, "agent").await;
+        let url = format!("/dossiers/{}/modifier", ctx.dossier);
+        // A motif stored on Léa, then deactivated: still shown (and kept) on this dossier,
+        // no longer offered for a new one.
+        let mut f = form_fields(&send(app, Method::GET, &url, &c, None).await.body);
+        let motif = ctx.p(ParamKind::Motif, "CONFLIT");
+        f.push(("children[0].motifs".into(), motif.to_string()));
+        let r = send(app, Method::POST, &url, &c, Some(&with_action(f, "save"))).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        ctx.db
+            .store
+            .set_param_active(now(), &Actor::system(), motif, false)
+            .await
+            .unwrap();
+        let page = send(app, Method::GET, &url, &c, None).await;
+        assert!(page.body.contains(&format!(
+            r#"name="children[0].motifs" value="{motif}" checked"#
+        )));
+        assert!(page.body.contains("Conflit parental (désactivé)"));
+        assert!(
+            !page
+                .body
+                .contains(&format!(r#"name="children[1].motifs" value="{motif}""#))
+        );
+        let fresh = send(app, Method::GET, "/dossiers/nouveau", &c, None).await;
+        assert!(!fresh.body.contains("Conflit parental"));
+        // Touching Léa keeps the deactivated motif.
+        let mut f = form_fields(&page.body);
+        set(&mut f, "children[0].comment", "revue");
+        let r = send(app, Method::POST, &url, &c, Some(&with_action(f, "save"))).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+
+        // Concluding without evaluation needs the qualification's reason.
+        let mut f = form_fields(&send(app, Method::GET, &url, &c, None).await.body);
+        set(&mut f, "status", "conclue");
+        let r = send(app, Method::POST, &url, &c, Some(&with_action(f, "save"))).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert!(r.body.contains(r##"href="#f-status""##));
+        assert!(r.body.contains("raison de la qualification"));
+        assert!(r.body.contains(r#"<option value="conclue" selected>"#));
+
+        // A child of 19 at reception: the agent confirms a jeune majeur.
+        let mut f = form_fields(&send(app, Method::GET, &url, &c, None).await.body);
+        let received = ctx
+            .db
+            .store
+            .read_dossier(now(), &Actor::system(), &Scope::All, ctx.dossier)
+            .await
+            .unwrap()
+            .header
+            .received_at
+            .date_naive();
+        let nineteen = received
+            .checked_sub_months(chrono::Months::new(19 * 12 + 1))
+            .unwrap();
+        set(&mut f, "children[1].birth_date", &nineteen.to_string());
+        let r = send(app, Method::POST, &url, &c, Some(&with_action(f, "save"))).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert!(r.body.contains("jeune majeur"));
+        assert!(r.body.contains(r#"name="children[1].confirmed_adult""#));
+        let mut f = form_fields(&r.body);
+        f.push(("children[1].confirmed_adult".into(), "1".into()));
+        let r = send(app, Method::POST, &url, &c, Some(&with_action(f, "save"))).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        // Stored as confirmed: the form comes back with the box ticked and saves as is.
+        let f = form_fields(&send(app, Method::GET, &url, &c, None).await.body);
+        assert!(
+            f.iter()
+                .any(|(k, v)| k == "children[1].confirmed_adult" && v == "1")
+        );
+        let r = send(app, Method::POST, &url, &c, Some(&with_action(f, "save"))).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        ctx.db.finish().await;
+    }
+}
