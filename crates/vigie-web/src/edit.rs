@@ -23,6 +23,7 @@ use vigie_store::dossiers::DossierRecord;
 use vigie_store::edit::{DirectConclusionCode, Part, PartConflict, Revision};
 use vigie_store::params::Catalog;
 use vigie_store::sessions::SessionUser;
+use vigie_store::suggest::Suggestion;
 use vigie_store::users::User;
 use vigie_store::{Actor, StoreError};
 
@@ -206,6 +207,17 @@ pub struct ChildView {
     pub first: bool,
     pub last: bool,
     pub conflict: bool,
+    /// Whether known persons were looked for (the result list is then shown).
+    pub searched: bool,
+    pub suggestions: Vec<SuggestionView>,
+}
+
+/// A known person who may be this child, with their earlier dossiers.
+#[derive(Debug, Clone)]
+pub struct SuggestionView {
+    pub person_id: i64,
+    pub text: String,
+    pub dossiers: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -507,6 +519,8 @@ struct Render<'a> {
     conflict_children: HashSet<usize>,
     conflict_assignments: HashSet<usize>,
     tab: Option<usize>,
+    /// Known persons found for a child (form index).
+    suggestions: Option<(usize, Vec<Suggestion>)>,
 }
 
 impl Render<'_> {
@@ -1391,6 +1405,14 @@ impl Render<'_> {
             first: i == 0,
             last: i + 1 == n_children,
             conflict: self.conflict_children.contains(&i),
+            searched: self.suggestions.as_ref().is_some_and(|(k, _)| *k == i),
+            suggestions: self
+                .suggestions
+                .iter()
+                .filter(|(k, _)| *k == i)
+                .flat_map(|(_, list)| list)
+                .map(|sg| suggestion_view(sg, self.ctx.tz))
+                .collect(),
         }
     }
 
@@ -1550,6 +1572,7 @@ pub async fn new_form(
         conflict_children: HashSet::new(),
         conflict_assignments: HashSet::new(),
         tab: None,
+        suggestions: None,
     };
     page(&state, &u, StatusCode::OK, &r, &f)
 }
@@ -1590,6 +1613,7 @@ pub async fn edit_form(
         conflict_children: HashSet::new(),
         conflict_assignments: HashSet::new(),
         tab: None,
+        suggestions: None,
     };
     page(&state, &u, StatusCode::OK, &r, &f)
 }
@@ -1633,6 +1657,42 @@ struct Outcome {
     conflict_assignments: HashSet<usize>,
     /// The section to show first (for the tabs made by vigie.js).
     tab: Option<usize>,
+    suggestions: Option<(usize, Vec<Suggestion>)>,
+}
+
+fn suggestion_view(sg: &Suggestion, tz: chrono_tz::Tz) -> SuggestionView {
+    let p = &sg.person;
+    let family = p.usage_name.clone().unwrap_or_else(|| p.birth_name.clone());
+    let mut text = format!("{} {}", p.first_names, family.to_uppercase());
+    if p.usage_name.is_some() {
+        text.push_str(&format!(" (né·e {})", p.birth_name.to_uppercase()));
+    }
+    text.push_str(&format!(", {}", p.sex.label().to_lowercase()));
+    match p.birth {
+        vigie_domain::BirthDate::Unknown => text.push_str(", naissance inconnue"),
+        b => text.push_str(&format!(", naissance : {}", b.display())),
+    }
+    SuggestionView {
+        person_id: sg.person_id,
+        text,
+        dossiers: sg
+            .dossiers
+            .iter()
+            .map(|d| {
+                format!(
+                    "dossier {} du {} ({}){}",
+                    d.number,
+                    d.received_at.with_timezone(&tz).format("%d/%m/%Y"),
+                    d.territory_label,
+                    if d.in_scope {
+                        ""
+                    } else {
+                        " — hors de votre périmètre"
+                    }
+                )
+            })
+            .collect(),
+    }
 }
 
 /// The section an action is about: 0 en-tête, 1 parents, 2 enfants, 4 traitement.
@@ -1724,6 +1784,30 @@ async fn post(
                 return Ok(respond(&state, &u, &ctx, Some(&rec), &form, out));
             }
         }
+        Some(Action::SuggestPersons(i)) => {
+            out.tab = Some(2);
+            let typed = form.children.get(i).and_then(ChildForm::typed_person);
+            let list = match typed {
+                Some(p) => state.store.suggest_persons(&scope, &p, 10).await?,
+                None => vec![],
+            };
+            out.suggestions = Some((i, list));
+        }
+        Some(Action::LinkPerson(i, pid)) => {
+            out.tab = Some(2);
+            let typed = form.children.get(i).and_then(ChildForm::typed_person);
+            let list = match typed {
+                Some(p) => state.store.suggest_persons(&scope, &p, 10).await?,
+                None => vec![],
+            };
+            match (
+                list.iter().find(|s| s.person_id == pid),
+                form.children.get_mut(i),
+            ) {
+                (Some(s), Some(c)) => c.take_identity(pid, &s.person),
+                _ => out.suggestions = Some((i, list)),
+            }
+        }
         Some(a) => {
             form.apply(&a, ctx.tz, &ctx.defaults);
             out.tab = tab_of(&a);
@@ -1762,6 +1846,7 @@ fn respond(
         conflict_children: out.conflict_children,
         conflict_assignments: out.conflict_assignments,
         tab: out.tab,
+        suggestions: out.suggestions,
     };
     page(state, u, out.status.unwrap_or(StatusCode::OK), &r, form)
 }

@@ -240,6 +240,33 @@ impl ChildForm {
         }
     }
 
+    /// The identity typed so far, when names are there to look for a known person.
+    pub fn typed_person(&self) -> Option<vigie_domain::Person> {
+        let clean = |s: &str| {
+            let t = s.trim();
+            (!t.is_empty()).then(|| t.to_owned())
+        };
+        Some(vigie_domain::Person {
+            birth_name: clean(&self.birth_name)?,
+            usage_name: clean(&self.usage_name),
+            first_names: clean(&self.first_names)?,
+            sex: Sex::parse(&self.sex).unwrap_or(Sex::Unknown),
+            birth: self.birth().unwrap_or(BirthDate::Unknown),
+        })
+    }
+
+    /// Takes the identity of a known person (the child is then linked to it).
+    pub fn take_identity(&mut self, person_id: i64, p: &vigie_domain::Person) {
+        let (precision, date) = p.birth.to_parts();
+        self.person_id = person_id.to_string();
+        self.sex = p.sex.code().into();
+        self.birth_name = p.birth_name.clone();
+        self.usage_name = p.usage_name.clone().unwrap_or_default();
+        self.first_names = p.first_names.clone();
+        self.birth_precision = precision.into();
+        self.birth_date = date_value(date);
+    }
+
     /// The birth date as far as it can be read (for deadlines and ages), `None` otherwise.
     pub fn birth(&self) -> Option<BirthDate> {
         let d = parse_date(&self.birth_date).or_else(|| parse_year(&self.birth_date));
@@ -452,6 +479,10 @@ pub enum Action {
     MoveChildUp(usize),
     MoveChildDown(usize),
     UnlinkPerson(usize),
+    /// Look for known persons matching the child's typed identity.
+    SuggestPersons(usize),
+    /// Link the child to a known person (child index, person id).
+    LinkPerson(usize, i64),
     AddAdult,
     RemoveAdult(usize),
     AddAuthor(usize),
@@ -477,6 +508,8 @@ impl Action {
             "move_child_up" => Self::MoveChildUp(a?),
             "move_child_down" => Self::MoveChildDown(a?),
             "unlink_person" => Self::UnlinkPerson(a?),
+            "suggest_persons" => Self::SuggestPersons(a?),
+            "link_person" => Self::LinkPerson(a?, i64::try_from(b?).ok()?),
             "add_adult" => Self::AddAdult,
             "remove_adult" => Self::RemoveAdult(a?),
             "add_author" => Self::AddAuthor(a?),
@@ -1077,7 +1110,8 @@ impl DossierForm {
     /// Performs an action other than a save, on the typed values only.
     pub fn apply(&mut self, action: &Action, tz: chrono_tz::Tz, d: &Defaults) {
         match *action {
-            Action::Save => {}
+            // Done by the handler, which asks the store.
+            Action::Save | Action::SuggestPersons(_) | Action::LinkPerson(..) => {}
             Action::AddChild => {
                 if self.children.len() < MAX_CHILDREN {
                     self.children

@@ -114,11 +114,25 @@
     }
   });
 
+  // ---- Known persons: when a child's names or birth date change, look for them (htmx),
+  // unless the child is already linked to a person. Without JavaScript the button is there.
+  const IDENTITY = /^children\[(\d+)\]\.(birth_name|usage_name|first_names|birth_date)$/;
+  document.addEventListener("change", function (ev) {
+    const m = ev.target.name && IDENTITY.exec(ev.target.name);
+    if (!m || !window.htmx) return;
+    const form = ev.target.form;
+    const linked = form && form.querySelector("input[type=hidden][name='children[" + m[1] + "].person_id']");
+    if (linked && linked.value) return;
+    const btn = form && form.querySelector("button[data-suggest='" + m[1] + "']");
+    if (btn) btn.click();
+  });
+
   // ---- Error summary: focused on load; its links open the tab holding the field.
-  function setupSummary(root) {
+  function setupSummary(root, focus) {
     const summary = root.querySelector("[data-error-summary]");
-    if (summary) {
-      summary.focus();
+    if (summary && !summary._vigie) {
+      summary._vigie = true;
+      if (focus) summary.focus();
       summary.addEventListener("click", function (ev) {
         const a = ev.target.closest("a[href^='#']");
         if (!a) return;
@@ -137,13 +151,13 @@
     }
   }, true);
 
-  function init(root) {
+  function init(root, first) {
     root.querySelectorAll("[data-tabs]").forEach(setupTabs);
-    setupSummary(root);
+    setupSummary(root, first);
   }
 
   document.addEventListener("DOMContentLoaded", function () {
-    init(document);
+    init(document, true);
     // After a no-JS style round trip (#anchor in the URL), open the tab holding the anchor.
     if (location.hash.length > 1) {
       const el = document.getElementById(decodeURIComponent(location.hash.slice(1)));
@@ -161,7 +175,9 @@
     const root = document.querySelector("form[data-dossier-form] [data-tabs]");
     pending = {
       tab: root ? root.getAttribute("data-current-tab") : null,
-      anchor: elt && elt.getAttribute("formaction") ? elt.getAttribute("formaction").split("#")[1] : null,
+      // A search of known persons runs while typing: the focus stays where it is.
+      anchor: elt && !elt.hasAttribute("data-suggest") && elt.getAttribute("formaction")
+        ? elt.getAttribute("formaction").split("#")[1] : null,
     };
   });
   document.addEventListener("htmx:afterSettle", function () {
@@ -169,7 +185,7 @@
     if (root && pending && pending.tab !== null && !root.hasAttribute("data-current-tab")) {
       root.setAttribute("data-current-tab", pending.tab);
     }
-    init(document);
+    init(document, false);
     dirty = true;
     if (pending && pending.anchor) {
       const target = document.getElementById(pending.anchor);

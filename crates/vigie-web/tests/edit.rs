@@ -1167,3 +1167,84 @@ async fn deactivated_values_status_rules_and_young_adults() {
         ctx.db.finish().await;
     }
 }
+
+#[tokio::test]
+async fn known_children_are_proposed_and_linked_without_javascript() {
+    for db in TestDb::both().await {
+        let ctx = setup(db).await;
+        let app = &ctx.app;
+        let c = login(app, "agent").await;
+        let page = send(app, Method::GET, "/dossiers/nouveau", &c, None).await;
+        let mut f = form_fields(&page.body);
+        // Léa MARTIN, born 01/05/2015, is in the T1 dossier: typed without accent or capitals.
+        set(&mut f, "children[0].birth_name", "martin");
+        set(&mut f, "children[0].first_names", "Lea");
+        set(&mut f, "children[0].birth_date", "2015-05-20");
+        let before = dossier_count(&ctx.db.store).await;
+        let r = send(
+            app,
+            Method::POST,
+            "/dossiers/nouveau",
+            &c,
+            Some(&with_action(f.clone(), "suggest_persons:0")),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let at = r.body.find("suggestions-0").unwrap_or(0);
+        assert!(
+            r.body.contains("Léa MARTIN"),
+            "suggestion shown: {}",
+            &r.body[at..(at + 1500).min(r.body.len())]
+        );
+        assert!(
+            !r.body.contains("Noé MARTIN"),
+            "another first name is not proposed"
+        );
+        let rec = ctx
+            .db
+            .store
+            .read_dossier(now(), &Actor::system(), &Scope::All, ctx.dossier)
+            .await
+            .unwrap();
+        assert!(
+            r.body.contains(&rec.number.to_string()),
+            "earlier dossier number shown"
+        );
+        let pid = rec.children[0].person_id;
+        let link = format!("link_person:0:{pid}");
+        assert!(r.body.contains(&link), "a button links this person");
+        // What was typed elsewhere is kept, nothing is written.
+        assert!(r.body.contains(r#"value="Lea""#));
+        assert_eq!(dossier_count(&ctx.db.store).await, before);
+
+        // Choosing it links the child and takes the known identity.
+        let r = send(
+            app,
+            Method::POST,
+            "/dossiers/nouveau",
+            &c,
+            Some(&with_action(f.clone(), &link)),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK);
+        let f2 = form_fields(&r.body);
+        let get = |k: &str| f2.iter().find(|(n, _)| n == k).unwrap().1.clone();
+        assert_eq!(get("children[0].person_id"), pid.to_string());
+        assert_eq!(get("children[0].birth_name"), "Martin");
+        assert_eq!(get("children[0].birth_date"), "2015-05-01");
+
+        // A birth date more than 31 days away excludes the person.
+        let mut far = f.clone();
+        set(&mut far, "children[0].birth_date", "2015-08-20");
+        let r = send(
+            app,
+            Method::POST,
+            "/dossiers/nouveau",
+            &c,
+            Some(&with_action(far, "suggest_persons:0")),
+        )
+        .await;
+        assert!(r.body.contains("Aucun enfant connu ne correspond"));
+        ctx.db.finish().await;
+    }
+}

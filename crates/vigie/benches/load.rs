@@ -1311,9 +1311,28 @@ async fn run_once(
         &backend[..1],
         spec.name
     );
-    let round_trip = form_round_trip(&setup, first.id, &tag)
-        .await
-        .map_err(|e| format!("form round trip: {e}"))?;
+    // The form round trip on the newest dossier, and on the newest of each status.
+    let mut probes = vec![first.id];
+    for st in &statuses {
+        let q = form_urlencoded::Serializer::new(String::new())
+            .append_pair("statut", st)
+            .finish();
+        let r = setup
+            .send(Method::GET, &format!("/dossiers?{q}"), None)
+            .await?;
+        if let Some(row) = parse_rows(&r.body).into_iter().next()
+            && !probes.contains(&row.id)
+        {
+            probes.push(row.id);
+        }
+    }
+    let mut round_trip = Vec::new();
+    for id in probes {
+        let changed = form_round_trip(&setup, id, &tag)
+            .await
+            .map_err(|e| format!("form round trip: {e}"))?;
+        round_trip.extend(changed.into_iter().map(|c| format!("dossier {id}: {c}")));
+    }
 
     // Every agent logs in (its own session) before the clock starts.
     let login_started = Instant::now();
@@ -1474,7 +1493,9 @@ fn print_run(r: &RunResult, seconds: u64) {
         m.checked
     );
     if m.round_trip.is_empty() {
-        println!("    form round trip: a save changes nothing but the observation");
+        println!(
+            "    form round trip (one save per status before the clock starts): nothing changes but the observation"
+        );
     } else {
         println!(
             "    form round trip: a save also changed {} entries (bench or server bug):",
