@@ -1336,7 +1336,7 @@ impl Render<'_> {
                 2,
             ),
         ];
-        let others = self
+        let others: Vec<OtherView> = self
             .stored
             .as_ref()
             .and_then(|s| {
@@ -1370,8 +1370,19 @@ impl Render<'_> {
                     "Enfant lié à une personne déjà connue (n° {}).",
                     c.person_id.trim()
                 )
-            } else {
+            } else if others.is_empty() {
                 format!("Personne n° {}.", c.person_id.trim())
+            } else {
+                let list: Vec<&str> = others.iter().map(|o: &OtherView| o.text.as_str()).collect();
+                format!(
+                    "Personne n° {} : son identité est partagée avec {} autre{} dossier{} ({}). Modifier son nom, ses prénoms, son sexe ou sa date de naissance les modifie aussi dans {}.",
+                    c.person_id.trim(),
+                    others.len(),
+                    if others.len() > 1 { "s" } else { "" },
+                    if others.len() > 1 { "s" } else { "" },
+                    list.join(" ; "),
+                    if others.len() > 1 { "ces dossiers" } else { "ce dossier" }
+                )
             }
         });
         ChildView {
