@@ -156,6 +156,63 @@ pub async fn read(
     Ok(Json(rec))
 }
 
+impl DossierUpdate {
+    /// The stored dossier as an update that changes nothing yet: what a client modifies
+    /// and sends back with `PUT` (adults referenced by index, every part with its version).
+    fn of(rec: &DossierRecord) -> Self {
+        let e = DossierEdit::from_record(rec);
+        let pv = |r: Option<PartRef>| {
+            r.map(|r| PartVersion {
+                id: r.id,
+                version: r.version,
+            })
+        };
+        Self {
+            version: rec.version,
+            input: e.input,
+            adult_ids: e.adult_ids,
+            children: e.children.into_iter().map(pv).collect(),
+            assignments: e.assignments.into_iter().map(pv).collect(),
+            removed_children: vec![],
+            removed_assignments: vec![],
+            direct: e.direct,
+            status_reason: None,
+            confirmed_adult_children: vec![],
+        }
+    }
+}
+
+/// The dossier ready to be modified: the body of a `PUT` that changes nothing yet (the
+/// consultation is recorded). Only for the roles that may see a confidential source's
+/// identity, so that a `PUT` never sends back a masked source.
+#[utoipa::path(
+    get,
+    path = "/api/v1/dossiers/{id}/edition",
+    tag = "dossiers",
+    params(("id" = i64, Path, description = "Id du dossier")),
+    responses(
+        (status = 200, body = DossierUpdate),
+        (status = 403, description = "Rôle sans accès à l'identité du signalant", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Inexistant ou hors de votre périmètre", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn edition(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Extension(u): Extension<SessionUser>,
+    Path(id): Path<String>,
+) -> Result<Json<DossierUpdate>, ApiError> {
+    let id = dossier_id(&id)?;
+    if !u.role.has(vigie_domain::Permission::SourceIdentityRead) {
+        return Err(ApiError(WebError::Forbidden));
+    }
+    let rec = state
+        .store
+        .read_dossier(state.now(), &actor(&u, ip), &u.scope(), id)
+        .await?;
+    Ok(Json(DossierUpdate::of(&rec)))
+}
+
 /// A new dossier.
 #[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
 pub struct DossierCreate {
@@ -172,7 +229,7 @@ pub struct DossierCreate {
 }
 
 /// A stored part of a dossier and the version the client read.
-#[derive(Debug, Clone, Copy, serde::Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct PartVersion {
     /// Child row id (`children[].id` of the dossier read) or assignment id.
     pub id: i64,
@@ -191,7 +248,7 @@ impl PartVersion {
 }
 
 /// A whole dossier to save over the stored one, with the versions read.
-#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct DossierUpdate {
     /// The dossier's `version` as read (its header part: header, source, parents, follow-ups).
     pub version: i64,

@@ -47,6 +47,7 @@ recherches et suggestions sont des POST."
         crate::api::list,
         crate::api::search,
         crate::api::read,
+        crate::api::edition,
         crate::api::create,
         crate::api::update,
         crate::api::parametres,

@@ -256,6 +256,12 @@ pub fn build(state: AppState) -> (Router, Vec<RouteSpec>) {
             crate::api::update,
         )
         .add(
+            Method::GET,
+            "/api/v1/dossiers/{id}/edition",
+            Perm(DossierWrite),
+            crate::api::edition,
+        )
+        .add(
             Method::POST,
             "/api/v1/personnes/suggestions",
             Perm(DossierRead),

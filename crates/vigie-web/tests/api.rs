@@ -578,6 +578,32 @@ async fn create_and_update_through_the_api_with_problems_naming_fields_and_confl
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(r.is_problem() && r.body.contains("input"));
 
+        // The dossier ready to modify: GET …/edition, change, PUT back.
+        let r = get(app, &format!("/api/v1/dossiers/{id}/edition"), &agent).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let mut body = r.json();
+        assert_eq!(
+            body["children"].as_array().unwrap().len(),
+            body["input"]["children"].as_array().unwrap().len()
+        );
+        body["input"]["header"]["snated_number"] = json!("SNATED-API-1");
+        let r = post_json(
+            app,
+            Method::PUT,
+            &format!("/api/v1/dossiers/{id}"),
+            &agent,
+            &body,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(
+            r.json()["revisions"].as_array().unwrap().len(),
+            1,
+            "only the header changed"
+        );
+        let r = get(app, &format!("/api/v1/dossiers/{id}/edition"), &eval).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+
         // Update with the versions read.
         let rec = s
             .read_dossier(now(), &Actor::system(), &Scope::All, id)

@@ -244,6 +244,8 @@ async fn every_route_is_registered_with_its_access_and_guarded() {
     for s in specs.iter().filter(|s| s.path.contains("dossiers")) {
         let write = s.path.ends_with("/nouveau")
             || s.path.ends_with("/modifier")
+            // The API's dossier ready to modify (the body of a PUT).
+            || s.path.ends_with("/edition")
             // The API writes by POST on the collection and PUT on a dossier.
             || (s.path == "/api/v1/dossiers" && s.method == Method::POST)
             || s.method == Method::PUT;
