@@ -10,7 +10,9 @@ import { createInterface } from 'node:readline';
 import { chromium } from 'playwright-core';
 import AxeBuilder from '@axe-core/playwright';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+/** Screenshots and other files the tests leave for people to look at (git-ignored: target/). */
+export const ARTIFACTS = path.join(ROOT, 'target/e2e-artifacts');
 
 export const PASSWORD = 'demonstration';
 export const BIN = process.env.VIGIE_BIN || path.join(ROOT, 'target/debug/vigie');
@@ -116,11 +118,14 @@ export function launchBrowser() {
   });
 }
 
-/** A new browser context (own cookies) and page on the server. */
-export async function newPage(browser, baseURL) {
-  const context = await browser.newContext({ baseURL, locale: 'fr-FR', timezoneId: 'Europe/Paris' });
-  context.setDefaultTimeout(10_000);
-  context.setDefaultNavigationTimeout(10_000);
+/**
+ * A new browser context (own cookies) and page on the server; `options` go to newContext
+ * (e.g. { javaScriptEnabled: false }), `timeout` is the default action/navigation timeout.
+ */
+export async function newPage(browser, baseURL, { timeout = 10_000, ...options } = {}) {
+  const context = await browser.newContext({ baseURL, locale: 'fr-FR', timezoneId: 'Europe/Paris', ...options });
+  context.setDefaultTimeout(timeout);
+  context.setDefaultNavigationTimeout(timeout);
   const page = await context.newPage();
   return { context, page };
 }
@@ -153,10 +158,13 @@ export function listRows(page) {
   );
 }
 
-/** axe-core on the current page, WCAG 2.0/2.1 A and AA. Resolves to a readable list. */
-export async function axeViolations(page) {
+/**
+ * axe-core on the current page, WCAG 2.0/2.1 A and AA. Resolves to a readable list; with
+ * `impacts` (e.g. ['serious', 'critical']), only the violations of those impacts.
+ */
+export async function axeViolations(page, { impacts } = {}) {
   const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
-  return result.violations.map(
+  return result.violations.filter((v) => !impacts || impacts.includes(v.impact)).map(
     (v) => `${v.id} (${v.impact}): ${v.help}\n    ${v.nodes.map((n) => `${n.target.join(' ')} — ${n.failureSummary?.split('\n').slice(1).join(' ')}`).join('\n    ')}`,
   );
 }

@@ -1285,6 +1285,49 @@ impl Store {
                 "cet enfant figure deux fois dans le dossier.",
             ));
         }
+        // Every commune given must exist in the reference (all of France).
+        let mut addresses: Vec<(String, &vigie_domain::Address)> =
+            vec![("source.address".into(), &input.source.address)];
+        addresses.extend(
+            input
+                .adults
+                .iter()
+                .enumerate()
+                .map(|(i, a)| (format!("adults[{i}].address"), &a.address)),
+        );
+        addresses.extend(
+            input
+                .children
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (format!("children[{i}].address"), &c.address)),
+        );
+        let codes: Vec<String> = addresses
+            .iter()
+            .filter_map(|(_, a)| a.commune_insee.clone())
+            .filter(|c| vigie_domain::is_insee_code(c))
+            .collect();
+        if !codes.is_empty() {
+            let mut q = crate::sql::Sql::new("SELECT DISTINCT insee FROM commune WHERE insee IN ");
+            q.bind_list(&codes);
+            let known: HashSet<String> = crate::sql::all_sql(&txn, &q)
+                .await?
+                .iter()
+                .map(|r| get::<String>(r, "insee"))
+                .collect::<Result<_>>()?;
+            for (field, a) in &addresses {
+                if let Some(c) = &a.commune_insee
+                    && vigie_domain::is_insee_code(c)
+                    && !known.contains(c)
+                {
+                    problems.push(FieldError::new(
+                        format!("{field}.commune_insee"),
+                        "Commune (code INSEE)",
+                        format!("aucune commune n'a le code INSEE « {c} » : choisissez-la dans la liste."),
+                    ));
+                }
+            }
+        }
         if !problems.is_empty() {
             return Err(DomainError::Invalid(problems).into());
         }

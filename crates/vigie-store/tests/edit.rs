@@ -257,6 +257,20 @@ async fn bad_input_is_refused_whole_with_french_messages_naming_each_field() {
         e.confirmed_adult_children = vec![1];
         s.save_dossier(now(), &a, &Scope::All, &e).await.unwrap();
 
+        // An unknown commune (well-formed code, no such commune).
+        let mut d = full_dossier(&f);
+        d.children[0].address.commune_insee = Some("18999".into());
+        let err = s
+            .save_dossier(now(), &a, &Scope::All, &DossierEdit::create(d))
+            .await
+            .unwrap_err();
+        let fs = fields(&err);
+        assert!(
+            fs.iter()
+                .any(|(f, m)| f == "children[0].address.commune_insee" && m.contains("18999")),
+            "{fs:?}"
+        );
+
         // No child.
         let mut d = full_dossier(&f);
         d.children.clear();

@@ -1212,6 +1212,7 @@ struct RunResult {
 }
 
 struct Measured {
+    log: PathBuf,
     /// Form entries that one unchanged save altered (see `form_round_trip`).
     round_trip: Vec<String>,
     elapsed: Duration,
@@ -1254,8 +1255,10 @@ impl Measured {
                 self.round_trip.len()
             ));
         }
-        if self.lost > 0 || !self.verify_problems.is_empty() {
+        if self.lost > 0 {
             v.push(format!("{} lost updates", self.lost));
+        } else if !self.verify_problems.is_empty() {
+            v.push("lost-update check incomplete".into());
         }
         match self.rss_kib {
             Some(k) if mib(k) > TARGET_RSS_MIB => {
@@ -1403,6 +1406,7 @@ async fn run_once(
     let rss_kib = proc_status_kib(&server.pid, "VmHWM:");
     server.stop();
     Ok(Measured {
+        log,
         round_trip,
         elapsed,
         tally,
@@ -1512,7 +1516,7 @@ fn print_run(r: &RunResult, seconds: u64) {
         println!("      error: {e}");
     }
     println!(
-        "    server: peak RSS (VmHWM) {}; CPU {} ; load generator CPU {}",
+        "    server: peak RSS (VmHWM) {}; CPU {}; load generator CPU {}; log {}",
         m.rss_kib
             .map_or("unknown".into(), |k| format!("{:.1} MiB", mib(k))),
         m.server_cpu.map_or("unknown".into(), |c| format!(
@@ -1523,6 +1527,7 @@ fn print_run(r: &RunResult, seconds: u64) {
             "{c:.1} s ({:.0} % of one core)",
             100.0 * c / secs
         )),
+        m.log.display(),
     );
     if s.think {
         let misses = m.misses();
