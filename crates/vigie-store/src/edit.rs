@@ -1249,7 +1249,19 @@ impl Store {
             users: &users,
         };
         let current = match e.dossier {
-            Some(r) => Some(load_dossier(&txn, scope, r.id).await?),
+            Some(r) => {
+                // Saves of one dossier are serialised: the versions read below stay current
+                // until commit. (SQLite's write transaction already holds the database lock.)
+                if txn.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+                    one(
+                        &txn,
+                        "SELECT id FROM dossier WHERE id = $1 FOR UPDATE",
+                        vals![r.id],
+                    )
+                    .await?;
+                }
+                Some(load_dossier(&txn, scope, r.id).await?)
+            }
             None => None,
         };
         let kept = current.as_ref().map(kept_of).unwrap_or_default();

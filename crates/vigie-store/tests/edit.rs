@@ -502,3 +502,45 @@ async fn the_under_two_deadline_is_a_setting() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_saves_of_the_same_part_never_lose_an_update() {
+    on_both(|db| async move {
+        let s = &db.store;
+        let f = fixture(s).await;
+        let a = Actor::user(agent(s, "agent.a").await, None);
+        let id = created(s, &f, &a).await;
+        let rec = s.read_dossier(now(), &a, &Scope::All, id).await.unwrap();
+        let base = DossierEdit::from_record(&rec);
+        // Eight agents save the same header from the same version at the same moment.
+        let tasks: Vec<_> = (0..8)
+            .map(|i| {
+                let store = s.clone();
+                let mut e = base.clone();
+                let a = a.clone();
+                e.input.header.observation = Some(format!("saisie {i}"));
+                tokio::spawn(
+                    async move { (i, store.save_dossier(now(), &a, &Scope::All, &e).await) },
+                )
+            })
+            .collect();
+        let mut won = Vec::new();
+        for t in tasks {
+            let (i, r) = t.await.unwrap();
+            match r {
+                Ok(_) => won.push(i),
+                Err(StoreError::Conflicts(_)) => {}
+                Err(e) => panic!("unexpected {e:?}"),
+            }
+        }
+        assert_eq!(won.len(), 1, "exactly one save wins: {won:?}");
+        let after = s.read_dossier(now(), &a, &Scope::All, id).await.unwrap();
+        assert_eq!(
+            after.header.observation.as_deref(),
+            Some(format!("saisie {}", won[0]).as_str())
+        );
+        assert_eq!(after.version, rec.version + 1);
+        db
+    })
+    .await;
+}

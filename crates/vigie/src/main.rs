@@ -50,6 +50,12 @@ enum Command {
     User(UserCommand),
     /// Check the database: schema version, integrity, audit chain, counts.
     Check,
+    /// Evaluation deadline for a fratrie with a child under two (or unborn), in months
+    /// (1 to 3); `aucun` keeps the legal 3 months for every child. Without a value: shows it.
+    DelaiMoinsDeDeuxAns {
+        /// 1, 2, 3 or « aucun ».
+        mois: Option<String>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -215,6 +221,30 @@ async fn run(cmd: Command, s: config::Settings) -> anyhow::Result<ExitCode> {
             })
             .await;
             result.map_err(|e| anyhow::anyhow!(e.to_string()))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::DelaiMoinsDeDeuxAns { mois } => {
+            let store = Store::connect(&s.database_url, s.timezone).await?;
+            store.require_current_schema().await?;
+            if let Some(m) = mois {
+                let months = match m.trim() {
+                    "aucun" => None,
+                    x => Some(x.parse::<u32>().map_err(|_| {
+                        anyhow::anyhow!("délai : un nombre de mois (1 à 3) ou « aucun » attendu")
+                    })?),
+                };
+                store
+                    .set_under_two_months(now(), &Actor::system(), months)
+                    .await?;
+            }
+            match store.under_two_months().await? {
+                Some(m) => println!(
+                    "Délai d'évaluation quand un enfant a moins de deux ans : {m} mois (délai légal : 3 mois)."
+                ),
+                None => println!(
+                    "Délai d'évaluation quand un enfant a moins de deux ans : le délai légal (3 mois)."
+                ),
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Migrate => {

@@ -274,3 +274,25 @@ fn serve_demo_starts_and_answers() {
     let (o, _, err) = run(vigie(dir.path()).args(["demo", "--dossiers", "5"]));
     assert!(o.status.success(), "{err}");
 }
+
+#[test]
+fn the_under_two_deadline_is_set_shown_and_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let (o, _, err) = run(vigie(dir.path()).arg("migrate"));
+    assert!(o.status.success(), "{err}");
+    let (o, out, _) = run(vigie(dir.path()).arg("delai-moins-de-deux-ans"));
+    assert!(o.status.success());
+    assert!(out.contains("le délai légal (3 mois)"), "{out}");
+    let (o, out, _) = run(vigie(dir.path()).args(["delai-moins-de-deux-ans", "2"]));
+    assert!(o.status.success());
+    assert!(out.contains(": 2 mois"), "{out}");
+    // Out of range: refused in French, the value kept.
+    let (o, out, err) = run(vigie(dir.path()).args(["delai-moins-de-deux-ans", "6"]));
+    assert!(!o.status.success(), "{out}");
+    assert!(err.contains("entre 1 et 3 mois"), "{err}");
+    let (_, out, _) = run(vigie(dir.path()).arg("delai-moins-de-deux-ans"));
+    assert!(out.contains(": 2 mois"), "{out}");
+    let (o, out, _) = run(vigie(dir.path()).args(["delai-moins-de-deux-ans", "aucun"]));
+    assert!(o.status.success());
+    assert!(out.contains("le délai légal"), "{out}");
+}
