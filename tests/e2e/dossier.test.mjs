@@ -668,3 +668,201 @@ test('without JavaScript: the "Ajouter" buttons re-render the page, nothing is l
     { javaScriptEnabled: false },
   );
 });
+
+/** Key presses sent to the page, counted (a chord such as Alt+S is one; each typed character is one). */
+class Keys {
+  constructor(page) {
+    this.page = page;
+    this.count = 0;
+  }
+  async press(key, times = 1) {
+    for (let i = 0; i < times; i++) {
+      await this.page.keyboard.press(key);
+      this.count++;
+    }
+  }
+  async type(text) {
+    for (const ch of text) {
+      if (ch === '\n') await this.page.keyboard.press('Enter');
+      else await this.page.keyboard.type(ch);
+      this.count++;
+    }
+  }
+}
+
+test('keyboard only: a reference dossier entered with Tab, typing, Space, arrows, Alt+digit and Alt+S', T, async () => {
+  await withPage(async (page) => {
+    await login(page, 'agent');
+    await page.goto('/dossiers/nouveau');
+    const saves = [];
+    page.on('request', (r) => {
+      if (r.method() === 'POST' && /(^|&)action=save(&|$)/.test(r.postData() ?? '')) saves.push(r.url());
+    });
+    const k = new Keys(page);
+    const at = async (id, what) => assert.equal(await focused(page), id, what ?? `focus on #${id}`);
+    const yesterday = parisDay(-1);
+    const today = parisDay();
+    const ddmmyyyy = (iso) => iso.split('-').reverse().join('');
+
+    // En-tête: reception yesterday 09:30, by telephone, MDS Vierzon, danger grave.
+    await k.press('Alt+1');
+    await at('tab-entete');
+    await k.press('Tab');
+    await at('f-received_at');
+    await k.type(ddmmyyyy(yesterday)); // jj mm aaaa: the year field takes up to 6 digits
+    await k.press('Tab');
+    await k.type('0930');
+    await k.press('Tab', 4); // the date's last stop, the type (kept), the receiving agent (kept)
+    await at('f-channel_id');
+    await k.type('t'); // Téléphone
+    await k.press('Tab', 2);
+    await at('f-territory_id');
+    await k.press('ArrowDown', 3); // MDS Vierzon
+    await k.press('Tab', 2);
+    await at('f-danger_grave');
+    await k.press('Space');
+
+    // Enfants: one child, two motifs, evaluation result and conclusion.
+    await k.press('Alt+3');
+    await at('tab-enfants');
+    await k.press('Tab', 3); // the fratrie table's link, « Ajouter un enfant », Sexe
+    await at('f-children-0-sex');
+    await k.type('f'); // Féminin
+    await k.press('Tab');
+    await k.type('Clavier');
+    await k.press('Tab', 2);
+    await at('f-children-0-first_names');
+    await k.type('Léonie');
+    await k.press('Tab', 2);
+    await at('f-children-0-birth_date');
+    await k.type('05032018'); // known persons are looked for while typing: the focus stays
+    await k.press('Tab', 2);
+    await at('rechercher-0', 'the search button of known children, even if a search just replaced it');
+    await k.press('Tab', 12); // address (6), CSP (2), lieu de vie, comment, « Ajouter un auteur présumé », first motif
+    await at('f-children-0-motifs-22');
+    await k.press('Space'); // Violences physiques
+    await k.press('Tab');
+    await k.press('Space'); // Violences psychologiques
+    await k.press('Tab', 10);
+    await at('f-children-0-evaluation_result_id');
+    await k.press('ArrowDown'); // Danger
+    await k.press('Tab');
+    await k.press('ArrowDown', 2); // Orientation vers le droit commun
+    await k.press('Tab');
+    await at('f-children-0-conclusion-on');
+    await k.type(ddmmyyyy(today));
+
+    // Traitement: one assignment, added in place; the focus goes to its first field.
+    await k.press('Alt+5');
+    await at('tab-traitement');
+    await k.press('Tab');
+    await k.press('Enter'); // « Ajouter une affectation »
+    await page.waitForFunction(() => document.activeElement?.id === 'f-assignments-0-service_id');
+    await k.press('ArrowDown', 5); // Service évaluation Vierzon
+    await k.press('Tab', 9); // Demandée le (today) and Échéance (proposed), kept: 4 stops each (jj, mm, aaaa, calendar)
+    await at('f-assignments-0-evaluators');
+    await k.type('Anne Clavier\nPaul Touche');
+
+    // Alt+S saves (once).
+    const loaded = page.waitForEvent('load');
+    await k.press('Alt+S');
+    await loaded;
+    const id = savedId(page);
+    assert.equal(saves.length, 1, `one save posted: ${saves.join(', ')}`);
+
+    console.log(`keystrokes: ${k.count}`);
+    await writeFile(path.join(ARTIFACTS, 'keystrokes.txt'), `${k.count}\n`);
+
+    const v = await readView(page);
+    assert.equal(v.header['Reçue le'], `${fr(yesterday)} 09:30`);
+    assert.equal(v.header['Type de dossier'], 'Information préoccupante');
+    assert.equal(v.header['Support'], 'Téléphone');
+    assert.equal(v.header['Territoire'], 'MDS Vierzon');
+    assert.deepEqual(v.flags, ['Danger grave et immédiat']);
+    assert.equal(v.children.length, 1);
+    const [c] = v.children;
+    assert.equal(c.title, 'Léonie CLAVIER');
+    assert.equal(c.lines['Sexe'], 'Féminin');
+    assert.equal(c.lines['Date de naissance'], '05/03/2018');
+    assert.deepEqual(c.motifs, ['Violences physiques', 'Violences psychologiques']);
+    assert.equal(c.lines["Résultat de l'évaluation"], 'Danger');
+    assert.equal(c.lines['Conclusion'], 'Orientation vers le droit commun');
+    assert.equal(c.lines['Date'], fr(today));
+    assert.equal(v.assignments.length, 1);
+    assert.equal(v.assignments[0].service, 'Service évaluation Vierzon');
+    assert.equal(v.assignments[0].lines['Demandé le'], fr(today));
+    assert.equal(v.assignments[0].lines['Évaluateurs'], 'Anne Clavier, Paul Touche');
+    assert.match(v.title, /^Dossier \d{4}-\d{6}$/);
+    assert.ok(id);
+  });
+});
+
+test('accessibility (axe, WCAG 2.1 A/AA): no serious or critical violation on the dossier screens', T, async () => {
+  const serious = [];
+  const others = [];
+  const check = async (page, label) => {
+    for (const v of await axeViolations(page)) {
+      (/ \((serious|critical)\): /.test(v) ? serious : others).push(`[${label}] ${v}`);
+    }
+  };
+  await withPage(async (page) => {
+    await login(page, 'agent');
+    const row = await findDossier(page, (r) => r.children.split(',').length >= 2);
+    await page.goto(row.href);
+    await check(page, 'dossier');
+
+    // The edit page, tab by tab (axe skips hidden panels).
+    await page.goto(`${row.href}/modifier`);
+    const names = (await page.getByRole('tab').allTextContents()).map((t) => t.trim());
+    assert.equal(names.length, 6);
+    for (let i = 1; i <= names.length; i++) {
+      await openTab(page, i);
+      await check(page, `modifier — ${names[i - 1]}`);
+    }
+    // A change, for the history to show one.
+    await openTab(page, 4);
+    await page.locator('#f-observation').fill('Observation modifiée pour l’historique.');
+    assert.equal((await save(page)).status(), 200);
+    await page.goto(`${row.href}/historique`);
+    assert.ok(await page.getByRole('table').count(), 'a revision is listed');
+    await check(page, 'historique');
+
+    const echeances = await page.goto('/echeances');
+    assert.equal(echeances.status(), 200);
+    await check(page, 'échéances');
+
+    // A new dossier refused: the error summary and the errors next to the fields.
+    await page.goto('/dossiers/nouveau');
+    await openTab(page, 3);
+    await page.locator('#f-children-0-first_names').fill('Sansnom');
+    const r = await save(page);
+    assert.equal(r.status(), 422);
+    await check(page, 'nouveau dossier (erreurs)');
+  });
+  if (others.length) console.log(`axe, minor or moderate (not failing):\n${others.join('\n')}`);
+  assert.deepEqual(serious, [], `serious or critical axe violations:\n${serious.join('\n')}`);
+});
+
+test('screenshots of each tab of the edit page (target/e2e-artifacts/tab-<n>-<name>.png)', T, async () => {
+  await withPage(async (page) => {
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await login(page, 'agent');
+    const row = await findDossier(page, (r) => r.children.split(',').length >= 2);
+    await page.goto(`${row.href}/modifier`);
+    const names = (await page.getByRole('tab').allTextContents()).map((t) => t.trim());
+    assert.equal(names.length, 6);
+    const slug = (s) =>
+      s
+        .normalize('NFD')
+        .replace(/\p{M}/gu, '')
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, '-')
+        .replace(/^-|-$/g, '');
+    for (let i = 1; i <= names.length; i++) {
+      await openTab(page, i);
+      const file = path.join(ARTIFACTS, `tab-${i}-${slug(names[i - 1])}.png`);
+      await page.screenshot({ path: file, fullPage: true });
+      assert.ok((await stat(file)).size > 10_000, `${file} written`);
+    }
+  });
+});

@@ -100,13 +100,19 @@ export async function startServer({ dossiers = 60, timeoutMs = 30_000 } = {}) {
   }
 }
 
-/** Headless Debian Chromium (Playwright gives each launch a fresh temporary profile). */
+/**
+ * Headless Debian Chromium (Playwright gives each launch a fresh temporary profile). Date inputs
+ * follow the page's lang="fr" (jj/mm/aaaa hh:mm when typing a date) rather than the browser's
+ * own language: Debian's chromium without chromium-l10n only has en-US (mm/dd/yyyy), and neither
+ * the context's locale nor --lang reach date inputs.
+ */
 export function launchBrowser() {
   return chromium.launch({
     executablePath: CHROMIUM,
     timeout: 30_000,
     args: [
       '--headless',
+      '--enable-blink-features=LangAttributeAwareFormControlUI',
       '--no-sandbox',
       '--disable-gpu',
       '--disable-background-networking',

@@ -124,7 +124,10 @@
     const linked = form && form.querySelector("input[type=hidden][name='children[" + m[1] + "].person_id']");
     if (linked && linked.value) return;
     const btn = form && form.querySelector("button[data-suggest='" + m[1] + "']");
-    if (btn) btn.click();
+    // Just swapped in by the previous search, the button may not be wired by htmx yet (it
+    // is when the swap settles): a plain click would then post the whole page. A date typed
+    // digit by digit changes several times in a row.
+    if (btn) { window.htmx.process(btn); btn.click(); }
   });
 
   // ---- Error summary: focused on load; its links open the tab holding the field.
