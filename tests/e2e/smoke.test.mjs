@@ -71,8 +71,10 @@ test('login page in French, demo banner, wrong password, keyboard-only login, pa
     await page.keyboard.press('Tab');
     assert.equal(await page.evaluate(() => document.activeElement?.id), 'password');
     await page.keyboard.type(PASSWORD);
-    await Promise.all([page.waitForURL('**/dossiers'), page.keyboard.press('Enter')]);
-    assert.equal(new URL(page.url()).pathname, '/dossiers');
+    // The home page first (échéances, links), then the list.
+    await Promise.all([page.waitForURL((u) => u.pathname === '/'), page.keyboard.press('Enter')]);
+    assert.equal(new URL(page.url()).pathname, '/');
+    await page.goto('/dossiers');
 
     const first = await listRows(page);
     assert.equal(first.length, 50);
@@ -95,6 +97,7 @@ test('login page in French, demo banner, wrong password, keyboard-only login, pa
 test('search by surname is sent by POST and finds the dossier', T, async () => {
   await withPage(async (page) => {
     await login(page, 'agent');
+    await page.goto('/dossiers');
     const [row] = await listRows(page);
     // "Mohamed BARON, Arthur BARON": the surname is the upper-case part of the first child.
     const surname = row.children
@@ -128,6 +131,7 @@ test('search by surname is sent by POST and finds the dossier', T, async () => {
 test('a dossier page shows its sections', T, async () => {
   await withPage(async (page) => {
     await login(page, 'agent');
+    await page.goto('/dossiers');
     const [row] = await listRows(page);
     await Promise.all([page.waitForURL(`**${row.href}`), page.getByRole('link', { name: row.number, exact: true }).click()]);
     assert.equal(await page.locator('h1').textContent(), `Dossier ${row.number}`);
@@ -147,11 +151,13 @@ test('a dossier page shows its sections', T, async () => {
 test('evaluateur: only its scope; a dossier outside it answers 404', T, async () => {
   const agentRows = await withPage(async (page) => {
     await login(page, 'agent');
+    await page.goto('/dossiers');
     return allRows(page);
   });
   await withPage(async (page) => {
     await login(page, 'evaluateur');
-    assert.equal(new URL(page.url()).pathname, '/dossiers');
+    assert.equal(new URL(page.url()).pathname, '/');
+    await page.goto('/dossiers');
     const mine = await allRows(page);
     assert.ok(mine.length > 0, 'the demo evaluateur sees some dossiers');
     assert.ok(mine.length < agentRows.length, `evaluateur sees ${mine.length} of ${agentRows.length}`);
@@ -204,6 +210,7 @@ test('accessibility (axe, WCAG 2.1 A/AA): no violations', T, async () => {
     await check(page, 'connexion (erreur)');
 
     await login(page, 'agent');
+    await page.goto('/dossiers');
     await check(page, 'liste');
     const [row] = await listRows(page);
     await page.getByLabel(/^Rechercher/).fill(row.number);
@@ -227,11 +234,11 @@ test('accessibility (axe, WCAG 2.1 A/AA): no violations', T, async () => {
 test('logout ends the session', T, async () => {
   await withPage(async (page) => {
     await login(page, 'agent');
-    assert.equal(new URL(page.url()).pathname, '/dossiers');
+    assert.equal(new URL(page.url()).pathname, '/');
     const cookies = await page.context().cookies();
     assert.ok(cookies.length > 0, 'a session cookie');
     await Promise.all([
-      page.waitForURL((u) => u.pathname !== '/dossiers'),
+      page.waitForURL((u) => u.pathname === '/connexion'),
       page.getByRole('button', { name: 'Se déconnecter' }).click(),
     ]);
     assert.equal(new URL(page.url()).pathname, '/connexion');

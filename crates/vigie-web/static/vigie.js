@@ -124,10 +124,17 @@
     const linked = form && form.querySelector("input[type=hidden][name='children[" + m[1] + "].person_id']");
     if (linked && linked.value) return;
     const btn = form && form.querySelector("button[data-suggest='" + m[1] + "']");
-    // Just swapped in by the previous search, the button may not be wired by htmx yet (it
-    // is when the swap settles): a plain click would then post the whole page. A date typed
-    // digit by digit changes several times in a row.
-    if (btn) { window.htmx.process(btn); btn.click(); }
+    if (!btn) return;
+    // The button's request, sent directly: just swapped in by the previous search, the button
+    // may not be wired by htmx yet (it is when the swap settles), and a click would then post
+    // the whole page (a date typed digit by digit changes several times in a row). Its
+    // hx-sync="this:replace" drops a search still under way for the newer one.
+    window.htmx.ajax("POST", btn.getAttribute("hx-post"), {
+      source: btn,
+      target: btn.getAttribute("hx-target"),
+      select: btn.getAttribute("hx-select"),
+      swap: btn.getAttribute("hx-swap"),
+    }).catch(function () { /* replaced by a newer search */ });
   });
 
   // ---- Error summary: focused on load; its links open the tab holding the field.
