@@ -543,6 +543,21 @@ async fn create_and_update_through_the_api_with_problems_naming_fields_and_confl
         let mut bad = input.clone();
         bad.children[0].person.birth = BirthDate::Exact("2027-01-01".parse().unwrap());
         bad.children[0].address.postal_code = Some("18".into());
+        bad.header.received_at = now() + chrono::Duration::days(3);
+        bad.children[0].motif_ids.push(999_999);
+        bad.children[0].person.first_names = "x".repeat(201);
+        bad.adults.push(Adult {
+            civility_id: None,
+            birth_name: "Parent".into(),
+            usage_name: None,
+            first_names: None,
+            address: Address {
+                commune_insee: Some("18999".into()),
+                ..Address::default()
+            },
+            phone: None,
+            email: None,
+        });
         let r = post_json(
             app,
             Method::POST,
@@ -563,7 +578,11 @@ async fn create_and_update_through_the_api_with_problems_naming_fields_and_confl
             .collect();
         assert!(
             fields.contains(&"children[0].birth_date")
-                && fields.contains(&"children[0].address.postal_code"),
+                && fields.contains(&"children[0].address.postal_code")
+                && fields.contains(&"received_at")
+                && fields.contains(&"children[0].motifs")
+                && fields.contains(&"children[0].first_names")
+                && fields.contains(&"adults[0].address.commune_insee"),
             "{fields:?}"
         );
         assert!(

@@ -541,6 +541,9 @@ async fn validation_errors_name_the_field_and_keep_what_was_typed() {
             &(clock() + Duration::days(5)).date_naive().to_string(),
         );
         v.push(("children[0].motifs".into(), "999999".into()));
+        // A well-formed INSEE code of no commune.
+        v.retain(|(k, _)| k != "children[0].address.commune_insee");
+        v.push(("children[0].address.commune_insee".into(), "18999".into()));
         let long = "é".repeat(201);
         set(&mut v, "children[0].first_names", &long);
         set(
@@ -566,6 +569,8 @@ async fn validation_errors_name_the_field_and_keep_what_was_typed() {
             "201 caractères saisis, 200 au plus sont acceptés.",
             r#"aria-describedby="f-children-0-first_names-erreur" aria-invalid="true""#,
             r#"<p class="field-error" id="f-received_at-erreur">ne peut pas être dans le futur.</p>"#,
+            "aucune commune n&#39;a le code INSEE « 18999 »",
+            r##"href="#f-children-0-address-commune_insee""##,
             // Typed values are all kept.
             "SNATED-77",
             "École Jules Ferry",
