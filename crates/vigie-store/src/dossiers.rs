@@ -516,7 +516,9 @@ impl Store {
                 .collect::<Result<Vec<_>>>()?,
         );
         if out.is_empty() {
-            let hits = find_by_name(&self.db, text, None, 500).await?;
+            // Twice the page: enough persons for a full page of dossiers (each has one at
+            // least), without loading the dossiers of hundreds of namesakes (load benchmark).
+            let hits = find_by_name(&self.db, text, None, 2 * limit as usize).await?;
             if !hits.is_empty() {
                 let ids: Vec<i64> = hits.iter().map(|h| h.person_id).collect();
                 let mut q = Sql::new(SUMMARY_SELECT);
