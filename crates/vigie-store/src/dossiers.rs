@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{ConnectionTrait, DatabaseTransaction, QueryResult};
 use vigie_domain::error::Errors;
 use vigie_domain::{
@@ -16,7 +16,7 @@ use crate::audit::{Actor, Event, append};
 use crate::db::Store;
 use crate::params::{Catalog, load_catalog};
 use crate::persons::{find_by_name, person_from};
-use crate::sql::{Sql, all, all_sql, exec, get, one};
+use crate::sql::{Sql, all, all_sql, get, one};
 use crate::{Result, StoreError, vals};
 
 /// Appends the scope condition on dossier alias `d`.
@@ -591,181 +591,6 @@ impl Store {
         }
         Ok(())
     }
-
-    /// Updates the header with optimistic locking: refused with [`StoreError::Conflict`]
-    /// when `expected_version` is stale. Returns the new version.
-    pub async fn update_header(
-        &self,
-        now: DateTime<Utc>,
-        actor: &Actor,
-        scope: &Scope,
-        id: i64,
-        expected_version: i64,
-        h: &Header,
-    ) -> Result<i64> {
-        let mut e = Errors::default();
-        h.check(&mut e, now);
-        e.into_result()?;
-        let txn = self.write().await?;
-        let current = load_header(&txn, scope, id).await?;
-        if current.1 != expected_version {
-            return Err(StoreError::Conflict {
-                expected: expected_version,
-                found: current.1,
-            });
-        }
-        let cat = load_catalog(&txn).await?;
-        let old = &current.0;
-        let mut e = Errors::default();
-        check_param(
-            &cat,
-            &mut e,
-            "type_id".into(),
-            "Type de dossier",
-            ParamKind::DossierType,
-            Some(h.type_id),
-            h.type_id == old.type_id,
-        );
-        check_param(
-            &cat,
-            &mut e,
-            "channel_id".into(),
-            "Support",
-            ParamKind::Channel,
-            Some(h.channel_id),
-            h.channel_id == old.channel_id,
-        );
-        check_territory(
-            &cat,
-            &mut e,
-            h.territory_id,
-            h.territory_id == old.territory_id,
-        );
-        e.into_result()?;
-        let changed = changed_fields(&current.0, h);
-        let n = exec(
-            &txn,
-            "UPDATE dossier SET received_at = $1, type_id = $2, danger_grave = $3, violence_conjugale = $4, sip = $5,
-                receiving_agent_id = $6, channel_id = $7, snated_number = $8, territory_id = $9, status = $10, expose = $11,
-                observation = $12, version = version + 1, updated_by = $13, updated_at = $14
-             WHERE id = $15 AND version = $16",
-            vals![
-                h.received_at.trunc_subsecs(0),
-                h.type_id,
-                h.danger_grave,
-                h.violence_conjugale,
-                h.sip,
-                h.receiving_agent_id,
-                h.channel_id,
-                h.snated_number.clone(),
-                h.territory_id,
-                h.status.code(),
-                h.expose.clone(),
-                h.observation.clone(),
-                actor.user_id,
-                now,
-                id,
-                expected_version,
-            ],
-        )
-        .await?;
-        if n != 1 {
-            return Err(StoreError::Conflict {
-                expected: expected_version,
-                found: expected_version + 1,
-            });
-        }
-        append(
-            &txn,
-            now,
-            actor,
-            Event::new("dossier.modification")
-                .on("dossier", id)
-                .detail(format!("champs={}", changed.join(","))),
-        )
-        .await?;
-        txn.commit().await?;
-        Ok(expected_version + 1)
-    }
-
-    /// Adds an assignment to a dossier within the scope.
-    pub async fn add_assignment(
-        &self,
-        now: DateTime<Utc>,
-        actor: &Actor,
-        scope: &Scope,
-        dossier_id: i64,
-        a: &AssignmentInput,
-    ) -> Result<i64> {
-        let txn = self.write().await?;
-        load_header(&txn, scope, dossier_id).await?;
-        let cat = load_catalog(&txn).await?;
-        match cat.service(a.service_id) {
-            Some(s) if s.active => {}
-            _ => {
-                return Err(DomainError::field(
-                    "service_id",
-                    "Service",
-                    "service inconnu ou désactivé.",
-                )
-                .into());
-            }
-        }
-        if a.due_on < a.asked_on {
-            return Err(DomainError::field(
-                "due_on",
-                "Échéance",
-                "antérieure à la date de demande.",
-            )
-            .into());
-        }
-        let aid = crate::bulk::insert_assignments(&txn, &[(dossier_id, a)])
-            .await?
-            .pop()
-            .ok_or(StoreError::NotFound)?;
-        append(
-            &txn,
-            now,
-            actor,
-            Event::new("affectation.creation")
-                .on("dossier", dossier_id)
-                .detail(format!("affectation={aid}")),
-        )
-        .await?;
-        txn.commit().await?;
-        Ok(aid)
-    }
-}
-
-fn changed_fields(a: &Header, b: &Header) -> Vec<&'static str> {
-    let mut v = Vec::new();
-    let mut c = |name: &'static str, changed: bool| {
-        if changed {
-            v.push(name);
-        }
-    };
-    c(
-        "received_at",
-        a.received_at != b.received_at.trunc_subsecs(0),
-    );
-    c("type_id", a.type_id != b.type_id);
-    c("danger_grave", a.danger_grave != b.danger_grave);
-    c(
-        "violence_conjugale",
-        a.violence_conjugale != b.violence_conjugale,
-    );
-    c("sip", a.sip != b.sip);
-    c(
-        "receiving_agent_id",
-        a.receiving_agent_id != b.receiving_agent_id,
-    );
-    c("channel_id", a.channel_id != b.channel_id);
-    c("snated_number", a.snated_number != b.snated_number);
-    c("territory_id", a.territory_id != b.territory_id);
-    c("status", a.status != b.status);
-    c("expose", a.expose != b.expose);
-    c("observation", a.observation != b.observation);
-    v
 }
 
 pub(crate) fn header_from(r: &QueryResult) -> Result<Header> {

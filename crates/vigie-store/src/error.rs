@@ -11,9 +11,6 @@ pub enum StoreError {
     /// The input was refused by the domain or by a reference check.
     #[error(transparent)]
     Invalid(#[from] DomainError),
-    /// Someone else changed this part since it was read (optimistic locking).
-    #[error("modifié entre-temps par un autre utilisateur (version {found} au lieu de {expected})")]
-    Conflict { expected: i64, found: i64 },
     /// Parts of a dossier changed by someone else since the editor read them: nothing
     /// was written; each conflict says what the other agent changed.
     #[error("le dossier a été modifié entre-temps par un autre utilisateur")]

@@ -6,6 +6,7 @@ mod common;
 use common::*;
 use vigie_domain::*;
 use vigie_store::dossiers::ListFilter;
+use vigie_store::edit::DossierEdit;
 use vigie_store::migrate::{Migration, Step, migrations};
 use vigie_store::password;
 use vigie_store::sessions::SessionPolicy;
@@ -406,9 +407,14 @@ async fn an_evaluator_sees_only_their_territory_and_what_is_assigned_to_their_se
             cancelled: false,
             comment: None,
         };
-        s.add_assignment(now(), &a, &Scope::All, in_t2_assigned, &assignment)
+        let rec = s
+            .read_dossier(now(), &a, &Scope::All, in_t2_assigned)
             .await
             .unwrap();
+        let mut e = DossierEdit::from_record(&rec);
+        e.input.assignments.push(assignment);
+        e.assignments.push(None);
+        s.save_dossier(now(), &a, &Scope::All, &e).await.unwrap();
         let page = s
             .list_dossiers(&evaluator, &ListFilter::default(), None, 50)
             .await
@@ -450,13 +456,11 @@ async fn an_evaluator_sees_only_their_territory_and_what_is_assigned_to_their_se
             ));
         }
         // A scoped agent writing outside the scope gets NotFound too.
-        let h = s
-            .read_dossier(now(), &a, &Scope::All, in_t2)
-            .await
-            .unwrap()
-            .header;
+        let rec = s.read_dossier(now(), &a, &Scope::All, in_t2).await.unwrap();
+        let mut e = DossierEdit::from_record(&rec);
+        e.input.header.sip = !e.input.header.sip;
         assert!(matches!(
-            s.update_header(now(), &a, &evaluator, in_t2, 1, &h).await,
+            s.save_dossier(now(), &a, &evaluator, &e).await,
             Err(StoreError::NotFound)
         ));
         db
@@ -644,31 +648,26 @@ async fn a_stale_header_save_is_refused() {
             .await
             .unwrap();
         let rec = s.read_dossier(now(), &a, &Scope::All, id).await.unwrap();
+        // The header of `rec` replaced by `h`, saved as the dossier screen does.
+        let save = |rec: &vigie_store::dossiers::DossierRecord, h: &Header| {
+            let mut e = DossierEdit::from_record(rec);
+            e.input.header = h.clone();
+            let s = s.clone();
+            let a = a.clone();
+            async move { s.save_dossier(now(), &a, &Scope::All, &e).await }
+        };
         let mut h1 = rec.header.clone();
         h1.sip = true;
         let mut h2 = rec.header.clone();
         h2.expose = Some("autre saisie".into());
-        assert_eq!(
-            s.update_header(now(), &a, &Scope::All, id, rec.version, &h1)
-                .await
-                .unwrap(),
-            2
-        );
-        let e = s
-            .update_header(now(), &a, &Scope::All, id, rec.version, &h2)
-            .await
-            .unwrap_err();
+        save(&rec, &h1).await.unwrap();
+        let e = save(&rec, &h2).await.unwrap_err();
         assert!(
-            matches!(
-                e,
-                StoreError::Conflict {
-                    expected: 1,
-                    found: 2
-                }
-            ),
+            matches!(&e, StoreError::Conflicts(c) if c[0].current_version == 2),
             "{e:?}"
         );
         let after = s.read_dossier(now(), &a, &Scope::All, id).await.unwrap();
+        assert_eq!(after.version, 2);
         assert!(after.header.sip);
         assert_eq!(after.header.expose, None);
         assert_eq!(after.updated_by, Some(uid));
@@ -679,14 +678,12 @@ async fn a_stale_header_save_is_refused() {
             .into_iter()
             .find(|e| e.action == "dossier.modification")
             .unwrap();
-        assert_eq!(modif.detail.as_deref(), Some("champs=sip"));
+        let detail = modif.detail.unwrap_or_default();
+        assert!(detail.ends_with(";champs=entete:sip"), "{detail}");
         // A future reception date is refused with its field.
         let mut h3 = after.header.clone();
         h3.received_at = at("2030-01-01T00:00:00Z");
-        let e = s
-            .update_header(now(), &a, &Scope::All, id, 2, &h3)
-            .await
-            .unwrap_err();
+        let e = save(&after, &h3).await.unwrap_err();
         assert!(matches!(&e, StoreError::Invalid(de) if de.fields()[0].field == "received_at"));
         // A value deactivated since stays acceptable where it is already stored; a new one must be active.
         let tel = p(&f.cat, ParamKind::Channel, "TEL");
@@ -695,9 +692,11 @@ async fn a_stale_header_save_is_refused() {
         s.set_param_active(now(), &a, mel, false).await.unwrap();
         let mut h4 = after.header.clone();
         h4.sip = false;
-        assert_eq!(s.update_header(now(), &a, &Scope::All, id, 2, &h4).await.unwrap(), 3);
+        save(&after, &h4).await.unwrap();
+        let after = s.read_dossier(now(), &a, &Scope::All, id).await.unwrap();
+        assert_eq!(after.version, 3);
         h4.channel_id = mel;
-        let e = s.update_header(now(), &a, &Scope::All, id, 3, &h4).await.unwrap_err();
+        let e = save(&after, &h4).await.unwrap_err();
         assert!(matches!(&e, StoreError::Invalid(de) if de.fields()[0].field == "channel_id" && de.fields()[0].message.contains("désactivée")), "{e:?}");
         db
     })

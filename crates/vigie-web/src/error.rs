@@ -26,7 +26,6 @@ impl From<StoreError> for WebError {
         match e {
             StoreError::NotFound => WebError::NotFound,
             StoreError::Invalid(d) => WebError::Invalid(d),
-            StoreError::Conflict { .. } => WebError::Conflict(e.to_string()),
             StoreError::Conflicts(parts) => WebError::Conflicts(parts),
             StoreError::InUse | StoreError::Duplicate(..) => WebError::Conflict(e.to_string()),
             other => {
