@@ -232,6 +232,58 @@ async function knownChild(page) {
   assert.fail('no demo child with an exact birth date under 17');
 }
 
+/** Motifs, evaluation results and conclusions of the three children (tests 1 and 4). */
+const CHILDREN_DATA = {
+  motifs: [
+    ['Violences physiques', 'Exposition aux violences conjugales'],
+    ['Négligences lourdes (soins, alimentation, hygiène, surveillance)'],
+    ['Conflit parental', 'Violences psychologiques'],
+  ],
+  results: ['Danger', 'Risque de danger', 'Ni danger ni risque de danger'],
+  conclusions: ['Mesure administrative (AED, accueil provisoire…)', 'Orientation vers le droit commun', 'Classement sans suite'],
+};
+
+/**
+ * Each child: both parents (Mère, Père), holders of parental authority; motifs; evaluation
+ * result, conclusion, its date and comment. Motif checkboxes are recorded by id.
+ */
+async function fillChildren(page, f, today) {
+  const { motifs, results, conclusions } = CHILDREN_DATA;
+  for (let i = 0; i < 3; i++) {
+    const child = page.locator(`#enfant-${i + 1}`);
+    await f.select(`f-children-${i}-adults-0-link_id`, 'Mère');
+    await f.check(`f-children-${i}-adults-0-parental_authority`);
+    await f.select(`f-children-${i}-adults-1-link_id`, 'Père');
+    await f.check(`f-children-${i}-adults-1-parental_authority`);
+    for (const m of motifs[i]) {
+      await child.getByRole('group', { name: 'Motifs' }).getByLabel(m, { exact: true }).check();
+    }
+    await f.select(`f-children-${i}-evaluation_result_id`, results[i]);
+    await f.select(`f-children-${i}-conclusion`, conclusions[i]);
+    await f.fill(`f-children-${i}-conclusion-on`, today);
+    await f.fill(`f-children-${i}-conclusion-comment`, `Conclusion de l'enfant ${i + 1}`);
+  }
+  for (let i = 0; i < 3; i++) {
+    for (const id of await page.locator(`#enfant-${i + 1} .motifs input:checked`).evaluateAll((l) => l.map((x) => x.id))) {
+      f.values[id] = true;
+    }
+    assert.equal(await page.locator(`#enfant-${i + 1} .motifs input:checked`).count(), motifs[i].length);
+  }
+}
+
+/** The three children of the view, as entered by fillChildren (parents, motifs, conclusions). */
+function checkChildrenView(v, today) {
+  const { motifs, results, conclusions } = CHILDREN_DATA;
+  assert.equal(v.children.length, 3);
+  v.children.forEach((c, i) => {
+    assert.deepEqual([...c.motifs].sort(), [...motifs[i]].sort(), `motifs of child ${i + 1}`);
+    assert.equal(c.lines["Résultat de l'évaluation"], results[i]);
+    assert.equal(c.lines['Conclusion'], conclusions[i]);
+    assert.equal(c.lines['Date'], fr(today));
+    assert.equal(c.lines['Commentaire'], `Conclusion de l'enfant ${i + 1}`);
+  });
+}
+
 // ---------------------------------------------------------------------------------------------
 
 test('agent creates a dossier: 3 children (one known), 2 parents, authors, motifs, conclusions, 2 assignments; read back', T, async () => {
@@ -325,34 +377,7 @@ test('agent creates a dossier: 3 children (one known), 2 parents, authors, motif
     await htmxIdle(page);
 
     // Each child: both parents, holders of parental authority; motifs; evaluation and conclusion.
-    const motifs = [
-      ['Violences physiques', 'Exposition aux violences conjugales'],
-      ['Négligences lourdes (soins, alimentation, hygiène, surveillance)'],
-      ['Conflit parental', 'Violences psychologiques'],
-    ];
-    const results = ['Danger', 'Risque de danger', 'Ni danger ni risque de danger'];
-    const conclusions = ['Mesure administrative (AED, accueil provisoire…)', 'Orientation vers le droit commun', 'Classement sans suite'];
-    for (let i = 0; i < 3; i++) {
-      const child = page.locator(`#enfant-${i + 1}`);
-      await f.select(`f-children-${i}-adults-0-link_id`, 'Mère');
-      await f.check(`f-children-${i}-adults-0-parental_authority`);
-      await f.select(`f-children-${i}-adults-1-link_id`, 'Père');
-      await f.check(`f-children-${i}-adults-1-parental_authority`);
-      for (const m of motifs[i]) {
-        await child.getByRole('group', { name: 'Motifs' }).getByLabel(m, { exact: true }).check();
-      }
-      await f.select(`f-children-${i}-evaluation_result_id`, results[i]);
-      await f.select(`f-children-${i}-conclusion`, conclusions[i]);
-      await f.fill(`f-children-${i}-conclusion-on`, today);
-      await f.fill(`f-children-${i}-conclusion-comment`, `Conclusion de l'enfant ${i + 1}`);
-    }
-    // Motif checkboxes are recorded by id (f-children-0-motifs-<param id>).
-    for (let i = 0; i < 3; i++) {
-      for (const id of await page.locator(`#enfant-${i + 1} .motifs input:checked`).evaluateAll((l) => l.map((x) => x.id))) {
-        f.values[id] = true;
-      }
-      assert.equal(await page.locator(`#enfant-${i + 1} .motifs input:checked`).count(), motifs[i].length);
-    }
+    await fillChildren(page, f, today);
     // Alleged authors of the first child: the mother, and a named third party.
     const authorsOf1 = page.locator('#enfant-1');
     await inPlace(page, authorsOf1.getByRole('button', { name: 'Ajouter un auteur présumé' }), '#f-children-0-authors-0-adult');
@@ -424,13 +449,7 @@ test('agent creates a dossier: 3 children (one known), 2 parents, authors, motif
     }
     assert.deepEqual(c1.authors, ['Madame Sandrine MARCHAL (Mère)', 'Kévin Tiersnom (Tiers connu)']);
     assert.deepEqual(c2.authors, []);
-    v.children.forEach((c, i) => {
-      assert.deepEqual([...c.motifs].sort(), [...motifs[i]].sort(), `motifs of child ${i + 1}`);
-      assert.equal(c.lines["Résultat de l'évaluation"], results[i]);
-      assert.equal(c.lines['Conclusion'], conclusions[i]);
-      assert.equal(c.lines['Date'], fr(today));
-      assert.equal(c.lines['Commentaire'], `Conclusion de l'enfant ${i + 1}`);
-    });
+    checkChildrenView(v, today);
     assert.equal(v.expose[0], expose);
     assert.equal(v.expose[1], 'Évaluation à mener en priorité.');
     assert.deepEqual(
@@ -596,17 +615,30 @@ test('two agents: the same child → conflict shown, typed value kept, saved aga
   );
 });
 
-test('without JavaScript: the "Ajouter" buttons re-render the page, nothing is lost, the dossier saves', T, async () => {
+test('without JavaScript: the same creation (3 children, one known and linked, 2 parents, authors, motifs, conclusions, 2 assignments); every button re-renders the page, nothing is lost, the dossier saves', T, async () => {
   await withPage(
     async (page) => {
       await login(page, 'agent');
+      const known = await knownChild(page);
+      const today = parisDay();
       const resp = await page.goto('/dossiers/nouveau');
       assert.equal(resp.status(), 200);
       assert.equal(await page.getByRole('tab').count(), 0, 'no tabs without JavaScript');
       assert.ok(await page.getByRole('navigation', { name: 'Sections du dossier' }).isVisible(), 'the table of contents instead');
+      /** A button posting the whole page: 200, the page re-rendered, nothing lost. */
+      const post = async (button, what) => {
+        const r = await submit(page, () => button.click());
+        assert.equal(r.status(), 200, what);
+        await f.expectOn(page, `kept after ${what}`);
+      };
       const f = new Typed(page);
       await f.select('f-channel_id', 'Entretien');
       await f.select('f-territory_id', 'MDS Bourges Nord');
+      await f.fill('f-snated_number', '119-E2E-SANSJS');
+      await f.check('f-danger_grave');
+      await f.check('f-violence_conjugale');
+      await f.select('f-source-category_id', 'Éducation nationale');
+      await f.fill('f-source-name', 'Mme Hélène Signalante');
       await f.fill('f-children-0-birth_name', 'Sansjs');
       await f.fill('f-children-0-first_names', 'Maël');
       await f.select('f-children-0-sex', 'Masculin');
@@ -628,20 +660,67 @@ test('without JavaScript: the "Ajouter" buttons re-render the page, nothing is l
       await f.fill('f-adults-0-birth_name', 'Sansjs');
       await f.fill('f-adults-0-first_names', 'Claire');
       await f.select('f-adults-0-civility_id', 'Madame');
+      await f.fill('f-adults-0-phone', '06 11 22 33 44');
       // The link select appears with the parent (the child's links are rendered on the server).
       assert.equal(await page.locator('#f-children-0-adults-0-link_id').count(), 1);
-      await f.select('f-children-0-adults-0-link_id', 'Mère');
-      await f.check('f-children-0-adults-0-parental_authority');
+      // The second parent.
+      await post(page.getByRole('button', { name: 'Ajouter un parent' }), '« Ajouter un parent » (2nd)');
+      await f.select('f-adults-1-civility_id', 'Monsieur');
+      await f.fill('f-adults-1-birth_name', 'Sansjs');
+      await f.fill('f-adults-1-first_names', 'Thierry');
+      await f.fill('f-adults-1-address-street', 'rue des Tests');
+      await f.fill('f-adults-1-address-number', '12');
 
-      // An assignment.
+      // The second child: a known one, typed, looked for, then linked.
+      await post(page.getByRole('button', { name: 'Ajouter un enfant' }), '« Ajouter un enfant »');
+      await f.fill('f-children-1-birth_name', known.birthName);
+      await f.fill('f-children-1-first_names', known.firstNames);
+      await f.fill('f-children-1-birth_date', known.birthDate);
+      await post(
+        page.locator('#enfant-2').getByRole('button', { name: /^Rechercher .+ parmi les enfants déjà connus$/ }),
+        'the search of the second child',
+      );
+      assert.match(await page.locator('#suggestions-1').innerText(), /déjà connus? pourrai(en)?t être/);
+      const suggestion = page
+        .locator('#suggestions-1 li')
+        .filter({ hasText: `naissance : ${fr(known.birthDate)}` })
+        .filter({ hasText: known.dossier });
+      await post(suggestion.first().getByRole('button', { name: "C'est cet enfant : lier" }), '« lier »');
+      assert.match(await page.locator('#enfant-2 p.linked').textContent(), /Enfant lié à une personne déjà connue \(n° \d+\)/);
+      const personId = await page.locator('input[name="children[1].person_id"]').inputValue();
+      assert.match(personId, /^\d+$/);
+      await f.keep('f-children-1-sex', 'f-children-1-usage_name');
+      // The third child.
+      await post(page.getByRole('button', { name: 'Ajouter un enfant' }), '« Ajouter un enfant » (3rd)');
+      await f.select('f-children-2-sex', 'Masculin');
+      await f.fill('f-children-2-birth_name', 'Sansjs');
+      await f.fill('f-children-2-first_names', 'Noé');
+      await f.fill('f-children-2-birth_date', '2022-08-01');
+
+      // Each child: parents, motifs, evaluation, conclusion (as in the first test).
+      await fillChildren(page, f, today);
+      // Alleged authors of the first child: the mother, and a named third party.
+      await post(page.locator('#enfant-1').getByRole('button', { name: 'Ajouter un auteur présumé' }), '« Ajouter un auteur présumé »');
+      await f.select('f-children-0-authors-0-adult', 'Claire SANSJS');
+      await f.select('f-children-0-authors-0-link_id', 'Mère');
+      await post(page.locator('#enfant-1').getByRole('button', { name: 'Ajouter un auteur présumé' }), '« Ajouter un auteur présumé » (2nd)');
+      await f.select('f-children-0-authors-1-adult', 'Un tiers (à nommer)');
+      await f.fill('f-children-0-authors-1-third_party_name', 'Kévin Tiersnom');
+      await f.select('f-children-0-authors-1-link_id', 'Tiers connu');
+
+      // Two assignments.
       r = await submit(page, () => page.getByRole('button', { name: 'Ajouter une affectation' }).click());
       assert.equal(r.status(), 200);
       assert.equal(new URL(page.url()).hash, '#affectation-1');
       await f.expectOn(page, 'kept after « Ajouter une affectation »');
       await f.keep('f-assignments-0-asked_on', 'f-assignments-0-due_on');
-      assert.equal(f.values['f-assignments-0-asked_on'], parisDay());
+      assert.equal(f.values['f-assignments-0-asked_on'], today);
       await f.select('f-assignments-0-service_id', 'Service évaluation Bourges Nord — MDS Bourges Nord');
       await f.fill('f-assignments-0-evaluators', 'Eva Luation');
+      await post(page.getByRole('button', { name: 'Ajouter une affectation' }), '« Ajouter une affectation » (2nd)');
+      await f.keep('f-assignments-1-asked_on', 'f-assignments-1-due_on');
+      await f.select('f-assignments-1-service_id', 'Service social Vierzon — MDS Vierzon');
+      await f.fill('f-assignments-1-evaluators', 'Chloé Roux\nDavid Noël');
 
       r = await save(page);
       assert.equal(r.status(), 200);
@@ -649,17 +728,36 @@ test('without JavaScript: the "Ajouter" buttons re-render the page, nothing is l
       const v = await readView(page);
       assert.equal(v.header['Support'], 'Entretien');
       assert.equal(v.header['Territoire'], 'MDS Bourges Nord');
-      assert.equal(v.children.length, 1);
-      assert.equal(v.children[0].title, 'Maël SANSJS');
-      assert.deepEqual(v.children[0].motifs, ['Violences physiques']);
-      assert.deepEqual(v.children[0].parents, ["Mère : Madame Claire SANSJS, titulaire de l'autorité parentale"]);
+      assert.equal(v.header['N° 119 / SNATED'], '119-E2E-SANSJS');
+      assert.deepEqual(v.flags, ['Danger grave et immédiat', 'Violence conjugale']);
+      assert.equal(v.adults.length, 2);
+      assert.match(v.adults[0], /^Madame Claire SANSJS — 06 11 22 33 44$/);
+      assert.match(v.adults[1], /^Monsieur Thierry SANSJS — 12 rue des Tests/);
+      const knownTitle = `${known.firstNames} ${(f.values['f-children-1-usage_name'] || known.birthName).toLocaleUpperCase('fr')}`;
       assert.deepEqual(
-        v.assignments.map((x) => [x.service, x.lines['Évaluateurs']]),
-        [['Service évaluation Bourges Nord', 'Eva Luation']],
+        v.children.map((c) => c.title),
+        ['Maël SANSJS', knownTitle, 'Noé SANSJS'],
+      );
+      checkChildrenView(v, today);
+      assert.ok(v.children[1].others.some((o) => o.startsWith(known.dossier)), `the known child's earlier dossier ${known.dossier}`);
+      for (const c of v.children) {
+        assert.deepEqual(c.parents, [
+          "Mère : Madame Claire SANSJS, titulaire de l'autorité parentale",
+          "Père : Monsieur Thierry SANSJS, titulaire de l'autorité parentale",
+        ]);
+      }
+      assert.deepEqual(v.children[0].authors, ['Madame Claire SANSJS (Mère)', 'Kévin Tiersnom (Tiers connu)']);
+      assert.deepEqual(
+        v.assignments.map((x) => [x.service, x.lines['Demandé le'], x.lines['Échéance'], x.lines['Évaluateurs']]),
+        [
+          ['Service évaluation Bourges Nord', fr(today), fr(f.values['f-assignments-0-due_on']), 'Eva Luation'],
+          ['Service social Vierzon', fr(today), fr(f.values['f-assignments-1-due_on']), 'Chloé Roux, David Noël'],
+        ],
       );
       assert.equal(v.expose[0], 'Saisi sans JavaScript.');
       await page.goto(`/dossiers/${id}/modifier`);
       await f.expectOn(page, 'the edit page (no JavaScript) shows every saved value');
+      assert.equal(await page.locator('input[name="children[1].person_id"]').inputValue(), personId, 'still linked to the known person');
     },
     { javaScriptEnabled: false },
   );
