@@ -1886,18 +1886,12 @@ fn rebase(
                 else {
                     continue;
                 };
-                match stored.children.iter().find(|s| s.id == row.id) {
-                    Some(s) if !c.removed => {
-                        row.version = s.version.clone();
-                        row.base = s.base.clone();
-                    }
-                    _ => {
-                        // Removed by the other agent: saving again recreates it.
-                        row.id.clear();
-                        row.version.clear();
-                        row.base.clear();
-                    }
-                }
+                let now = stored
+                    .children
+                    .iter()
+                    .find(|s| s.id == row.id)
+                    .map(|s| (&s.version, &s.base));
+                rebase_row(&mut row.id, &mut row.version, &mut row.base, now, c.removed);
             }
             (Part::Assignment, Some(i)) => {
                 let Some(row) = conv
@@ -1907,17 +1901,12 @@ fn rebase(
                 else {
                     continue;
                 };
-                match stored.assignments.iter().find(|s| s.id == row.id) {
-                    Some(s) if !c.removed => {
-                        row.version = s.version.clone();
-                        row.base = s.base.clone();
-                    }
-                    _ => {
-                        row.id.clear();
-                        row.version.clear();
-                        row.base.clear();
-                    }
-                }
+                let now = stored
+                    .assignments
+                    .iter()
+                    .find(|s| s.id == row.id)
+                    .map(|s| (&s.version, &s.base));
+                rebase_row(&mut row.id, &mut row.version, &mut row.base, now, c.removed);
             }
             // A part to remove that changed meanwhile: removing it again is deliberate.
             (Part::Child, None) => {
@@ -1938,6 +1927,29 @@ fn rebase(
                         .map(|s| s.version.clone())
                 });
             }
+        }
+    }
+}
+
+/// One conflicting child or assignment row: it now starts from the stored version and
+/// fingerprint (`now`), or, when the other agent removed it, becomes new again so that
+/// saving again recreates it.
+fn rebase_row(
+    id: &mut String,
+    version: &mut String,
+    base: &mut String,
+    now: Option<(&String, &String)>,
+    removed: bool,
+) {
+    match now {
+        Some((v, b)) if !removed => {
+            version.clone_from(v);
+            base.clone_from(b);
+        }
+        _ => {
+            id.clear();
+            version.clear();
+            base.clear();
         }
     }
 }
