@@ -13,6 +13,7 @@ pub mod model;
 pub mod names;
 pub mod number;
 pub mod param;
+pub mod password;
 pub mod role;
 pub mod rules;
 pub mod scope;

@@ -16,6 +16,8 @@ use crate::{Result, StoreError, vals};
 mod m0001_schema;
 #[path = "migrations/m0002_revisions.rs"]
 mod m0002_revisions;
+#[path = "migrations/m0003_security.rs"]
+mod m0003_security;
 
 /// One step of a migration.
 #[derive(Debug, Clone)]
@@ -68,6 +70,24 @@ pub fn migrations() -> Vec<Migration> {
             steps: m0002_revisions::STATEMENTS
                 .iter()
                 .map(|s| Step::Sql((*s).to_owned()))
+                .collect(),
+        },
+        Migration {
+            version: 3,
+            name: "security",
+            steps: m0003_security::STATEMENTS
+                .iter()
+                .map(|s| Step::Sql((*s).to_owned()))
+                .chain(
+                    m0003_security::SQLITE_ONLY
+                        .iter()
+                        .map(|s| Step::Only(DatabaseBackend::Sqlite, (*s).to_owned())),
+                )
+                .chain(
+                    m0003_security::POSTGRES_ONLY
+                        .iter()
+                        .map(|s| Step::Only(DatabaseBackend::Postgres, (*s).to_owned())),
+                )
                 .collect(),
         },
     ]

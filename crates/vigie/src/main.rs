@@ -328,15 +328,12 @@ fn read_password(login: &str) -> anyhow::Result<String> {
         a
     };
     let pw = pw.trim_end_matches(['\r', '\n']).to_owned();
-    let n = pw.chars().count();
-    if n < 12 {
-        anyhow::bail!("mot de passe trop court : 12 caractères au moins");
-    }
-    if n > 1024 {
-        anyhow::bail!("mot de passe trop long : 1024 caractères au plus");
-    }
-    if pw.to_lowercase().contains(&login.to_lowercase()) {
-        anyhow::bail!("le mot de passe ne doit pas contenir l'identifiant");
+    if let Err(e) = vigie_domain::password::check("password", &pw, login, "") {
+        let msg = e
+            .fields()
+            .first()
+            .map_or_else(|| e.to_string(), |f| f.message.clone());
+        anyhow::bail!("mot de passe refusé : {msg}");
     }
     Ok(pw)
 }
