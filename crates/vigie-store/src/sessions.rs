@@ -22,9 +22,27 @@ pub struct SessionUser {
     pub territories: Vec<i64>,
     pub service_id: Option<i64>,
     pub must_change_password: bool,
+    /// A demo account (only in a `--demo` database): may skip the second factor.
+    pub demo: bool,
+    /// Whether the user has a confirmed TOTP second factor.
+    pub totp_enabled: bool,
+    /// When this session passed the second factor (`None`: password only so far).
+    pub mfa_at: Option<DateTime<Utc>>,
+    /// The last re-authentication (password + second factor) in this session.
+    pub reauth_at: Option<DateTime<Utc>>,
 }
 
 impl SessionUser {
+    /// Whether the session is fully open: second factor checked, or not required (demo).
+    pub fn fully_authenticated(&self) -> bool {
+        self.mfa_at.is_some() || self.demo
+    }
+
+    /// Whether the user re-authenticated within `window` before `now`.
+    pub fn reauthenticated_since(&self, now: DateTime<Utc>, window: Duration) -> bool {
+        self.reauth_at.is_some_and(|t| now - t <= window)
+    }
+
     pub fn scope(&self) -> Scope {
         Scope::for_user(self.role, &self.territories, self.service_id)
     }
@@ -97,7 +115,8 @@ impl Store {
         let id = token_id(token);
         let Some(r) = one(
             &self.db,
-            "SELECT s.user_id, s.last_seen_at, u.login, u.display_name, u.role, u.service_id, u.must_change_password
+            "SELECT s.user_id, s.last_seen_at, s.mfa_at, s.reauth_at, u.login, u.display_name, u.role,
+                    u.service_id, u.must_change_password, u.demo, u.totp_enabled_at
              FROM web_session s JOIN app_user u ON u.id = s.user_id
              WHERE s.id = $1 AND s.expires_at > $2 AND s.last_seen_at > $3 AND u.active = TRUE",
             vals![id.clone(), now, now - policy.idle],
@@ -138,6 +157,10 @@ impl Store {
             territories,
             service_id: get(&r, "service_id")?,
             must_change_password: get(&r, "must_change_password")?,
+            demo: get(&r, "demo")?,
+            totp_enabled: get::<Option<DateTime<Utc>>>(&r, "totp_enabled_at")?.is_some(),
+            mfa_at: get(&r, "mfa_at")?,
+            reauth_at: get(&r, "reauth_at")?,
         }))
     }
 

@@ -21,6 +21,40 @@ use crate::error::WebError;
 
 pub const COOKIE: &str = "vigie_session";
 
+/// How long a re-authentication (password + second factor) covers sensitive operations.
+pub const REAUTH_WINDOW_MINUTES: i64 = 10;
+
+/// Before a sensitive operation (exports, user administration, audit export): `None` when the
+/// user re-authenticated within the last [`REAUTH_WINDOW_MINUTES`], otherwise the redirection
+/// to the re-authentication page, which comes back to `back` (a local path, no personal data).
+pub fn require_reauth(state: &AppState, user: &SessionUser, back: &str) -> Option<Response> {
+    if user.reauthenticated_since(
+        state.now(),
+        chrono::Duration::minutes(REAUTH_WINDOW_MINUTES),
+    ) {
+        return None;
+    }
+    let back = if back.starts_with('/') && !back.starts_with("//") {
+        back
+    } else {
+        "/"
+    };
+    let q: String = form_urlencoded_path(back);
+    Some(Redirect::to(&format!("/reauthentification?retour={q}")).into_response())
+}
+
+/// Percent-encodes a local path for a query string.
+fn form_urlencoded_path(p: &str) -> String {
+    p.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 /// The session token from the `Cookie` header.
 fn token(headers: &HeaderMap) -> Option<String> {
     headers
