@@ -22,7 +22,7 @@ const LISTENING = /^Vigie écoute sur (http:\/\/\S+)$/;
 
 /**
  * Starts `vigie serve --demo --dossiers N` on a free port, in a fresh temporary directory (its
- * SQLite base goes there). Resolves to { url, stop }; stop() kills the server and removes the
+ * SQLite base goes there). Resolves to { url, dir, stop }; stop() kills the server and removes the
  * directory, and is idempotent. The server is also killed if this process exits first.
  */
 export async function startServer({ dossiers = 60, timeoutMs = 30_000 } = {}) {
@@ -93,7 +93,7 @@ export async function startServer({ dossiers = 60, timeoutMs = 30_000 } = {}) {
     });
     // Keep draining stdout so the server never blocks on a full pipe.
     child.stdout.resume();
-    return { url, stop, stderr: () => stderr };
+    return { url, dir, stop, stderr: () => stderr };
   } catch (e) {
     await stop();
     throw e;

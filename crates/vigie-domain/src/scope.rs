@@ -8,10 +8,13 @@ use crate::role::{DossierReach, Role};
 pub enum Scope {
     /// Every dossier.
     All,
-    /// Dossiers of these territories, and dossiers with an assignment to one of these services.
+    /// Dossiers of these territories, dossiers with an assignment to one of these services,
+    /// and the dossiers of an active accès exceptionnel (break-glass grant).
     Restricted {
         territories: Vec<i64>,
         services: Vec<i64>,
+        /// Dossiers opened by an active accès exceptionnel (see [`Scope::with_grants`]).
+        dossiers: Vec<i64>,
     },
     /// No dossier (administrators, statistics readers, disabled users).
     Nothing,
@@ -34,14 +37,50 @@ impl Scope {
                     Self::Restricted {
                         territories,
                         services,
+                        dossiers: vec![],
                     }
                 }
             }
         }
     }
 
-    /// Whether a dossier of `territory`, assigned to `assigned_services`, is within the scope.
-    /// The store filters in SQL; this is the same rule for the domain's own checks and tests.
+    /// The scope widened by the user's active accès exceptionnels (break-glass grants).
+    /// Only a territorial role gains anything: a role that reaches every dossier needs no
+    /// grant, and a role without dossier access (administrator, statistics reader) can
+    /// never get one, whatever `dossiers` holds.
+    pub fn with_grants(self, role: Role, dossiers: &[i64]) -> Self {
+        if role.reach() != DossierReach::Territorial || dossiers.is_empty() {
+            return self;
+        }
+        let add = |mut v: Vec<i64>| {
+            v.extend_from_slice(dossiers);
+            v.sort_unstable();
+            v.dedup();
+            v
+        };
+        match self {
+            Self::All => Self::All,
+            Self::Nothing => Self::Restricted {
+                territories: vec![],
+                services: vec![],
+                dossiers: add(vec![]),
+            },
+            Self::Restricted {
+                territories,
+                services,
+                dossiers: d,
+            } => Self::Restricted {
+                territories,
+                services,
+                dossiers: add(d),
+            },
+        }
+    }
+
+    /// Whether a dossier of `territory`, assigned to `assigned_services`, is within the scope
+    /// by territory or service (an accès exceptionnel opens one dossier, not a territory:
+    /// see [`Scope::covers_dossier`]). The store filters in SQL; this is the same rule for
+    /// the domain's own checks and tests.
     pub fn covers(&self, territory: i64, assigned_services: &[i64]) -> bool {
         match self {
             Self::All => true,
@@ -49,10 +88,20 @@ impl Scope {
             Self::Restricted {
                 territories,
                 services,
+                ..
             } => {
                 territories.contains(&territory)
                     || assigned_services.iter().any(|s| services.contains(s))
             }
+        }
+    }
+
+    /// Whether dossier `id`, of `territory`, assigned to `assigned_services`, is within the
+    /// scope, accès exceptionnels included.
+    pub fn covers_dossier(&self, id: i64, territory: i64, assigned_services: &[i64]) -> bool {
+        match self {
+            Self::Restricted { dossiers, .. } if dossiers.contains(&id) => true,
+            _ => self.covers(territory, assigned_services),
         }
     }
 }
@@ -90,7 +139,8 @@ mod tests {
             s,
             Scope::Restricted {
                 territories: vec![1, 2],
-                services: vec![7]
+                services: vec![7],
+                dossiers: vec![]
             }
         );
         assert!(s.covers(1, &[]));
@@ -104,6 +154,40 @@ mod tests {
         assert_eq!(
             Scope::for_user(Role::EvaluateurTerritorial, &[], None),
             Scope::Nothing
+        );
+    }
+
+    #[test]
+    fn grants_open_single_dossiers_for_territorial_roles_only() {
+        let base = Scope::for_user(Role::EvaluateurTerritorial, &[1], None);
+        let s = base
+            .clone()
+            .with_grants(Role::EvaluateurTerritorial, &[42, 42]);
+        assert!(s.covers_dossier(42, 3, &[]));
+        assert!(
+            !s.covers_dossier(43, 3, &[]),
+            "one dossier, not its territory"
+        );
+        assert!(!s.covers(3, &[]));
+        assert!(s.covers_dossier(43, 1, &[]));
+        assert_eq!(
+            base.clone().with_grants(Role::EvaluateurTerritorial, &[]),
+            base
+        );
+        // An evaluator without territory nor service reaches only the granted dossier.
+        let none = Scope::for_user(Role::EvaluateurTerritorial, &[], None)
+            .with_grants(Role::EvaluateurTerritorial, &[5]);
+        assert!(none.covers_dossier(5, 1, &[]) && !none.covers_dossier(6, 1, &[]));
+        // Roles without dossier access never gain any; roles reaching all need none.
+        for r in [Role::Administrateur, Role::LecteurStatistiques] {
+            assert_eq!(
+                Scope::for_user(r, &[1], None).with_grants(r, &[5]),
+                Scope::Nothing
+            );
+        }
+        assert_eq!(
+            Scope::for_user(Role::AgentCrip, &[], None).with_grants(Role::AgentCrip, &[5]),
+            Scope::All
         );
     }
 }

@@ -31,6 +31,7 @@ pub(crate) fn scope_filter(q: &mut Sql, scope: &Scope, d: &str) {
         Scope::Restricted {
             territories,
             services,
+            dossiers,
         } => {
             q.push("(");
             if territories.is_empty() {
@@ -47,6 +48,10 @@ pub(crate) fn scope_filter(q: &mut Sql, scope: &Scope, d: &str) {
                 q.push(&format!(" OR (SELECT 1 FROM assignment sa WHERE sa.dossier_id = {d}.id AND sa.service_id IN "))
                     .bind_list(services)
                     .push(" LIMIT 1) IS NOT NULL");
+            }
+            if !dossiers.is_empty() {
+                // Accès exceptionnels (break-glass): single dossiers, for a limited time.
+                q.push(&format!(" OR {d}.id IN ")).bind_list(dossiers);
             }
             q.push(")");
         }

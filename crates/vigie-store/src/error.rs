@@ -15,6 +15,10 @@ pub enum StoreError {
     /// was written; each conflict says what the other agent changed.
     #[error("le dossier a été modifié entre-temps par un autre utilisateur")]
     Conflicts(Vec<crate::edit::PartConflict>),
+    /// A row (other than a dossier) changed since the caller read it (optimistic lock):
+    /// nothing was written; the French message says what to do.
+    #[error("{0}")]
+    Stale(String),
     /// A value still used elsewhere cannot be deleted.
     #[error("cette valeur est utilisée : elle peut seulement être désactivée")]
     InUse,

@@ -12,6 +12,8 @@
 //! Errors: [`StoreError`]; never SQL text, never personal data.
 
 pub mod audit;
+pub mod authn;
+pub mod break_glass;
 mod bulk;
 pub mod check;
 pub mod communes;
@@ -24,6 +26,7 @@ pub mod error;
 pub mod migrate;
 pub mod navigation;
 pub mod params;
+pub mod params_admin;
 pub mod password;
 pub mod persons;
 pub mod sessions;

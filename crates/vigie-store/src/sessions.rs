@@ -64,12 +64,13 @@ impl Default for SessionPolicy {
     }
 }
 
-fn token_id(token: &str) -> String {
+pub(crate) fn token_id(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
 impl Store {
-    /// Opens a session for a user (after a successful login) and records the login.
+    /// Opens a fully authenticated session for a user and records the login (a demo
+    /// account, which may skip the second factor, or tests).
     pub async fn open_session(
         &self,
         now: DateTime<Utc>,
@@ -77,14 +78,30 @@ impl Store {
         ip: Option<String>,
         policy: SessionPolicy,
     ) -> Result<String> {
+        self.open_session_stage(now, user_id, ip, policy, true)
+            .await
+    }
+
+    /// Opens a session after the password check. With `second_factor_done` false, the
+    /// session only leads to the second factor (its check, or its enrolment); the login
+    /// is recorded once the second factor is passed.
+    pub async fn open_session_stage(
+        &self,
+        now: DateTime<Utc>,
+        user_id: i64,
+        ip: Option<String>,
+        policy: SessionPolicy,
+        second_factor_done: bool,
+    ) -> Result<String> {
         let mut raw = [0u8; 32];
         fill_random(&mut raw);
         let token = hex::encode(raw);
+        let mfa_at: Option<DateTime<Utc>> = second_factor_done.then_some(now);
         let txn = self.write().await?;
         exec(
             &txn,
-            "INSERT INTO web_session (id, user_id, created_at, last_seen_at, expires_at) VALUES ($1, $2, $3, $3, $4)",
-            vals![token_id(&token), user_id, now, now + policy.absolute],
+            "INSERT INTO web_session (id, user_id, created_at, last_seen_at, expires_at, mfa_at) VALUES ($1, $2, $3, $3, $4, $5)",
+            vals![token_id(&token), user_id, now, now + policy.absolute, mfa_at],
         )
         .await?;
         exec(
@@ -97,11 +114,77 @@ impl Store {
             &txn,
             now,
             &Actor::user(user_id, ip),
-            Event::new("connexion"),
+            Event::new(if second_factor_done {
+                "connexion"
+            } else {
+                "connexion.mot_de_passe"
+            }),
         )
         .await?;
         txn.commit().await?;
         Ok(token)
+    }
+
+    /// Closes every session of a user at once (« se déconnecter partout », or an
+    /// administrator's decision); returns how many were open.
+    pub async fn close_all_sessions(
+        &self,
+        now: DateTime<Utc>,
+        user_id: i64,
+        by: Option<i64>,
+        ip: Option<String>,
+    ) -> Result<u64> {
+        let txn = self.write().await?;
+        let n = exec(
+            &txn,
+            "DELETE FROM web_session WHERE user_id = $1",
+            vals![user_id],
+        )
+        .await?;
+        append(
+            &txn,
+            now,
+            &Actor { user_id: by, ip },
+            Event::new("deconnexion.partout")
+                .on("app_user", user_id)
+                .detail(format!("sessions={n}")),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(n)
+    }
+
+    /// A user's change of their own password (already checked against the policy and
+    /// hashed): the forced change is satisfied and every other session is closed.
+    pub async fn change_own_password(
+        &self,
+        now: DateTime<Utc>,
+        user: &SessionUser,
+        password_hash: &str,
+        ip: Option<String>,
+    ) -> Result<()> {
+        let txn = self.write().await?;
+        exec(
+            &txn,
+            "UPDATE app_user SET password_hash = $1, must_change_password = FALSE, updated_at = $2, version = version + 1 WHERE id = $3",
+            vals![password_hash, now, user.user_id],
+        )
+        .await?;
+        exec(
+            &txn,
+            "DELETE FROM web_session WHERE user_id = $1 AND id <> $2",
+            vals![user.user_id, user.session_id.clone()],
+        )
+        .await?;
+        append(
+            &txn,
+            now,
+            &Actor::user(user.user_id, ip),
+            Event::new("mot_de_passe.changement").on("app_user", user.user_id),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(())
     }
 
     /// The active user behind a session token, or `None` (unknown, expired, idle, disabled).
@@ -186,6 +269,52 @@ impl Store {
         )
         .await?;
         txn.commit().await?;
+        Ok(())
+    }
+}
+
+#[cfg(feature = "testing")]
+impl Store {
+    /// Tests only: marks the session behind a cookie value (`vigie_session=…` or the bare
+    /// token) as having passed the second factor, so that tests of other features can log
+    /// in through the password form alone. The TOTP flow itself is tested on its own.
+    pub async fn testing_pass_second_factor(&self, cookie: &str, now: DateTime<Utc>) -> Result<()> {
+        let token = cookie.rsplit('=').next().unwrap_or(cookie);
+        exec(
+            &self.db,
+            "UPDATE web_session SET mfa_at = $1 WHERE id = $2",
+            vals![now, token_id(token)],
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Tests only: marks the session as re-authenticated at `now`.
+    pub async fn testing_reauthenticate(&self, cookie: &str, now: DateTime<Utc>) -> Result<()> {
+        let token = cookie.rsplit('=').next().unwrap_or(cookie);
+        exec(
+            &self.db,
+            "UPDATE web_session SET reauth_at = $1 WHERE id = $2",
+            vals![now, token_id(token)],
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Tests and benchmarks only: gives a user a confirmed TOTP second factor with this
+    /// base32 secret at `now`, without the enrolment pages (no recovery code, no audit entry).
+    pub async fn testing_enrol_totp(
+        &self,
+        user_id: i64,
+        secret_base32: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        exec(
+            &self.db,
+            "UPDATE app_user SET totp_secret = $1, totp_enabled_at = $2, totp_last_step = NULL WHERE id = $3",
+            vals![secret_base32, now, user_id],
+        )
+        .await?;
         Ok(())
     }
 }

@@ -284,6 +284,7 @@ async fn bad_input_is_refused_whole_with_french_messages_naming_each_field() {
         let scope = Scope::Restricted {
             territories: vec![f.t2],
             services: vec![],
+            dossiers: vec![],
         };
         let err = s
             .save_dossier(now(), &a, &scope, &DossierEdit::create(full_dossier(&f)))
@@ -460,6 +461,7 @@ async fn outside_the_scope_nothing_is_saved_nor_shown() {
         let other = Scope::Restricted {
             territories: vec![f.t2],
             services: vec![],
+            dossiers: vec![],
         };
         let mut e = DossierEdit::from_record(&rec);
         e.input.header.observation = Some("intrusion".into());

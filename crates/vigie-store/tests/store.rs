@@ -850,7 +850,8 @@ async fn users_sessions_and_login_failures() {
             su.scope(),
             Scope::Restricted {
                 territories: vec![f.t2],
-                services: vec![f.s1]
+                services: vec![f.s1],
+                dossiers: vec![]
             }
         );
         // Idle for longer than the timeout: gone.

@@ -148,9 +148,10 @@ pub async fn read(
     Path(id): Path<String>,
 ) -> Result<Json<DossierRecord>, ApiError> {
     let id = dossier_id(&id)?;
+    let scope = crate::break_glass::scope(&state, &u).await?;
     let mut rec = state
         .store
-        .read_dossier(state.now(), &actor(&u, ip), &u.scope(), id)
+        .read_dossier(state.now(), &actor(&u, ip), &scope, id)
         .await?;
     rec.source = rec.source.visible_to(u.role);
     Ok(Json(rec))

@@ -13,6 +13,8 @@ use axum::Form;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
+use vigie_store::audit::Event;
+use vigie_store::authn::Throttle;
 use vigie_store::sessions::SessionUser;
 use vigie_store::{Actor, StoreError};
 
@@ -113,7 +115,7 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientIp {
     }
 }
 
-fn session_cookie(state: &AppState, value: &str, max_age: Option<i64>) -> HeaderValue {
+pub(crate) fn session_cookie(state: &AppState, value: &str, max_age: Option<i64>) -> HeaderValue {
     let secure = if state.config.behind_tls {
         "; Secure"
     } else {
@@ -185,47 +187,115 @@ pub async fn login(
     Form(form): Form<LoginForm>,
 ) -> Response {
     let login = form.login.trim().to_lowercase();
-    let failed = |state: &AppState, login: String| {
+    let page = |state: &AppState, status: StatusCode, error: String, login: String| {
         render(
-            StatusCode::UNAUTHORIZED,
+            status,
             &LoginPage {
                 demo: state.config.demo,
-                error: Some("Identifiant ou mot de passe incorrect.".into()),
+                error: Some(error),
                 login,
             },
         )
     };
+    let generic = "Identifiant ou mot de passe incorrect.".to_owned();
     if login.is_empty()
         || form.password.is_empty()
         || form.password.len() > 1024
         || login.len() > 200
     {
-        return failed(&state, form.login.chars().take(200).collect());
+        return page(
+            &state,
+            StatusCode::UNAUTHORIZED,
+            generic,
+            form.login.chars().take(200).collect(),
+        );
+    }
+    let now = state.now();
+    // Throttling first, by a keyed hash of the typed login (whether it exists or not) and
+    // by address: the counters live in the database, shared by every web node.
+    let key = match state.store.login_key(&login).await {
+        Ok(k) => k,
+        Err(e) => return WebError::from(e).into_response(),
+    };
+    match state.store.throttle(now, &key, ip.as_deref()).await {
+        Ok(Throttle::Allowed) => {}
+        Ok(t) => {
+            let detail = if t == Throttle::AddressBlocked {
+                "motif=adresse"
+            } else {
+                "motif=delai"
+            };
+            if let Err(e) = state
+                .store
+                .audit(
+                    now,
+                    &Actor { user_id: None, ip },
+                    Event::new("connexion.refusee")
+                        .detail(format!("{detail} identifiant_hmac={key}")),
+                )
+                .await
+            {
+                return WebError::from(e).into_response();
+            }
+            let (msg, retry) = match t {
+                Throttle::Wait(d) => (
+                    format!(
+                        "Trop de tentatives pour cet identifiant : réessayez dans {}.",
+                        crate::account::human_delay(d.num_seconds().max(1))
+                    ),
+                    d.num_seconds().max(1),
+                ),
+                _ => (
+                    "Trop de tentatives de connexion depuis cette adresse : réessayez dans une heure ou contactez l'assistance.".to_owned(),
+                    3600,
+                ),
+            };
+            let mut resp = page(&state, StatusCode::TOO_MANY_REQUESTS, msg, form.login);
+            if let Ok(v) = HeaderValue::from_str(&retry.to_string()) {
+                resp.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            return resp;
+        }
+        Err(e) => return WebError::from(e).into_response(),
     }
     let found = match state.store.login_hash(&login).await {
         Ok(f) => f,
         Err(e) => return WebError::from(e).into_response(),
     };
-    // Bounded: each Argon2id computation takes 19 MiB and a CPU (see `hashing`).
+    // Bounded: each Argon2id computation takes 19 MiB and a CPU (see `hashing`). An
+    // unknown login is checked against a dummy hash: a similar response time.
     let (user_id, phc) = match &found {
         Some((id, h)) => (Some(*id), h.clone()),
         None => (None, vigie_store::password::dummy_hash().to_owned()),
     };
     let ok = state.hashing.verify(form.password.clone(), phc).await;
-    let now = state.now();
     match (ok, user_id) {
         (true, Some(id)) => {
             // Rotation: a previous session on this browser is closed.
             if let Ok(Some(old)) = session_from_headers(&state, &headers).await {
                 let _ = state.store.close_session(now, &old, ip.clone()).await;
             }
+            // A demo account may skip the second factor; every other account passes it
+            // (or enrols it) before anything else.
+            let demo = match state.store.is_demo_user(id).await {
+                Ok(d) => d,
+                Err(e) => return WebError::from(e).into_response(),
+            };
             match state
                 .store
-                .open_session(now, id, ip, state.config.sessions)
+                .open_session_stage(now, id, ip, state.config.sessions, demo)
                 .await
             {
                 Ok(token) => {
-                    let mut resp = Redirect::to("/").into_response();
+                    if demo {
+                        let _ = state.store.clear_failures(&key).await;
+                    }
+                    let mut resp = Redirect::to(if demo {
+                        "/"
+                    } else {
+                        "/connexion/second-facteur"
+                    })
+                    .into_response();
                     resp.headers_mut()
                         .insert(header::SET_COOKIE, session_cookie(&state, &token, None));
                     resp
@@ -236,12 +306,12 @@ pub async fn login(
         _ => {
             if let Err(e) = state
                 .store
-                .record_login_failure(now, &login, user_id, ip)
+                .record_failed_attempt(now, "connexion.echec", &key, user_id, ip)
                 .await
             {
                 return WebError::from(e).into_response();
             }
-            failed(&state, form.login)
+            page(&state, StatusCode::UNAUTHORIZED, generic, form.login)
         }
     }
 }

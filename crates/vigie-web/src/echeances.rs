@@ -96,6 +96,7 @@ fn reachable(scope: &Scope, cat: &Catalog) -> (Vec<i64>, Vec<i64>) {
         Scope::Restricted {
             territories,
             services,
+            ..
         } => {
             let mut ts = territories.clone();
             ts.extend(

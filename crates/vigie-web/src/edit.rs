@@ -2022,9 +2022,13 @@ pub async fn history(
         Ok(i) => i,
         Err(e) => return e.into_response(),
     };
+    let scope = match crate::break_glass::scope(&state, &u).await {
+        Ok(s) => s,
+        Err(e) => return e.into_response(),
+    };
     let list = match state
         .store
-        .dossier_history(state.now(), &actor(&u, ip), &u.scope(), id)
+        .dossier_history(state.now(), &actor(&u, ip), &scope, id)
         .await
     {
         Ok(l) => l,

@@ -27,7 +27,9 @@ impl From<StoreError> for WebError {
             StoreError::NotFound => WebError::NotFound,
             StoreError::Invalid(d) => WebError::Invalid(d),
             StoreError::Conflicts(parts) => WebError::Conflicts(parts),
-            StoreError::InUse | StoreError::Duplicate(..) => WebError::Conflict(e.to_string()),
+            StoreError::InUse | StoreError::Duplicate(..) | StoreError::Stale(_) => {
+                WebError::Conflict(e.to_string())
+            }
             other => {
                 let op = operation_id();
                 tracing::error!(operation = %op, error = ?other, "erreur interne");

@@ -9,7 +9,11 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::oneshot;
 
-type Job = (String, String, oneshot::Sender<bool>);
+/// Work for the pool: check a password, or hash a new one (a change of password).
+enum Job {
+    Verify(String, String, oneshot::Sender<bool>),
+    Hash(String, oneshot::Sender<String>),
+}
 
 /// A bounded pool that verifies passwords.
 #[derive(Debug, Clone)]
@@ -34,14 +38,19 @@ impl Hasher {
                             Ok(guard) => guard.recv(),
                             Err(_) => return,
                         };
-                        let Ok((password, phc, reply)) = job else {
-                            return;
-                        };
-                        let _ = reply.send(vigie_store::password::verify_reusing(
-                            &password,
-                            &phc,
-                            &mut blocks,
-                        ));
+                        match job {
+                            Ok(Job::Verify(password, phc, reply)) => {
+                                let _ = reply.send(vigie_store::password::verify_reusing(
+                                    &password,
+                                    &phc,
+                                    &mut blocks,
+                                ));
+                            }
+                            Ok(Job::Hash(password, reply)) => {
+                                let _ = reply.send(vigie_store::password::hash(&password));
+                            }
+                            Err(_) => return,
+                        }
                     }
                 });
             if let Err(e) = spawned {
@@ -57,9 +66,23 @@ impl Hasher {
     pub async fn verify(&self, password: String, phc: String) -> bool {
         let (reply, answer) = oneshot::channel();
         let sent = match self.tx.lock() {
-            Ok(tx) => tx.send((password, phc, reply)).is_ok(),
+            Ok(tx) => tx.send(Job::Verify(password, phc, reply)).is_ok(),
             Err(_) => false,
         };
         sent && answer.await.unwrap_or(false)
+    }
+
+    /// Hashes a new password (Argon2id, OWASP parameters) on the pool.
+    pub async fn hash(&self, password: String) -> String {
+        let (reply, answer) = oneshot::channel();
+        let sent = match self.tx.lock() {
+            Ok(tx) => tx.send(Job::Hash(password.clone(), reply)).is_ok(),
+            Err(_) => false,
+        };
+        match (sent, answer.await) {
+            (true, Ok(h)) => h,
+            // The pool is gone (shutting down): hash here rather than fail the change.
+            _ => vigie_store::password::hash(&password),
+        }
     }
 }

@@ -7,8 +7,13 @@
 //! Errors: [`error::WebError`] maps store and domain errors to French pages or RFC 9457
 //! problems; never SQL, stack traces or personal data.
 
+pub mod account;
+pub mod admin_params;
+pub mod admin_users;
 pub mod api;
+pub mod audit_page;
 pub mod auth;
+pub mod break_glass;
 pub mod echeances;
 pub mod edit;
 pub mod error;

@@ -73,6 +73,14 @@ pub struct Chrome {
     pub can_read_dossiers: bool,
     /// May create and modify dossiers (« Nouveau dossier », « Modifier »).
     pub can_write_dossiers: bool,
+    /// May administer the parameter tables (« Administration »).
+    pub can_admin_params: bool,
+    /// May administer the users (« Utilisateurs »).
+    pub can_admin_users: bool,
+    /// May see the accès exceptionnels (« Accès exceptionnels »: the responsable CRIP).
+    pub can_list_break_glass: bool,
+    /// May consult the audit trail (« Traçabilité »: the responsable CRIP).
+    pub can_read_audit: bool,
 }
 
 impl Chrome {
@@ -83,6 +91,10 @@ impl Chrome {
             role: u.role.label(),
             can_read_dossiers: u.role.has(Permission::DossierRead),
             can_write_dossiers: u.role.has(Permission::DossierWrite),
+            can_admin_params: u.role.has(Permission::ParamsAdmin),
+            can_admin_users: u.role.has(Permission::UsersAdmin),
+            can_list_break_glass: u.role.has(Permission::AuditRead),
+            can_read_audit: u.role.has(Permission::AuditRead),
         }
     }
 }
@@ -338,6 +350,7 @@ fn reachable(scope: &Scope, cat: &vigie_store::params::Catalog, territory: i64) 
         Scope::Restricted {
             territories,
             services,
+            ..
         } => {
             territories.contains(&territory)
                 || services
@@ -491,12 +504,21 @@ pub async fn dossier_view(
         user_id: Some(u.user_id),
         ip: ip.clone(),
     };
+    // The scope with the user's accès exceptionnels; outside it, the « page introuvable »
+    // offers to ask for one (the same whether the dossier exists or not).
+    let scope = match crate::break_glass::scope(&state, &u).await {
+        Ok(s) => s,
+        Err(e) => return e.into_response(),
+    };
     let rec = match state
         .store
-        .read_dossier(state.now(), &actor, &u.scope(), id)
+        .read_dossier(state.now(), &actor, &scope, id)
         .await
     {
         Ok(r) => r,
+        Err(vigie_store::StoreError::NotFound) if crate::break_glass::may_request(&u) => {
+            return crate::break_glass::not_found(&state, &u, id);
+        }
         Err(e) => return WebError::from(e).into_response(),
     };
     let cat = match state.store.catalog().await {

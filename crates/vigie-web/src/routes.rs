@@ -18,7 +18,10 @@ use crate::error::{ApiError, WebError};
 pub enum Access {
     /// No session needed (login page, health check, static files).
     Public,
-    /// Any logged-in user.
+    /// A session at any stage, including one that passed only the password: the second
+    /// factor's check and enrolment, logout.
+    SecondFactorStep,
+    /// Any logged-in user (password and second factor passed).
     Authenticated,
     /// A logged-in user whose role has this permission.
     Perm(Permission),
@@ -103,6 +106,23 @@ async fn guard(
         Err(e) => return WebError::from(e).into_response(),
     };
     tracing::Span::current().record("user_id", user.user_id);
+    if access != Access::SecondFactorStep {
+        // Only the second factor's pages are open to a session that passed the password alone.
+        if !user.fully_authenticated() {
+            if is_api {
+                return ApiError(WebError::Unauthenticated).into_response();
+            }
+            return Redirect::to(crate::account::next_step(&user)).into_response();
+        }
+        // A password reset by an administrator must be replaced before anything else.
+        let path = matched_path(&req);
+        if user.must_change_password && path != "/compte" && path != "/compte/mot-de-passe" {
+            if is_api {
+                return ApiError(WebError::Forbidden).into_response();
+            }
+            return Redirect::to("/compte").into_response();
+        }
+    }
     if let Access::Perm(p) = access
         && !user.role.has(p)
     {
@@ -167,8 +187,74 @@ pub fn build(state: AppState) -> (Router, Vec<RouteSpec>) {
         .add(
             Method::POST,
             "/deconnexion",
-            Authenticated,
+            SecondFactorStep,
             crate::auth::logout,
+        )
+        .add(
+            Method::GET,
+            "/connexion/second-facteur",
+            SecondFactorStep,
+            crate::account::second_factor_page,
+        )
+        .add(
+            Method::POST,
+            "/connexion/second-facteur",
+            SecondFactorStep,
+            crate::account::second_factor_post,
+        )
+        .add(
+            Method::GET,
+            "/compte/second-facteur",
+            SecondFactorStep,
+            crate::account::enrol_page,
+        )
+        .add(
+            Method::POST,
+            "/compte/second-facteur",
+            SecondFactorStep,
+            crate::account::enrol_post,
+        )
+        .add(
+            Method::GET,
+            "/compte/second-facteur/qr.svg",
+            SecondFactorStep,
+            crate::account::enrol_qr,
+        )
+        .add(
+            Method::GET,
+            "/reauthentification",
+            Authenticated,
+            crate::account::reauth_page,
+        )
+        .add(
+            Method::POST,
+            "/reauthentification",
+            Authenticated,
+            crate::account::reauth_post,
+        )
+        .add(
+            Method::GET,
+            "/compte",
+            Authenticated,
+            crate::account::account_page,
+        )
+        .add(
+            Method::POST,
+            "/compte/mot-de-passe",
+            Authenticated,
+            crate::account::password_post,
+        )
+        .add(
+            Method::POST,
+            "/compte/codes-de-secours",
+            Authenticated,
+            crate::account::recovery_codes_post,
+        )
+        .add(
+            Method::POST,
+            "/compte/deconnexion-partout",
+            Authenticated,
+            crate::account::logout_everywhere,
         )
         .add(Method::GET, "/", Authenticated, crate::pages::home)
         .add(
@@ -243,6 +329,74 @@ pub fn build(state: AppState) -> (Router, Vec<RouteSpec>) {
             Perm(DossierRead),
             crate::echeances::page,
         )
+        // Traçabilité: the audit trail, for the responsable CRIP.
+        .add(
+            Method::GET,
+            "/tracabilite",
+            Perm(AuditRead),
+            crate::audit_page::page,
+        )
+        .add(
+            Method::POST,
+            "/tracabilite/enfant",
+            Perm(AuditRead),
+            crate::audit_page::child_search,
+        )
+        .add(
+            Method::GET,
+            "/tracabilite/export.csv",
+            Perm(AuditRead),
+            crate::audit_page::export,
+        )
+        // Administration of the drop-down lists (parameter tables, territories, services).
+        .add(
+            Method::GET,
+            "/admin/parametres",
+            Perm(ParamsAdmin),
+            crate::admin_params::index,
+        )
+        .add(
+            Method::GET,
+            "/admin/parametres/{table}",
+            Perm(ParamsAdmin),
+            crate::admin_params::table_page,
+        )
+        .add(
+            Method::POST,
+            "/admin/parametres/{table}/ajout",
+            Perm(ParamsAdmin),
+            crate::admin_params::add,
+        )
+        .add(
+            Method::POST,
+            "/admin/parametres/{table}/{id}/modification",
+            Perm(ParamsAdmin),
+            crate::admin_params::update,
+        )
+        .add(
+            Method::POST,
+            "/admin/parametres/{table}/{id}/deplacement",
+            Perm(ParamsAdmin),
+            crate::admin_params::move_value,
+        )
+        .add(
+            Method::POST,
+            "/admin/parametres/{table}/{id}/desactivation",
+            Perm(ParamsAdmin),
+            crate::admin_params::deactivate,
+        )
+        .add(
+            Method::POST,
+            "/admin/parametres/{table}/{id}/reactivation",
+            Perm(ParamsAdmin),
+            crate::admin_params::reactivate,
+        )
+        .add(
+            Method::POST,
+            "/admin/parametres/{table}/{id}/suppression",
+            Perm(ParamsAdmin),
+            crate::admin_params::delete,
+        )
         .add(
             Method::POST,
             "/api/v1/dossiers",
@@ -272,6 +426,92 @@ pub fn build(state: AppState) -> (Router, Vec<RouteSpec>) {
             "/api/v1/parametres",
             Authenticated,
             crate::api::parametres,
+        )
+        // User administration (re-authentication checked by each handler) and the roles.
+        .add(
+            Method::GET,
+            "/admin/utilisateurs",
+            Perm(UsersAdmin),
+            crate::admin_users::list,
+        )
+        .add(
+            Method::GET,
+            "/admin/utilisateurs/nouveau",
+            Perm(UsersAdmin),
+            crate::admin_users::new_form,
+        )
+        .add(
+            Method::POST,
+            "/admin/utilisateurs/nouveau",
+            Perm(UsersAdmin),
+            crate::admin_users::new_post,
+        )
+        .add(
+            Method::GET,
+            "/admin/utilisateurs/{id}",
+            Perm(UsersAdmin),
+            crate::admin_users::edit_form,
+        )
+        .add(
+            Method::POST,
+            "/admin/utilisateurs/{id}",
+            Perm(UsersAdmin),
+            crate::admin_users::edit_post,
+        )
+        .add(
+            Method::POST,
+            "/admin/utilisateurs/{id}/desactiver",
+            Perm(UsersAdmin),
+            crate::admin_users::disable,
+        )
+        .add(
+            Method::POST,
+            "/admin/utilisateurs/{id}/reactiver",
+            Perm(UsersAdmin),
+            crate::admin_users::enable,
+        )
+        .add(
+            Method::POST,
+            "/admin/utilisateurs/{id}/mot-de-passe",
+            Perm(UsersAdmin),
+            crate::admin_users::reset_password,
+        )
+        .add(
+            Method::POST,
+            "/admin/utilisateurs/{id}/second-facteur",
+            Perm(UsersAdmin),
+            crate::admin_users::reset_second_factor,
+        )
+        .add(
+            Method::POST,
+            "/admin/utilisateurs/{id}/sessions",
+            Perm(UsersAdmin),
+            crate::admin_users::end_sessions,
+        )
+        .add(
+            Method::GET,
+            "/admin/roles",
+            Perm(UsersAdmin),
+            crate::admin_users::roles,
+        )
+        // Accès exceptionnel (break-glass): asked by a territorial role, listed for the responsable.
+        .add(
+            Method::GET,
+            "/dossiers/{id}/acces-exceptionnel",
+            Perm(DossierRead),
+            crate::break_glass::form,
+        )
+        .add(
+            Method::POST,
+            "/dossiers/{id}/acces-exceptionnel",
+            Perm(DossierRead),
+            crate::break_glass::grant,
+        )
+        .add(
+            Method::GET,
+            "/acces-exceptionnels",
+            Perm(AuditRead),
+            crate::break_glass::list,
         )
         // Authenticated, not public: see `openapi`.
         .add(

@@ -142,7 +142,19 @@ async fn post_json(app: &Router, method: Method, uri: &str, cookie: &str, v: &Va
     .await
 }
 
-async fn login(app: &Router, who: &str) -> String {
+/// Logs in through the password form, then marks the session as having passed the second
+/// factor (the TOTP flow itself is tested in tests/account.rs).
+async fn login(ctx: &Ctx, who: &str) -> String {
+    let cookie = password_login(&ctx.app, who).await;
+    ctx.db
+        .store
+        .testing_pass_second_factor(&cookie, now())
+        .await
+        .unwrap();
+    cookie
+}
+
+async fn password_login(app: &Router, who: &str) -> String {
     let r = send(
         app,
         Method::POST,
@@ -167,7 +179,7 @@ async fn the_openapi_document_lists_every_api_route_of_the_registry() {
     let anonymous = send(app, Method::GET, "/api/v1/openapi.json", None, None).await;
     assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
     assert!(anonymous.is_problem());
-    let c = login(app, "stats").await;
+    let c = login(&ctx, "stats").await;
     let r = get(app, "/api/v1/openapi.json", &c).await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(
@@ -238,10 +250,10 @@ async fn parameters_suggestions_and_scope() {
         let ctx = setup(db).await;
         let app = &ctx.app;
         let s = &ctx.db.store;
-        let agent = login(app, "agent").await;
+        let agent = login(&ctx, "agent").await;
 
         // Parameters: every table, territory and service (any logged-in user).
-        let stats = login(app, "stats").await;
+        let stats = login(&ctx, "stats").await;
         let p = get(app, "/api/v1/parametres", &stats).await;
         assert_eq!(p.status, StatusCode::OK);
         let p = p.json();
@@ -348,7 +360,7 @@ async fn parameters_suggestions_and_scope() {
 
         // The evaluator of T1: only persons with a dossier in the scope; the others'
         // dossiers without an id.
-        let eval = login(app, "eval").await;
+        let eval = login(&ctx, "eval").await;
         let r = post_json(
             app,
             Method::POST,
@@ -491,7 +503,7 @@ async fn create_and_update_through_the_api_with_problems_naming_fields_and_confl
         let app = &ctx.app;
         let s = &ctx.db.store;
         let cat = s.catalog().await.unwrap();
-        let agent = login(app, "agent").await;
+        let agent = login(&ctx, "agent").await;
         let input = new_dossier(&cat, ctx.t1);
 
         // No session: 401 problem, nothing created.
@@ -506,7 +518,7 @@ async fn create_and_update_through_the_api_with_problems_naming_fields_and_confl
         assert_eq!(r.status, StatusCode::UNAUTHORIZED);
         assert!(r.is_problem());
         // An evaluator may read, not write.
-        let eval = login(app, "eval").await;
+        let eval = login(&ctx, "eval").await;
         let r = post_json(
             app,
             Method::POST,
@@ -770,7 +782,7 @@ async fn echeances_page_home_counts_and_record_navigation() {
         let (overdue, soon) = s.due_counts(&Scope::All, today).await.unwrap();
         assert!(overdue >= 1 && soon >= 2);
 
-        let agent = login(app, "agent").await;
+        let agent = login(&ctx, "agent").await;
         // Home: the counts, linking to the page.
         let home = get(app, "/", &agent).await;
         assert_eq!(home.status, StatusCode::OK);
@@ -812,7 +824,7 @@ async fn echeances_page_home_counts_and_record_navigation() {
         assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(bad.body.contains("Territoire : valeur inconnue."));
         // The evaluator of T1: their territory only, and only its filters offered.
-        let eval = login(app, "eval").await;
+        let eval = login(&ctx, "eval").await;
         let seen = get(app, "/echeances", &eval).await;
         assert!(
             seen.body.contains(&format!(">{n1}</a>")) && !seen.body.contains(&format!(">{n2}</a>"))

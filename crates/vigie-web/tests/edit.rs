@@ -189,7 +189,19 @@ async fn send(app: &Router, method: Method, uri: &str, cookie: &str, form: Optio
     }
 }
 
-async fn login(app: &Router, who: &str) -> String {
+/// Logs in through the password form, then marks the session as having passed the second
+/// factor (the TOTP flow itself is tested in tests/account.rs).
+async fn login(ctx: &Ctx, who: &str) -> String {
+    let cookie = password_login(&ctx.app, who).await;
+    ctx.db
+        .store
+        .testing_pass_second_factor(&cookie, now())
+        .await
+        .unwrap();
+    cookie
+}
+
+async fn password_login(app: &Router, who: &str) -> String {
     let req = Request::builder()
         .method(Method::POST)
         .uri("/connexion")
@@ -458,7 +470,7 @@ async fn a_dossier_is_created_from_the_form() {
     for db in TestDb::both().await {
         let ctx = setup(db).await;
         let app = &ctx.app;
-        let c = login(app, "agent").await;
+        let c = login(&ctx, "agent").await;
         let page = send(app, Method::GET, "/dossiers/nouveau", &c, None).await;
         assert_eq!(page.status, StatusCode::OK, "{}", page.body);
         for part in [
@@ -530,7 +542,7 @@ async fn validation_errors_name_the_field_and_keep_what_was_typed() {
     for db in TestDb::both().await {
         let ctx = setup(db).await;
         let app = &ctx.app;
-        let c = login(app, "agent").await;
+        let c = login(&ctx, "agent").await;
         let before = dossier_count(&ctx.db.store).await;
         // Received in the future, a birth after the reception, an unknown motif, a name too long.
         let mut v = new_dossier(&ctx);
@@ -630,7 +642,7 @@ async fn actions_other_than_save_show_the_form_again_without_writing() {
     for db in TestDb::both().await {
         let ctx = setup(db).await;
         let app = &ctx.app;
-        let c = login(app, "agent").await;
+        let c = login(&ctx, "agent").await;
         let before = dossier_count(&ctx.db.store).await;
         let audit_before = ctx.db.store.audit_page(0, 100_000).await.unwrap().len();
         let mut v = new_dossier(&ctx);
@@ -730,8 +742,8 @@ async fn a_stale_save_of_the_same_child_is_a_conflict_showing_the_other_value() 
     for db in TestDb::both().await {
         let ctx = setup(db).await;
         let app = &ctx.app;
-        let a = login(app, "agent").await;
-        let b = login(app, "agent2").await;
+        let a = login(&ctx, "agent").await;
+        let b = login(&ctx, "agent2").await;
         let url = format!("/dossiers/{}/modifier", ctx.dossier);
         let form_a = form_fields(&send(app, Method::GET, &url, &a, None).await.body);
         let form_b = form_fields(&send(app, Method::GET, &url, &b, None).await.body);
@@ -856,8 +868,8 @@ async fn saves_of_different_children_from_the_same_old_form_both_succeed() {
     for db in TestDb::both().await {
         let ctx = setup(db).await;
         let app = &ctx.app;
-        let a = login(app, "agent").await;
-        let b = login(app, "agent2").await;
+        let a = login(&ctx, "agent").await;
+        let b = login(&ctx, "agent2").await;
         let url = format!("/dossiers/{}/modifier", ctx.dossier);
         let old = form_fields(&send(app, Method::GET, &url, &a, None).await.body);
         let mut fa = old.clone();
@@ -897,7 +909,7 @@ async fn removing_an_existing_child_asks_confirmation_and_happens_at_the_save() 
     for db in TestDb::both().await {
         let ctx = setup(db).await;
         let app = &ctx.app;
-        let c = login(app, "agent").await;
+        let c = login(&ctx, "agent").await;
         let url = format!("/dossiers/{}/modifier", ctx.dossier);
         let f = form_fields(&send(app, Method::GET, &url, &c, None).await.body);
         let r = send(
@@ -965,7 +977,7 @@ async fn outside_the_scope_or_unknown_is_404_and_writing_needs_the_permission() 
     for db in TestDb::both().await {
         let ctx = setup(db).await;
         let app = &ctx.app;
-        let agent = login(app, "agent").await;
+        let agent = login(&ctx, "agent").await;
         for uri in [
             "/dossiers/999999/modifier",
             "/dossiers/abc/modifier",
@@ -996,7 +1008,7 @@ async fn outside_the_scope_or_unknown_is_404_and_writing_needs_the_permission() 
         assert_eq!(r.status, StatusCode::NOT_FOUND);
         // An evaluator reads the dossiers of its territory but writes none; outside its
         // territory, even the history is not found.
-        let ev = login(app, "eval").await;
+        let ev = login(&ctx, "eval").await;
         let r = send(
             app,
             Method::GET,
@@ -1059,7 +1071,7 @@ async fn the_history_lists_each_change_with_old_and_new_values() {
     for db in TestDb::both().await {
         let ctx = setup(db).await;
         let app = &ctx.app;
-        let c = login(app, "agent").await;
+        let c = login(&ctx, "agent").await;
         let url = format!("/dossiers/{}/modifier", ctx.dossier);
         let mut f = form_fields(&send(app, Method::GET, &url, &c, None).await.body);
         set(&mut f, "children[1].first_names", "Noémie");
@@ -1097,7 +1109,7 @@ async fn deactivated_values_status_rules_and_young_adults() {
     for db in TestDb::both().await {
         let ctx = setup(db).await;
         let app = &ctx.app;
-        let c = login(app, "agent").await;
+        let c = login(&ctx, "agent").await;
         let url = format!("/dossiers/{}/modifier", ctx.dossier);
         // A motif stored on Léa, then deactivated: still shown (and kept) on this dossier,
         // no longer offered for a new one.
@@ -1178,7 +1190,7 @@ async fn known_children_are_proposed_and_linked_without_javascript() {
     for db in TestDb::both().await {
         let ctx = setup(db).await;
         let app = &ctx.app;
-        let c = login(app, "agent").await;
+        let c = login(&ctx, "agent").await;
         let page = send(app, Method::GET, "/dossiers/nouveau", &c, None).await;
         let mut f = form_fields(&page.body);
         // Léa MARTIN, born 01/05/2015, is in the T1 dossier: typed without accent or capitals.

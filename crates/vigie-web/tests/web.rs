@@ -177,7 +177,19 @@ async fn send(
     }
 }
 
-async fn login(app: &Router, who: &str) -> String {
+/// Logs in through the password form, then marks the session as having passed the second
+/// factor (the TOTP flow itself is tested in tests/account.rs).
+async fn login(ctx: &Ctx, who: &str) -> String {
+    let cookie = password_login(&ctx.app, who).await;
+    ctx.db
+        .store
+        .testing_pass_second_factor(&cookie, now())
+        .await
+        .unwrap();
+    cookie
+}
+
+async fn password_login(app: &Router, who: &str) -> String {
     let r = send(
         app,
         Method::POST,
@@ -302,7 +314,7 @@ async fn login_list_view_search_and_logout() {
         );
         assert!(bad.headers.get(header::SET_COOKIE).is_none());
 
-        let c = login(app, "agent").await;
+        let c = login(&ctx, "agent").await;
         let list = send(app, Method::GET, "/dossiers", Some(&c), None, &[]).await;
         assert_eq!(list.status, StatusCode::OK);
         assert!(list.body.contains("2026-000001") && list.body.contains("2026-000002"));
@@ -419,7 +431,8 @@ async fn login_list_view_search_and_logout() {
             .collect();
         for a in [
             "connexion.echec",
-            "connexion",
+            // The password step (the second factor is marked passed by the test helper).
+            "connexion.mot_de_passe",
             "dossier.recherche",
             "dossier.consultation",
             "deconnexion",
@@ -435,7 +448,7 @@ async fn outside_the_scope_is_404_everywhere_and_roles_without_dossiers_get_403(
     for db in TestDb::both().await {
         let ctx = setup(db, false).await;
         let app = &ctx.app;
-        let c = login(app, "eval").await;
+        let c = login(&ctx, "eval").await;
         let list = send(app, Method::GET, "/dossiers", Some(&c), None, &[]).await;
         assert!(list.body.contains("2026-000001") && !list.body.contains("2026-000002"));
         // Only reachable territories are offered as filters.
@@ -508,7 +521,7 @@ async fn outside_the_scope_is_404_everywhere_and_roles_without_dossiers_get_403(
         assert!(!own_api.body.contains("Signalante") && !own_api.body.contains("02 48 11"));
 
         for who in ["admin", "stats"] {
-            let c = login(app, who).await;
+            let c = login(&ctx, who).await;
             let r = send(app, Method::GET, "/dossiers", Some(&c), None, &[]).await;
             assert_eq!(r.status, StatusCode::FORBIDDEN, "{who}");
             assert!(r.body.contains("Accès refusé"));
@@ -545,7 +558,7 @@ async fn security_headers_csrf_demo_banner_and_health() {
     let db = TestDb::sqlite().await;
     let ctx = setup(db, true).await;
     let app = &ctx.app;
-    let c = login(app, "agent").await;
+    let c = login(&ctx, "agent").await;
     for (uri, cookie) in [
         ("/connexion", None),
         ("/dossiers", Some(c.as_str())),

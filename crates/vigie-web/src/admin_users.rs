@@ -1,0 +1,922 @@
+//! User administration (`/admin/utilisateurs…`) and the roles page (`/admin/roles`).
+//!
+//! Every user-administration handler, GET and POST, first asks for a recent
+//! re-authentication ([`crate::auth::require_reauth`]). The store checks every field
+//! (role, territories, service: a form field can be forged), writes each change and its
+//! audit entry in one transaction, and audits a refused attempt on its own. A temporary
+//! password is shown once, in the response to the POST that created it: never in a URL.
+//! Each action on an account (disable, reset…) is a POST confirmed on a second page, so
+//! that it works without JavaScript.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Extension, Form};
+use vigie_domain::role::DossierReach;
+use vigie_domain::{DomainError, Permission, Role};
+use vigie_store::audit::Event;
+use vigie_store::params::Catalog;
+use vigie_store::sessions::SessionUser;
+use vigie_store::users::{User, UserInput, temporary_password};
+use vigie_store::{Actor, StoreError};
+
+use crate::AppState;
+use crate::auth::{ClientIp, render, require_reauth};
+use crate::error::WebError;
+use crate::pages::Chrome;
+use crate::views::datetime;
+
+const LIST: &str = "/admin/utilisateurs";
+
+fn actor(u: &SessionUser, ip: Option<String>) -> Actor {
+    Actor::user(u.user_id, ip)
+}
+
+fn user_href(id: i64) -> String {
+    format!("{LIST}/{id}")
+}
+
+/// A path id; anything else is "not found".
+fn parse_id(s: &str) -> Result<i64, WebError> {
+    s.parse().map_err(|_| WebError::NotFound)
+}
+
+/// What an account reaches, in words: its territories and service.
+fn reach_text(u: &User, cat: &Catalog) -> String {
+    let mut parts: Vec<String> = u
+        .territories
+        .iter()
+        .map(|t| {
+            cat.territory(*t)
+                .map_or_else(|| format!("territoire n° {t}"), |t| t.label.clone())
+        })
+        .collect();
+    if let Some(s) = u.service_id {
+        parts.push(cat.service(s).map_or_else(
+            || format!("service n° {s}"),
+            |s| format!("service {}", s.label),
+        ));
+    }
+    parts.join(", ")
+}
+
+// ---------------------------------------------------------------------------------------
+// The list
+// ---------------------------------------------------------------------------------------
+
+#[derive(Debug)]
+pub struct UserRow {
+    pub href: String,
+    pub login: String,
+    pub name: String,
+    pub role: &'static str,
+    pub reach: String,
+    pub active: bool,
+    pub totp: bool,
+    pub must_change: bool,
+}
+
+#[derive(Template)]
+#[template(path = "admin_users.html")]
+struct ListPage {
+    demo: bool,
+    chrome: Chrome,
+    rows: Vec<UserRow>,
+}
+
+/// `GET /admin/utilisateurs`
+pub async fn list(State(state): State<AppState>, Extension(u): Extension<SessionUser>) -> Response {
+    if let Some(r) = require_reauth(&state, &u, LIST) {
+        return r;
+    }
+    let (users, cat) = match tokio::try_join!(state.store.list_users(), state.store.catalog()) {
+        Ok(x) => x,
+        Err(e) => return WebError::from(e).into_response(),
+    };
+    let rows = users
+        .iter()
+        .map(|x| UserRow {
+            href: user_href(x.id),
+            login: x.login.clone(),
+            name: x.display_name.clone(),
+            role: x.role.label(),
+            reach: reach_text(x, &cat),
+            active: x.active,
+            totp: x.totp_enabled,
+            must_change: x.must_change_password,
+        })
+        .collect();
+    render(
+        StatusCode::OK,
+        &ListPage {
+            demo: state.config.demo,
+            chrome: Chrome::new(&state, &u),
+            rows,
+        },
+    )
+}
+
+// ---------------------------------------------------------------------------------------
+// The form (creation and modification)
+// ---------------------------------------------------------------------------------------
+
+#[derive(Debug)]
+pub struct Opt {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+#[derive(Debug)]
+pub struct Check {
+    pub id: String,
+    pub value: i64,
+    pub label: String,
+    pub checked: bool,
+}
+
+/// An account as shown above its form, with its actions.
+#[derive(Debug)]
+pub struct AccountView {
+    pub id: i64,
+    pub login: String,
+    pub active: bool,
+    pub totp: bool,
+    pub must_change: bool,
+    pub last_login: String,
+    pub sessions: i64,
+    /// The administrator's own account: no « désactiver » offered.
+    pub is_self: bool,
+}
+
+/// What the form shows: the values (as typed when refused), and the errors by field.
+#[derive(Debug, Default)]
+pub struct FormView {
+    pub action: String,
+    pub login: String,
+    pub display_name: String,
+    pub roles: Vec<Opt>,
+    pub territories: Vec<Check>,
+    pub services: Vec<Opt>,
+    pub version: i64,
+    pub err_login: String,
+    pub err_display_name: String,
+    pub err_role: String,
+    pub err_territories: String,
+    pub err_service: String,
+    /// Errors not tied to one field (a rule, a conflict).
+    pub general: Vec<String>,
+    /// Every error, as links to its field, for the summary at the top.
+    pub summary: Vec<(String, String)>,
+}
+
+impl FormView {
+    fn new(cat: &Catalog, action: String, input: &UserInput, login: &str, version: i64) -> Self {
+        let roles = Role::ALL
+            .iter()
+            .map(|r| Opt {
+                value: r.code().into(),
+                label: r.label().into(),
+                selected: input.role == r.code(),
+            })
+            .collect();
+        // Active territories, and any the account has that were deactivated since.
+        let territories = cat
+            .territories
+            .iter()
+            .filter(|t| t.active || input.territories.contains(&t.id))
+            .map(|t| Check {
+                id: format!("territoire-{}", t.id),
+                value: t.id,
+                label: if t.active {
+                    t.label.clone()
+                } else {
+                    format!("{} (désactivé)", t.label)
+                },
+                checked: input.territories.contains(&t.id),
+            })
+            .collect();
+        let mut services = vec![Opt {
+            value: String::new(),
+            label: "Aucun".into(),
+            selected: input.service_id.is_none(),
+        }];
+        services.extend(
+            cat.services
+                .iter()
+                .filter(|s| s.active || input.service_id == Some(s.id))
+                .map(|s| {
+                    let territory = cat
+                        .territory(s.territory_id)
+                        .map(|t| t.label.clone())
+                        .unwrap_or_default();
+                    Opt {
+                        value: s.id.to_string(),
+                        label: format!(
+                            "{} — {}{}",
+                            territory,
+                            s.label,
+                            if s.active { "" } else { " (désactivé)" }
+                        ),
+                        selected: input.service_id == Some(s.id),
+                    }
+                }),
+        );
+        Self {
+            action,
+            login: login.into(),
+            display_name: input.display_name.clone(),
+            roles,
+            territories,
+            services,
+            version,
+            ..Self::default()
+        }
+    }
+
+    fn with_error(mut self, e: &WebError) -> Self {
+        match e {
+            WebError::Invalid(DomainError::Invalid(fields)) => {
+                for f in fields {
+                    let (slot, anchor) = match f.field.as_str() {
+                        "login" => (&mut self.err_login, "login"),
+                        "display_name" => (&mut self.err_display_name, "display_name"),
+                        "role" => (&mut self.err_role, "role"),
+                        "territories" => (&mut self.err_territories, "territoires"),
+                        "service" => (&mut self.err_service, "service"),
+                        _ => {
+                            self.general.push(f.to_string());
+                            continue;
+                        }
+                    };
+                    if !slot.is_empty() {
+                        slot.push(' ');
+                    }
+                    slot.push_str(&f.message);
+                    self.summary.push((format!("#{anchor}"), f.to_string()));
+                }
+            }
+            WebError::Invalid(DomainError::Rule(m)) | WebError::Conflict(m) => {
+                self.general.push(m.clone());
+            }
+            _ => self
+                .general
+                .push("L'opération n'a pas pu être effectuée.".into()),
+        }
+        self
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin_user_form.html")]
+struct FormPage {
+    demo: bool,
+    chrome: Chrome,
+    title: String,
+    is_new: bool,
+    account: Option<AccountView>,
+    f: FormView,
+    /// A confirmation after a change (`?fait=…`).
+    notice: String,
+}
+
+/// The form's fields, from an urlencoded body (the territories are repeated).
+#[derive(Debug, Default)]
+struct Posted {
+    login: String,
+    input: UserInput,
+    version: i64,
+    /// Fields whose value is not even a number: forged, refused before the store.
+    malformed: Vec<&'static str>,
+}
+
+fn posted(pairs: &[(String, String)]) -> Posted {
+    let mut p = Posted::default();
+    for (k, v) in pairs {
+        match k.as_str() {
+            "login" => p.login = v.trim().to_lowercase(),
+            "display_name" => p.input.display_name = v.clone(),
+            "role" => p.input.role = v.trim().to_owned(),
+            "territories" => match v.trim().parse() {
+                Ok(t) => p.input.territories.push(t),
+                Err(_) => p.malformed.push("territories"),
+            },
+            "service" if v.trim().is_empty() => p.input.service_id = None,
+            "service" => match v.trim().parse() {
+                Ok(s) => p.input.service_id = Some(s),
+                Err(_) => p.malformed.push("service"),
+            },
+            "version" => p.version = v.trim().parse().unwrap_or(0),
+            _ => {}
+        }
+    }
+    p.malformed.dedup();
+    p
+}
+
+/// A value that is not even a number: refused with the same French message as the store
+/// would give, and audited like any forged field.
+async fn refuse_malformed(
+    state: &AppState,
+    actor: &Actor,
+    action: &'static str,
+    user: Option<i64>,
+    fields: &[&'static str],
+) -> WebError {
+    let mut ev = Event::new(action).detail(format!("champs={}", fields.join(",")));
+    if let Some(id) = user {
+        ev = ev.on("app_user", id);
+    }
+    if let Err(e) = state.store.audit(state.now(), actor, ev).await {
+        return e.into();
+    }
+    WebError::Invalid(DomainError::Invalid(
+        fields
+            .iter()
+            .map(|f| match *f {
+                "territories" => vigie_domain::FieldError::new(
+                    "territories",
+                    "Territoires",
+                    "valeur inconnue : cochez des territoires de la liste.",
+                ),
+                _ => vigie_domain::FieldError::new(
+                    "service",
+                    "Service",
+                    "valeur inconnue : choisissez un service de la liste.",
+                ),
+            })
+            .collect(),
+    ))
+}
+
+fn account_view(
+    state: &AppState,
+    u: &SessionUser,
+    d: &vigie_store::users::UserDetail,
+) -> AccountView {
+    AccountView {
+        id: d.user.id,
+        login: d.user.login.clone(),
+        active: d.user.active,
+        totp: d.user.totp_enabled,
+        must_change: d.user.must_change_password,
+        last_login: d
+            .last_login
+            .map_or_else(|| "jamais".into(), |t| datetime(t, state.config.timezone)),
+        sessions: d.active_sessions,
+        is_self: d.user.id == u.user_id,
+    }
+}
+
+fn notice_text(code: &str) -> &'static str {
+    match code {
+        "creation" => "Compte créé.",
+        "modification" => {
+            "Modifications enregistrées. Elles s'appliquent dès la prochaine page ouverte par l'utilisateur."
+        }
+        "inchange" => "Aucune modification : rien n'a été enregistré.",
+        "desactivation" => "Compte désactivé : ses sessions sont fermées.",
+        "reactivation" => "Compte réactivé.",
+        "second-facteur" => {
+            "Second facteur réinitialisé : l'utilisateur l'enrôlera de nouveau à sa prochaine connexion."
+        }
+        "sessions" => "Toutes les sessions de l'utilisateur sont fermées.",
+        _ => "",
+    }
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct DoneQuery {
+    #[serde(default)]
+    fait: String,
+}
+
+/// `GET /admin/utilisateurs/nouveau`
+pub async fn new_form(
+    State(state): State<AppState>,
+    Extension(u): Extension<SessionUser>,
+) -> Response {
+    if let Some(r) = require_reauth(&state, &u, "/admin/utilisateurs/nouveau") {
+        return r;
+    }
+    let cat = match state.store.catalog().await {
+        Ok(c) => c,
+        Err(e) => return WebError::from(e).into_response(),
+    };
+    let input = UserInput {
+        role: Role::AgentCrip.code().into(),
+        ..UserInput::default()
+    };
+    new_page(&state, &u, &cat, &input, "", StatusCode::OK, None)
+}
+
+fn new_page(
+    state: &AppState,
+    u: &SessionUser,
+    cat: &Catalog,
+    input: &UserInput,
+    login: &str,
+    status: StatusCode,
+    err: Option<&WebError>,
+) -> Response {
+    let mut f = FormView::new(cat, format!("{LIST}/nouveau"), input, login, 0);
+    if let Some(e) = err {
+        f = f.with_error(e);
+    }
+    render(
+        status,
+        &FormPage {
+            demo: state.config.demo,
+            chrome: Chrome::new(state, u),
+            title: "Nouvel utilisateur".into(),
+            is_new: true,
+            account: None,
+            f,
+            notice: String::new(),
+        },
+    )
+}
+
+#[derive(Template)]
+#[template(path = "admin_user_secret.html")]
+struct SecretPage {
+    demo: bool,
+    chrome: Chrome,
+    title: &'static str,
+    login: String,
+    password: String,
+    href: String,
+}
+
+fn secret_page(
+    state: &AppState,
+    u: &SessionUser,
+    title: &'static str,
+    id: i64,
+    login: String,
+    password: String,
+) -> Response {
+    render(
+        StatusCode::OK,
+        &SecretPage {
+            demo: state.config.demo,
+            chrome: Chrome::new(state, u),
+            title,
+            login,
+            password,
+            href: user_href(id),
+        },
+    )
+}
+
+/// Hashes a temporary password off the async threads (Argon2id takes 19 MiB and a CPU).
+async fn hash(password: &str) -> Result<String, WebError> {
+    let pw = password.to_owned();
+    tokio::task::spawn_blocking(move || vigie_store::password::hash(&pw))
+        .await
+        .map_err(|_| WebError::Internal("hachage".into()))
+}
+
+/// `POST /admin/utilisateurs/nouveau`: creates the account and shows its temporary
+/// password, once.
+pub async fn new_post(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Extension(u): Extension<SessionUser>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    if let Some(r) = require_reauth(&state, &u, "/admin/utilisateurs/nouveau") {
+        return r;
+    }
+    let cat = match state.store.catalog().await {
+        Ok(c) => c,
+        Err(e) => return WebError::from(e).into_response(),
+    };
+    let p = posted(&pairs);
+    let a = actor(&u, ip);
+    let refused = |e: WebError| {
+        let status = e.status();
+        new_page(&state, &u, &cat, &p.input, &p.login, status, Some(&e))
+    };
+    if !p.malformed.is_empty() {
+        let e = refuse_malformed(
+            &state,
+            &a,
+            "utilisateur.creation_refusee",
+            None,
+            &p.malformed,
+        )
+        .await;
+        return refused(e);
+    }
+    let password = temporary_password();
+    let phc = match hash(&password).await {
+        Ok(h) => h,
+        Err(e) => return e.into_response(),
+    };
+    match state
+        .store
+        .create_user(state.now(), &a, &p.login, &p.input, &phc)
+        .await
+    {
+        Ok(id) => secret_page(&state, &u, "Compte créé", id, p.login.clone(), password),
+        Err(e @ (StoreError::Invalid(_) | StoreError::Duplicate(..))) => refused(WebError::from(e)),
+        Err(e) => WebError::from(e).into_response(),
+    }
+}
+
+async fn edit_page(
+    state: &AppState,
+    u: &SessionUser,
+    id: i64,
+    typed: Option<(&UserInput, i64)>,
+    status: StatusCode,
+    err: Option<&WebError>,
+    notice: &str,
+) -> Response {
+    let (d, cat) = match tokio::try_join!(
+        state.store.user_detail(state.now(), id),
+        state.store.catalog()
+    ) {
+        Ok(x) => x,
+        Err(e) => return WebError::from(e).into_response(),
+    };
+    let stored = UserInput {
+        display_name: d.user.display_name.clone(),
+        role: d.user.role.code().into(),
+        territories: d.user.territories.clone(),
+        service_id: d.user.service_id,
+    };
+    // A refused form shows what was typed, with the version it was based on.
+    let (input, version) = typed.unwrap_or((&stored, d.version));
+    let mut f = FormView::new(&cat, user_href(id), input, &d.user.login, version);
+    if let Some(e) = err {
+        f = f.with_error(e);
+    }
+    render(
+        status,
+        &FormPage {
+            demo: state.config.demo,
+            chrome: Chrome::new(state, u),
+            title: format!("Utilisateur {}", d.user.login),
+            is_new: false,
+            account: Some(account_view(state, u, &d)),
+            f,
+            notice: notice.into(),
+        },
+    )
+}
+
+/// `GET /admin/utilisateurs/{id}`
+pub async fn edit_form(
+    State(state): State<AppState>,
+    Extension(u): Extension<SessionUser>,
+    Path(id): Path<String>,
+    Query(q): Query<DoneQuery>,
+) -> Response {
+    let id = match parse_id(&id) {
+        Ok(i) => i,
+        Err(e) => return e.into_response(),
+    };
+    if let Some(r) = require_reauth(&state, &u, &user_href(id)) {
+        return r;
+    }
+    edit_page(
+        &state,
+        &u,
+        id,
+        None,
+        StatusCode::OK,
+        None,
+        notice_text(&q.fait),
+    )
+    .await
+}
+
+/// `POST /admin/utilisateurs/{id}`: saves the name, role, territories and service.
+pub async fn edit_post(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Extension(u): Extension<SessionUser>,
+    Path(id): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let id = match parse_id(&id) {
+        Ok(i) => i,
+        Err(e) => return e.into_response(),
+    };
+    if let Some(r) = require_reauth(&state, &u, &user_href(id)) {
+        return r;
+    }
+    let p = posted(&pairs);
+    let a = actor(&u, ip);
+    let e = if p.malformed.is_empty() {
+        match state
+            .store
+            .update_user(state.now(), &a, id, p.version, &p.input)
+            .await
+        {
+            Ok(changed) => {
+                let done = if changed.is_empty() {
+                    "inchange"
+                } else {
+                    "modification"
+                };
+                return Redirect::to(&format!("{}?fait={done}", user_href(id))).into_response();
+            }
+            Err(StoreError::NotFound) => return WebError::NotFound.into_response(),
+            Err(e @ (StoreError::Invalid(_) | StoreError::Stale(_))) => WebError::from(e),
+            Err(e) => return WebError::from(e).into_response(),
+        }
+    } else {
+        refuse_malformed(
+            &state,
+            &a,
+            "utilisateur.modification_refusee",
+            Some(id),
+            &p.malformed,
+        )
+        .await
+    };
+    let status = e.status();
+    edit_page(
+        &state,
+        &u,
+        id,
+        Some((&p.input, p.version)),
+        status,
+        Some(&e),
+        "",
+    )
+    .await
+}
+
+// ---------------------------------------------------------------------------------------
+// Actions on an account, each confirmed on a second page
+// ---------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AccountAction {
+    Disable,
+    Enable,
+    ResetPassword,
+    ResetSecondFactor,
+    EndSessions,
+}
+
+impl AccountAction {
+    fn path(self) -> &'static str {
+        match self {
+            Self::Disable => "desactiver",
+            Self::Enable => "reactiver",
+            Self::ResetPassword => "mot-de-passe",
+            Self::ResetSecondFactor => "second-facteur",
+            Self::EndSessions => "sessions",
+        }
+    }
+
+    fn title(self) -> &'static str {
+        match self {
+            Self::Disable => "Désactiver le compte",
+            Self::Enable => "Réactiver le compte",
+            Self::ResetPassword => "Réinitialiser le mot de passe",
+            Self::ResetSecondFactor => "Réinitialiser le second facteur",
+            Self::EndSessions => "Fermer toutes les sessions",
+        }
+    }
+
+    fn consequence(self) -> &'static str {
+        match self {
+            Self::Disable => {
+                "L'utilisateur ne pourra plus se connecter et toutes ses sessions sont fermées immédiatement. Le compte et son historique sont conservés ; il peut être réactivé."
+            }
+            Self::Enable => {
+                "L'utilisateur pourra de nouveau se connecter avec son mot de passe et son second facteur."
+            }
+            Self::ResetPassword => {
+                "Un mot de passe temporaire est créé et affiché une seule fois : transmettez-le à l'utilisateur par un canal sûr. Il devra le changer à sa prochaine connexion. Toutes ses sessions sont fermées."
+            }
+            Self::ResetSecondFactor => {
+                "Le second facteur et les codes de secours de l'utilisateur sont supprimés ; il en enrôlera un nouveau à sa prochaine connexion. Toutes ses sessions sont fermées."
+            }
+            Self::EndSessions => {
+                "L'utilisateur est déconnecté de tous ses postes ; il pourra se reconnecter."
+            }
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin_user_confirm.html")]
+struct ConfirmPage {
+    demo: bool,
+    chrome: Chrome,
+    title: &'static str,
+    login: String,
+    name: String,
+    consequence: &'static str,
+    action: String,
+    back: String,
+}
+
+async fn account_action(
+    state: AppState,
+    ip: Option<String>,
+    u: SessionUser,
+    id: String,
+    pairs: Vec<(String, String)>,
+    what: AccountAction,
+) -> Response {
+    let id = match parse_id(&id) {
+        Ok(i) => i,
+        Err(e) => return e.into_response(),
+    };
+    if let Some(r) = require_reauth(&state, &u, &user_href(id)) {
+        return r;
+    }
+    let confirmed = pairs.iter().any(|(k, v)| k == "confirmer" && v == "oui");
+    if !confirmed {
+        let d = match state.store.user_detail(state.now(), id).await {
+            Ok(d) => d,
+            Err(e) => return WebError::from(e).into_response(),
+        };
+        return render(
+            StatusCode::OK,
+            &ConfirmPage {
+                demo: state.config.demo,
+                chrome: Chrome::new(&state, &u),
+                title: what.title(),
+                login: d.user.login,
+                name: d.user.display_name,
+                consequence: what.consequence(),
+                action: format!("{}/{}", user_href(id), what.path()),
+                back: user_href(id),
+            },
+        );
+    }
+    let a = actor(&u, ip);
+    let now = state.now();
+    let done = match what {
+        AccountAction::Disable | AccountAction::Enable => state
+            .store
+            .set_user_active(now, &a, id, what == AccountAction::Enable)
+            .await
+            .map(|_| {
+                if what == AccountAction::Enable {
+                    "reactivation"
+                } else {
+                    "desactivation"
+                }
+            }),
+        AccountAction::ResetSecondFactor => state
+            .store
+            .reset_second_factor(now, &a, id)
+            .await
+            .map(|()| "second-facteur"),
+        AccountAction::EndSessions => state
+            .store
+            .end_user_sessions(now, &a, id)
+            .await
+            .map(|_| "sessions"),
+        AccountAction::ResetPassword => {
+            let login = match state.store.user_detail(now, id).await {
+                Ok(d) => d.user.login,
+                Err(e) => return WebError::from(e).into_response(),
+            };
+            let password = temporary_password();
+            let phc = match hash(&password).await {
+                Ok(h) => h,
+                Err(e) => return e.into_response(),
+            };
+            return match state.store.reset_password(now, &a, id, &phc).await {
+                Ok(()) => secret_page(&state, &u, "Mot de passe réinitialisé", id, login, password),
+                Err(e) => WebError::from(e).into_response(),
+            };
+        }
+    };
+    match done {
+        Ok(code) => Redirect::to(&format!("{}?fait={code}", user_href(id))).into_response(),
+        Err(e @ StoreError::Invalid(_)) => {
+            let e = WebError::from(e);
+            let status = e.status();
+            edit_page(&state, &u, id, None, status, Some(&e), "").await
+        }
+        Err(e) => WebError::from(e).into_response(),
+    }
+}
+
+macro_rules! action_handler {
+    ($name:ident, $what:expr, $doc:literal) => {
+        #[doc = $doc]
+        pub async fn $name(
+            State(state): State<AppState>,
+            ClientIp(ip): ClientIp,
+            Extension(u): Extension<SessionUser>,
+            Path(id): Path<String>,
+            Form(pairs): Form<Vec<(String, String)>>,
+        ) -> Response {
+            account_action(state, ip, u, id, pairs, $what).await
+        }
+    };
+}
+
+action_handler!(
+    disable,
+    AccountAction::Disable,
+    "`POST /admin/utilisateurs/{id}/desactiver`"
+);
+action_handler!(
+    enable,
+    AccountAction::Enable,
+    "`POST /admin/utilisateurs/{id}/reactiver`"
+);
+action_handler!(
+    reset_password,
+    AccountAction::ResetPassword,
+    "`POST /admin/utilisateurs/{id}/mot-de-passe`"
+);
+action_handler!(
+    reset_second_factor,
+    AccountAction::ResetSecondFactor,
+    "`POST /admin/utilisateurs/{id}/second-facteur`"
+);
+action_handler!(
+    end_sessions,
+    AccountAction::EndSessions,
+    "`POST /admin/utilisateurs/{id}/sessions`"
+);
+
+// ---------------------------------------------------------------------------------------
+// The roles page
+// ---------------------------------------------------------------------------------------
+
+#[derive(Debug)]
+pub struct MatrixRow {
+    pub label: &'static str,
+    /// One cell per role, in [`Role::ALL`] order.
+    pub cells: Vec<bool>,
+}
+
+#[derive(Debug)]
+pub struct RoleView {
+    pub label: &'static str,
+    pub code: &'static str,
+    pub reach: &'static str,
+    pub users: usize,
+}
+
+#[derive(Template)]
+#[template(path = "admin_roles.html")]
+struct RolesPage {
+    demo: bool,
+    chrome: Chrome,
+    roles: Vec<RoleView>,
+    rows: Vec<MatrixRow>,
+}
+
+fn reach_label(r: Role) -> &'static str {
+    match r.reach() {
+        DossierReach::All => "Tous les dossiers du département",
+        DossierReach::Territorial => {
+            "Les dossiers de ses territoires et ceux confiés à son service ; un autre dossier seulement par accès exceptionnel motivé, limité dans le temps et tracé"
+        }
+        DossierReach::None => "Aucun contenu de dossier",
+    }
+}
+
+/// `GET /admin/roles`: the permission matrix, as data from the domain.
+pub async fn roles(
+    State(state): State<AppState>,
+    Extension(u): Extension<SessionUser>,
+) -> Response {
+    let users = match state.store.list_users().await {
+        Ok(x) => x,
+        Err(e) => return WebError::from(e).into_response(),
+    };
+    let roles = Role::ALL
+        .iter()
+        .map(|r| RoleView {
+            label: r.label(),
+            code: r.code(),
+            reach: reach_label(*r),
+            users: users.iter().filter(|x| x.active && x.role == *r).count(),
+        })
+        .collect();
+    let rows = Permission::ALL
+        .iter()
+        .map(|p| MatrixRow {
+            label: p.label(),
+            cells: Role::ALL.iter().map(|r| r.has(*p)).collect(),
+        })
+        .collect();
+    render(
+        StatusCode::OK,
+        &RolesPage {
+            demo: state.config.demo,
+            chrome: Chrome::new(&state, &u),
+            roles,
+            rows,
+        },
+    )
+}

@@ -1,0 +1,748 @@
+//! Traçabilité: the audit trail for the responsable CRIP (permission `AuditRead`).
+//!
+//! Filters by GET, ids and codes only (user id, dossier number or id, person id, action
+//! code, dates): never a name in a URL. The child is chosen by name through a POST search
+//! form (« Qui a consulté les données de cet enfant ? », a family's access request), which
+//! answers with persons to pick, each a link carrying the person's id.
+//!
+//! Every consultation, child search and export is itself recorded in the trail
+//! (`audit.consultation`, `audit.recherche_enfant`, `audit.export`, with the filters' ids).
+//! The CSV export (`;`, UTF-8 with a byte order mark: what a French spreadsheet opens
+//! directly) requires a recent re-authentication and is streamed page by page.
+
+use askama::Template;
+use axum::body::Body;
+use axum::extract::{Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Form};
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use vigie_domain::DossierNumber;
+use vigie_store::audit::{ActionFilter, AuditFilter, AuditRow, ChildCandidate, Event};
+use vigie_store::sessions::SessionUser;
+use vigie_store::{Actor, Store};
+
+use crate::AppState;
+use crate::auth::{ClientIp, render, require_reauth};
+use crate::error::WebError;
+use crate::pages::{Choice, Chrome};
+
+/// Entries per page.
+const PAGE_SIZE: u32 = 100;
+/// Entries per query while exporting.
+const EXPORT_PAGE: u32 = 2_000;
+
+/// The actions Vigie records, with their French labels; `famille.*` filters a family.
+pub const ACTIONS: &[(&str, &str)] = &[
+    ("dossier.*", "Dossiers : toutes les actions"),
+    ("dossier.consultation", "Consultation d'un dossier"),
+    (
+        "dossier.consultation_refusee",
+        "Consultation refusée (hors périmètre)",
+    ),
+    ("dossier.creation", "Création d'un dossier"),
+    ("dossier.modification", "Modification d'un dossier"),
+    (
+        "dossier.historique",
+        "Consultation de l'historique d'un dossier",
+    ),
+    (
+        "dossier.historique_refuse",
+        "Historique refusé (hors périmètre)",
+    ),
+    ("dossier.recherche", "Recherche de dossiers"),
+    ("personne.*", "Enfants : toutes les actions"),
+    ("personne.liaison", "Enfant lié à une personne connue"),
+    ("personne.deliaison", "Enfant délié d'une personne connue"),
+    ("personne.suggestion", "Recherche de personnes connues"),
+    ("connexion*", "Connexions : toutes les étapes"),
+    ("connexion", "Connexion"),
+    ("connexion.echec", "Échec de connexion"),
+    ("deconnexion", "Déconnexion"),
+    ("acces.refuse", "Accès refusé (rôle)"),
+    ("utilisateur.*", "Utilisateurs : toutes les actions"),
+    ("utilisateur.creation", "Création d'un compte"),
+    ("utilisateur.desactivation", "Désactivation d'un compte"),
+    ("utilisateur.mot_de_passe", "Changement de mot de passe"),
+    ("parametre.*", "Paramètres : toutes les actions"),
+    ("parametre.ajout", "Ajout d'une valeur de paramètre"),
+    ("parametre.libelle", "Libellé d'un paramètre modifié"),
+    ("parametre.desactivation", "Paramètre désactivé"),
+    ("parametre.reactivation", "Paramètre réactivé"),
+    ("parametre.suppression", "Paramètre supprimé"),
+    ("parametre.modification", "Réglage modifié"),
+    ("territoire.ajout", "Ajout d'un territoire"),
+    ("service.ajout", "Ajout d'un service"),
+    ("audit.*", "Traçabilité : toutes les actions"),
+    ("audit.consultation", "Consultation de la traçabilité"),
+    (
+        "audit.recherche_enfant",
+        "Recherche d'un enfant dans la traçabilité",
+    ),
+    ("audit.export", "Export de la traçabilité"),
+    ("audit.purge", "Purge des entrées anciennes"),
+    ("instance.creation", "Création de la base"),
+    (
+        "instance.creation_demo",
+        "Création de la base de démonstration",
+    ),
+    ("demo.generation", "Génération de données de démonstration"),
+];
+
+/// The French label of an action, when Vigie knows it.
+pub fn action_label(code: &str) -> Option<&'static str> {
+    ACTIONS
+        .iter()
+        .find(|(c, _)| *c == code && !c.ends_with('*'))
+        .map(|(_, l)| *l)
+}
+
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+pub struct AuditQuery {
+    #[serde(default)]
+    pub utilisateur: String,
+    /// A dossier number (`2026-000123`) or a dossier id.
+    #[serde(default)]
+    pub dossier: String,
+    /// A person id, chosen from the child search.
+    #[serde(default)]
+    pub personne: String,
+    #[serde(default)]
+    pub action: String,
+    #[serde(default)]
+    pub du: String,
+    #[serde(default)]
+    pub au: String,
+    /// Paging cursor: entries before this sequence number.
+    #[serde(default)]
+    pub avant: String,
+}
+
+impl AuditQuery {
+    /// The filters as `k=v` pairs (no cursor), URL-encoded: ids, codes and dates only.
+    fn pairs(&self) -> Vec<String> {
+        [
+            ("utilisateur", &self.utilisateur),
+            ("dossier", &self.dossier),
+            ("personne", &self.personne),
+            ("action", &self.action),
+            ("du", &self.du),
+            ("au", &self.au),
+        ]
+        .into_iter()
+        .filter(|(_, v)| !v.trim().is_empty())
+        .map(|(k, v)| format!("{k}={}", urlencode(v.trim())))
+        .collect()
+    }
+
+    fn suffix(&self) -> String {
+        let p = self.pairs();
+        if p.is_empty() {
+            String::new()
+        } else {
+            format!("?{}", p.join("&"))
+        }
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.*".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+fn parse_date(s: &str) -> Option<NaiveDate> {
+    let s = s.trim();
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(s, "%d/%m/%Y"))
+        .ok()
+}
+
+fn start_of(d: NaiveDate, tz: chrono_tz::Tz) -> Option<DateTime<Utc>> {
+    tz.from_local_datetime(&d.and_hms_opt(0, 0, 0)?)
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// The filters read from the query string, and what is wrong with them (in French).
+#[derive(Debug, Default)]
+struct Parsed {
+    filter: AuditFilter,
+    cursor: Option<i64>,
+    errors: Vec<String>,
+}
+
+async fn parse(store: &Store, q: &AuditQuery, tz: chrono_tz::Tz) -> Result<Parsed, WebError> {
+    let mut p = Parsed::default();
+    let id = |s: &str, what: &str, errors: &mut Vec<String>| -> Option<i64> {
+        let s = s.trim();
+        if s.is_empty() {
+            return None;
+        }
+        match s.parse::<i64>() {
+            Ok(v) if v > 0 => Some(v),
+            _ => {
+                errors.push(format!("{what} : valeur inconnue."));
+                None
+            }
+        }
+    };
+    p.filter.user_id = id(&q.utilisateur, "Utilisateur", &mut p.errors);
+    p.filter.person_id = id(&q.personne, "Enfant", &mut p.errors);
+    let d = q.dossier.trim();
+    if !d.is_empty() {
+        if let Ok(n) = d.parse::<DossierNumber>() {
+            match store.audit_dossier_id(n).await? {
+                Some(id) => p.filter.dossier_id = Some(id),
+                None => p.errors.push(format!(
+                    "Dossier : aucun dossier n° {n} (s'il a été supprimé, indiquez son identifiant)."
+                )),
+            }
+        } else {
+            p.filter.dossier_id = id(
+                d,
+                "Dossier (numéro AAAA-NNNNNN ou identifiant)",
+                &mut p.errors,
+            );
+        }
+    }
+    let a = q.action.trim();
+    if !a.is_empty() {
+        if a.len() <= 64
+            && a.bytes()
+                .all(|b| b.is_ascii_lowercase() || b"._*".contains(&b))
+        {
+            p.filter.action = ActionFilter::parse(a);
+        }
+        if p.filter.action.is_none() {
+            p.errors.push("Action : valeur inconnue.".into());
+        }
+    }
+    for (s, what, to) in [(&q.du, "Du", false), (&q.au, "Au", true)] {
+        if s.trim().is_empty() {
+            continue;
+        }
+        match parse_date(s) {
+            Some(day) => {
+                // « au » is inclusive: up to the start of the next day.
+                let day = if to {
+                    day.succ_opt().unwrap_or(day)
+                } else {
+                    day
+                };
+                let t = start_of(day, tz);
+                if to {
+                    p.filter.to = t;
+                } else {
+                    p.filter.from = t;
+                }
+            }
+            None => p
+                .errors
+                .push(format!("{what} : date attendue au format JJ/MM/AAAA.")),
+        }
+    }
+    if let (Some(f), Some(t)) = (p.filter.from, p.filter.to)
+        && f >= t
+    {
+        p.errors
+            .push("Période : la date de début est après la date de fin.".into());
+    }
+    if !q.avant.trim().is_empty() {
+        p.cursor = id(&q.avant, "Page", &mut p.errors);
+    }
+    Ok(p)
+}
+
+/// What the trail says of the filters (ids and codes, never a name).
+fn filter_detail(f: &AuditFilter) -> String {
+    let mut parts = Vec::new();
+    if let Some(u) = f.user_id {
+        parts.push(format!("utilisateur={u}"));
+    }
+    if let Some(d) = f.dossier_id {
+        parts.push(format!("dossier={d}"));
+    }
+    if let Some(p) = f.person_id {
+        parts.push(format!("personne={p}"));
+    }
+    match &f.action {
+        Some(ActionFilter::Exact(a)) => parts.push(format!("action={a}")),
+        Some(ActionFilter::Prefix(a)) => parts.push(format!("action={a}*")),
+        None => {}
+    }
+    if let Some(t) = f.from {
+        parts.push(format!("du={}", t.format("%Y-%m-%dT%H:%M:%SZ")));
+    }
+    if let Some(t) = f.to {
+        parts.push(format!("au={}", t.format("%Y-%m-%dT%H:%M:%SZ")));
+    }
+    if parts.is_empty() {
+        "filtres=aucun".into()
+    } else {
+        parts.join(";")
+    }
+}
+
+/// One line of the table (and of the export).
+#[derive(Debug)]
+pub struct RowView {
+    pub seq: i64,
+    pub at: String,
+    pub user: String,
+    pub action: String,
+    pub action_code: String,
+    pub object: String,
+    pub object_href: Option<String>,
+    pub detail: String,
+    pub ip: String,
+}
+
+fn user_text(r: &AuditRow) -> String {
+    match (r.user_id, &r.user_name, &r.user_login) {
+        (None, _, _) => "Système (ligne de commande)".into(),
+        (Some(_), Some(name), Some(login)) => format!("{name} ({login})"),
+        (Some(id), _, _) => format!("Compte n° {id}"),
+    }
+}
+
+fn object_text(r: &AuditRow) -> (String, Option<String>) {
+    let (Some(t), Some(id)) = (r.object_type.as_deref(), r.object_id) else {
+        return (String::new(), None);
+    };
+    match t {
+        "dossier" => match &r.dossier_number {
+            Some(n) => (format!("Dossier {n}"), Some(format!("/dossiers/{id}"))),
+            None => (format!("Dossier n° {id} (supprimé)"), None),
+        },
+        "app_user" => (format!("Compte n° {id}"), None),
+        "param_value" => (format!("Paramètre n° {id}"), None),
+        "territory" => (format!("Territoire n° {id}"), None),
+        "service" => (format!("Service n° {id}"), None),
+        "personne" | "person" => (format!("Personne n° {id}"), None),
+        other => (format!("{other} n° {id}"), None),
+    }
+}
+
+fn row_view(r: &AuditRow, tz: chrono_tz::Tz) -> RowView {
+    let (object, object_href) = object_text(r);
+    RowView {
+        seq: r.seq,
+        at: r
+            .at
+            .with_timezone(&tz)
+            .format("%d/%m/%Y %H:%M:%S")
+            .to_string(),
+        user: user_text(r),
+        action: action_label(&r.action).map_or_else(|| r.action.clone(), str::to_owned),
+        action_code: r.action.clone(),
+        object,
+        object_href,
+        detail: r.detail.clone().unwrap_or_default(),
+        ip: r.ip.clone().unwrap_or_default(),
+    }
+}
+
+/// A child proposed by the search, or the one filtered on.
+#[derive(Debug)]
+pub struct ChildView {
+    pub href: String,
+    pub name: String,
+    pub birth: String,
+    pub dossiers: String,
+}
+
+fn child_view(c: &ChildCandidate) -> ChildView {
+    let p = &c.person;
+    let family = match &p.usage_name {
+        Some(u) if u != &p.birth_name => format!(
+            "{} (née ou né {})",
+            u.to_uppercase(),
+            p.birth_name.to_uppercase()
+        ),
+        _ => p.birth_name.to_uppercase(),
+    };
+    ChildView {
+        href: format!("/tracabilite?personne={}", c.person_id),
+        name: format!("{} {family}", p.first_names).trim().to_owned(),
+        birth: p.birth.display(),
+        dossiers: c
+            .dossiers
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+struct AuditPage {
+    demo: bool,
+    chrome: Chrome,
+    users: Vec<Choice>,
+    actions: Vec<Choice>,
+    dossier: String,
+    du: String,
+    au: String,
+    personne: String,
+    child: Option<ChildView>,
+    search: String,
+    candidates: Option<Vec<ChildView>>,
+    errors: Vec<String>,
+    rows: Vec<RowView>,
+    next: Option<String>,
+    export: String,
+    clear_child: String,
+}
+
+async fn page_for(
+    state: &AppState,
+    u: &SessionUser,
+    ip: Option<String>,
+    q: &AuditQuery,
+    candidates: Option<(String, Vec<ChildCandidate>)>,
+) -> Result<(StatusCode, AuditPage), WebError> {
+    let tz = state.config.timezone;
+    let store = &state.store;
+    let mut parsed = parse(store, q, tz).await?;
+    let child = match parsed.filter.person_id {
+        Some(p) => match store.audit_child(&u.scope(), p).await {
+            Ok(c) => Some(child_view(&c)),
+            Err(vigie_store::StoreError::NotFound) => {
+                parsed
+                    .errors
+                    .push("Enfant : aucun enfant avec cet identifiant.".into());
+                None
+            }
+            Err(e) => return Err(e.into()),
+        },
+        None => None,
+    };
+    let (rows, next) = if parsed.errors.is_empty() && candidates.is_none() {
+        let page = store
+            .audit_search(&parsed.filter, parsed.cursor, PAGE_SIZE)
+            .await?;
+        // The consultation is recorded before anything is shown.
+        store
+            .audit(
+                state.now(),
+                &Actor::user(u.user_id, ip),
+                Event::new("audit.consultation").detail(filter_detail(&parsed.filter)),
+            )
+            .await?;
+        let mut pairs = q.pairs();
+        let next = page.next.map(|n| {
+            pairs.push(format!("avant={n}"));
+            format!("/tracabilite?{}", pairs.join("&"))
+        });
+        (page.rows.iter().map(|r| row_view(r, tz)).collect(), next)
+    } else {
+        (Vec::new(), None)
+    };
+    let users = store
+        .list_users()
+        .await?
+        .into_iter()
+        .map(|x| Choice {
+            value: x.id.to_string(),
+            selected: Some(x.id) == parsed.filter.user_id,
+            label: format!("{} ({})", x.display_name, x.login),
+        })
+        .collect();
+    let actions = ACTIONS
+        .iter()
+        .map(|(code, label)| Choice {
+            value: (*code).to_owned(),
+            label: (*label).to_owned(),
+            selected: q.action.trim() == *code,
+        })
+        .collect();
+    let status = if parsed.errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let without_child = AuditQuery {
+        personne: String::new(),
+        ..q.clone()
+    };
+    let (search, candidates) = match candidates {
+        Some((text, found)) => (text, Some(found.iter().map(child_view).collect())),
+        None => (String::new(), None),
+    };
+    Ok((
+        status,
+        AuditPage {
+            demo: state.config.demo,
+            chrome: Chrome::new(state, u),
+            users,
+            actions,
+            dossier: q.dossier.trim().to_owned(),
+            du: q.du.trim().to_owned(),
+            au: q.au.trim().to_owned(),
+            personne: parsed
+                .filter
+                .person_id
+                .map(|p| p.to_string())
+                .unwrap_or_default(),
+            child,
+            search,
+            candidates,
+            errors: parsed.errors,
+            rows,
+            next,
+            export: format!("/tracabilite/export.csv{}", q.suffix()),
+            clear_child: format!("/tracabilite{}", without_child.suffix()),
+        },
+    ))
+}
+
+/// `GET /tracabilite`: the trail, filtered, newest first.
+pub async fn page(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Extension(u): Extension<SessionUser>,
+    Query(q): Query<AuditQuery>,
+) -> Response {
+    match page_for(&state, &u, ip, &q, None).await {
+        Ok((status, p)) => render(status, &p),
+        Err(e) => e.into_response(),
+    }
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct ChildSearchForm {
+    #[serde(default)]
+    q: String,
+}
+
+/// `POST /tracabilite/enfant`: finds a child by name (the name stays in the request body)
+/// and proposes the persons found, each a link with the person's id only.
+pub async fn child_search(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Extension(u): Extension<SessionUser>,
+    Form(form): Form<ChildSearchForm>,
+) -> Response {
+    let text: String = form.q.chars().take(200).collect();
+    let q = AuditQuery::default();
+    if text.trim().is_empty() {
+        return match page_for(&state, &u, ip, &q, Some((String::new(), vec![]))).await {
+            Ok((_, p)) => render(StatusCode::OK, &p),
+            Err(e) => e.into_response(),
+        };
+    }
+    let found = match state
+        .store
+        .audit_find_children(
+            state.now(),
+            &Actor::user(u.user_id, ip.clone()),
+            &u.scope(),
+            &text,
+        )
+        .await
+    {
+        Ok(f) => f,
+        Err(e) => return WebError::from(e).into_response(),
+    };
+    match page_for(&state, &u, ip, &q, Some((text, found))).await {
+        Ok((_, p)) => render(StatusCode::OK, &p),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// A CSV field: quoted when needed; a leading `=`, `+`, `-`, `@` is neutralised so that a
+/// spreadsheet never runs it as a formula.
+fn csv_field(out: &mut String, s: &str) {
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_owned()
+    };
+    if s.contains([';', '"', '\n', '\r']) {
+        out.push('"');
+        out.push_str(&s.replace('"', "\"\""));
+        out.push('"');
+    } else {
+        out.push_str(&s);
+    }
+}
+
+const CSV_HEADER: &[&str] = &[
+    "N°",
+    "Date (heure de Paris)",
+    "Utilisateur",
+    "Action",
+    "Code de l'action",
+    "Objet",
+    "Détail",
+    "Adresse IP",
+];
+
+fn csv_line(out: &mut String, fields: &[&str]) {
+    for (i, f) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push(';');
+        }
+        csv_field(out, f);
+    }
+    out.push_str("\r\n");
+}
+
+fn csv_row(out: &mut String, r: &RowView) {
+    let seq = r.seq.to_string();
+    csv_line(
+        out,
+        &[
+            &seq,
+            &r.at,
+            &r.user,
+            &r.action,
+            &r.action_code,
+            &r.object,
+            &r.detail,
+            &r.ip,
+        ],
+    );
+}
+
+/// `GET /tracabilite/export.csv`: the filtered trail as CSV, after a re-authentication.
+pub async fn export(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Extension(u): Extension<SessionUser>,
+    Query(q): Query<AuditQuery>,
+) -> Response {
+    if let Some(redirect) = require_reauth(&state, &u, &format!("/tracabilite{}", q.suffix())) {
+        return redirect;
+    }
+    let tz = state.config.timezone;
+    let parsed = match parse(&state.store, &q, tz).await {
+        Ok(p) => p,
+        Err(e) => return e.into_response(),
+    };
+    if !parsed.errors.is_empty() {
+        return match page_for(&state, &u, ip, &q, None).await {
+            Ok((status, p)) => render(status, &p),
+            Err(e) => e.into_response(),
+        };
+    }
+    // Recorded before the first byte leaves.
+    if let Err(e) = state
+        .store
+        .audit(
+            state.now(),
+            &Actor::user(u.user_id, ip),
+            Event::new("audit.export").detail(filter_detail(&parsed.filter)),
+        )
+        .await
+    {
+        return WebError::from(e).into_response();
+    }
+    struct Cursor {
+        store: Store,
+        filter: AuditFilter,
+        before: Option<i64>,
+        first: bool,
+        done: bool,
+        tz: chrono_tz::Tz,
+    }
+    let start = Cursor {
+        store: state.store.clone(),
+        filter: parsed.filter,
+        before: None,
+        first: true,
+        done: false,
+        tz,
+    };
+    let body = futures_util::stream::unfold(start, |mut c| async move {
+        if c.done {
+            return None;
+        }
+        let mut out = String::new();
+        if c.first {
+            c.first = false;
+            out.push('\u{feff}');
+            csv_line(&mut out, CSV_HEADER);
+        }
+        match c.store.audit_search(&c.filter, c.before, EXPORT_PAGE).await {
+            Ok(page) => {
+                for r in &page.rows {
+                    csv_row(&mut out, &row_view(r, c.tz));
+                }
+                c.before = page.next;
+                c.done = page.next.is_none();
+                Some((Ok::<_, std::io::Error>(out), c))
+            }
+            Err(e) => {
+                tracing::error!(error = ?e, "export de la traçabilité interrompu");
+                c.done = true;
+                Some((Err(std::io::Error::other("export interrompu")), c))
+            }
+        }
+    });
+    let filename = format!(
+        "attachment; filename=\"tracabilite-{}.csv\"",
+        state.now().with_timezone(&tz).format("%Y%m%d-%H%M")
+    );
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (header::CONTENT_DISPOSITION, filename),
+        ],
+        Body::from_stream(body),
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_fields_are_quoted_and_formulas_neutralised() {
+        let mut s = String::new();
+        csv_line(
+            &mut s,
+            &["a;b", "dit \"non\"", "=SOMME(A1)", "simple", "l1\nl2"],
+        );
+        assert_eq!(
+            s,
+            "\"a;b\";\"dit \"\"non\"\"\";'=SOMME(A1);simple;\"l1\nl2\"\r\n"
+        );
+    }
+
+    #[test]
+    fn known_actions_have_a_french_label_and_families_are_not_labels() {
+        assert_eq!(
+            action_label("dossier.consultation"),
+            Some("Consultation d'un dossier")
+        );
+        assert_eq!(action_label("dossier.*"), None);
+        assert_eq!(action_label("inconnue"), None);
+    }
+
+    #[test]
+    fn the_filters_in_the_url_are_ids_codes_and_dates() {
+        let q = AuditQuery {
+            utilisateur: "3".into(),
+            dossier: "2026-000001".into(),
+            personne: "12".into(),
+            action: "dossier.*".into(),
+            du: "2026-11-01".into(),
+            au: String::new(),
+            avant: "99".into(),
+        };
+        assert_eq!(
+            q.suffix(),
+            "?utilisateur=3&dossier=2026-000001&personne=12&action=dossier.*&du=2026-11-01"
+        );
+    }
+}
