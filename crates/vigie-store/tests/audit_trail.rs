@@ -604,3 +604,41 @@ async fn the_consultation_filters_by_user_dossier_child_action_and_period() {
     })
     .await;
 }
+
+/// Over several pages (the verification reads the next page while it hashes one).
+#[tokio::test]
+async fn a_long_trail_is_verified_across_pages() {
+    on_both(|db| async move {
+        let s = &db.store;
+        vigie_store::audit::bulk_append_synthetic(
+            s,
+            25_000,
+            now() + Duration::seconds(1),
+            Duration::seconds(1),
+            |_| {},
+        )
+        .await
+        .unwrap();
+        let v = s.verify_audit().await.unwrap();
+        assert_eq!(v.broken, None);
+        assert_eq!((v.entries, v.head_seq), (v.head_seq, 25_001));
+        tamper(
+            &db,
+            "UPDATE audit_entry SET ip = '10.0.0.99' WHERE seq = 23456",
+        )
+        .await;
+        let v = s.verify_audit().await.unwrap();
+        assert_eq!(
+            v.broken,
+            Some((23_456, "le contenu de l'entrée a été modifié".into()))
+        );
+        assert_eq!(v.entries, 23_455);
+        // The first entry of a page.
+        tamper(&db, "DELETE FROM audit_entry WHERE seq = 20001").await;
+        let v = s.verify_audit().await.unwrap();
+        assert_eq!(v.broken, Some((20_001, "entrée 20001 manquante".into())));
+        assert_eq!(v.entries, 20_000);
+        db
+    })
+    .await;
+}

@@ -45,6 +45,9 @@ pub const STATEMENTS: &[&str] = &[
     "CREATE INDEX break_glass_granted ON break_glass (granted_at)",
     // Audit retention: before entries are purged, a checkpoint records the first entry kept
     // and the hash it links to, so the remainder stays verifiable. Append-only.
+    // The consultation page filters by period and by action.
+    "CREATE INDEX audit_entry_at ON audit_entry (at)",
+    "CREATE INDEX audit_entry_action ON audit_entry (action, seq)",
     "CREATE TABLE audit_checkpoint (
         id {ID},
         at {TS} NOT NULL,
