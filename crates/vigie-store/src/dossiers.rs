@@ -562,10 +562,39 @@ impl Store {
         self.audit(
             now,
             actor,
-            Event::new("dossier.recherche").detail(format!("resultats={}", out.len())),
+            Event::new("dossier.recherche").detail(format!(
+                "resultats={} ids={}",
+                out.len(),
+                out.iter()
+                    .map(|d| d.id.to_string())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            )),
         )
         .await?;
         Ok(out)
+    }
+
+    /// Records that a list of dossiers was shown (the list page, the API list, the
+    /// échéances): their ids only, so that every access to a dossier's data is traced.
+    pub async fn record_listing(
+        &self,
+        now: DateTime<Utc>,
+        actor: &Actor,
+        action: &str,
+        ids: &[i64],
+    ) -> Result<()> {
+        let mut ids = ids.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+        self.audit(
+            now,
+            actor,
+            Event::new(action).detail(format!("n={} ids={}", ids.len(), list.join(","))),
+        )
+        .await?;
+        Ok(())
     }
 
     async fn fill_children(&self, rows: &mut [DossierSummary]) -> Result<()> {

@@ -256,7 +256,7 @@ pub async fn enrol_qr(
         [
             (
                 header::CONTENT_TYPE,
-                HeaderValue::from_static("image/svg+xml"),
+                HeaderValue::from_static("image/svg+xml; charset=utf-8"),
             ),
             (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
         ],
@@ -661,6 +661,10 @@ pub async fn logout_everywhere(
             let mut resp = Redirect::to("/connexion").into_response();
             resp.headers_mut()
                 .insert(header::SET_COOKIE, session_cookie(&state, "", Some(0)));
+            resp.headers_mut().insert(
+                axum::http::HeaderName::from_static("clear-site-data"),
+                HeaderValue::from_static("\"cache\", \"cookies\", \"storage\""),
+            );
             resp
         }
         Err(e) => WebError::from(e).into_response(),

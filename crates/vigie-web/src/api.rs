@@ -80,6 +80,7 @@ pub struct ListResponse {
 )]
 pub async fn list(
     State(state): State<AppState>,
+    crate::auth::ClientIp(ip): crate::auth::ClientIp,
     Extension(u): Extension<SessionUser>,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<ListResponse>, ApiError> {
@@ -90,6 +91,16 @@ pub async fn list(
     let page = state
         .store
         .list_dossiers(&u.scope(), &filter, cursor, 50)
+        .await?;
+    let ids: Vec<i64> = page.rows.iter().map(|r| r.id).collect();
+    state
+        .store
+        .record_listing(
+            state.now(),
+            &vigie_store::Actor::user(u.user_id, ip),
+            "dossier.liste",
+            &ids,
+        )
         .await?;
     Ok(Json(ListResponse {
         dossiers: page.rows,

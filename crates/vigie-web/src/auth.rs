@@ -86,32 +86,58 @@ pub async fn session_from_headers(
     }
 }
 
-/// Who is acting, from where (the peer address; behind a reverse proxy, the proxy's).
-pub fn client_actor(req: &Request, user_id: Option<i64>) -> Actor {
-    let ip = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string());
-    Actor { user_id, ip }
+/// The client's address: the peer's, or, when the peer is one of the configured reverse
+/// proxies (`VIGIE_TRUSTED_PROXIES`), the last address of `X-Forwarded-For` that is not one
+/// of them. Throttling by address and the audit trail use it.
+pub fn client_ip(
+    config: &crate::WebConfig,
+    extensions: &axum::http::Extensions,
+    headers: &HeaderMap,
+) -> Option<String> {
+    let peer = extensions.get::<ConnectInfo<SocketAddr>>()?.0.ip();
+    if !config.trusted_proxies.contains(&peer) {
+        return Some(peer.to_string());
+    }
+    let forwarded: Vec<std::net::IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|a| a.trim().parse().ok())
+        .collect();
+    let client = forwarded
+        .iter()
+        .rev()
+        .find(|a| !config.trusted_proxies.contains(a))
+        .copied()
+        .unwrap_or(peer);
+    Some(client.to_string())
 }
 
-/// The peer's address (behind a reverse proxy, the proxy's), when known.
+/// Who is acting, from where (see [`client_ip`]).
+pub fn client_actor(state: &AppState, req: &Request, user_id: Option<i64>) -> Actor {
+    Actor {
+        user_id,
+        ip: client_ip(&state.config, req.extensions(), req.headers()),
+    }
+}
+
+/// The client's address (see [`client_ip`]), when known.
 #[derive(Debug, Clone)]
 pub struct ClientIp(pub Option<String>);
 
-impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientIp {
+impl axum::extract::FromRequestParts<AppState> for ClientIp {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(
         parts: &mut axum::http::request::Parts,
-        _: &S,
+        state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        Ok(ClientIp(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip().to_string()),
-        ))
+        Ok(ClientIp(client_ip(
+            &state.config,
+            &parts.extensions,
+            &parts.headers,
+        )))
     }
 }
 
@@ -331,5 +357,9 @@ pub async fn logout(
     let mut resp = Redirect::to("/connexion").into_response();
     resp.headers_mut()
         .insert(header::SET_COOKIE, session_cookie(&state, "", Some(0)));
+    resp.headers_mut().insert(
+        axum::http::HeaderName::from_static("clear-site-data"),
+        HeaderValue::from_static("\"cache\", \"cookies\", \"storage\""),
+    );
     resp
 }

@@ -117,10 +117,11 @@ fn reachable(scope: &Scope, cat: &Catalog) -> (Vec<i64>, Vec<i64>) {
 
 pub async fn page(
     State(state): State<AppState>,
+    crate::auth::ClientIp(ip): crate::auth::ClientIp,
     Extension(u): Extension<SessionUser>,
     Query(q): Query<DueQuery>,
 ) -> Response {
-    match build(&state, &u, &q).await {
+    match build(&state, &u, ip, &q).await {
         Ok(p) => render(
             if p.errors.is_empty() {
                 StatusCode::OK
@@ -136,6 +137,7 @@ pub async fn page(
 async fn build(
     state: &AppState,
     u: &SessionUser,
+    ip: Option<String>,
     q: &DueQuery,
 ) -> Result<DuePage, crate::error::WebError> {
     let scope = u.scope();
@@ -160,6 +162,16 @@ async fn build(
     let items = state
         .store
         .due_items(&scope, today, DEFAULT_HORIZON_DAYS, territory, service)
+        .await?;
+    let ids: Vec<i64> = items.iter().map(|i| i.dossier_id).collect();
+    state
+        .store
+        .record_listing(
+            state.now(),
+            &vigie_store::Actor::user(u.user_id, ip),
+            "dossier.echeances",
+            &ids,
+        )
         .await?;
     let (ts, ss) = reachable(&scope, &cat);
     let sel = |id: i64, cur: &str| id.to_string() == cur.trim();

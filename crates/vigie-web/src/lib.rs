@@ -45,6 +45,8 @@ pub struct WebConfig {
     pub sessions: SessionPolicy,
     /// At most this many Argon2id computations at once (each takes 19 MiB).
     pub max_concurrent_hashes: usize,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (empty: the peer is the client).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for WebConfig {
@@ -55,6 +57,7 @@ impl Default for WebConfig {
             timezone: chrono_tz::Europe::Paris,
             sessions: SessionPolicy::default(),
             max_concurrent_hashes: 4,
+            trusted_proxies: Vec::new(),
         }
     }
 }

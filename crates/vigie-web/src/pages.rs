@@ -272,6 +272,7 @@ fn rows(
 async fn list_page(
     state: &AppState,
     u: &SessionUser,
+    ip: Option<String>,
     q: &ListQuery,
     search: Option<(String, Vec<DossierSummary>)>,
 ) -> Result<ListPage, WebError> {
@@ -284,6 +285,16 @@ async fn list_page(
             let page = state
                 .store
                 .list_dossiers(&u.scope(), &filter, cursor, PAGE_SIZE)
+                .await?;
+            let ids: Vec<i64> = page.rows.iter().map(|r| r.id).collect();
+            state
+                .store
+                .record_listing(
+                    state.now(),
+                    &Actor::user(u.user_id, ip),
+                    "dossier.liste",
+                    &ids,
+                )
                 .await?;
             let filters = filter_query(q);
             let next = page.next.map(|c| {
@@ -400,10 +411,11 @@ fn urlencode(s: &str) -> String {
 
 pub async fn dossier_list(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     Extension(u): Extension<SessionUser>,
     Query(q): Query<ListQuery>,
 ) -> Response {
-    match list_page(&state, &u, &q, None).await {
+    match list_page(&state, &u, ip, &q, None).await {
         Ok(p) => render(
             if p.errors.is_empty() {
                 StatusCode::OK
@@ -444,7 +456,7 @@ pub async fn dossier_search(
         Ok(f) => f,
         Err(e) => return WebError::from(e).into_response(),
     };
-    match list_page(&state, &u, &ListQuery::default(), Some((text, found))).await {
+    match list_page(&state, &u, None, &ListQuery::default(), Some((text, found))).await {
         Ok(p) => render(StatusCode::OK, &p),
         Err(e) => e.into_response(),
     }

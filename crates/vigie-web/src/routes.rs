@@ -126,7 +126,7 @@ async fn guard(
     if let Access::Perm(p) = access
         && !user.role.has(p)
     {
-        let actor = client_actor(&req, Some(user.user_id));
+        let actor = client_actor(&state, &req, Some(user.user_id));
         let detail = format!(
             "permission={p:?} route={} {}",
             req.method(),

@@ -201,7 +201,10 @@ async fn totp_enrolment_login_replay_recovery_and_reauthentication() {
         )
         .await;
         assert_eq!(qr.status, StatusCode::OK);
-        assert_eq!(qr.headers[header::CONTENT_TYPE], "image/svg+xml");
+        assert_eq!(
+            qr.headers[header::CONTENT_TYPE],
+            "image/svg+xml; charset=utf-8"
+        );
         assert!(qr.body.contains("<svg") && qr.body.len() > 1000);
         assert!(
             !qr.body.contains(&secret),
@@ -542,6 +545,10 @@ async fn password_change_policy_forced_change_and_logout_everywhere() {
         )
         .await;
         assert_eq!(r.location(), "/connexion");
+        assert_eq!(
+            r.headers["clear-site-data"], "\"cache\", \"cookies\", \"storage\"",
+            "the browser forgets what it kept"
+        );
         for s in [&c, &d] {
             assert_eq!(
                 send(app, Method::GET, "/", Some(s), None, IP)
@@ -666,4 +673,62 @@ async fn throttling_by_login_and_by_address_and_expired_sessions() {
         assert!(trail.iter().any(|t| t == "connexion.refusee"));
         ctx.db.finish().await;
     }
+}
+
+#[tokio::test]
+async fn the_client_address_comes_from_a_trusted_proxy_only() {
+    let db = TestDb::sqlite().await;
+    let ctx = setup(db).await;
+    let state = AppState::new(
+        ctx.db.store.clone(),
+        WebConfig {
+            trusted_proxies: vec!["127.0.0.1".parse().unwrap()],
+            ..WebConfig::default()
+        },
+    );
+    let app = vigie_web::app(state);
+    let attempt = |peer: &'static str, xff: &'static str| {
+        let app = app.clone();
+        async move {
+            let mut req = Request::builder()
+                .method(Method::POST)
+                .uri("/connexion")
+                .header(header::HOST, "vigie.test")
+                .header("x-forwarded-for", xff)
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from("login=agent&password=faux"))
+                .unwrap();
+            let addr: SocketAddr = format!("{peer}:40000").parse().unwrap();
+            req.extensions_mut().insert(ConnectInfo(addr));
+            app.oneshot(req).await.unwrap().status()
+        }
+    };
+    // Through the proxy: the client is the last address the proxy added.
+    assert_eq!(
+        attempt("127.0.0.1", "10.9.9.9, 203.0.113.5").await,
+        StatusCode::UNAUTHORIZED
+    );
+    // From anywhere else, X-Forwarded-For is ignored (it could be forged).
+    assert_eq!(
+        attempt("198.51.100.20", "203.0.113.99").await,
+        StatusCode::UNAUTHORIZED
+    );
+    let ips: Vec<Option<String>> = ctx
+        .db
+        .store
+        .audit_page(0, 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == "connexion.echec")
+        .map(|e| e.ip)
+        .collect();
+    assert_eq!(
+        ips,
+        vec![
+            Some("203.0.113.5".to_owned()),
+            Some("198.51.100.20".to_owned())
+        ]
+    );
+    ctx.db.finish().await;
 }

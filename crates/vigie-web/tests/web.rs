@@ -433,12 +433,32 @@ async fn login_list_view_search_and_logout() {
             "connexion.echec",
             // The password step (the second factor is marked passed by the test helper).
             "connexion.mot_de_passe",
+            "dossier.liste",
             "dossier.recherche",
             "dossier.consultation",
             "deconnexion",
         ] {
             assert!(trail.iter().any(|x| x == a), "{a} missing from {trail:?}");
         }
+        // A list shown is traced by the ids of its dossiers, never by names.
+        let listing = ctx
+            .db
+            .store
+            .audit_page(0, 1000)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|e| e.action == "dossier.liste")
+            .unwrap();
+        let detail = listing.detail.unwrap_or_default();
+        assert!(
+            detail.contains(&ctx.in_t1.to_string()) && detail.contains(&ctx.in_t2.to_string()),
+            "{detail}"
+        );
+        assert!(
+            !detail.contains("Lefèvre") && !detail.contains("LEFÈVRE"),
+            "{detail}"
+        );
         ctx.db.finish().await;
     }
 }

@@ -17,6 +17,7 @@ struct Raw {
     log_format: String,
     session_idle_minutes: i64,
     session_max_hours: i64,
+    trusted_proxies: String,
 }
 
 /// The validated settings.
@@ -31,6 +32,8 @@ pub struct Settings {
     pub json_logs: bool,
     pub session_idle_minutes: i64,
     pub session_max_hours: i64,
+    /// Reverse proxies whose `X-Forwarded-For` gives the client's address.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// Reads the configuration from `file` (if it exists) and the environment.
@@ -44,6 +47,7 @@ pub fn load(file: &str) -> Result<Settings, String> {
         .and_then(|b| b.set_default("log_format", "text"))
         .and_then(|b| b.set_default("session_idle_minutes", 30))
         .and_then(|b| b.set_default("session_max_hours", 12))
+        .and_then(|b| b.set_default("trusted_proxies", ""))
         .map_err(|e| format!("configuration : {e}"))?
         .add_source(config::File::new(file, config::FileFormat::Toml).required(false))
         .add_source(config::Environment::with_prefix("VIGIE").try_parsing(true))
@@ -95,7 +99,19 @@ pub fn load(file: &str) -> Result<Settings, String> {
     if !(1..=72).contains(&raw.session_max_hours) {
         return Err("VIGIE_SESSION_MAX_HOURS : entre 1 et 72".into());
     }
+    let trusted_proxies = raw
+        .trusted_proxies
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|a| {
+            a.parse().map_err(|_| {
+                format!("VIGIE_TRUSTED_PROXIES : adresse IP invalide « {a} » (ex. 127.0.0.1 ou 127.0.0.1,::1)")
+            })
+        })
+        .collect::<Result<Vec<std::net::IpAddr>, String>>()?;
     Ok(Settings {
+        trusted_proxies,
         database_url,
         listen,
         timezone,

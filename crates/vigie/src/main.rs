@@ -227,6 +227,7 @@ async fn run(cmd: Command, s: config::Settings) -> anyhow::Result<ExitCode> {
                     absolute: chrono::Duration::hours(s.session_max_hours),
                 },
                 max_concurrent_hashes: 4,
+                trusted_proxies: s.trusted_proxies.clone(),
             };
             let state = vigie_web::AppState::new(store, web);
             let url = format!("http://{}", s.listen);

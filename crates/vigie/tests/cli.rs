@@ -65,6 +65,7 @@ fn a_bad_setting_stops_with_one_line_naming_it() {
         ("VIGIE_DATABASE_URL", "mysql://localhost/x"),
         ("VIGIE_LISTEN", "partout"),
         ("VIGIE_LOG_FORMAT", "xml"),
+        ("VIGIE_TRUSTED_PROXIES", "127.0.0.1,le-proxy"),
     ] {
         let (o, _, err) = run(vigie(dir.path()).env(var, value).arg("check"));
         assert_eq!(o.status.code(), Some(2), "{var}: {err}");
