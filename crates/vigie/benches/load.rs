@@ -29,19 +29,19 @@
 //! Servers listen on 127.0.0.1 only; their logs go to `target/load/serve-<backend>-<run>.log`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::{
+    Http, Resp, Server, env_backends, env_list, env_usize, excerpt, mib, mib_text, pg_admin,
+    pg_admin_url, proc_cpu_seconds, proc_status_kib, vigie, with_db,
+};
 use html5ever::tendril::TendrilSink;
-use http_body_util::{BodyExt, Full};
-use hyper::body::Bytes;
-use hyper::{Method, Request, StatusCode, header};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
+use hyper::{Method, StatusCode};
 use markup5ever_rcdom::{Handle, NodeData, RcDom};
 use vigie_domain::Role;
 use vigie_store::{DbUrl, Store};
@@ -59,6 +59,12 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 const START_TIMEOUT: Duration = Duration::from_secs(300);
 /// Error descriptions printed per run.
 const ERROR_SAMPLES: usize = 5;
+/// Characters of a body quoted in an error.
+const EXCERPT_CHARS: usize = 200;
+/// The `User-Agent` of the simulated browsers.
+const USER_AGENT: &str = "vigie-load";
+/// The PostgreSQL administrative database (see `pg_admin_url`).
+const PG_URL_VAR: &str = "VIGIE_LOAD_PG_URL";
 /// An agent stops after this many errors (a broken server must not be hammered for minutes).
 const MAX_ERRORS_PER_AGENT: u64 = 200;
 /// Logins in flight at once (each costs the server an Argon2id computation).
@@ -90,22 +96,6 @@ impl Rng {
     }
 }
 
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.trim().replace('_', "").parse().ok())
-        .unwrap_or(default)
-}
-
-fn env_list(name: &str, default: &str) -> Vec<String> {
-    std::env::var(name)
-        .unwrap_or_else(|_| default.into())
-        .split(',')
-        .map(|b| b.trim().to_lowercase())
-        .filter(|b| !b.is_empty())
-        .collect()
-}
-
 #[derive(Debug, Clone, Copy)]
 struct Stats {
     p50: f64,
@@ -129,36 +119,6 @@ fn stats(samples: &[Duration]) -> Option<Stats> {
         p99: at(0.99),
         max: ms(s[s.len() - 1]),
     })
-}
-
-/// A `/proc/<pid>/status` field in kB (`VmHWM`: peak resident set size).
-fn proc_status_kib(pid: &str, field: &str) -> Option<u64> {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()?
-        .lines()
-        .find_map(|l| l.strip_prefix(field))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-}
-
-/// User + system CPU time of a process, in seconds (clock ticks of 1/100 s, as on Linux).
-fn proc_cpu_seconds(pid: &str) -> Option<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let rest = &stat[stat.rfind(')')? + 1..];
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let utime: f64 = f.get(11)?.parse().ok()?;
-    let stime: f64 = f.get(12)?.parse().ok()?;
-    Some((utime + stime) / 100.0)
-}
-
-fn mib(kib: u64) -> f64 {
-    kib as f64 / 1024.0
-}
-
-/// The first characters of a body, on one line, for an error report.
-fn excerpt(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    one_line.chars().take(200).collect()
 }
 
 // ---------------------------------------------------------------------------------------
@@ -401,85 +361,9 @@ fn collect_controls(node: &Handle, out: &mut Vec<(String, String)>, submitter: &
 }
 
 // ---------------------------------------------------------------------------------------
-// HTTP.
-
-/// One browser: a connection pool to the server and, once logged in, a session cookie.
-#[derive(Clone)]
-struct Http {
-    client: Client<HttpConnector, Full<Bytes>>,
-    base: String,
-    cookie: Option<String>,
-}
-
-struct Resp {
-    status: StatusCode,
-    location: Option<String>,
-    set_cookie: Vec<String>,
-    body: Bytes,
-}
+// HTTP: one browser (`common::Http`).
 
 impl Http {
-    fn new(base: &str) -> Self {
-        let mut connector = HttpConnector::new();
-        connector.set_nodelay(true);
-        Self {
-            client: Client::builder(TokioExecutor::new()).build(connector),
-            base: base.to_owned(),
-            cookie: None,
-        }
-    }
-
-    /// Sends a request; a POST carries a urlencoded form and, as a browser does, `Origin`
-    /// and `Sec-Fetch-Site: same-origin` (see the CSRF layer).
-    async fn send(&self, method: Method, path: &str, form: Option<String>) -> Result<Resp, String> {
-        let mut b = Request::builder()
-            .method(method)
-            .uri(format!("{}{path}", self.base))
-            .header(header::USER_AGENT, "vigie-load");
-        if let Some(c) = &self.cookie {
-            b = b.header(header::COOKIE, format!("vigie_session={c}"));
-        }
-        let body = match form {
-            Some(f) => {
-                b = b
-                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                    .header(header::ORIGIN, &self.base)
-                    .header("sec-fetch-site", "same-origin");
-                Full::new(Bytes::from(f))
-            }
-            None => Full::new(Bytes::new()),
-        };
-        let req = b.body(body).map_err(|e| format!("request: {e}"))?;
-        let exchange = async {
-            let resp = self
-                .client
-                .request(req)
-                .await
-                .map_err(|e| format!("transport: {e}"))?;
-            let (parts, body) = resp.into_parts();
-            let body = body
-                .collect()
-                .await
-                .map_err(|e| format!("body: {e}"))?
-                .to_bytes();
-            let text = |v: &hyper::header::HeaderValue| v.to_str().unwrap_or_default().to_owned();
-            Ok(Resp {
-                status: parts.status,
-                location: parts.headers.get(header::LOCATION).map(text),
-                set_cookie: parts
-                    .headers
-                    .get_all(header::SET_COOKIE)
-                    .iter()
-                    .map(text)
-                    .collect(),
-                body,
-            })
-        };
-        tokio::time::timeout(REQUEST_TIMEOUT, exchange)
-            .await
-            .map_err(|_| format!("no answer within {} s", REQUEST_TIMEOUT.as_secs()))?
-    }
-
     /// Logs in with the demo agent account; returns the time the login took.
     async fn login(&mut self) -> Result<Duration, String> {
         let (login, _) = vigie_store::demo::DEMO_ACCOUNTS
@@ -497,17 +381,11 @@ impl Http {
             return Err(format!(
                 "login: status {} — {}",
                 r.status.as_u16(),
-                excerpt(&r.body)
+                excerpt(&r.body, EXCERPT_CHARS)
             ));
         }
-        let token = r
-            .set_cookie
-            .iter()
-            .find_map(|c| c.strip_prefix("vigie_session="))
-            .and_then(|c| c.split(';').next())
-            .filter(|t| !t.is_empty())
-            .ok_or("login: no vigie_session cookie")?;
-        self.cookie = Some(token.to_owned());
+        let token = r.session.ok_or("login: no vigie_session cookie")?;
+        self.cookie = Some(token);
         Ok(took)
     }
 }
@@ -657,7 +535,7 @@ impl Agent {
                         "{} {path}: status {} — {}",
                         action.short(),
                         r.status.as_u16(),
-                        excerpt(&r.body)
+                        excerpt(&r.body, EXCERPT_CHARS)
                     ));
                     None
                 }
@@ -870,7 +748,7 @@ async fn get_form(http: &Http, path: &str) -> Result<EditForm, String> {
         return Err(format!(
             "GET {path}: status {} — {}",
             r.status.as_u16(),
-            excerpt(&r.body)
+            excerpt(&r.body, EXCERPT_CHARS)
         ));
     }
     parse_edit_form(&r.body).map_err(|e| format!("GET {path}: {e}"))
@@ -898,7 +776,7 @@ async fn form_round_trip(http: &Http, id: i64, tag: &str) -> Result<Vec<String>,
         return Err(format!(
             "POST {path}: status {} — {}",
             r.status.as_u16(),
-            excerpt(&r.body)
+            excerpt(&r.body, EXCERPT_CHARS)
         ));
     }
     let after = get_form(http, &path).await?;
@@ -997,102 +875,6 @@ async fn verify(http: &Http, acks: &[(i64, String)]) -> (usize, usize, Vec<Strin
 // ---------------------------------------------------------------------------------------
 // The server and its database.
 
-/// A `vigie` command with a clean environment: no VIGIE_* variable of the caller's (but
-/// `VIGIE_LOG`), no configuration file.
-fn vigie(dir: &Path, database_url: &str) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_vigie"));
-    for (k, _) in std::env::vars_os() {
-        if k.to_string_lossy().starts_with("VIGIE_") && k != "VIGIE_LOG" {
-            c.env_remove(k);
-        }
-    }
-    c.current_dir(dir)
-        .arg("--config")
-        .arg(dir.join("absent.toml"))
-        .env("VIGIE_DATABASE_URL", database_url)
-        .stdin(Stdio::null());
-    c
-}
-
-struct Server {
-    child: Child,
-    pid: String,
-    base: String,
-}
-
-impl Server {
-    fn start(dir: &Path, database_url: &str, log: &Path) -> Server {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port on 127.0.0.1")
-            .port();
-        let out = std::fs::File::create(log).expect("server log file");
-        let err = out.try_clone().expect("server log file");
-        let child = vigie(dir, database_url)
-            .arg("serve")
-            .env("VIGIE_LISTEN", format!("127.0.0.1:{port}"))
-            .stdout(out)
-            .stderr(err)
-            .spawn()
-            .expect("start vigie serve");
-        Server {
-            pid: child.id().to_string(),
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-        }
-    }
-
-    async fn wait_ready(&mut self, log: &Path) -> Result<(), String> {
-        let http = Http::new(&self.base);
-        let started = Instant::now();
-        while started.elapsed() < START_TIMEOUT {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                let log = std::fs::read_to_string(log).unwrap_or_default();
-                let tail: Vec<&str> = log.lines().rev().take(5).collect();
-                return Err(format!(
-                    "vigie serve stopped ({status}): {}",
-                    tail.into_iter().rev().collect::<Vec<_>>().join(" | ")
-                ));
-            }
-            if let Ok(r) = http.send(Method::GET, "/healthz", None).await
-                && r.status == StatusCode::OK
-            {
-                return Ok(());
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        Err(format!(
-            "vigie serve not ready within {} s",
-            START_TIMEOUT.as_secs()
-        ))
-    }
-
-    /// SIGTERM (graceful shutdown), then SIGKILL after 10 s.
-    fn stop(mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.pid])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
-        let t = Instant::now();
-        while t.elapsed() < Duration::from_secs(10) {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
-
 /// Dossiers of a demo database, `None` when it is not one (or unreachable).
 async fn demo_dossiers(url: &str) -> Option<usize> {
     let url: DbUrl = url.parse().ok()?;
@@ -1123,19 +905,6 @@ fn generate(dir: &Path, url: &str, dossiers: usize) -> Result<(), String> {
     Ok(())
 }
 
-fn with_db(url: &str, db: &str) -> String {
-    match url.rsplit_once('/') {
-        Some((base, tail)) => {
-            let query = tail
-                .split_once('?')
-                .map(|(_, q)| format!("?{q}"))
-                .unwrap_or_default();
-            format!("{base}/{db}{query}")
-        }
-        None => url.to_owned(),
-    }
-}
-
 /// The database URL of a demo database with `dossiers` dossiers, generated if needed.
 async fn prepare(backend: &str, dir: &Path, dossiers: usize) -> Result<String, String> {
     match backend {
@@ -1156,28 +925,21 @@ async fn prepare(backend: &str, dir: &Path, dossiers: usize) -> Result<String, S
             Ok(url)
         }
         "postgres" => {
-            let admin_url = std::env::var("VIGIE_LOAD_PG_URL")
-                .or_else(|_| std::env::var("VIGIE_TEST_PG_URL"))
-                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+            let admin_url = pg_admin_url(PG_URL_VAR);
             let name = format!("vigie_load_{dossiers}");
             let url = with_db(&admin_url, &name);
             if demo_dossiers(&url).await == Some(dossiers) {
                 println!("    reusing the database {name} ({dossiers} dossiers)");
                 return Ok(url);
             }
-            let admin_db: DbUrl = admin_url.parse()?;
-            let admin = Store::connect(&admin_db, chrono_tz::Europe::Paris)
-                .await
-                .map_err(|e| format!("PostgreSQL unreachable: {e}"))?;
-            for sql in [
-                format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-                format!("CREATE DATABASE {name}"),
-            ] {
-                vigie_store::testing::raw_sql(&admin, &sql)
-                    .await
-                    .map_err(|e| format!("{sql}: {e}"))?;
-            }
-            admin.close().await;
+            pg_admin(
+                &admin_url,
+                &[
+                    format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+                    format!("CREATE DATABASE {name}"),
+                ],
+            )
+            .await?;
             println!("    generating the database {name} ({dossiers} dossiers)");
             generate(dir, &url, dossiers)?;
             // What autovacuum does shortly after a bulk load: measured in steady state.
@@ -1279,19 +1041,22 @@ async fn run_once(
     seconds: u64,
 ) -> Result<Measured, String> {
     let log = dir.join(format!("serve-{backend}-{}.log", spec.name));
-    let mut server = Server::start(dir, url, &log);
-    server.wait_ready(&log).await?;
+    // A server that cannot be started stops the bench (a panic), as before the move to
+    // `common`; one that starts but never answers /healthz fails the run.
+    let mut server = Server::start(dir, url, &log).unwrap_or_else(|e| panic!("{e}"));
+    let probe = Http::new(&server.base, USER_AGENT, REQUEST_TIMEOUT);
+    server.wait_ready(&log, &probe, START_TIMEOUT).await?;
     let base = server.base.clone();
 
     // The filters offered by the list page.
-    let mut setup = Http::new(&base);
+    let mut setup = Http::new(&base, USER_AGENT, REQUEST_TIMEOUT);
     setup.login().await?;
     let r = setup.send(Method::GET, "/dossiers", None).await?;
     if r.status != StatusCode::OK {
         return Err(format!(
             "GET /dossiers: status {} — {}",
             r.status.as_u16(),
-            excerpt(&r.body)
+            excerpt(&r.body, EXCERPT_CHARS)
         ));
     }
     let (territories, statuses) = {
@@ -1346,7 +1111,7 @@ async fn run_once(
         let base = base.clone();
         logins.push(tokio::spawn(async move {
             let _permit = gate.acquire().await.expect("semaphore");
-            let mut http = Http::new(&base);
+            let mut http = Http::new(&base, USER_AGENT, REQUEST_TIMEOUT);
             http.login().await.map(|t| (http, t))
         }));
     }
@@ -1379,7 +1144,7 @@ async fn run_once(
         deadline: Instant::now() + Duration::from_secs(seconds),
         tag,
     });
-    let cpu_before = (proc_cpu_seconds(&server.pid), proc_cpu_seconds("self"));
+    let cpu_before = (proc_cpu_seconds(server.pid), proc_cpu_seconds("self"));
     let started = Instant::now();
     let mut tasks = Vec::new();
     for (n, http) in sessions.into_iter().enumerate() {
@@ -1398,12 +1163,12 @@ async fn run_once(
         tally.merge(t.await.expect("agent task"));
     }
     let elapsed = started.elapsed();
-    let cpu = |before: Option<f64>, pid: &str| Some(proc_cpu_seconds(pid)? - before?);
-    let server_cpu = cpu(cpu_before.0, &server.pid);
-    let bench_cpu = cpu(cpu_before.1, "self");
+    let cpu = |before: Option<f64>, after: Option<f64>| Some(after? - before?);
+    let server_cpu = cpu(cpu_before.0, proc_cpu_seconds(server.pid));
+    let bench_cpu = cpu(cpu_before.1, proc_cpu_seconds("self"));
 
     let (checked, lost, verify_problems) = verify(&setup, &tally.acks).await;
-    let rss_kib = proc_status_kib(&server.pid, "VmHWM:");
+    let rss_kib = proc_status_kib(server.pid, "VmHWM:");
     server.stop();
     Ok(Measured {
         log,
@@ -1599,7 +1364,7 @@ fn print_summary(results: &[RunResult]) {
             m.tally.errors,
             m.tally.conflicts,
             m.lost,
-            m.rss_kib.map_or("?".into(), |k| format!("{:.1}", mib(k))),
+            mib_text(m.rss_kib),
         );
     }
 }
@@ -1607,13 +1372,7 @@ fn print_summary(results: &[RunResult]) {
 fn main() {
     let dossiers = env_usize("VIGIE_LOAD_DOSSIERS", 100_000).clamp(1, 10_000_000);
     let seconds = env_usize("VIGIE_LOAD_SECONDS", 60).clamp(1, 3_600) as u64;
-    let backends: Vec<String> = env_list("VIGIE_LOAD_BACKENDS", "sqlite,postgres")
-        .into_iter()
-        .map(|b| match b.as_str() {
-            "pg" | "postgresql" => "postgres".into(),
-            _ => b,
-        })
-        .collect();
+    let backends = env_backends("VIGIE_LOAD_BACKENDS", "sqlite,postgres");
     let runs: Vec<RunSpec> = env_list("VIGIE_LOAD_RUNS", "a,b,c")
         .iter()
         .filter_map(|r| match r.as_str() {

@@ -21,17 +21,18 @@
 //! 127.0.0.1 only; its log is printed (last lines) when it fails to start.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::path::Path;
-use std::process::{Child, Command, ExitCode, Stdio};
+use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use http_body_util::{BodyExt, Full};
-use hyper::body::Bytes;
-use hyper::{Method, Request, StatusCode, header};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
+use common::{
+    Http, Resp, Server, env_backends, env_usize, excerpt, mib_text, pg_admin, pg_admin_url,
+    proc_cpu_seconds, proc_status_kib, with_db,
+};
+use hyper::{Method, StatusCode};
 use vigie_domain::Role;
 use vigie_store::users::NewUser;
 use vigie_store::{Actor, DbUrl, Store};
@@ -44,6 +45,12 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 const START_TIMEOUT: Duration = Duration::from_secs(120);
 /// Error descriptions kept per backend.
 const ERROR_SAMPLES: usize = 3;
+/// Characters of a body quoted in an error.
+const EXCERPT_CHARS: usize = 160;
+/// The `User-Agent` of the simulated browsers.
+const USER_AGENT: &str = "vigie-login-bench";
+/// The PostgreSQL administrative database (see `pg_admin_url`).
+const PG_URL_VAR: &str = "VIGIE_LOGIN_PG_URL";
 
 // ---------------------------------------------------------------------------------------
 // Small tools.
@@ -52,26 +59,6 @@ const ERROR_SAMPLES: usize = 3;
 #[allow(clippy::disallowed_methods)]
 fn now() -> DateTime<Utc> {
     Utc::now()
-}
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.trim().replace('_', "").parse().ok())
-        .unwrap_or(default)
-}
-
-fn env_list(name: &str, default: &str) -> Vec<String> {
-    std::env::var(name)
-        .unwrap_or_else(|_| default.into())
-        .split(',')
-        .map(|b| b.trim().to_lowercase())
-        .map(|b| match b.as_str() {
-            "pg" | "postgresql" => "postgres".into(),
-            _ => b,
-        })
-        .filter(|b| !b.is_empty())
-        .collect()
 }
 
 /// Nearest-rank percentile, in ms.
@@ -89,152 +76,22 @@ fn ms(v: Option<f64>) -> String {
     v.map_or("—".into(), |v| format!("{v:.1}"))
 }
 
-/// A `/proc/<pid>/status` field in kB (`VmHWM`: peak resident set size; `VmRSS`: now).
-fn proc_status_kib(pid: u32, field: &str) -> Option<u64> {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()?
-        .lines()
-        .find_map(|l| l.strip_prefix(field))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-}
-
-/// User + system CPU time of a process, in seconds (clock ticks of 1/100 s, as on Linux).
-fn proc_cpu_seconds(pid: u32) -> Option<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let rest = &stat[stat.rfind(')')? + 1..];
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let utime: f64 = f.get(11)?.parse().ok()?;
-    let stime: f64 = f.get(12)?.parse().ok()?;
-    Some((utime + stime) / 100.0)
-}
-
-fn mib(kib: Option<u64>) -> String {
-    kib.map_or("?".into(), |k| format!("{:.1}", k as f64 / 1024.0))
-}
-
-/// The first characters of a body, on one line, for an error report.
-fn excerpt(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    one_line.chars().take(160).collect()
-}
-
-/// RFC 4648 base32 without padding (20 bytes → 32 characters), as TOTP apps read secrets.
-fn base32(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-    let mut out = String::with_capacity(bytes.len().div_ceil(5) * 8);
-    let (mut buf, mut bits) = (0u32, 0u32);
-    for &b in bytes {
-        buf = (buf << 8) | u32::from(b);
-        bits += 8;
-        while bits >= 5 {
-            bits -= 5;
-            out.push(ALPHABET[((buf >> bits) & 31) as usize] as char);
-        }
-    }
-    if bits > 0 {
-        out.push(ALPHABET[((buf << (5 - bits)) & 31) as usize] as char);
-    }
-    out
-}
-
 // ---------------------------------------------------------------------------------------
-// HTTP: one browser.
+// HTTP: one browser (`common::Http`).
 
-struct Http {
-    client: Client<HttpConnector, Full<Bytes>>,
-    base: String,
-    cookie: Option<String>,
-}
-
-struct Resp {
-    status: StatusCode,
-    location: Option<String>,
-    session: Option<String>,
-    body: Bytes,
-}
-
-impl Http {
-    fn new(base: &str) -> Self {
-        let mut connector = HttpConnector::new();
-        connector.set_nodelay(true);
-        Self {
-            client: Client::builder(TokioExecutor::new()).build(connector),
-            base: base.to_owned(),
-            cookie: None,
-        }
+/// A 303 to `to` with a session cookie (the new one), or an error naming the step.
+fn expect_redirect(step: &str, r: &Resp, to: &str) -> Result<String, String> {
+    if r.status != StatusCode::SEE_OTHER || r.location.as_deref() != Some(to) {
+        return Err(format!(
+            "{step}: status {} to {:?} (expected 303 to {to}) — {}",
+            r.status.as_u16(),
+            r.location.as_deref().unwrap_or(""),
+            excerpt(&r.body, EXCERPT_CHARS)
+        ));
     }
-
-    /// Sends a request; a POST carries a urlencoded form and, as a browser does, `Origin`
-    /// and `Sec-Fetch-Site: same-origin` (see the CSRF layer).
-    async fn send(&self, method: Method, path: &str, form: Option<String>) -> Result<Resp, String> {
-        let mut b = Request::builder()
-            .method(method)
-            .uri(format!("{}{path}", self.base))
-            .header(header::USER_AGENT, "vigie-login-bench");
-        if let Some(c) = &self.cookie {
-            b = b.header(header::COOKIE, format!("vigie_session={c}"));
-        }
-        let body = match form {
-            Some(f) => {
-                b = b
-                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                    .header(header::ORIGIN, &self.base)
-                    .header("sec-fetch-site", "same-origin");
-                Full::new(Bytes::from(f))
-            }
-            None => Full::new(Bytes::new()),
-        };
-        let req = b.body(body).map_err(|e| format!("request: {e}"))?;
-        let exchange = async {
-            let resp = self
-                .client
-                .request(req)
-                .await
-                .map_err(|e| format!("transport: {e}"))?;
-            let (parts, body) = resp.into_parts();
-            let body = body
-                .collect()
-                .await
-                .map_err(|e| format!("body: {e}"))?
-                .to_bytes();
-            let text = |v: &header::HeaderValue| v.to_str().unwrap_or_default().to_owned();
-            Ok(Resp {
-                status: parts.status,
-                location: parts.headers.get(header::LOCATION).map(text),
-                session: parts
-                    .headers
-                    .get_all(header::SET_COOKIE)
-                    .iter()
-                    .map(text)
-                    .find_map(|c| {
-                        c.strip_prefix("vigie_session=")
-                            .and_then(|c| c.split(';').next())
-                            .map(str::to_owned)
-                    })
-                    .filter(|t| !t.is_empty()),
-                body,
-            })
-        };
-        tokio::time::timeout(REQUEST_TIMEOUT, exchange)
-            .await
-            .map_err(|_| format!("no answer within {} s", REQUEST_TIMEOUT.as_secs()))?
-    }
-
-    /// A 303 to `to` with a session cookie (the new one), or an error naming the step.
-    fn expect_redirect(step: &str, r: &Resp, to: &str) -> Result<String, String> {
-        if r.status != StatusCode::SEE_OTHER || r.location.as_deref() != Some(to) {
-            return Err(format!(
-                "{step}: status {} to {:?} (expected 303 to {to}) — {}",
-                r.status.as_u16(),
-                r.location.as_deref().unwrap_or(""),
-                excerpt(&r.body)
-            ));
-        }
-        r.session
-            .clone()
-            .ok_or_else(|| format!("{step}: no vigie_session cookie"))
-    }
+    r.session
+        .clone()
+        .ok_or_else(|| format!("{step}: no vigie_session cookie"))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -271,7 +128,7 @@ async fn agent(base: String, account: Account, start_at: tokio::time::Instant) -
 }
 
 async fn login(base: &str, account: &Account, out: &mut Outcome) -> Result<(), String> {
-    let mut http = Http::new(base);
+    let mut http = Http::new(base, USER_AGENT, REQUEST_TIMEOUT);
     // 1. Login and password.
     let form = form_urlencoded::Serializer::new(String::new())
         .append_pair("login", &account.login)
@@ -280,7 +137,7 @@ async fn login(base: &str, account: &Account, out: &mut Outcome) -> Result<(), S
     let t0 = Instant::now();
     let r = http.send(Method::POST, "/connexion", Some(form)).await?;
     out.password = Some(t0.elapsed());
-    let first = Http::expect_redirect("password step", &r, "/connexion/second-facteur")?;
+    let first = expect_redirect("password step", &r, "/connexion/second-facteur")?;
     http.cookie = Some(first.clone());
 
     // 2. The TOTP code shown by the phone at this moment.
@@ -294,7 +151,7 @@ async fn login(base: &str, account: &Account, out: &mut Outcome) -> Result<(), S
         .send(Method::POST, "/connexion/second-facteur", Some(form))
         .await?;
     out.second_factor = Some(t1.elapsed());
-    let second = Http::expect_redirect("second factor", &r, "/")?;
+    let second = expect_redirect("second factor", &r, "/")?;
     out.total = Some(t0.elapsed());
     if second == first {
         return Err("second factor: the session cookie was not rotated".into());
@@ -311,7 +168,7 @@ async fn login(base: &str, account: &Account, out: &mut Outcome) -> Result<(), S
             "GET / with the new cookie: status {} to {:?} — {}",
             r.status.as_u16(),
             r.location.as_deref().unwrap_or(""),
-            excerpt(&r.body)
+            excerpt(&r.body, EXCERPT_CHARS)
         ));
     }
     Ok(())
@@ -319,42 +176,6 @@ async fn login(base: &str, account: &Account, out: &mut Outcome) -> Result<(), S
 
 // ---------------------------------------------------------------------------------------
 // The database and the server.
-
-fn with_db(url: &str, db: &str) -> String {
-    match url.rsplit_once('/') {
-        Some((base, tail)) => {
-            let query = tail
-                .split_once('?')
-                .map(|(_, q)| format!("?{q}"))
-                .unwrap_or_default();
-            format!("{base}/{db}{query}")
-        }
-        None => url.to_owned(),
-    }
-}
-
-fn pg_admin_url() -> String {
-    std::env::var("VIGIE_LOGIN_PG_URL")
-        .or_else(|_| std::env::var("VIGIE_TEST_PG_URL"))
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
-}
-
-/// Runs statements on the PostgreSQL administrative database.
-async fn pg_admin(statements: &[String]) -> Result<(), String> {
-    let admin: DbUrl = pg_admin_url().parse()?;
-    let store = Store::connect(&admin, chrono_tz::Europe::Paris)
-        .await
-        .map_err(|e| format!("PostgreSQL unreachable: {e}"))?;
-    let mut result = Ok(());
-    for sql in statements {
-        if let Err(e) = vigie_store::testing::raw_sql(&store, sql).await {
-            result = Err(format!("{sql}: {e}"));
-            break;
-        }
-    }
-    store.close().await;
-    result
-}
 
 /// A fresh, non-demo database: migrated, instance created, `agents` accounts with TOTP.
 async fn prepare(url: &str, agents: usize) -> Result<Vec<Account>, String> {
@@ -398,7 +219,7 @@ async fn prepare(url: &str, agents: usize) -> Result<Vec<Account>, String> {
                 .map_err(|e| format!("add_user {login}: {e}"))?;
             let mut raw = [0u8; 20];
             vigie_store::password::fill_random(&mut raw);
-            let secret = base32(&raw);
+            let secret = totp_rs::Secret::Raw(raw.to_vec()).to_encoded().to_string();
             store
                 .testing_enrol_totp(id, &secret, now())
                 .await
@@ -416,98 +237,6 @@ async fn prepare(url: &str, agents: usize) -> Result<Vec<Account>, String> {
         );
     }
     result
-}
-
-struct Server {
-    child: Child,
-    pid: u32,
-    base: String,
-}
-
-impl Server {
-    fn start(dir: &Path, database_url: &str, log: &Path) -> Result<Server, String> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map_err(|e| format!("a free port on 127.0.0.1: {e}"))?
-            .port();
-        let out = std::fs::File::create(log).map_err(|e| format!("server log: {e}"))?;
-        let err = out.try_clone().map_err(|e| format!("server log: {e}"))?;
-        let mut c = Command::new(env!("CARGO_BIN_EXE_vigie"));
-        // A clean environment: no VIGIE_* variable of the caller's (but VIGIE_LOG), no
-        // configuration file.
-        for (k, _) in std::env::vars_os() {
-            if k.to_string_lossy().starts_with("VIGIE_") && k != "VIGIE_LOG" {
-                c.env_remove(k);
-            }
-        }
-        let child = c
-            .current_dir(dir)
-            .arg("--config")
-            .arg(dir.join("absent.toml"))
-            .arg("serve")
-            .env("VIGIE_DATABASE_URL", database_url)
-            .env("VIGIE_LISTEN", format!("127.0.0.1:{port}"))
-            .stdin(Stdio::null())
-            .stdout(out)
-            .stderr(err)
-            .spawn()
-            .map_err(|e| format!("start vigie serve: {e}"))?;
-        Ok(Server {
-            pid: child.id(),
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-        })
-    }
-
-    async fn wait_ready(&mut self, log: &Path) -> Result<(), String> {
-        let http = Http::new(&self.base);
-        let started = Instant::now();
-        while started.elapsed() < START_TIMEOUT {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                let log = std::fs::read_to_string(log).unwrap_or_default();
-                let tail: Vec<&str> = log.lines().rev().take(5).collect();
-                return Err(format!(
-                    "vigie serve stopped ({status}): {}",
-                    tail.into_iter().rev().collect::<Vec<_>>().join(" | ")
-                ));
-            }
-            if let Ok(r) = http.send(Method::GET, "/healthz", None).await
-                && r.status == StatusCode::OK
-            {
-                return Ok(());
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        Err(format!(
-            "vigie serve not ready within {} s",
-            START_TIMEOUT.as_secs()
-        ))
-    }
-
-    /// SIGTERM (graceful shutdown), then SIGKILL after 10 s (in `Drop`).
-    fn stop(mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.pid.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
-        let t = Instant::now();
-        while t.elapsed() < Duration::from_secs(10) {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -550,12 +279,13 @@ async fn run_backend(
         }
         "postgres" => {
             let name = format!("vigie_login_{}", std::process::id());
+            let admin = pg_admin_url(PG_URL_VAR);
             let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-            pg_admin(&[drop.clone(), format!("CREATE DATABASE {name}")]).await?;
+            pg_admin(&admin, &[drop.clone(), format!("CREATE DATABASE {name}")]).await?;
             println!("    PostgreSQL database {name} created");
-            let url = with_db(&pg_admin_url(), &name);
+            let url = with_db(&admin, &name);
             let result = run_on(backend, dir, &url, agents, spread).await;
-            match pg_admin(&[drop]).await {
+            match pg_admin(&admin, &[drop]).await {
                 Ok(()) => println!("    PostgreSQL database {name} dropped"),
                 Err(e) => println!("    could not drop {name}: {e}"),
             }
@@ -575,7 +305,8 @@ async fn run_on(
     let accounts = prepare(url, agents).await?;
     let log = dir.join(format!("serve-{backend}.log"));
     let mut server = Server::start(dir, url, &log)?;
-    server.wait_ready(&log).await?;
+    let probe = Http::new(&server.base, USER_AGENT, REQUEST_TIMEOUT);
+    server.wait_ready(&log, &probe, START_TIMEOUT).await?;
     // Settled after start-up (migrations already done, pools open).
     tokio::time::sleep(Duration::from_millis(500)).await;
     let rss_idle_kib = proc_status_kib(server.pid, "VmRSS:");
@@ -683,8 +414,8 @@ fn print_backend(r: &BackendResult, spread: Duration) {
     }
     println!(
         "    server: RSS when idle before the logins {} MiB, peak (VmHWM) after them {} MiB; CPU {}",
-        mib(m.rss_idle_kib),
-        mib(m.rss_peak_kib),
+        mib_text(m.rss_idle_kib),
+        mib_text(m.rss_peak_kib),
         m.server_cpu
             .map_or("?".into(), |c| format!("{c:.1} s during the run")),
     );
@@ -722,7 +453,7 @@ fn print_summary(results: &[BackendResult], spread: Duration) {
                 ms(percentile(&m.totals, 0.95)),
                 ms(percentile(&m.totals, 1.0)),
                 ms(percentile(&m.passwords, 0.95)),
-                mib(m.rss_peak_kib),
+                mib_text(m.rss_peak_kib),
                 m.error_samples.first().map_or("—", String::as_str)
             ),
             Err(e) => println!("{:<9} FAILED: {e}", r.backend),
@@ -731,7 +462,7 @@ fn print_summary(results: &[BackendResult], spread: Duration) {
 }
 
 fn main() -> ExitCode {
-    let backends = env_list("VIGIE_LOGIN_BACKENDS", "sqlite,postgres");
+    let backends = env_backends("VIGIE_LOGIN_BACKENDS", "sqlite,postgres");
     let agents = env_usize("VIGIE_LOGIN_AGENTS", 50).clamp(1, 10_000);
     let spread = Duration::from_secs(env_usize("VIGIE_LOGIN_SPREAD_SECONDS", 10).min(3_600) as u64);
     let dir = match tempfile::Builder::new().prefix("vigie-login-").tempdir() {
