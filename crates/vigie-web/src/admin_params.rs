@@ -466,10 +466,35 @@ fn done(table: Table, what: &str, id: Option<i64>, anchor: &str) -> Response {
 async fn refused(
     state: &AppState,
     u: &SessionUser,
+    ip: Option<String>,
     table: Table,
     typed: Typed,
     e: StoreError,
 ) -> Response {
+    // Every refused change is traced: the table and the refused fields, never the values.
+    let what = match &e {
+        StoreError::Invalid(DomainError::Invalid(fields)) => format!(
+            "champs={}",
+            fields
+                .iter()
+                .map(|f| f.field.as_str())
+                .collect::<Vec<_>>()
+                .join(",")
+        ),
+        _ => "regle".to_owned(),
+    };
+    if let Err(err) = state
+        .store
+        .audit(
+            state.now(),
+            &actor(u, ip),
+            vigie_store::audit::Event::new("parametre.refus")
+                .detail(format!("table={} {what}", table.code())),
+        )
+        .await
+    {
+        return WebError::from(err).into_response();
+    }
     let (status, refusal) = match e {
         StoreError::Invalid(DomainError::Invalid(fields)) => (
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -525,7 +550,7 @@ pub async fn add(
                     "Signification",
                     "valeur inconnue : choisissez dans la liste.",
                 );
-                return refused(&state, &u, table, Typed::Add(f), e.into()).await;
+                return refused(&state, &u, ip.clone(), table, Typed::Add(f), e.into()).await;
             }
         },
     };
@@ -538,11 +563,11 @@ pub async fn add(
     };
     match state
         .store
-        .admin_add(state.now(), &actor(&u, ip), table, &new)
+        .admin_add(state.now(), &actor(&u, ip.clone()), table, &new)
         .await
     {
         Ok(id) => done(table, "ajout", Some(id), &format!("v-{id}")),
-        Err(e) => refused(&state, &u, table, Typed::Add(f), e).await,
+        Err(e) => refused(&state, &u, ip.clone(), table, Typed::Add(f), e).await,
     }
 }
 
@@ -570,12 +595,12 @@ pub async fn update(
     };
     match state
         .store
-        .admin_update(state.now(), &actor(&u, ip), table, id, &change)
+        .admin_update(state.now(), &actor(&u, ip.clone()), table, id, &change)
         .await
     {
         Ok(true) => done(table, "modification", Some(id), &format!("v-{id}")),
         Ok(false) => done(table, "inchange", Some(id), &format!("v-{id}")),
-        Err(e) => refused(&state, &u, table, Typed::Row(id, f), e).await,
+        Err(e) => refused(&state, &u, ip.clone(), table, Typed::Row(id, f), e).await,
     }
 }
 
@@ -598,16 +623,16 @@ pub async fn move_value(
             let e = DomainError::Rule(
                 "Sens du déplacement inconnu : « haut » ou « bas » attendu.".into(),
             );
-            return refused(&state, &u, table, Typed::Op(id), e.into()).await;
+            return refused(&state, &u, ip.clone(), table, Typed::Op(id), e.into()).await;
         }
     };
     match state
         .store
-        .admin_move(state.now(), &actor(&u, ip), table, id, dir)
+        .admin_move(state.now(), &actor(&u, ip.clone()), table, id, dir)
         .await
     {
         Ok(()) => done(table, "deplacement", Some(id), &format!("v-{id}")),
-        Err(e) => refused(&state, &u, table, Typed::Op(id), e).await,
+        Err(e) => refused(&state, &u, ip.clone(), table, Typed::Op(id), e).await,
     }
 }
 
@@ -625,7 +650,7 @@ async fn set_active(
     };
     match state
         .store
-        .admin_set_active(state.now(), &actor(&u, ip), table, id, active)
+        .admin_set_active(state.now(), &actor(&u, ip.clone()), table, id, active)
         .await
     {
         Ok(()) => done(
@@ -638,7 +663,7 @@ async fn set_active(
             Some(id),
             &format!("v-{id}"),
         ),
-        Err(e) => refused(&state, &u, table, Typed::Op(id), e).await,
+        Err(e) => refused(&state, &u, ip.clone(), table, Typed::Op(id), e).await,
     }
 }
 
@@ -675,10 +700,10 @@ pub async fn delete(
     };
     match state
         .store
-        .admin_delete(state.now(), &actor(&u, ip), table, id)
+        .admin_delete(state.now(), &actor(&u, ip.clone()), table, id)
         .await
     {
         Ok(()) => done(table, "suppression", None, "message"),
-        Err(e) => refused(&state, &u, table, Typed::Op(id), e).await,
+        Err(e) => refused(&state, &u, ip.clone(), table, Typed::Op(id), e).await,
     }
 }

@@ -70,6 +70,11 @@ fn token(headers: &HeaderMap) -> Option<String> {
         .filter(|v| !v.is_empty() && v.len() <= 128)
 }
 
+/// Whether the request carries a session cookie (valid or not).
+pub fn has_session_cookie(headers: &HeaderMap) -> bool {
+    token(headers).is_some()
+}
+
 /// The user behind the request's session, if any.
 pub async fn session_from_headers(
     state: &AppState,

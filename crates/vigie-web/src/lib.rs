@@ -97,7 +97,10 @@ impl AppState {
 /// The application: every route, the guard, security headers, CSRF protection, request logs.
 pub fn app(state: AppState) -> axum::Router {
     let (router, _) = routes::build(state.clone());
-    security::wrap(router, &state.config)
+    security::wrap(router, &state.config).layer(axum::middleware::from_fn_with_state(
+        state,
+        security::audit_csrf_refusals,
+    ))
 }
 
 /// Why the server could not start.

@@ -101,6 +101,27 @@ async fn guard(
     let is_api = req.uri().path().starts_with("/api/");
     let user = match session_from_headers(&state, req.headers()).await {
         Ok(Some(u)) => u,
+        // A cookie that names no open session (expired, idle, closed, disabled user, forged):
+        // traced, then the usual answer.
+        Ok(None) if crate::auth::has_session_cookie(req.headers()) => {
+            let actor = client_actor(&state, &req, None);
+            let detail = format!("route={} {}", req.method(), matched_path(&req));
+            if let Err(e) = state
+                .store
+                .audit(
+                    state.now(),
+                    &actor,
+                    Event::new("session.invalide").detail(detail),
+                )
+                .await
+            {
+                return WebError::from(e).into_response();
+            }
+            if is_api {
+                return ApiError(WebError::Unauthenticated).into_response();
+            }
+            return Redirect::to("/connexion").into_response();
+        }
         Ok(None) if is_api => return ApiError(WebError::Unauthenticated).into_response(),
         Ok(None) => return Redirect::to("/connexion").into_response(),
         Err(e) => return WebError::from(e).into_response(),

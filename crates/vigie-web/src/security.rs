@@ -64,3 +64,49 @@ pub fn wrap(router: Router, config: &WebConfig) -> Router {
             .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone())),
     )
 }
+
+/// A request refused by the CSRF layer (cross-site `Sec-Fetch-Site`, or a foreign `Origin`)
+/// is audited (`csrf.refuse`: the kind, the method and the path, the user when the cookie
+/// names one) and answered with the French 403 page instead of an empty body.
+pub async fn audit_csrf_refusals(
+    axum::extract::State(state): axum::extract::State<crate::AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let headers = req.headers().clone();
+    let ip = crate::auth::client_ip(&state.config, req.extensions(), &headers);
+    let route = format!("{} {}", req.method(), req.uri().path());
+    let mut res = next.run(req).await;
+    let Some(kind) = res
+        .extensions()
+        .get::<tower_http::csrf::ProtectionError>()
+        .map(|e| format!("{:?}", e.kind()))
+    else {
+        return res;
+    };
+    let user_id = crate::auth::session_from_headers(&state, &headers)
+        .await
+        .ok()
+        .flatten()
+        .map(|u| u.user_id);
+    if let Err(e) = state
+        .store
+        .audit(
+            state.now(),
+            &vigie_store::Actor { user_id, ip },
+            vigie_store::audit::Event::new("csrf.refuse").detail(format!("{kind} route={route}")),
+        )
+        .await
+    {
+        tracing::error!(error = %e, "refus CSRF non tracé");
+    }
+    let (parts, body) = crate::error::WebError::Forbidden
+        .into_response()
+        .into_parts();
+    *res.body_mut() = body;
+    if let Some(ct) = parts.headers.get(header::CONTENT_TYPE) {
+        res.headers_mut().insert(header::CONTENT_TYPE, ct.clone());
+    }
+    res
+}

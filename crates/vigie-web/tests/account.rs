@@ -671,6 +671,11 @@ async fn throttling_by_login_and_by_address_and_expired_sessions() {
         );
         let trail = actions(store).await;
         assert!(trail.iter().any(|t| t == "connexion.refusee"));
+        assert_eq!(
+            trail.last().map(String::as_str),
+            Some("session.invalide"),
+            "the expired cookie is traced"
+        );
         ctx.db.finish().await;
     }
 }
@@ -729,6 +734,39 @@ async fn the_client_address_comes_from_a_trusted_proxy_only() {
             Some("203.0.113.5".to_owned()),
             Some("198.51.100.20".to_owned())
         ]
+    );
+    ctx.db.finish().await;
+}
+
+#[tokio::test]
+async fn behind_tls_cookies_are_secure_and_hsts_is_sent() {
+    let db = TestDb::sqlite().await;
+    let ctx = setup(db).await;
+    let plain = send(&ctx.app, Method::GET, "/connexion", None, None, IP).await;
+    assert!(
+        plain
+            .headers
+            .get(header::STRICT_TRANSPORT_SECURITY)
+            .is_none()
+    );
+    let app = vigie_web::app(AppState::new(
+        ctx.db.store.clone(),
+        WebConfig {
+            behind_tls: true,
+            ..WebConfig::default()
+        },
+    ));
+    let page = send(&app, Method::GET, "/connexion", None, None, IP).await;
+    assert_eq!(
+        page.headers[header::STRICT_TRANSPORT_SECURITY],
+        "max-age=63072000; includeSubDomains"
+    );
+    let form = format!("login=agent&password={}", PW.replace(' ', "+"));
+    let r = send(&app, Method::POST, "/connexion", None, Some(&form), IP).await;
+    let set = r.headers[header::SET_COOKIE].to_str().unwrap();
+    assert!(
+        set.contains("; Secure") && set.contains("HttpOnly") && set.contains("SameSite=Strict"),
+        "{set}"
     );
     ctx.db.finish().await;
 }

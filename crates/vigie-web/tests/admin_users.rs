@@ -520,12 +520,14 @@ async fn disabling_ends_sessions_at_once_and_a_role_change_applies_on_the_next_r
             done.location,
             format!("/admin/utilisateurs/{}?fait=desactivation", ctx.id("eval"))
         );
+        assert_eq!(ctx.last().await.action, "utilisateur.desactivation");
         for cookie in [&eval, &eval2] {
             let r = ctx.get("/dossiers", cookie).await;
             assert_eq!(r.status, StatusCode::SEE_OTHER);
             assert_eq!(r.location, "/connexion");
+            // The disabled user's old cookie is traced.
+            assert_eq!(ctx.last().await.action, "session.invalide");
         }
-        assert_eq!(ctx.last().await.action, "utilisateur.desactivation");
         let page = ctx
             .get(&format!("/admin/utilisateurs/{}", ctx.id("eval")), &c)
             .await;
@@ -595,11 +597,12 @@ async fn disabling_ends_sessions_at_once_and_a_role_change_applies_on_the_next_r
                 .user
                 .must_change_password
         );
-        assert_eq!(ctx.get("/dossiers", &eval).await.location, "/connexion");
         assert_eq!(
             ctx.last().await.action,
             "utilisateur.mot_de_passe_reinitialise"
         );
+        assert_eq!(ctx.get("/dossiers", &eval).await.location, "/connexion");
+        assert_eq!(ctx.last().await.action, "session.invalide");
 
         // Second factor reset and ending sessions.
         for (path, action, fait) in [

@@ -671,6 +671,21 @@ async fn security_headers_csrf_demo_banner_and_health() {
     )
     .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(
+        r.body.contains("Accès refusé"),
+        "the French page: {}",
+        r.body
+    );
+    let refusal = ctx.db.store.audit_tail(1).await.unwrap().remove(0);
+    assert_eq!(refusal.action, "csrf.refuse");
+    assert!(refusal.user_id.is_some(), "the cookie's user is named");
+    assert!(
+        refusal
+            .detail
+            .unwrap_or_default()
+            .contains("POST /deconnexion"),
+        "the refused route"
+    );
     let r = send(
         app,
         Method::POST,
