@@ -1034,8 +1034,11 @@ impl Store {
             q.push(" AND a.user_id = ").bind(u);
         }
         if let Some(d) = f.dossier_id {
-            q.push(" AND a.object_type = 'dossier' AND a.object_id = ")
-                .bind(d);
+            q.push(" AND ((a.object_type = 'dossier' AND a.object_id = ")
+                .bind(d)
+                .push(")");
+            listed_in(&mut q, &[d]);
+            q.push(")");
         }
         if let (Some(p), Some(ds)) = (f.person_id, &person_dossiers) {
             q.push(" AND ((a.object_type IN ('personne', 'person') AND a.object_id = ")
@@ -1045,6 +1048,7 @@ impl Store {
                 q.push(" OR (a.object_type = 'dossier' AND a.object_id IN ")
                     .bind_list(ds)
                     .push(")");
+                listed_in(&mut q, ds);
             }
             q.push(")");
         }
@@ -1274,6 +1278,22 @@ pub async fn bulk_append_synthetic(
         progress(done);
     }
     Ok(())
+}
+
+/// ` OR (…)`: the entries of lists that showed one of these dossiers (list page, API list,
+/// échéances, search): their detail ends with `ids=1,2,3` (see `Store::record_listing`).
+fn listed_in(q: &mut Sql, dossiers: &[i64]) {
+    q.push(" OR (a.action IN ('dossier.liste', 'dossier.echeances', 'dossier.recherche') AND (");
+    for (i, d) in dossiers.iter().enumerate() {
+        if i > 0 {
+            q.push(" OR ");
+        }
+        q.push("(a.detail || ',') LIKE ")
+            .bind(format!("%ids={d},%"))
+            .push(" OR (a.detail || ',') LIKE ")
+            .bind(format!("%,{d},%"));
+    }
+    q.push("))");
 }
 
 #[cfg(test)]

@@ -642,3 +642,75 @@ async fn a_long_trail_is_verified_across_pages() {
     })
     .await;
 }
+
+/// A list that showed a dossier (page, API, échéances, search) answers « who saw it? » too,
+/// through the dossier and the child filters; an id is never confused with a longer one.
+#[tokio::test]
+async fn lists_that_showed_a_dossier_are_found_by_its_dossier_and_child_filters() {
+    on_both(|db| async move {
+        let s = &db.store;
+        let f = fixture(s).await;
+        let a = agent(s, "agent.a").await;
+        let aa = Actor::user(a, None);
+        let d1 = s
+            .save_dossier(
+                now(),
+                &aa,
+                &Scope::All,
+                &DossierEdit::create(simple(
+                    &f,
+                    f.t1,
+                    "2026-11-20T09:30:00Z",
+                    vec![child(
+                        "Lefèvre",
+                        "Éloïse",
+                        BirthDate::Exact(day("2019-05-01")),
+                    )],
+                )),
+            )
+            .await
+            .unwrap()
+            .id;
+        let px = s
+            .read_dossier(now(), &aa, &Scope::All, d1)
+            .await
+            .unwrap()
+            .children[0]
+            .person_id;
+        let t = at("2026-12-01T09:00:00Z");
+        let (longer, other) = (d1 * 10 + 1, d1 * 100);
+        s.record_listing(t, &aa, "dossier.liste", &[other, d1, longer])
+            .await
+            .unwrap();
+        s.record_listing(t, &aa, "dossier.echeances", &[d1])
+            .await
+            .unwrap();
+        s.record_listing(t, &aa, "dossier.liste", &[longer, other])
+            .await
+            .unwrap();
+        for filter in [
+            AuditFilter {
+                dossier_id: Some(d1),
+                ..Default::default()
+            },
+            AuditFilter {
+                person_id: Some(px),
+                ..Default::default()
+            },
+        ] {
+            let rows = s.audit_search(&filter, None, 500).await.unwrap().rows;
+            let lists: Vec<&str> = rows
+                .iter()
+                .filter(|r| r.action == "dossier.liste" || r.action == "dossier.echeances")
+                .map(|r| r.action.as_str())
+                .collect();
+            assert_eq!(
+                lists,
+                vec!["dossier.echeances", "dossier.liste"],
+                "{filter:?}"
+            );
+        }
+        db
+    })
+    .await;
+}

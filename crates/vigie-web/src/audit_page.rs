@@ -51,6 +51,8 @@ pub const ACTIONS: &[(&str, &str)] = &[
         "Historique refusé (hors périmètre)",
     ),
     ("dossier.recherche", "Recherche de dossiers"),
+    ("dossier.liste", "Liste de dossiers affichée"),
+    ("dossier.echeances", "Échéances affichées"),
     (
         "dossier.acces_exceptionnel",
         "Accès exceptionnel à un dossier",
@@ -78,6 +80,18 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("deconnexion", "Déconnexion"),
     ("deconnexion.partout", "Déconnexion de toutes les sessions"),
     ("acces.refuse", "Accès refusé (rôle)"),
+    ("csrf.refuse", "Requête d'un autre site refusée"),
+    ("session.invalide", "Session expirée ou fermée présentée"),
+    ("second_facteur.echec", "Échec du second facteur"),
+    (
+        "second_facteur.activation_echec",
+        "Échec de l'activation du second facteur",
+    ),
+    (
+        "reauthentification.echec",
+        "Échec de la nouvelle authentification",
+    ),
+    ("mot_de_passe.echec", "Mot de passe actuel erroné"),
     ("utilisateur.*", "Utilisateurs : toutes les actions"),
     ("utilisateur.creation", "Création d'un compte"),
     (
@@ -111,6 +125,7 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("parametre.reactivation", "Paramètre réactivé"),
     ("parametre.suppression", "Paramètre supprimé"),
     ("parametre.deplacement", "Paramètre déplacé dans la liste"),
+    ("parametre.refus", "Modification de paramètre refusée"),
     ("parametre.modification", "Réglage modifié"),
     ("territoire.ajout", "Ajout d'un territoire"),
     ("service.ajout", "Ajout d'un service"),

@@ -302,7 +302,9 @@ async fn the_responsable_sees_who_consulted_a_dossier_and_an_agent_is_refused() 
         let r = send(app, Method::GET, &link, Some(&resp), None).await;
         assert_eq!(r.status, StatusCode::OK);
         assert!(r.body.contains("Enfant : <strong>Éloïse LEFÈVRE</strong>"));
-        assert_eq!(r.body.matches("<td>Nom agent (agent)</td>").count(), 2);
+        // The agent's entries about this child: the two above, and the list that showed it.
+        assert_eq!(r.body.matches("<td>Nom agent (agent)</td>").count(), 3);
+        assert!(r.body.contains("Liste de dossiers affichée"));
         assert!(!r.body.contains("Dossier 2026-000002"));
         for u in urls(&r.body) {
             assert!(!u.to_lowercase().contains("lef"), "{u}");
