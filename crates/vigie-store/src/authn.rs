@@ -81,6 +81,18 @@ pub enum FactorCheck {
     Invalid,
 }
 
+/// The outcome of a guarded second-factor attempt: the throttle is read again and the
+/// failure recorded inside the attempt's own write transaction, under the user's row lock,
+/// so that parallel guesses are counted one after the other.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Attempt<T> {
+    Passed(T),
+    /// A wrong code: the failure is recorded.
+    Invalid,
+    /// Not evaluated: too many failures.
+    Throttled(Throttle),
+}
+
 /// A TOTP secret being enrolled: base32 text and the `otpauth://` URL for the QR code.
 #[derive(Debug, Clone)]
 pub struct Enrolment {
@@ -160,35 +172,7 @@ impl Store {
         login_key: &str,
         ip: Option<&str>,
     ) -> Result<Throttle> {
-        if let Some(ip) = ip {
-            let r = one(
-                &self.db,
-                "SELECT COUNT(*) AS n FROM login_failure WHERE ip = $1 AND at > $2",
-                vals![ip, now - Duration::hours(1)],
-            )
-            .await?;
-            let n: i64 = r.map(|r| get(&r, "n")).transpose()?.unwrap_or(0);
-            if n >= IP_FAILURES_PER_HOUR {
-                return Ok(Throttle::AddressBlocked);
-            }
-        }
-        let r = one(
-            &self.db,
-            "SELECT COUNT(*) AS n, MAX(at) AS last FROM login_failure WHERE login_key = $1 AND at > $2",
-            vals![login_key, now - Duration::minutes(ACCOUNT_WINDOW_MINUTES)],
-        )
-        .await?;
-        let (n, last): (i64, Option<DateTime<Utc>>) = match r {
-            Some(r) => (get(&r, "n")?, get(&r, "last")?),
-            None => (0, None),
-        };
-        let delay = delay_after(n);
-        match last {
-            Some(last) if delay > Duration::zero() && now < last + delay => {
-                Ok(Throttle::Wait(last + delay - now))
-            }
-            _ => Ok(Throttle::Allowed),
-        }
+        throttle_on(&self.db, now, login_key, ip).await
     }
 
     /// Records a failed attempt (password or second factor): a throttling row and the audit
@@ -203,25 +187,7 @@ impl Store {
         ip: Option<String>,
     ) -> Result<()> {
         let txn = self.write().await?;
-        exec(
-            &txn,
-            "INSERT INTO login_failure (at, login_key, ip) VALUES ($1, $2, $3)",
-            vals![now, login_key, ip.clone()],
-        )
-        .await?;
-        // Rows older than a day serve no rule any more.
-        exec(
-            &txn,
-            "DELETE FROM login_failure WHERE at < $1",
-            vals![now - Duration::days(1)],
-        )
-        .await?;
-        let ev = match user_id {
-            Some(id) => Event::new(what).on("app_user", id),
-            // An unknown login: a keyed hash only (users sometimes type their password there).
-            None => Event::new(what).detail(format!("identifiant_hmac={login_key}")),
-        };
-        append(&txn, now, &Actor { user_id, ip }, ev).await?;
+        insert_failure(&txn, now, what, login_key, user_id, ip).await?;
         txn.commit().await?;
         Ok(())
     }
@@ -314,12 +280,17 @@ impl Store {
         let Some(step) = matching_step(&totp(&secret, &login)?, code, now) else {
             return Ok(None);
         };
-        exec(
+        // Only a user without a second factor enrols: two pending enrolments of one user
+        // (two sessions) cannot replace a factor just confirmed.
+        let updated = exec(
             &txn,
-            "UPDATE app_user SET totp_secret = $1, totp_enabled_at = $2, totp_last_step = $3, updated_at = $2, version = version + 1 WHERE id = $4",
+            "UPDATE app_user SET totp_secret = $1, totp_enabled_at = $2, totp_last_step = $3, updated_at = $2, version = version + 1 WHERE id = $4 AND totp_enabled_at IS NULL",
             vals![secret, now, step, user_id],
         )
         .await?;
+        if updated == 0 {
+            return Ok(None);
+        }
         let codes = self
             .replace_recovery_codes(&txn, &key, now, user_id)
             .await?;
@@ -478,25 +449,78 @@ impl Store {
         }
     }
 
+    /// Locks the user's row, reads the throttle again, and checks and consumes the factor;
+    /// a wrong one is recorded (`what`) in the same transaction.
+    #[allow(clippy::too_many_arguments)]
+    async fn guarded_factor(
+        &self,
+        txn: &sea_orm::DatabaseTransaction,
+        key: &[u8],
+        now: DateTime<Utc>,
+        user_id: i64,
+        login_key: &str,
+        ip: Option<String>,
+        factor: &SecondFactor,
+        what: &str,
+    ) -> Result<Attempt<FactorCheck>> {
+        if txn.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+            exec(
+                txn,
+                "SELECT id FROM app_user WHERE id = $1 FOR UPDATE",
+                vals![user_id],
+            )
+            .await?;
+        }
+        match throttle_on(txn, now, login_key, ip.as_deref()).await? {
+            Throttle::Allowed => {}
+            t => return Ok(Attempt::Throttled(t)),
+        }
+        match self.consume_factor(txn, key, now, user_id, factor).await? {
+            FactorCheck::Invalid => {
+                insert_failure(txn, now, what, login_key, Some(user_id), ip).await?;
+                Ok(Attempt::Invalid)
+            }
+            valid => Ok(Attempt::Passed(valid)),
+        }
+    }
+
     /// Completes a login with the second factor: on success the password-only session is
     /// replaced by a new, fully authenticated one (new token), and the login is audited.
+    #[allow(clippy::too_many_arguments)]
     pub async fn complete_second_factor(
         &self,
         now: DateTime<Utc>,
         session_id: &str,
         user_id: i64,
+        login_key: &str,
         factor: &SecondFactor,
         ip: Option<String>,
         policy: SessionPolicy,
-    ) -> Result<Option<(String, FactorCheck)>> {
+    ) -> Result<Attempt<(String, FactorCheck)>> {
+        // Read before the write transaction: inside it, a second pool connection could wait
+        // behind writers that wait for this one.
         let key = self.secret_key().await?;
         let txn = self.write().await?;
-        let check = self
-            .consume_factor(&txn, &key, now, user_id, factor)
-            .await?;
-        if check == FactorCheck::Invalid {
-            return Ok(None);
-        }
+        let check = match self
+            .guarded_factor(
+                &txn,
+                &key,
+                now,
+                user_id,
+                login_key,
+                ip.clone(),
+                factor,
+                "second_facteur.echec",
+            )
+            .await?
+        {
+            Attempt::Passed(c) => c,
+            Attempt::Invalid => {
+                txn.commit().await?;
+                return Ok(Attempt::Invalid);
+            }
+            Attempt::Throttled(t) => return Ok(Attempt::Throttled(t)),
+        };
         let token = rotate(&txn, now, session_id, user_id, policy, true).await?;
         let detail = if matches!(factor, SecondFactor::Recovery(_)) {
             "facteur=code_de_secours"
@@ -511,25 +535,44 @@ impl Store {
         )
         .await?;
         txn.commit().await?;
-        Ok(Some((token, check)))
+        Ok(Attempt::Passed((token, check)))
     }
 
     /// Re-authentication of an open session before a sensitive operation: the caller has
-    /// checked the password; the second factor (when the user has one) is consumed here.
+    /// checked the password; the second factor (when the user has one) is consumed here,
+    /// guarded like the login's.
     pub async fn reauthenticate(
         &self,
         now: DateTime<Utc>,
         session_id: &str,
         user_id: i64,
+        login_key: &str,
         factor: Option<&SecondFactor>,
         ip: Option<String>,
-    ) -> Result<bool> {
+    ) -> Result<Attempt<()>> {
         let key = self.secret_key().await?;
         let txn = self.write().await?;
-        if let Some(f) = factor
-            && self.consume_factor(&txn, &key, now, user_id, f).await? == FactorCheck::Invalid
-        {
-            return Ok(false);
+        if let Some(f) = factor {
+            match self
+                .guarded_factor(
+                    &txn,
+                    &key,
+                    now,
+                    user_id,
+                    login_key,
+                    ip.clone(),
+                    f,
+                    "reauthentification.echec",
+                )
+                .await?
+            {
+                Attempt::Passed(_) => {}
+                Attempt::Invalid => {
+                    txn.commit().await?;
+                    return Ok(Attempt::Invalid);
+                }
+                Attempt::Throttled(t) => return Ok(Attempt::Throttled(t)),
+            }
         }
         exec(
             &txn,
@@ -545,8 +588,78 @@ impl Store {
         )
         .await?;
         txn.commit().await?;
-        Ok(true)
+        Ok(Attempt::Passed(()))
     }
+}
+
+/// The throttling rule on a connection (inside a write transaction, the count is current:
+/// see [`Store::complete_second_factor`]).
+async fn throttle_on(
+    c: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    login_key: &str,
+    ip: Option<&str>,
+) -> Result<Throttle> {
+    if let Some(ip) = ip {
+        let r = one(
+            c,
+            "SELECT COUNT(*) AS n FROM login_failure WHERE ip = $1 AND at > $2",
+            vals![ip, now - Duration::hours(1)],
+        )
+        .await?;
+        let n: i64 = r.map(|r| get(&r, "n")).transpose()?.unwrap_or(0);
+        if n >= IP_FAILURES_PER_HOUR {
+            return Ok(Throttle::AddressBlocked);
+        }
+    }
+    let r = one(
+        c,
+        "SELECT COUNT(*) AS n, MAX(at) AS last FROM login_failure WHERE login_key = $1 AND at > $2",
+        vals![login_key, now - Duration::minutes(ACCOUNT_WINDOW_MINUTES)],
+    )
+    .await?;
+    let (n, last): (i64, Option<DateTime<Utc>>) = match r {
+        Some(r) => (get(&r, "n")?, get(&r, "last")?),
+        None => (0, None),
+    };
+    let delay = delay_after(n);
+    match last {
+        Some(last) if delay > Duration::zero() && now < last + delay => {
+            Ok(Throttle::Wait(last + delay - now))
+        }
+        _ => Ok(Throttle::Allowed),
+    }
+}
+
+/// One failed attempt: a throttling row and its audit entry, in the caller's transaction.
+async fn insert_failure(
+    txn: &sea_orm::DatabaseTransaction,
+    now: DateTime<Utc>,
+    what: &str,
+    login_key: &str,
+    user_id: Option<i64>,
+    ip: Option<String>,
+) -> Result<()> {
+    exec(
+        txn,
+        "INSERT INTO login_failure (at, login_key, ip) VALUES ($1, $2, $3)",
+        vals![now, login_key, ip.clone()],
+    )
+    .await?;
+    // Rows older than a day serve no rule any more.
+    exec(
+        txn,
+        "DELETE FROM login_failure WHERE at < $1",
+        vals![now - Duration::days(1)],
+    )
+    .await?;
+    let ev = match user_id {
+        Some(id) => Event::new(what).on("app_user", id),
+        // An unknown login: a keyed hash only (users sometimes type their password there).
+        None => Event::new(what).detail(format!("identifiant_hmac={login_key}")),
+    };
+    append(txn, now, &Actor { user_id, ip }, ev).await?;
+    Ok(())
 }
 
 /// Replaces a session by a new one (new token, same creation time and absolute expiry),

@@ -181,3 +181,150 @@ fn totp_codes_change_every_thirty_seconds() {
     assert_eq!(a, totp_code(secret, t + Duration::seconds(0)).unwrap());
     assert_ne!(a, totp_code(secret, t + Duration::seconds(30)).unwrap());
 }
+
+/// Parallel wrong codes on one session are counted one after the other: the throttle is
+/// read again inside each attempt's transaction, under the user's row lock.
+#[tokio::test]
+async fn parallel_second_factor_guesses_are_throttled_one_after_the_other() {
+    use vigie_store::authn::{Attempt, SecondFactor};
+    use vigie_store::sessions::SessionPolicy;
+    on_both(|db| async move {
+        let s = &db.store;
+        let uid = common::agent(s, "cible").await;
+        let t = now();
+        s.testing_enrol_totp(uid, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", t)
+            .await
+            .unwrap();
+        let policy = SessionPolicy::default();
+        let token = s
+            .open_session_stage(t, uid, None, policy, false)
+            .await
+            .unwrap();
+        let sid = s
+            .session_user(t, &token, policy)
+            .await
+            .unwrap()
+            .unwrap()
+            .session_id;
+        let key = s.login_key("cible").await.unwrap();
+        let good = totp_code("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", t).unwrap();
+        let wrong = if good == "000000" { "111111" } else { "000000" };
+        let attempts = (0..12).map(|_| {
+            let (s, sid, key) = (s.clone(), sid.clone(), key.clone());
+            tokio::spawn(async move {
+                s.complete_second_factor(
+                    t,
+                    &sid,
+                    uid,
+                    &key,
+                    &SecondFactor::Totp(wrong.to_owned()),
+                    None,
+                    policy,
+                )
+                .await
+                .unwrap()
+            })
+        });
+        let mut invalid = 0;
+        let mut throttled = 0;
+        for a in attempts.collect::<Vec<_>>() {
+            match a.await.unwrap() {
+                Attempt::Invalid => invalid += 1,
+                Attempt::Throttled(_) => throttled += 1,
+                Attempt::Passed(_) => panic!("a wrong code passed"),
+            }
+        }
+        assert_eq!(
+            (invalid, throttled),
+            (5, 7),
+            "five evaluated, then the delay"
+        );
+        // Even the right code waits now.
+        let r = s
+            .complete_second_factor(t, &sid, uid, &key, &SecondFactor::Totp(good), None, policy)
+            .await
+            .unwrap();
+        assert!(matches!(r, Attempt::Throttled(_)), "{r:?}");
+        db
+    })
+    .await;
+}
+
+/// Two pending enrolments of one user (two sessions): the second cannot replace the factor
+/// the first confirmed.
+#[tokio::test]
+async fn a_second_enrolment_cannot_replace_a_confirmed_factor() {
+    use vigie_store::sessions::SessionPolicy;
+    on_both(|db| async move {
+        let s = &db.store;
+        let uid = common::agent(s, "double").await;
+        let t = now();
+        let policy = SessionPolicy::default();
+        let mut sessions = Vec::new();
+        for _ in 0..2 {
+            let token = s
+                .open_session_stage(t, uid, None, policy, false)
+                .await
+                .unwrap();
+            let sid = s
+                .session_user(t, &token, policy)
+                .await
+                .unwrap()
+                .unwrap()
+                .session_id;
+            let secret = s
+                .totp_enrolment(&sid, "double")
+                .await
+                .unwrap()
+                .secret_base32;
+            sessions.push((sid, secret));
+        }
+        assert_ne!(
+            sessions[0].1, sessions[1].1,
+            "each session has its own pending secret"
+        );
+        let (sid, secret) = &sessions[0];
+        let first = s
+            .confirm_totp(t, sid, &totp_code(secret, t).unwrap(), None, policy)
+            .await
+            .unwrap();
+        assert!(first.is_some());
+        let (sid2, secret2) = &sessions[1];
+        let second = s
+            .confirm_totp(t, sid2, &totp_code(secret2, t).unwrap(), None, policy)
+            .await
+            .unwrap();
+        assert!(
+            second.is_none(),
+            "refused: the user already has a second factor"
+        );
+        // The first secret is still the one in force.
+        let token = s
+            .open_session_stage(t, uid, None, policy, false)
+            .await
+            .unwrap();
+        let sid3 = s
+            .session_user(t, &token, policy)
+            .await
+            .unwrap()
+            .unwrap()
+            .session_id;
+        let key = s.login_key("double").await.unwrap();
+        let next = totp_code(secret, t + Duration::seconds(30)).unwrap();
+        let r = s
+            .complete_second_factor(
+                t,
+                &sid3,
+                uid,
+                &key,
+                &vigie_store::authn::SecondFactor::Totp(next),
+                None,
+                policy,
+            )
+            .await
+            .unwrap();
+        assert!(matches!(r, vigie_store::authn::Attempt::Passed(_)), "{r:?}");
+        db
+    })
+    .await;
+}

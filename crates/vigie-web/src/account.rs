@@ -7,7 +7,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
-use vigie_store::authn::{FactorCheck, SecondFactor, Throttle};
+use vigie_store::authn::{Attempt, FactorCheck, SecondFactor, Throttle};
 use vigie_store::sessions::SessionUser;
 
 use crate::AppState;
@@ -44,7 +44,7 @@ struct SecondFactorPage {
 pub fn next_step(user: &SessionUser) -> &'static str {
     if user.fully_authenticated() {
         if user.must_change_password {
-            "/compte/mot-de-passe"
+            "/compte"
         } else {
             "/"
         }
@@ -129,27 +129,30 @@ pub async fn second_factor_post(
         }
         Err(e) => return WebError::from(e).into_response(),
     }
-    let checked = match SecondFactor::parse(&form.code) {
-        Some(f) => {
-            state
-                .store
-                .complete_second_factor(
-                    now,
-                    &user.session_id,
-                    user.user_id,
-                    &f,
-                    ip.clone(),
-                    state.config.sessions,
-                )
-                .await
-        }
-        None => Ok(None),
+    let Some(factor) = SecondFactor::parse(&form.code) else {
+        return fail(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Code : saisissez le code à 6 chiffres affiché par votre application, ou un code de secours.".into(),
+        );
     };
-    match checked {
-        Ok(Some((token, check))) => {
+    // The throttle is read again, and a failure recorded, inside the check's transaction.
+    match state
+        .store
+        .complete_second_factor(
+            now,
+            &user.session_id,
+            user.user_id,
+            &key,
+            &factor,
+            ip.clone(),
+            state.config.sessions,
+        )
+        .await
+    {
+        Ok(Attempt::Passed((token, check))) => {
             let _ = state.store.clear_failures(&key).await;
             let target = if user.must_change_password {
-                "/compte/mot-de-passe"
+                "/compte"
             } else if matches!(check, FactorCheck::Valid { recovery_codes_left: Some(n) } if n <= 3)
             {
                 "/compte?codes=peu"
@@ -161,19 +164,14 @@ pub async fn second_factor_post(
                 .insert(header::SET_COOKIE, session_cookie(&state, &token, None));
             resp
         }
-        Ok(None) => {
-            if let Err(e) = state
-                .store
-                .record_failed_attempt(now, "second_facteur.echec", &key, Some(user.user_id), ip)
-                .await
-            {
-                return WebError::from(e).into_response();
-            }
-            fail(
-                StatusCode::UNAUTHORIZED,
-                "Code incorrect ou déjà utilisé : saisissez le code à 6 chiffres affiché maintenant par votre application, ou un code de secours.".into(),
-            )
-        }
+        Ok(Attempt::Invalid) => fail(
+            StatusCode::UNAUTHORIZED,
+            "Code incorrect ou déjà utilisé : saisissez le code à 6 chiffres affiché maintenant par votre application, ou un code de secours.".into(),
+        ),
+        Ok(Attempt::Throttled(t)) => fail(
+            StatusCode::TOO_MANY_REQUESTS,
+            throttled(&state, t).unwrap_or_default(),
+        ),
         Err(e) => WebError::from(e).into_response(),
     }
 }
@@ -436,51 +434,49 @@ pub async fn reauth_post(
         }
     };
     let factor = SecondFactor::parse(&form.code);
-    let ok = password_ok
-        && (!user.totp_enabled || factor.is_some())
-        && match state
+    let wrong = if user.totp_enabled {
+        "Mot de passe ou code incorrect."
+    } else {
+        "Mot de passe incorrect."
+    };
+    if !password_ok || (user.totp_enabled && factor.is_none()) {
+        if let Err(e) = state
             .store
-            .reauthenticate(
+            .record_failed_attempt(
                 now,
-                &user.session_id,
-                user.user_id,
-                if user.totp_enabled {
-                    factor.as_ref()
-                } else {
-                    None
-                },
-                ip.clone(),
+                "reauthentification.echec",
+                &key,
+                Some(user.user_id),
+                ip,
             )
             .await
         {
-            Ok(b) => b,
-            Err(e) => return WebError::from(e).into_response(),
-        };
-    if ok {
-        let _ = state.store.clear_failures(&key).await;
-        return Redirect::to(&back).into_response();
+            return WebError::from(e).into_response();
+        }
+        return fail(StatusCode::UNAUTHORIZED, wrong.into());
     }
-    if let Err(e) = state
+    // The factor is checked (and a failure recorded) under the throttle, in one transaction.
+    let factor = if user.totp_enabled {
+        factor.as_ref()
+    } else {
+        None
+    };
+    match state
         .store
-        .record_failed_attempt(
-            now,
-            "reauthentification.echec",
-            &key,
-            Some(user.user_id),
-            ip,
-        )
+        .reauthenticate(now, &user.session_id, user.user_id, &key, factor, ip)
         .await
     {
-        return WebError::from(e).into_response();
+        Ok(Attempt::Passed(())) => {
+            let _ = state.store.clear_failures(&key).await;
+            Redirect::to(&back).into_response()
+        }
+        Ok(Attempt::Invalid) => fail(StatusCode::UNAUTHORIZED, wrong.into()),
+        Ok(Attempt::Throttled(t)) => fail(
+            StatusCode::TOO_MANY_REQUESTS,
+            throttled(&state, t).unwrap_or_default(),
+        ),
+        Err(e) => WebError::from(e).into_response(),
     }
-    fail(
-        StatusCode::UNAUTHORIZED,
-        if user.totp_enabled {
-            "Mot de passe ou code incorrect.".into()
-        } else {
-            "Mot de passe incorrect.".into()
-        },
-    )
 }
 
 #[derive(Template)]
@@ -574,6 +570,26 @@ pub async fn password_post(
             Some(m),
         )
     };
+    // Guessing the current password from an open session is throttled like a login.
+    let key = match state.store.login_key(&user.login).await {
+        Ok(k) => k,
+        Err(e) => return WebError::from(e).into_response(),
+    };
+    match state.store.throttle(now, &key, ip.as_deref()).await {
+        Ok(t) => {
+            if let Some(m) = throttled(&state, t) {
+                return account_page_with(
+                    &state,
+                    &user,
+                    StatusCode::TOO_MANY_REQUESTS,
+                    None,
+                    Some(m),
+                )
+                .await;
+            }
+        }
+        Err(e) => return WebError::from(e).into_response(),
+    }
     let current_ok = match state.store.login_hash(&user.login).await {
         Ok(Some((_, phc))) if !form.current.is_empty() && form.current.len() <= 1024 => {
             state.hashing.verify(form.current.clone(), phc).await
@@ -582,10 +598,6 @@ pub async fn password_post(
         Err(e) => return WebError::from(e).into_response(),
     };
     if !current_ok {
-        let key = match state.store.login_key(&user.login).await {
-            Ok(k) => k,
-            Err(e) => return WebError::from(e).into_response(),
-        };
         if let Err(e) = state
             .store
             .record_failed_attempt(now, "mot_de_passe.echec", &key, Some(user.user_id), ip)

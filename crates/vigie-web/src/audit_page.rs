@@ -676,7 +676,11 @@ pub async fn export(
     Extension(u): Extension<SessionUser>,
     Query(q): Query<AuditQuery>,
 ) -> Response {
-    if let Some(redirect) = require_reauth(&state, &u, &format!("/tracabilite{}", q.suffix())) {
+    if let Some(redirect) = require_reauth(
+        &state,
+        &u,
+        &format!("/tracabilite/export.csv{}", q.suffix()),
+    ) {
         return redirect;
     }
     let tz = state.config.timezone;

@@ -335,7 +335,9 @@ async fn the_csv_export_requires_a_recent_reauthentication_and_gives_the_filtere
         assert_eq!(r.status, StatusCode::SEE_OTHER);
         let to = r.headers.get(header::LOCATION).unwrap().to_str().unwrap();
         assert!(
-            to.starts_with("/reauthentification?retour=/tracabilite%3Fdossier%3D2026-000001"),
+            to.starts_with(
+                "/reauthentification?retour=/tracabilite/export.csv%3Fdossier%3D2026-000001"
+            ),
             "{to}"
         );
         assert!(
