@@ -55,20 +55,17 @@ pub fn next_step(user: &SessionUser) -> &'static str {
     }
 }
 
-fn throttled(state: &AppState, t: Throttle) -> Option<String> {
+fn throttled(t: Throttle) -> Option<String> {
     match t {
         Throttle::Allowed => None,
         Throttle::AddressBlocked => Some(
             "Trop de tentatives depuis cette adresse : réessayez dans une heure ou contactez l'assistance."
                 .into(),
         ),
-        Throttle::Wait(d) => {
-            let _ = state;
-            Some(format!(
-                "Trop de tentatives : réessayez dans {}.",
-                human_delay(d.num_seconds().max(1))
-            ))
-        }
+        Throttle::Wait(d) => Some(format!(
+            "Trop de tentatives : réessayez dans {}.",
+            human_delay(d.num_seconds().max(1))
+        )),
     }
 }
 
@@ -123,7 +120,7 @@ pub async fn second_factor_post(
     };
     match state.store.throttle(now, &key, ip.as_deref()).await {
         Ok(t) => {
-            if let Some(m) = throttled(&state, t) {
+            if let Some(m) = throttled(t) {
                 return fail(StatusCode::TOO_MANY_REQUESTS, m);
             }
         }
@@ -170,7 +167,7 @@ pub async fn second_factor_post(
         ),
         Ok(Attempt::Throttled(t)) => fail(
             StatusCode::TOO_MANY_REQUESTS,
-            throttled(&state, t).unwrap_or_default(),
+            throttled(t).unwrap_or_default(),
         ),
         Err(e) => WebError::from(e).into_response(),
     }
@@ -418,7 +415,7 @@ pub async fn reauth_post(
     };
     match state.store.throttle(now, &key, ip.as_deref()).await {
         Ok(t) => {
-            if let Some(m) = throttled(&state, t) {
+            if let Some(m) = throttled(t) {
                 return fail(StatusCode::TOO_MANY_REQUESTS, m);
             }
         }
@@ -473,7 +470,7 @@ pub async fn reauth_post(
         Ok(Attempt::Invalid) => fail(StatusCode::UNAUTHORIZED, wrong.into()),
         Ok(Attempt::Throttled(t)) => fail(
             StatusCode::TOO_MANY_REQUESTS,
-            throttled(&state, t).unwrap_or_default(),
+            throttled(t).unwrap_or_default(),
         ),
         Err(e) => WebError::from(e).into_response(),
     }
@@ -577,7 +574,7 @@ pub async fn password_post(
     };
     match state.store.throttle(now, &key, ip.as_deref()).await {
         Ok(t) => {
-            if let Some(m) = throttled(&state, t) {
+            if let Some(m) = throttled(t) {
                 return account_page_with(
                     &state,
                     &user,
