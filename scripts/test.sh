@@ -2,6 +2,7 @@
 # Vigie's whole test suite, locally and in CI (.ci/run): ./scripts/test.sh
 #
 #   1. tools & services  install what is missing (cargo-deny, cargo-audit, cargo-nextest),
+#                        download every crate of Cargo.lock for every platform (cargo fetch),
 #                        start PostgreSQL 127.0.0.1:5432 if it is down, Debian chromium +
 #                        chromium-driver (apt) and tests/e2e's node modules (npm ci)
 #   2. cargo fmt         formatting
@@ -14,8 +15,9 @@
 #                        (node --test, headless Debian chromium driven by playwright-core, axe)
 #   then (always)        drop leftover vigie_t_* / vigie_tpl_* PostgreSQL databases, total time
 #
-# Non-interactive and idempotent: safe with CI=true and no stdin. Needs no network once the tools
-# are installed, the crates are in the cargo cache and chromium and the e2e node modules are in
+# Non-interactive and idempotent: safe with CI=true and no stdin. Downloads what it needs (tools,
+# crates, chromium, node modules) on a fresh machine or an empty CARGO_HOME; needs no network once
+# the tools are installed, the crates are in the cargo cache and chromium and the e2e node modules are in
 # the apt and npm caches.
 set -euo pipefail
 
@@ -170,8 +172,16 @@ install_browser_deps() {
   (cd tests/e2e && npm ci --no-audit --no-fund --prefer-offline)
 }
 
+# Every crate of Cargo.lock, for every platform: cargo-deny's `cargo metadata` reads the
+# sources of crates a Linux build never compiles (web-sys, android_system_properties…), so the
+# offline supply-chain steps below pass only when they are all in the cargo cache.
+fetch_crates() {
+  cargo fetch --locked
+}
+
 install_step() {
   ensure_rust_tools
+  fetch_crates
   ensure_postgres
   install_browser_deps
 }
