@@ -14,6 +14,7 @@ pub mod api;
 pub mod audit_page;
 pub mod auth;
 pub mod break_glass;
+pub mod clock;
 pub mod echeances;
 pub mod edit;
 pub mod error;
@@ -29,6 +30,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use vigie_store::Store;
+
+pub use clock::{Clock, ManualClock};
 use vigie_store::sessions::SessionPolicy;
 
 pub use routes::{Access, RouteSpec};
@@ -69,28 +72,25 @@ pub struct AppState {
     pub config: Arc<WebConfig>,
     /// Password checks, on `max_concurrent_hashes` threads.
     pub hashing: hashing::Hasher,
-    clock: fn() -> DateTime<Utc>,
-}
-
-#[allow(clippy::disallowed_methods)]
-fn system_clock() -> DateTime<Utc> {
-    Utc::now()
+    clock: Clock,
 }
 
 impl AppState {
-    pub fn new(store: Store, config: WebConfig) -> Self {
+    /// The state of the application; `clock` is [`Clock::system`] in production and a
+    /// [`Clock::manual`] in tests.
+    pub fn new(store: Store, config: WebConfig, clock: Clock) -> Self {
         let permits = config.max_concurrent_hashes.max(1);
         Self {
             store,
             config: Arc::new(config),
             hashing: hashing::Hasher::new(permits),
-            clock: system_clock,
+            clock,
         }
     }
 
-    /// The edge reads the clock here, and only here.
+    /// Every handler reads the time here, and only here.
     pub fn now(&self) -> DateTime<Utc> {
-        (self.clock)()
+        self.clock.now()
     }
 }
 

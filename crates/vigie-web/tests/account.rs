@@ -15,18 +15,12 @@ use http_body_util::BodyExt;
 use tower::ServiceExt;
 use vigie_domain::Role;
 use vigie_store::authn::totp_code;
-use vigie_store::testing::{TestDb, raw_sql};
+use vigie_store::testing::{TestDb, now, raw_sql};
 use vigie_store::users::NewUser;
 use vigie_store::{Actor, Store};
 use vigie_web::{AppState, WebConfig};
 
 const PW: &str = "mot de passe de test";
-
-/// The application reads the wall clock (TOTP codes, throttling windows): so do these tests.
-#[allow(clippy::disallowed_methods)]
-fn now() -> chrono::DateTime<chrono::Utc> {
-    chrono::Utc::now()
-}
 
 struct Ctx {
     app: Router,
@@ -53,7 +47,11 @@ async fn setup(db: TestDb) -> Ctx {
         .await
         .unwrap();
     }
-    let state = AppState::new(s.clone(), WebConfig::default());
+    let state = AppState::new(
+        s.clone(),
+        WebConfig::default(),
+        vigie_web::Clock::fixed(now()),
+    );
     Ctx {
         app: vigie_web::app(state),
         db,
@@ -690,6 +688,7 @@ async fn the_client_address_comes_from_a_trusted_proxy_only() {
             trusted_proxies: vec!["127.0.0.1".parse().unwrap()],
             ..WebConfig::default()
         },
+        vigie_web::Clock::fixed(now()),
     );
     let app = vigie_web::app(state);
     let attempt = |peer: &'static str, xff: &'static str| {
@@ -755,6 +754,7 @@ async fn behind_tls_cookies_are_secure_and_hsts_is_sent() {
             behind_tls: true,
             ..WebConfig::default()
         },
+        vigie_web::Clock::fixed(now()),
     ));
     let page = send(&app, Method::GET, "/connexion", None, None, IP).await;
     assert_eq!(

@@ -63,7 +63,11 @@ async fn setup(db: TestDb) -> Ctx {
             admin_id = id;
         }
     }
-    let state = AppState::new(s.clone(), WebConfig::default());
+    let state = AppState::new(
+        s.clone(),
+        WebConfig::default(),
+        vigie_web::Clock::fixed(now()),
+    );
     Ctx {
         app: vigie_web::app(state),
         db,

@@ -15,12 +15,6 @@ use vigie_store::users::NewUser;
 use vigie_store::{Actor, Store};
 use vigie_web::{AppState, WebConfig};
 
-/// The web layer reads the real clock: sessions are opened relative to it.
-#[allow(clippy::disallowed_methods)]
-fn clock() -> DateTime<Utc> {
-    Utc::now()
-}
-
 struct Ctx {
     app: Router,
     db: TestDb,
@@ -46,17 +40,17 @@ impl Ctx {
     async fn session(&self, login: &str, reauth: bool) -> String {
         let token = self
             .s()
-            .open_session(clock(), self.id(login), None, SessionPolicy::default())
+            .open_session(now(), self.id(login), None, SessionPolicy::default())
             .await
             .unwrap();
         let cookie = format!("vigie_session={token}");
         self.s()
-            .testing_pass_second_factor(&cookie, clock())
+            .testing_pass_second_factor(&cookie, now())
             .await
             .unwrap();
         if reauth {
             self.s()
-                .testing_reauthenticate(&cookie, clock())
+                .testing_reauthenticate(&cookie, now())
                 .await
                 .unwrap();
         }
@@ -173,7 +167,11 @@ async fn setup(db: TestDb) -> Ctx {
         .create_dossier(now(), &a, &dossier(&cat, t2))
         .await
         .unwrap();
-    let state = AppState::new(s.clone(), WebConfig::default());
+    let state = AppState::new(
+        s.clone(),
+        WebConfig::default(),
+        vigie_web::Clock::fixed(now()),
+    );
     Ctx {
         app: vigie_web::app(state),
         db,
@@ -272,7 +270,7 @@ async fn an_administrator_creates_and_edits_users_and_forged_fields_are_refused(
         assert_eq!(pw.len(), 23, "{pw}");
         let (id, hash) = s.login_hash("c.martin").await.unwrap().unwrap();
         assert!(vigie_store::password::verify(&pw, &hash));
-        let d = s.user_detail(clock(), id).await.unwrap();
+        let d = s.user_detail(now(), id).await.unwrap();
         assert!(d.user.must_change_password);
         assert_eq!(
             (d.user.role, d.user.territories.clone()),
@@ -325,7 +323,7 @@ async fn an_administrator_creates_and_edits_users_and_forged_fields_are_refused(
             assert_eq!(e.action, "utilisateur.modification_refusee", "{form}");
             assert_eq!(e.detail.as_deref(), Some(fields));
             assert_eq!((e.object_id, e.user_id), (Some(id), Some(ctx.id("admin"))));
-            let now_d = s.user_detail(clock(), id).await.unwrap();
+            let now_d = s.user_detail(now(), id).await.unwrap();
             assert_eq!(now_d.version, 1, "nothing written");
             assert_eq!(now_d.user.territories, vec![ctx.t1]);
         }
@@ -387,7 +385,7 @@ async fn an_administrator_creates_and_edits_users_and_forged_fields_are_refused(
             r.location,
             format!("/admin/utilisateurs/{id}?fait=modification")
         );
-        let d = s.user_detail(clock(), id).await.unwrap();
+        let d = s.user_detail(now(), id).await.unwrap();
         assert_eq!(
             (d.version, d.user.territories.clone(), d.user.service_id),
             (2, vec![ctx.t1, ctx.t2], Some(ctx.s2))
@@ -409,7 +407,7 @@ async fn an_administrator_creates_and_edits_users_and_forged_fields_are_refused(
         assert_eq!(r.status, StatusCode::CONFLICT);
         assert!(r.body.contains("modifié entre-temps"));
         assert!(r.body.contains(r#"value="Autre Nom""#), "input kept");
-        assert_eq!(s.user_detail(clock(), id).await.unwrap().version, 2);
+        assert_eq!(s.user_detail(now(), id).await.unwrap().version, 2);
 
         // The roles page: the matrix with text alternatives.
         let roles = ctx.get("/admin/roles", &c).await;
@@ -457,7 +455,7 @@ async fn an_administrator_creates_and_edits_users_and_forged_fields_are_refused(
                 r.location
             );
         }
-        assert_eq!(s.user_detail(clock(), id).await.unwrap().version, 2);
+        assert_eq!(s.user_detail(now(), id).await.unwrap().version, 2);
         assert!(s.verify_audit().await.unwrap().broken.is_none());
         ctx.db.finish().await;
     }
@@ -541,7 +539,7 @@ async fn disabling_ends_sessions_at_once_and_a_role_change_applies_on_the_next_r
             .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER);
         assert!(
-            s.user_detail(clock(), ctx.id("eval"))
+            s.user_detail(now(), ctx.id("eval"))
                 .await
                 .unwrap()
                 .user
@@ -591,7 +589,7 @@ async fn disabling_ends_sessions_at_once_and_a_role_change_applies_on_the_next_r
         let (_, hash) = s.login_hash("eval").await.unwrap().unwrap();
         assert!(vigie_store::password::verify(&pw, &hash));
         assert!(
-            s.user_detail(clock(), ctx.id("eval"))
+            s.user_detail(now(), ctx.id("eval"))
                 .await
                 .unwrap()
                 .user
@@ -683,7 +681,7 @@ async fn an_evaluator_opens_an_out_of_scope_dossier_by_break_glass_and_the_respo
         let r = ctx.post(&href, &eval, "").await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
         let since = now() - chrono::Duration::days(400);
-        let until = clock() + chrono::Duration::days(1);
+        let until = now() + chrono::Duration::days(1);
         assert!(s.list_break_glass(since, until).await.unwrap().is_empty());
         assert_eq!(
             ctx.get(&format!("/dossiers/{}", ctx.in_t2), &eval)

@@ -68,7 +68,11 @@ async fn setup(db: TestDb) -> Ctx {
         .unwrap();
     }
     s.generate_demo(now(), 11, 40, |_| {}).await.unwrap();
-    let state = AppState::new(s.clone(), WebConfig::default());
+    let state = AppState::new(
+        s.clone(),
+        WebConfig::default(),
+        vigie_web::Clock::fixed(now()),
+    );
     Ctx {
         app: vigie_web::app(state),
         db,
@@ -190,7 +194,11 @@ async fn the_openapi_document_lists_every_api_route_of_the_registry() {
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     assert!(doc["info"]["title"].as_str().unwrap().contains("Vigie"));
     let paths = doc["paths"].as_object().unwrap();
-    let state = AppState::new(ctx.db.store.clone(), WebConfig::default());
+    let state = AppState::new(
+        ctx.db.store.clone(),
+        WebConfig::default(),
+        vigie_web::Clock::fixed(now()),
+    );
     let (_, specs) = vigie_web::routes::build(state);
     let api: Vec<_> = specs
         .iter()
@@ -715,12 +723,9 @@ async fn create_and_update_through_the_api_with_problems_naming_fields_and_confl
     }
 }
 
-#[allow(clippy::disallowed_methods)]
-fn real_today() -> NaiveDate {
-    // The web layer reads the clock; dates due are set relative to it.
-    chrono::Utc::now()
-        .with_timezone(&chrono_tz::Europe::Paris)
-        .date_naive()
+/// The application's date (its clock is set to the tests' fixed instant).
+fn today() -> NaiveDate {
+    now().with_timezone(&chrono_tz::Europe::Paris).date_naive()
 }
 
 #[tokio::test]
@@ -730,7 +735,7 @@ async fn echeances_page_home_counts_and_record_navigation() {
         let app = &ctx.app;
         let s = &ctx.db.store;
         let cat = s.catalog().await.unwrap();
-        let today = real_today();
+        let today = today();
         let s2 = cat
             .services
             .iter()

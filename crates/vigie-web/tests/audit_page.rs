@@ -22,11 +22,6 @@ struct Ctx {
     d2: i64,
 }
 
-#[allow(clippy::disallowed_methods)]
-fn wall_clock() -> DateTime<Utc> {
-    Utc::now()
-}
-
 async fn setup(db: TestDb) -> Ctx {
     let s = &db.store;
     let a = Actor::system();
@@ -96,7 +91,11 @@ async fn setup(db: TestDb) -> Ctx {
     };
     let (d1, _) = s.create_dossier(now(), &a, &mk("Lefèvre")).await.unwrap();
     let (d2, _) = s.create_dossier(now(), &a, &mk("Dubois")).await.unwrap();
-    let state = AppState::new(s.clone(), WebConfig::default());
+    let state = AppState::new(
+        s.clone(),
+        WebConfig::default(),
+        vigie_web::Clock::fixed(now()),
+    );
     Ctx {
         app: vigie_web::app(state),
         db,
@@ -168,7 +167,7 @@ async fn login(ctx: &Ctx, who: &str) -> String {
         .to_owned();
     ctx.db
         .store
-        .testing_pass_second_factor(&cookie, wall_clock())
+        .testing_pass_second_factor(&cookie, now())
         .await
         .unwrap();
     cookie
@@ -348,7 +347,7 @@ async fn the_csv_export_requires_a_recent_reauthentication_and_gives_the_filtere
         );
         ctx.db
             .store
-            .testing_reauthenticate(&resp, wall_clock())
+            .testing_reauthenticate(&resp, now())
             .await
             .unwrap();
         let r = send(app, Method::GET, uri, Some(&resp), None).await;

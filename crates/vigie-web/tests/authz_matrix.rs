@@ -12,16 +12,10 @@ use http_body_util::BodyExt;
 use tower::ServiceExt;
 use vigie_domain::*;
 use vigie_store::sessions::SessionPolicy;
-use vigie_store::testing::TestDb;
+use vigie_store::testing::{TestDb, now};
 use vigie_store::users::NewUser;
 use vigie_store::{Actor, Store};
 use vigie_web::{Access, AppState, RouteSpec, WebConfig};
-
-/// The application reads the wall clock (session lifetimes): so does this test.
-#[allow(clippy::disallowed_methods)]
-fn now() -> chrono::DateTime<chrono::Utc> {
-    chrono::Utc::now()
-}
 
 struct World {
     app: Router,
@@ -144,7 +138,11 @@ async fn world(db: &TestDb) -> World {
     let (inside, _) = s.create_dossier(t, &a, &mk(t1, "DEDANS")).await.unwrap();
     let (outside, outside_number) = s.create_dossier(t, &a, &mk(t2, "DEHORS")).await.unwrap();
     let outside_number = outside_number.to_string();
-    let state = AppState::new(s.clone(), WebConfig::default());
+    let state = AppState::new(
+        s.clone(),
+        WebConfig::default(),
+        vigie_web::Clock::fixed(now()),
+    );
     let (_, specs) = vigie_web::routes::build(state.clone());
     World {
         app: vigie_web::app(state),
@@ -317,7 +315,11 @@ fn declared_policy(spec: &RouteSpec) -> Result<(), String> {
 #[tokio::test]
 async fn every_route_declares_the_permission_of_its_part() {
     let db = TestDb::sqlite().await;
-    let state = AppState::new(db.store.clone(), WebConfig::default());
+    let state = AppState::new(
+        db.store.clone(),
+        WebConfig::default(),
+        vigie_web::Clock::fixed(now()),
+    );
     let (_, specs) = vigie_web::routes::build(state);
     let errors: Vec<String> = specs
         .iter()

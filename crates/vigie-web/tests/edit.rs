@@ -16,12 +16,6 @@ use vigie_web::{AppState, WebConfig};
 
 const PW: &str = "mot de passe de test";
 
-/// The web layer reads the real clock: dates in these tests are relative to it.
-#[allow(clippy::disallowed_methods)]
-fn clock() -> DateTime<Utc> {
-    Utc::now()
-}
-
 struct Ctx {
     app: Router,
     db: TestDb,
@@ -109,7 +103,7 @@ async fn setup(db: TestDb) -> Ctx {
         .iter()
         .map(|v| ((v.kind, v.code.clone()), v.id))
         .collect();
-    let received = clock() - Duration::days(10);
+    let received = now() - Duration::days(10);
     let mk = |territory: i64, children: Vec<ChildInput>| DossierInput {
         header: Header {
             received_at: received,
@@ -146,7 +140,11 @@ async fn setup(db: TestDb) -> Ctx {
         .create_dossier(now(), &a, &mk(t2, vec![child("Zoé", "2016-01-01")]))
         .await
         .unwrap();
-    let state = AppState::new(s.clone(), WebConfig::default());
+    let state = AppState::new(
+        s.clone(),
+        WebConfig::default(),
+        vigie_web::Clock::fixed(now()),
+    );
     Ctx {
         app: vigie_web::app(state),
         db,
@@ -402,7 +400,7 @@ fn local(t: DateTime<Utc>) -> String {
 
 /// A new dossier as typed in the form: two children with motifs, one concluded, an assignment.
 fn new_dossier(ctx: &Ctx) -> Vec<(String, String)> {
-    let received = clock() - Duration::days(3);
+    let received = now() - Duration::days(3);
     let day = |d: i64| (received + Duration::days(d)).date_naive().to_string();
     let id = |k: ParamKind, c: &str| ctx.p(k, c).to_string();
     let mut v = pairs(&[
@@ -546,11 +544,11 @@ async fn validation_errors_name_the_field_and_keep_what_was_typed() {
         let before = dossier_count(&ctx.db.store).await;
         // Received in the future, a birth after the reception, an unknown motif, a name too long.
         let mut v = new_dossier(&ctx);
-        set(&mut v, "received_at", &local(clock() + Duration::days(2)));
+        set(&mut v, "received_at", &local(now() + Duration::days(2)));
         set(
             &mut v,
             "children[1].birth_date",
-            &(clock() + Duration::days(5)).date_naive().to_string(),
+            &(now() + Duration::days(5)).date_naive().to_string(),
         );
         v.push(("children[0].motifs".into(), "999999".into()));
         // A well-formed INSEE code of no commune.

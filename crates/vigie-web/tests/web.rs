@@ -125,6 +125,7 @@ async fn setup(db: TestDb, demo: bool) -> Ctx {
             demo,
             ..WebConfig::default()
         },
+        vigie_web::Clock::fixed(now()),
     );
     Ctx {
         app: vigie_web::app(state),
@@ -218,7 +219,11 @@ async fn password_login(app: &Router, who: &str) -> String {
 async fn every_route_is_registered_with_its_access_and_guarded() {
     let db = TestDb::sqlite().await;
     let ctx = setup(db, false).await;
-    let state = AppState::new(ctx.db.store.clone(), WebConfig::default());
+    let state = AppState::new(
+        ctx.db.store.clone(),
+        WebConfig::default(),
+        vigie_web::Clock::fixed(now()),
+    );
     let (_, specs) = vigie_web::routes::build(state);
     assert!(specs.len() >= 12);
     for spec in &specs {

@@ -229,7 +229,7 @@ async fn run(cmd: Command, s: config::Settings) -> anyhow::Result<ExitCode> {
                 max_concurrent_hashes: 4,
                 trusted_proxies: s.trusted_proxies.clone(),
             };
-            let state = vigie_web::AppState::new(store, web);
+            let state = vigie_web::AppState::new(store, web, vigie_web::Clock::system());
             let url = format!("http://{}", s.listen);
             let demo_db = instance.demo;
             let result = vigie_web::serve(s.listen, state, move |addr| {
