@@ -39,6 +39,13 @@ pub enum Throttle {
     AddressBlocked,
 }
 
+/// A password attempt counted before it is evaluated: its `login_failure` row, kept when the
+/// password is wrong ([`Store::reserved_attempt_failed`]) and deleted when it is right
+/// ([`Store::release_attempt`]). See [`Store::reserve_attempt`].
+#[derive(Debug, PartialEq, Eq)]
+#[must_use = "a reservation is either failed or released"]
+pub struct Reservation(i64);
+
 /// The delay imposed after `failures` failures within the window: none for the first five,
 /// then 1 s, 2 s, 4 s… up to 15 minutes.
 pub fn delay_after(failures: i64) -> Duration {
@@ -189,6 +196,55 @@ impl Store {
         let txn = self.write().await?;
         insert_failure(&txn, now, what, login_key, user_id, ip).await?;
         txn.commit().await?;
+        Ok(())
+    }
+
+    /// Reads the throttle and, when the attempt may be evaluated, counts it at once (its
+    /// failure row, the reserved slot), in one write transaction, before any password is
+    /// verified: simultaneous attempts take the free slots one after the other. `Err` holds
+    /// the refusal ([`Throttle::Wait`] or [`Throttle::AddressBlocked`]); nothing is written.
+    pub async fn reserve_attempt(
+        &self,
+        now: DateTime<Utc>,
+        login_key: &str,
+        ip: Option<&str>,
+    ) -> Result<std::result::Result<Reservation, Throttle>> {
+        let txn = self.write().await?;
+        serialise_throttle(&txn, login_key, ip).await?;
+        match throttle_on(&txn, now, login_key, ip).await? {
+            Throttle::Allowed => {}
+            refused => return Ok(Err(refused)),
+        }
+        let id = insert_failure_row(&txn, now, login_key, ip).await?;
+        txn.commit().await?;
+        Ok(Ok(Reservation(id)))
+    }
+
+    /// A reserved attempt whose password was wrong: its row stays counted as a failure, and
+    /// the failure is audited (`what`, as for [`Store::record_failed_attempt`]).
+    pub async fn reserved_attempt_failed(
+        &self,
+        now: DateTime<Utc>,
+        _attempt: Reservation,
+        what: &str,
+        login_key: &str,
+        user_id: Option<i64>,
+        ip: Option<String>,
+    ) -> Result<()> {
+        let txn = self.write().await?;
+        audit_failure(&txn, now, what, login_key, user_id, ip).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// A reserved attempt whose password was right: the slot is given back.
+    pub async fn release_attempt(&self, attempt: Reservation) -> Result<()> {
+        exec(
+            &self.db,
+            "DELETE FROM login_failure WHERE id = $1",
+            vals![attempt.0],
+        )
+        .await?;
         Ok(())
     }
 
@@ -471,6 +527,7 @@ impl Store {
             )
             .await?;
         }
+        serialise_throttle(txn, login_key, ip.as_deref()).await?;
         match throttle_on(txn, now, login_key, ip.as_deref()).await? {
             Throttle::Allowed => {}
             t => return Ok(Attempt::Throttled(t)),
@@ -592,8 +649,31 @@ impl Store {
     }
 }
 
-/// The throttling rule on a connection (inside a write transaction, the count is current:
-/// see [`Store::complete_second_factor`]).
+/// Serialises, inside a write transaction, the attempts on one login and from one address:
+/// on PostgreSQL, transaction-scoped advisory locks on the login key then on the address,
+/// always in that order (on SQLite, `BEGIN IMMEDIATE` already serialises every writer).
+async fn serialise_throttle(
+    txn: &sea_orm::DatabaseTransaction,
+    login_key: &str,
+    ip: Option<&str>,
+) -> Result<()> {
+    if txn.get_database_backend() != sea_orm::DatabaseBackend::Postgres {
+        return Ok(());
+    }
+    let keys = std::iter::once(format!("login:{login_key}")).chain(ip.map(|ip| format!("ip:{ip}")));
+    for k in keys {
+        exec(
+            txn,
+            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+            vals![k],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// The throttling rule on a connection (inside a write transaction, after
+/// [`serialise_throttle`], the count is current).
 async fn throttle_on(
     c: &impl ConnectionTrait,
     now: DateTime<Utc>,
@@ -640,12 +720,26 @@ async fn insert_failure(
     user_id: Option<i64>,
     ip: Option<String>,
 ) -> Result<()> {
-    exec(
+    insert_failure_row(txn, now, login_key, ip.as_deref()).await?;
+    audit_failure(txn, now, what, login_key, user_id, ip).await
+}
+
+/// A throttling row; its id.
+async fn insert_failure_row(
+    txn: &sea_orm::DatabaseTransaction,
+    now: DateTime<Utc>,
+    login_key: &str,
+    ip: Option<&str>,
+) -> Result<i64> {
+    let id = one(
         txn,
-        "INSERT INTO login_failure (at, login_key, ip) VALUES ($1, $2, $3)",
-        vals![now, login_key, ip.clone()],
+        "INSERT INTO login_failure (at, login_key, ip) VALUES ($1, $2, $3) RETURNING id",
+        vals![now, login_key, ip.map(str::to_owned)],
     )
-    .await?;
+    .await?
+    .map(|r| get::<i64>(&r, "id"))
+    .transpose()?
+    .ok_or(StoreError::NotFound)?;
     // Rows older than a day serve no rule any more.
     exec(
         txn,
@@ -653,6 +747,18 @@ async fn insert_failure(
         vals![now - Duration::days(1)],
     )
     .await?;
+    Ok(id)
+}
+
+/// The audit entry of a failed attempt.
+async fn audit_failure(
+    txn: &sea_orm::DatabaseTransaction,
+    now: DateTime<Utc>,
+    what: &str,
+    login_key: &str,
+    user_id: Option<i64>,
+    ip: Option<String>,
+) -> Result<()> {
     let ev = match user_id {
         Some(id) => Event::new(what).on("app_user", id),
         // An unknown login: a keyed hash only (users sometimes type their password there).

@@ -250,6 +250,72 @@ async fn parallel_second_factor_guesses_are_throttled_one_after_the_other() {
     .await;
 }
 
+/// Password attempts are counted (reserved) in the transaction that reads the throttle,
+/// before the password is checked: parallel reservations on one login, or from one address,
+/// take the free slots one after the other; a right password gives its slot back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_reservations_take_the_free_slots_one_after_the_other() {
+    on_both(|db| async move {
+        let s = &db.store;
+        let t = now();
+        let key = s.login_key("cible").await.unwrap();
+        let reserve_all = |keys: Vec<String>, ip: &'static str| {
+            let tasks: Vec<_> = keys
+                .into_iter()
+                .map(|k| {
+                    let s = s.clone();
+                    tokio::spawn(async move { s.reserve_attempt(t, &k, Some(ip)).await.unwrap() })
+                })
+                .collect();
+            async move {
+                let mut out = Vec::new();
+                for task in tasks {
+                    out.push(task.await.unwrap());
+                }
+                out
+            }
+        };
+        let one_login = reserve_all(vec![key.clone(); 30], "192.0.2.5").await;
+        let (mut slots, refusals): (Vec<_>, Vec<_>) =
+            one_login.into_iter().partition(Result::is_ok);
+        assert_eq!((slots.len(), refusals.len()), (5, 25), "{}", db.backend);
+        assert!(refusals.iter().all(|r| matches!(r, Err(Throttle::Wait(_)))));
+        // A right password gives its slot back; a wrong one keeps it and is audited.
+        s.release_attempt(slots.pop().unwrap().unwrap())
+            .await
+            .unwrap();
+        assert_eq!(s.throttle(t, &key, None).await.unwrap(), Throttle::Allowed);
+        let again = s.reserve_attempt(t, &key, None).await.unwrap().unwrap();
+        s.reserved_attempt_failed(t, again, "connexion.echec", &key, None, None)
+            .await
+            .unwrap();
+        assert!(matches!(
+            s.reserve_attempt(t, &key, None).await.unwrap(),
+            Err(Throttle::Wait(_))
+        ));
+        let trail = s.audit_page(0, 1000).await.unwrap();
+        assert_eq!(
+            trail
+                .iter()
+                .filter(|e| e.action == "connexion.echec")
+                .count(),
+            1
+        );
+
+        // 110 different logins at once from one address: 100 attempts, then the address waits.
+        let keys = (0..110).map(|i| format!("cle-{i}")).collect();
+        let one_address = reserve_all(keys, "192.0.2.6").await;
+        let slots = one_address.iter().filter(|r| r.is_ok()).count();
+        let blocked = one_address
+            .iter()
+            .filter(|r| matches!(r, Err(Throttle::AddressBlocked)))
+            .count();
+        assert_eq!((slots, blocked), (100, 10), "{}", db.backend);
+        db
+    })
+    .await;
+}
+
 /// Two pending enrolments of one user (two sessions): the second cannot replace the factor
 /// the first confirmed.
 #[tokio::test]

@@ -413,14 +413,17 @@ pub async fn reauth_post(
         Ok(k) => k,
         Err(e) => return WebError::from(e).into_response(),
     };
-    match state.store.throttle(now, &key, ip.as_deref()).await {
-        Ok(t) => {
-            if let Some(m) = throttled(t) {
-                return fail(StatusCode::TOO_MANY_REQUESTS, m);
-            }
+    // The attempt is counted before the password check (see `auth::login`).
+    let attempt = match state.store.reserve_attempt(now, &key, ip.as_deref()).await {
+        Ok(Ok(attempt)) => attempt,
+        Ok(Err(t)) => {
+            return fail(
+                StatusCode::TOO_MANY_REQUESTS,
+                throttled(t).unwrap_or_default(),
+            );
         }
         Err(e) => return WebError::from(e).into_response(),
-    }
+    };
     let password_ok = if form.password.is_empty() || form.password.len() > 1024 {
         false
     } else {
@@ -439,8 +442,9 @@ pub async fn reauth_post(
     if !password_ok || (user.totp_enabled && factor.is_none()) {
         if let Err(e) = state
             .store
-            .record_failed_attempt(
+            .reserved_attempt_failed(
                 now,
+                attempt,
                 "reauthentification.echec",
                 &key,
                 Some(user.user_id),
@@ -451,6 +455,9 @@ pub async fn reauth_post(
             return WebError::from(e).into_response();
         }
         return fail(StatusCode::UNAUTHORIZED, wrong.into());
+    }
+    if let Err(e) = state.store.release_attempt(attempt).await {
+        return WebError::from(e).into_response();
     }
     // The factor is checked (and a failure recorded) under the throttle, in one transaction.
     let factor = if user.totp_enabled {
@@ -567,26 +574,26 @@ pub async fn password_post(
             Some(m),
         )
     };
-    // Guessing the current password from an open session is throttled like a login.
+    // Guessing the current password from an open session is throttled like a login, the
+    // attempt counted before the password check.
     let key = match state.store.login_key(&user.login).await {
         Ok(k) => k,
         Err(e) => return WebError::from(e).into_response(),
     };
-    match state.store.throttle(now, &key, ip.as_deref()).await {
-        Ok(t) => {
-            if let Some(m) = throttled(t) {
-                return account_page_with(
-                    &state,
-                    &user,
-                    StatusCode::TOO_MANY_REQUESTS,
-                    None,
-                    Some(m),
-                )
-                .await;
-            }
+    let attempt = match state.store.reserve_attempt(now, &key, ip.as_deref()).await {
+        Ok(Ok(attempt)) => attempt,
+        Ok(Err(t)) => {
+            return account_page_with(
+                &state,
+                &user,
+                StatusCode::TOO_MANY_REQUESTS,
+                None,
+                throttled(t),
+            )
+            .await;
         }
         Err(e) => return WebError::from(e).into_response(),
-    }
+    };
     let current_ok = match state.store.login_hash(&user.login).await {
         Ok(Some((_, phc))) if !form.current.is_empty() && form.current.len() <= 1024 => {
             state.hashing.verify(form.current.clone(), phc).await
@@ -597,12 +604,22 @@ pub async fn password_post(
     if !current_ok {
         if let Err(e) = state
             .store
-            .record_failed_attempt(now, "mot_de_passe.echec", &key, Some(user.user_id), ip)
+            .reserved_attempt_failed(
+                now,
+                attempt,
+                "mot_de_passe.echec",
+                &key,
+                Some(user.user_id),
+                ip,
+            )
             .await
         {
             return WebError::from(e).into_response();
         }
         return refuse("Mot de passe actuel : incorrect.".into()).await;
+    }
+    if let Err(e) = state.store.release_attempt(attempt).await {
+        return WebError::from(e).into_response();
     }
     if form.new != form.confirm {
         return refuse("Confirmation : les deux saisies du nouveau mot de passe diffèrent.".into())

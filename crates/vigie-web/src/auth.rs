@@ -243,52 +243,18 @@ pub async fn login(
     }
     let now = state.now();
     // Throttling first, by a keyed hash of the typed login (whether it exists or not) and
-    // by address: the counters live in the database, shared by every web node.
+    // by address: the counters live in the database, shared by every web node. The attempt
+    // is counted now, before the (slow) password check, so that simultaneous guesses cannot
+    // all pass the throttle; a right password gives its slot back.
     let key = match state.store.login_key(&login).await {
         Ok(k) => k,
         Err(e) => return WebError::from(e).into_response(),
     };
-    match state.store.throttle(now, &key, ip.as_deref()).await {
-        Ok(Throttle::Allowed) => {}
-        Ok(t) => {
-            let detail = if t == Throttle::AddressBlocked {
-                "motif=adresse"
-            } else {
-                "motif=delai"
-            };
-            if let Err(e) = state
-                .store
-                .audit(
-                    now,
-                    &Actor { user_id: None, ip },
-                    Event::new("connexion.refusee")
-                        .detail(format!("{detail} identifiant_hmac={key}")),
-                )
-                .await
-            {
-                return WebError::from(e).into_response();
-            }
-            let (msg, retry) = match t {
-                Throttle::Wait(d) => (
-                    format!(
-                        "Trop de tentatives pour cet identifiant : réessayez dans {}.",
-                        crate::account::human_delay(d.num_seconds().max(1))
-                    ),
-                    d.num_seconds().max(1),
-                ),
-                _ => (
-                    "Trop de tentatives de connexion depuis cette adresse : réessayez dans une heure ou contactez l'assistance.".to_owned(),
-                    3600,
-                ),
-            };
-            let mut resp = page(&state, StatusCode::TOO_MANY_REQUESTS, msg, form.login);
-            if let Ok(v) = HeaderValue::from_str(&retry.to_string()) {
-                resp.headers_mut().insert(header::RETRY_AFTER, v);
-            }
-            return resp;
-        }
+    let attempt = match state.store.reserve_attempt(now, &key, ip.as_deref()).await {
+        Ok(Ok(attempt)) => attempt,
+        Ok(Err(t)) => return refused(&state, now, t, &key, ip, form.login).await,
         Err(e) => return WebError::from(e).into_response(),
-    }
+    };
     let found = match state.store.login_hash(&login).await {
         Ok(f) => f,
         Err(e) => return WebError::from(e).into_response(),
@@ -302,6 +268,9 @@ pub async fn login(
     let ok = state.hashing.verify(form.password.clone(), phc).await;
     match (ok, user_id) {
         (true, Some(id)) => {
+            if let Err(e) = state.store.release_attempt(attempt).await {
+                return WebError::from(e).into_response();
+            }
             // Rotation: a previous session on this browser is closed.
             if let Ok(Some(old)) = session_from_headers(&state, &headers).await {
                 let _ = state.store.close_session(now, &old, ip.clone()).await;
@@ -337,7 +306,7 @@ pub async fn login(
         _ => {
             if let Err(e) = state
                 .store
-                .record_failed_attempt(now, "connexion.echec", &key, user_id, ip)
+                .reserved_attempt_failed(now, attempt, "connexion.echec", &key, user_id, ip)
                 .await
             {
                 return WebError::from(e).into_response();
@@ -345,6 +314,58 @@ pub async fn login(
             page(&state, StatusCode::UNAUTHORIZED, generic, form.login)
         }
     }
+}
+
+/// A login attempt refused by the throttle (429 with `Retry-After`), audited.
+async fn refused(
+    state: &AppState,
+    now: chrono::DateTime<chrono::Utc>,
+    t: Throttle,
+    key: &str,
+    ip: Option<String>,
+    typed_login: String,
+) -> Response {
+    let detail = if t == Throttle::AddressBlocked {
+        "motif=adresse"
+    } else {
+        "motif=delai"
+    };
+    if let Err(e) = state
+        .store
+        .audit(
+            now,
+            &Actor { user_id: None, ip },
+            Event::new("connexion.refusee").detail(format!("{detail} identifiant_hmac={key}")),
+        )
+        .await
+    {
+        return WebError::from(e).into_response();
+    }
+    let (msg, retry) = match t {
+        Throttle::Wait(d) => (
+            format!(
+                "Trop de tentatives pour cet identifiant : réessayez dans {}.",
+                crate::account::human_delay(d.num_seconds().max(1))
+            ),
+            d.num_seconds().max(1),
+        ),
+        _ => (
+            "Trop de tentatives de connexion depuis cette adresse : réessayez dans une heure ou contactez l'assistance.".to_owned(),
+            3600,
+        ),
+    };
+    let mut resp = render(
+        StatusCode::TOO_MANY_REQUESTS,
+        &LoginPage {
+            demo: state.config.demo,
+            error: Some(msg),
+            login: typed_login,
+        },
+    );
+    if let Ok(v) = HeaderValue::from_str(&retry.to_string()) {
+        resp.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    resp
 }
 
 pub async fn logout(
