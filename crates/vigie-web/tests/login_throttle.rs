@@ -23,7 +23,8 @@ const PW: &str = "mot de passe de test";
 const WRONG: &str = "login=agent&password=mauvais+mot+de+passe";
 const IP: &str = "192.0.2.10";
 
-async fn setup(s: &Store) -> Router {
+/// The application, with a clock at the tests' fixed instant that the test moves.
+async fn setup(s: &Store) -> (Router, vigie_web::ManualClock) {
     let hash = vigie_store::password::hash(PW);
     for (login, role) in [("agent", Role::AgentCrip), ("resp", Role::ResponsableCrip)] {
         s.add_user(
@@ -42,8 +43,11 @@ async fn setup(s: &Store) -> Router {
         .await
         .unwrap();
     }
-    // The web layer reads the wall clock here (the throttle's windows and delays).
-    vigie_web::app(AppState::new(s.clone(), WebConfig::default()))
+    let (clock, hands) = vigie_web::Clock::manual(now());
+    (
+        vigie_web::app(AppState::new(s.clone(), WebConfig::default(), clock)),
+        hands,
+    )
 }
 
 /// A form POST; the status and the session cookie it sets, if any.
@@ -115,7 +119,7 @@ async fn full_login(app: &Router, store: &Store, login: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn simultaneous_wrong_passwords_get_only_the_five_free_attempts() {
     for db in TestDb::both().await {
-        let app = setup(&db.store).await;
+        let (app, _hands) = setup(&db.store).await;
         let forms = vec![WRONG.to_owned(); 30];
         let statuses = burst(&app, "/connexion", None, &forms).await;
         let (evaluated, refused) = (
@@ -137,13 +141,13 @@ async fn simultaneous_wrong_passwords_get_only_the_five_free_attempts() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_burst_once_the_delay_is_over_gets_one_attempt() {
     for db in TestDb::both().await {
-        let app = setup(&db.store).await;
+        let (app, hands) = setup(&db.store).await;
         for _ in 0..5 {
             let (status, _) = post(app.clone(), "/connexion", None, WRONG).await;
             assert_eq!(status, StatusCode::UNAUTHORIZED, "{}", db.backend);
         }
         // After five failures the next attempt waits one second.
-        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+        hands.advance(chrono::Duration::milliseconds(1500));
         let mut forms = vec![WRONG.to_owned(); 19];
         forms.push(format!("login=agent&password={}", PW.replace(' ', "+")));
         let statuses = burst(&app, "/connexion", None, &forms).await;
@@ -179,7 +183,7 @@ async fn a_burst_once_the_delay_is_over_gets_one_attempt() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn reauthentication_and_password_change_guesses_are_counted_before_evaluation() {
     for db in TestDb::both().await {
-        let app = setup(&db.store).await;
+        let (app, _hands) = setup(&db.store).await;
         let agent = full_login(&app, &db.store, "agent").await;
         let forms =
             vec!["current=mauvais&new=Un+tout+nouveau+mot+de+passe&confirm=Un+tout+nouveau+mot+de+passe".to_owned(); 30];
