@@ -86,6 +86,27 @@ impl fmt::Debug for DbUrl {
 pub struct Store {
     pub(crate) db: DatabaseConnection,
     pub(crate) tz: chrono_tz::Tz,
+    /// The last write probe (see [`Store::can_write`]).
+    pub(crate) probe: std::sync::Arc<std::sync::Mutex<crate::health::Probe>>,
+}
+
+/// A SQLite page limit read at every acquisition (`PRAGMA max_page_count`): tests make a
+/// database "full" at a chosen size, then give the space back, without root.
+pub type PageLimit = std::sync::Arc<std::sync::atomic::AtomicU32>;
+
+/// Whether a pooled connection is outside any transaction, as the pool requires: a
+/// connection whose `COMMIT` or `ROLLBACK` failed (disk full, I/O error, a server that went
+/// away) still counts a transaction open, and would turn the next `BEGIN` into a savepoint
+/// inside a transaction that never commits — saves acknowledged, then lost. Such a
+/// connection is closed (which rolls back and releases SQLite's write lock), never reused.
+fn outside_transaction<DB: sqlx::Database>(conn: &DB::Connection) -> bool {
+    let inside = sqlx::Connection::is_in_transaction(conn);
+    if inside {
+        tracing::warn!(
+            "connexion à la base laissée dans une transaction (validation ou annulation en échec) : fermée"
+        );
+    }
+    !inside
 }
 
 /// SQLite page cache per connection, fixed (in KiB, as a negative `cache_size`).
@@ -94,6 +115,14 @@ const SQLITE_CACHE_KIB: i64 = 16 * 1024;
 impl Store {
     /// Connects (creating the SQLite file and its directory when needed). Does not migrate.
     pub async fn connect(url: &DbUrl, tz: chrono_tz::Tz) -> Result<Self> {
+        Self::connect_limited(url, tz, None).await
+    }
+
+    pub(crate) async fn connect_limited(
+        url: &DbUrl,
+        tz: chrono_tz::Tz,
+        page_limit: Option<PageLimit>,
+    ) -> Result<Self> {
         let db = if let Some(path) = url.sqlite_path() {
             if let Some(dir) = std::path::Path::new(path).parent()
                 && !dir.as_os_str().is_empty()
@@ -117,6 +146,27 @@ impl Store {
             let pool = sqlx::sqlite::SqlitePoolOptions::new()
                 .max_connections(8)
                 .min_connections(1)
+                .before_acquire(move |conn, _| {
+                    let limit = page_limit.clone();
+                    Box::pin(async move {
+                        if let Some(l) = limit {
+                            let n = l.load(std::sync::atomic::Ordering::SeqCst);
+                            sqlx::query(sqlx::AssertSqlSafe(format!(
+                                "PRAGMA max_page_count = {n}"
+                            )))
+                            .execute(&mut *conn)
+                            .await?;
+                        }
+                        Ok(outside_transaction::<sqlx::Sqlite>(conn))
+                    })
+                })
+                .after_release(|conn, _| {
+                    Box::pin(async move {
+                        // Runs the rollback a dropped transaction queued, then checks.
+                        sqlx::Connection::ping(&mut *conn).await?;
+                        Ok(outside_transaction::<sqlx::Sqlite>(conn))
+                    })
+                })
                 .connect_with(opts)
                 .await
                 .map_err(|e| {
@@ -130,6 +180,15 @@ impl Store {
             let pool = sqlx::postgres::PgPoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(Duration::from_secs(10))
+                .before_acquire(|conn, _| {
+                    Box::pin(async move { Ok(outside_transaction::<sqlx::Postgres>(conn)) })
+                })
+                .after_release(|conn, _| {
+                    Box::pin(async move {
+                        sqlx::Connection::ping(&mut *conn).await?;
+                        Ok(outside_transaction::<sqlx::Postgres>(conn))
+                    })
+                })
                 .connect_with(opts)
                 .await
                 .map_err(|e| {
@@ -140,7 +199,11 @@ impl Store {
                 })?;
             SqlxPostgresConnector::from_sqlx_postgres_pool(pool)
         };
-        Ok(Self { db, tz })
+        Ok(Self {
+            db,
+            tz,
+            probe: std::sync::Arc::new(std::sync::Mutex::new(crate::health::Probe::new())),
+        })
     }
 
     pub fn backend(&self) -> DatabaseBackend {

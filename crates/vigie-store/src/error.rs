@@ -40,11 +40,17 @@ pub enum StoreError {
 
 impl From<sea_orm::DbErr> for StoreError {
     fn from(e: sea_orm::DbErr) -> Self {
+        crate::health::note(&e);
         StoreError::Db(e)
     }
 }
 
 impl StoreError {
+    /// Whether the database could not write (disk full, I/O error): nothing was saved.
+    pub fn is_storage_failure(&self) -> bool {
+        matches!(self, StoreError::Db(e) if crate::health::is_storage_failure(e))
+    }
+
     /// Whether the underlying database error is a unique-constraint violation.
     pub fn is_unique_violation(&self) -> bool {
         match self {

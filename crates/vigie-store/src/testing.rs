@@ -20,6 +20,7 @@ pub struct TestDb {
     pub store: Store,
     pub backend: &'static str,
     pg_name: Option<String>,
+    sqlite_file: Option<std::path::PathBuf>,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -58,7 +59,15 @@ impl TestDb {
     /// A migrated SQLite database in a temporary directory, instance created (not demo).
     pub async fn sqlite() -> Self {
         let dir = tempfile::tempdir().expect("temporary directory");
-        let url: DbUrl = format!("sqlite://{}", dir.path().join("vigie.db").display())
+        let mut db = Self::sqlite_in(dir.path()).await;
+        db._dir = Some(dir);
+        db
+    }
+
+    /// A migrated SQLite database `vigie.db` in `dir` (kept after the test: the caller's).
+    pub async fn sqlite_in(dir: &std::path::Path) -> Self {
+        let file = dir.join("vigie.db");
+        let url: DbUrl = format!("sqlite://{}", file.display())
             .parse()
             .expect("sqlite url");
         let store = Store::connect(&url, chrono_tz::Europe::Paris)
@@ -73,8 +82,62 @@ impl TestDb {
             store,
             backend: "sqlite",
             pg_name: None,
-            _dir: Some(dir),
+            sqlite_file: Some(file),
+            _dir: None,
         }
+    }
+
+    /// A migrated SQLite database whose size is capped at `limit` pages (`PRAGMA
+    /// max_page_count`, read again at every acquisition): a "full disk" at a chosen size,
+    /// and the space given back by raising it, without root.
+    pub async fn sqlite_with_page_limit(limit: PageLimit) -> Self {
+        let db = Self::sqlite().await;
+        let url = db.sqlite_url();
+        db.store.clone().close().await;
+        let store = Store::connect_limited(&url, chrono_tz::Europe::Paris, Some(limit))
+            .await
+            .expect("sqlite connect");
+        Self { store, ..db }
+    }
+
+    fn sqlite_url(&self) -> DbUrl {
+        let file = self.sqlite_file.as_ref().expect("a SQLite test database");
+        format!("sqlite://{}", file.display())
+            .parse()
+            .expect("sqlite url")
+    }
+
+    /// Stops the store cleanly and opens the same database again, as a restart would.
+    pub async fn restart(self) -> Self {
+        let url = match &self.pg_name {
+            Some(name) => with_db(&pg_admin_url(), name).parse().expect("pg url"),
+            None => self.sqlite_url(),
+        };
+        self.store.clone().close().await;
+        let store = Store::connect(&url, chrono_tz::Europe::Paris)
+            .await
+            .expect("reconnect");
+        Self { store, ..self }
+    }
+
+    /// Terminates, on the server side, every connection to this PostgreSQL test database
+    /// (`pg_terminate_backend`), as a crash or an administrator would; returns how many.
+    pub async fn terminate_connections(&self) -> i64 {
+        let Some(name) = &self.pg_name else {
+            return 0;
+        };
+        let mut admin = PgConnection::connect(&pg_admin_url())
+            .await
+            .expect("PostgreSQL admin connection");
+        let n: (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+        )
+        .bind(name)
+        .fetch_one(&mut admin)
+        .await
+        .expect("pg_terminate_backend");
+        let _ = admin.close().await;
+        n.0
     }
 
     /// A migrated PostgreSQL database, cloned from a template; `None` only when skipped explicitly.
@@ -142,6 +205,7 @@ impl TestDb {
             store,
             backend: "postgres",
             pg_name: Some(name),
+            sqlite_file: None,
             _dir: None,
         })
     }
@@ -213,6 +277,25 @@ pub async fn find_persons(
     crate::persons::find_by_name(&store.db, text, year, 50)
         .await
         .expect("find persons")
+}
+
+/// A SQLite page limit (see [`TestDb::sqlite_with_page_limit`]).
+pub type PageLimit = crate::db::PageLimit;
+
+/// The number of pages of a SQLite database (`PRAGMA page_count`), for tests.
+pub async fn sqlite_page_count(store: &Store) -> u32 {
+    use sea_orm::ConnectionTrait;
+    let stmt = sea_orm::Statement::from_string(store.backend(), "PRAGMA page_count");
+    #[allow(clippy::expect_used)]
+    let r = store
+        .db
+        .query_one_raw(stmt)
+        .await
+        .expect("page_count")
+        .expect("a row");
+    #[allow(clippy::expect_used)]
+    let n: i64 = r.try_get_by_index(0).expect("an integer");
+    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 /// Runs raw SQL on any store (to simulate a newer schema, tamper with rows…), for tests.

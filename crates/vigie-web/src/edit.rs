@@ -1766,6 +1766,16 @@ async fn post(
                         out.status = Some(StatusCode::CONFLICT);
                         out.conflicts = list;
                     }
+                    // The form comes back with everything typed: nothing is lost.
+                    Err(e @ StoreError::Db(_)) => {
+                        let op = crate::error::log_db_failure(&e);
+                        out.status = Some(StatusCode::SERVICE_UNAVAILABLE);
+                        out.errors = vec![FieldError::new(
+                            "form",
+                            "Enregistrement impossible",
+                            crate::error::nothing_saved(&op),
+                        )];
+                    }
                     Err(e) => return Err(e.into()),
                 }
             } else {

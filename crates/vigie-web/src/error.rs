@@ -18,7 +18,32 @@ pub enum WebError {
     Conflict(String),
     /// Parts of a dossier changed by someone else since they were read: what changed.
     Conflicts(Vec<vigie_store::edit::PartConflict>),
+    /// The database failed (full disk, I/O error, server gone): nothing was saved. The
+    /// operation number is logged with the cause.
+    Unavailable(String),
     Internal(String),
+}
+
+/// Seconds a client is asked to wait after [`WebError::Unavailable`] (`Retry-After`).
+pub const RETRY_AFTER_SECONDS: u32 = 60;
+
+/// What the user reads when the database refused to save: the same words on pages,
+/// in the dossier form and in API problems.
+pub fn nothing_saved(op: &str) -> String {
+    format!(
+        "Le serveur ne peut pas enregistrer pour le moment : rien n'a été enregistré. Réessayez dans quelques minutes ; si le problème persiste, prévenez le service informatique en donnant ce numéro d'opération : {op}."
+    )
+}
+
+/// Logs a database failure under a new operation number, returned for the user.
+pub fn log_db_failure(e: &StoreError) -> String {
+    let op = operation_id();
+    if e.is_storage_failure() {
+        tracing::error!(operation = %op, error = ?e, "la base refuse l'écriture (disque plein ou erreur d'entrée-sortie) : rien n'a été enregistré");
+    } else {
+        tracing::error!(operation = %op, error = ?e, "erreur de base de données : rien n'a été enregistré");
+    }
+    op
 }
 
 impl From<StoreError> for WebError {
@@ -30,6 +55,7 @@ impl From<StoreError> for WebError {
             StoreError::InUse | StoreError::Duplicate(..) | StoreError::Stale(_) => {
                 WebError::Conflict(e.to_string())
             }
+            StoreError::Db(_) => WebError::Unavailable(log_db_failure(&e)),
             other => {
                 let op = operation_id();
                 tracing::error!(operation = %op, error = ?other, "erreur interne");
@@ -61,6 +87,7 @@ impl WebError {
             WebError::Unauthenticated => StatusCode::UNAUTHORIZED,
             WebError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             WebError::Conflict(_) | WebError::Conflicts(_) => StatusCode::CONFLICT,
+            WebError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -85,12 +112,25 @@ impl WebError {
                 "Conflit",
                 "Le dossier a été modifié entre-temps par un autre utilisateur : rien n'a été enregistré. Rechargez-le et reportez vos modifications.".into(),
             ),
+            WebError::Unavailable(op) => ("Enregistrement impossible pour le moment", nothing_saved(op)),
             WebError::Internal(op) => (
                 "Erreur interne",
                 format!(
                     "Une erreur est survenue. Communiquez ce numéro d'opération au support : {op}."
                 ),
             ),
+        }
+    }
+}
+
+impl WebError {
+    /// `Retry-After` on a 503.
+    fn retry_after(&self, resp: &mut Response) {
+        if matches!(self, WebError::Unavailable(_)) {
+            resp.headers_mut().insert(
+                header::RETRY_AFTER,
+                header::HeaderValue::from(RETRY_AFTER_SECONDS),
+            );
         }
     }
 }
@@ -104,7 +144,9 @@ impl IntoResponse for WebError {
             login_link: matches!(self, WebError::Unauthenticated),
         };
         let body = page.render().unwrap_or_else(|_| title.to_owned());
-        (self.status(), Html(body)).into_response()
+        let mut resp = (self.status(), Html(body)).into_response();
+        self.retry_after(&mut resp);
+        resp
     }
 }
 
@@ -176,11 +218,13 @@ impl IntoResponse for ApiError {
             errors,
             conflicts,
         };
-        (
+        let mut resp = (
             status,
             [(header::CONTENT_TYPE, "application/problem+json")],
             Json(p),
         )
-            .into_response()
+            .into_response();
+        self.0.retry_after(&mut resp);
+        resp
     }
 }

@@ -20,16 +20,24 @@ use crate::views::{DossierView, datetime};
 
 const PAGE_SIZE: u32 = 50;
 
+/// 200 when the database answers and accepts a write (a real write, at most once every
+/// 10 seconds: see [`vigie_store::Store::can_write`]), 503 otherwise.
 pub async fn healthz(State(state): State<AppState>) -> Response {
-    if state.store.ping().await {
-        (StatusCode::OK, "ok").into_response()
-    } else {
-        (
+    if !state.store.ping().await {
+        return (
             StatusCode::SERVICE_UNAVAILABLE,
             "base de données injoignable",
         )
-            .into_response()
+            .into_response();
     }
+    if !state.store.can_write(state.now()).await {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "la base de données refuse l'écriture (disque plein ?)",
+        )
+            .into_response();
+    }
+    (StatusCode::OK, "ok").into_response()
 }
 
 pub async fn stylesheet() -> Response {

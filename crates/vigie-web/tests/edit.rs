@@ -1263,3 +1263,121 @@ async fn known_children_are_proposed_and_linked_without_javascript() {
         ctx.db.finish().await;
     }
 }
+
+/// A database that cannot write (SQLite at its page limit, as a full disk): the form comes
+/// back with everything typed and says in French that nothing was saved (503, never
+/// « Erreur interne »); the API answers a problem saying the same; `/healthz` tells; once
+/// the space is back, the same process saves again.
+#[tokio::test]
+async fn a_database_that_cannot_write_keeps_what_was_typed_and_says_nothing_was_saved() {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    let limit = std::sync::Arc::new(AtomicU32::new(u32::MAX - 1));
+    let ctx = setup(TestDb::sqlite_with_page_limit(limit.clone()).await).await;
+    let app = &ctx.app;
+    let (clock, hands) = vigie_web::Clock::manual(now());
+    let health = vigie_web::app(AppState::new(
+        ctx.db.store.clone(),
+        WebConfig::default(),
+        clock,
+    ));
+    let healthz = || async {
+        let r = health
+            .clone()
+            .oneshot(Request::get("/healthz").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        r.status()
+    };
+    assert_eq!(healthz().await, StatusCode::OK);
+    let c = login(&ctx, "agent").await;
+    let before = dossier_count(&ctx.db.store).await;
+
+    limit.store(
+        vigie_store::testing::sqlite_page_count(&ctx.db.store).await + 4,
+        Ordering::SeqCst,
+    );
+    // Saves fill the last pages, then one is refused.
+    let mut refused = None;
+    for i in 0..400 {
+        let mut v = new_dossier(&ctx);
+        set(&mut v, "snated_number", &format!("SNATED-PLEIN-{i}"));
+        let r = send(app, Method::POST, "/dossiers/nouveau", &c, Some(&body(&v))).await;
+        match r.status {
+            StatusCode::SEE_OTHER => continue,
+            StatusCode::SERVICE_UNAVAILABLE => {
+                refused = Some((i, r));
+                break;
+            }
+            other => panic!("save {i}: {other} {}", r.body),
+        }
+    }
+    let (i, r) = refused.expect("the database never filled");
+    assert!(r.body.contains("rien n&#39;a été enregistré"), "{}", r.body);
+    assert!(!r.body.contains("Erreur interne"));
+    for typed in [
+        format!("SNATED-PLEIN-{i}"),
+        "Camille".into(),
+        "Mme Directrice".into(),
+        "l&#39;enfant arrive à l&#39;école sans manger".into(),
+    ] {
+        assert!(r.body.contains(&typed), "{typed} kept in the form");
+    }
+    assert_eq!(dossier_count(&ctx.db.store).await, before + i);
+
+    // The API: a problem saying the same, with Retry-After.
+    let input = DossierInput {
+        header: Header {
+            received_at: now() - Duration::days(1),
+            type_id: ctx.p(ParamKind::DossierType, "IP"),
+            danger_grave: false,
+            violence_conjugale: false,
+            sip: false,
+            receiving_agent_id: None,
+            channel_id: ctx.p(ParamKind::Channel, "TEL"),
+            snated_number: None,
+            territory_id: ctx.t1,
+            status: DossierStatus::Recue,
+            expose: None,
+            observation: None,
+        },
+        source: Source::anonymous(None),
+        adults: vec![],
+        children: vec![child("Léna", "2016-04-01")],
+        assignments: vec![],
+        follow_ups: vec![],
+    };
+    let input = serde_json::json!({ "input": input });
+    let api = Request::post("/api/v1/dossiers")
+        .header(header::HOST, "vigie.test")
+        .header(header::COOKIE, &c)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(input.to_string()))
+        .unwrap();
+    let res = app.clone().oneshot(api).await.unwrap();
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(res.headers().contains_key(header::RETRY_AFTER));
+    assert_eq!(
+        res.headers().get(header::CONTENT_TYPE).unwrap(),
+        "application/problem+json"
+    );
+    let problem: serde_json::Value =
+        serde_json::from_slice(&res.into_body().collect().await.unwrap().to_bytes()).unwrap();
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("rien n'a été enregistré"),
+        "{problem}"
+    );
+    hands.advance(Duration::seconds(11));
+    assert_eq!(healthz().await, StatusCode::SERVICE_UNAVAILABLE);
+
+    // Space back: the same process saves again; /healthz at its next probe says so.
+    limit.store(u32::MAX - 1, Ordering::SeqCst);
+    let v = new_dossier(&ctx);
+    let r = send(app, Method::POST, "/dossiers/nouveau", &c, Some(&body(&v))).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    hands.advance(Duration::seconds(11));
+    assert_eq!(healthz().await, StatusCode::OK);
+    ctx.db.finish().await;
+}

@@ -1,0 +1,149 @@
+//! Whether the database can write, for `/healthz`: a real write, at most once per
+//! [`PROBE_EVERY`], and the storage failures (disk full, I/O errors) seen since the last probe.
+//!
+//! A database that answers `SELECT 1` may still refuse every save (a full disk): load
+//! balancers and supervision must learn it from `/healthz`, not from the agents.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::db::Store;
+use crate::sql::exec;
+use crate::{Result, vals};
+
+/// At most one write probe in this interval; in between, the last answer is given.
+pub const PROBE_EVERY: Duration = Duration::seconds(10);
+
+/// The probe writes this much (several pages: a full database refuses it as it refuses a save).
+const PROBE_BYTES: usize = 16 * 1024;
+
+/// Storage failures (disk full, I/O error, read-only file) seen by any store of the process.
+static STORAGE_FAILURES: AtomicU64 = AtomicU64::new(0);
+
+/// The last probe (when, its answer) and the storage failures counted then (or when the
+/// store connected).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Probe {
+    last: Option<(DateTime<Utc>, bool)>,
+    failures: u64,
+}
+
+impl Probe {
+    pub(crate) fn new() -> Self {
+        Self {
+            last: None,
+            failures: STORAGE_FAILURES.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// Counts a database error when it says the storage cannot write.
+pub(crate) fn note(e: &sea_orm::DbErr) {
+    if is_storage_failure(e) {
+        STORAGE_FAILURES.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Whether a database error says the storage cannot write.
+pub fn is_storage_failure(e: &sea_orm::DbErr) -> bool {
+    let sqlx_err = match e {
+        sea_orm::DbErr::Exec(sea_orm::RuntimeErr::SqlxError(x))
+        | sea_orm::DbErr::Query(sea_orm::RuntimeErr::SqlxError(x))
+        | sea_orm::DbErr::Conn(sea_orm::RuntimeErr::SqlxError(x)) => x,
+        _ => return false,
+    };
+    let sqlx::Error::Database(d) = &**sqlx_err else {
+        return false;
+    };
+    let code = d.code().unwrap_or_default();
+    if d.try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+        .is_some()
+    {
+        pg_storage_code(&code)
+    } else {
+        sqlite_storage_code(&code)
+    }
+}
+
+/// SQLite: SQLITE_FULL, SQLITE_IOERR (and its extended codes), SQLITE_READONLY,
+/// SQLITE_CANTOPEN (the primary code is the low byte of the extended one).
+fn sqlite_storage_code(code: &str) -> bool {
+    code.parse::<u32>()
+        .is_ok_and(|n| matches!(n & 0xff, 8 | 10 | 13 | 14))
+}
+
+/// PostgreSQL: class 53 (insufficient resources: disk full, out of memory) and class 58
+/// (system error: I/O).
+fn pg_storage_code(code: &str) -> bool {
+    code.starts_with("53") || code.starts_with("58")
+}
+
+impl Store {
+    /// Whether the database accepts a write now: a write transaction that stores and
+    /// replaces [`PROBE_BYTES`] (committed), at most once per [`PROBE_EVERY`], and no storage
+    /// failure since the previous probe. In between, the last answer.
+    pub async fn can_write(&self, now: DateTime<Utc>) -> bool {
+        let Ok(state) = self.probe.lock().map(|p| *p) else {
+            return false;
+        };
+        if let Some((at, ok)) = state.last
+            && now >= at
+            && now - at < PROBE_EVERY
+        {
+            return ok;
+        }
+        let failures = STORAGE_FAILURES.load(Ordering::Relaxed);
+        let wrote = self.write_probe(now).await;
+        if let Err(e) = &wrote {
+            tracing::warn!(error = %e, "sonde d'écriture : la base n'accepte pas d'écriture");
+        }
+        let ok = wrote.is_ok() && state.failures == failures;
+        if let Ok(mut p) = self.probe.lock() {
+            *p = Probe {
+                last: Some((now, ok)),
+                failures: STORAGE_FAILURES.load(Ordering::Relaxed),
+            };
+        }
+        ok
+    }
+
+    async fn write_probe(&self, now: DateTime<Utc>) -> Result<()> {
+        // A fresh value each time (its pages are allocated before the old ones are freed).
+        let stamp = now.timestamp_micros().to_string();
+        let value: String = stamp.chars().cycle().take(PROBE_BYTES).collect();
+        let txn = self.write().await?;
+        exec(
+            &txn,
+            "DELETE FROM setting WHERE key = $1",
+            vals!["sonde_ecriture"],
+        )
+        .await?;
+        exec(
+            &txn,
+            "INSERT INTO setting (key, value) VALUES ($1, $2)",
+            vals!["sonde_ecriture", value],
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn storage_failures_are_told_apart() {
+        assert!(sqlite_storage_code("13")); // SQLITE_FULL
+        assert!(sqlite_storage_code("778")); // SQLITE_IOERR_WRITE
+        assert!(sqlite_storage_code("8")); // SQLITE_READONLY
+        assert!(!sqlite_storage_code("2067")); // SQLITE_CONSTRAINT_UNIQUE
+        assert!(!sqlite_storage_code("5")); // SQLITE_BUSY
+        assert!(pg_storage_code("53100")); // disk_full
+        assert!(pg_storage_code("58030")); // io_error
+        assert!(!pg_storage_code("23505")); // unique_violation
+        assert!(!pg_storage_code("40001")); // serialization_failure
+    }
+}
