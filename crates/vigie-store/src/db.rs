@@ -183,11 +183,10 @@ impl Store {
                 .before_acquire(|conn, _| {
                     Box::pin(async move { Ok(outside_transaction::<sqlx::Postgres>(conn)) })
                 })
+                // A dropped transaction's ROLLBACK is queued and counted at once here (sqlx
+                // sends it with its own ping after this check): no extra round trip.
                 .after_release(|conn, _| {
-                    Box::pin(async move {
-                        sqlx::Connection::ping(&mut *conn).await?;
-                        Ok(outside_transaction::<sqlx::Postgres>(conn))
-                    })
+                    Box::pin(async move { Ok(outside_transaction::<sqlx::Postgres>(conn)) })
                 })
                 .connect_with(opts)
                 .await

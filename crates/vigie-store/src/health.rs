@@ -18,7 +18,8 @@ pub const PROBE_EVERY: Duration = Duration::seconds(10);
 /// The probe writes this much (several pages: a full database refuses it as it refuses a save).
 const PROBE_BYTES: usize = 16 * 1024;
 
-/// Storage failures (disk full, I/O error, read-only file) seen by any store of the process.
+/// Storage failures (disk full, I/O error, read-only file) seen by any store of the process
+/// (`vigie serve` has one store; tests that fill a database take turns).
 static STORAGE_FAILURES: AtomicU64 = AtomicU64::new(0);
 
 /// The last probe (when, its answer) and the storage failures counted then (or when the

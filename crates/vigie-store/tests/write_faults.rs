@@ -15,6 +15,10 @@ use vigie_domain::*;
 use vigie_store::testing::{TestDb, now, sqlite_page_count};
 use vigie_store::{Actor, Store};
 
+/// The storage failures `/healthz` counts are process-wide (a Vigie process has one store):
+/// these tests take turns when a harness runs them in one process (nextest runs each alone).
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// What the writers saw.
 #[derive(Default, Debug)]
 struct Ledger {
@@ -102,6 +106,7 @@ async fn assert_all_present(store: &Store, acked: &[(i64, String)]) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_full_sqlite_database_loses_no_acknowledged_save_and_recovers_by_itself() {
+    let _turn = ONE_AT_A_TIME.lock().await;
     let limit = Arc::new(AtomicU32::new(u32::MAX - 1));
     let db = TestDb::sqlite_with_page_limit(limit.clone()).await;
     let f = Arc::new(fixture(&db.store).await);
@@ -199,6 +204,7 @@ impl Drop for Tmpfs {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_real_full_file_system_loses_no_acknowledged_save_and_recovers_by_itself() {
+    let _turn = ONE_AT_A_TIME.lock().await;
     let Some(fs) = Tmpfs::mount(20) else {
         return;
     };
@@ -247,6 +253,7 @@ async fn a_real_full_file_system_loses_no_acknowledged_save_and_recovers_by_itse
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn postgres_connections_killed_while_saving_lose_no_acknowledged_save() {
+    let _turn = ONE_AT_A_TIME.lock().await;
     let Some(db) = TestDb::postgres().await else {
         return;
     };

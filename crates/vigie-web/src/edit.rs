@@ -1773,7 +1773,10 @@ async fn post(
                         out.errors = vec![FieldError::new(
                             "form",
                             "Enregistrement impossible",
-                            crate::error::nothing_saved(&op),
+                            format!(
+                                "{} Votre saisie est conservée ci-dessous : « Enregistrer » à nouveau l'enregistrera.",
+                                crate::error::nothing_saved(&op)
+                            ),
                         )];
                     }
                     Err(e) => return Err(e.into()),

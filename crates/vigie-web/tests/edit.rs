@@ -1314,6 +1314,7 @@ async fn a_database_that_cannot_write_keeps_what_was_typed_and_says_nothing_was_
     let (i, r) = refused.expect("the database never filled");
     assert!(r.body.contains("rien n&#39;a été enregistré"), "{}", r.body);
     assert!(!r.body.contains("Erreur interne"));
+    assert!(r.body.contains("Votre saisie est conservée"));
     for typed in [
         format!("SNATED-PLEIN-{i}"),
         "Camille".into(),
