@@ -110,7 +110,7 @@ impl Store {
     }
 
     async fn write_probe(&self, now: DateTime<Utc>) -> Result<()> {
-        // A fresh value each time (its pages are allocated before the old ones are freed).
+        // A fresh value each time, replacing the last one: several pages to write.
         let stamp = now.timestamp_micros().to_string();
         let value: String = stamp.chars().cycle().take(PROBE_BYTES).collect();
         let txn = self.write().await?;

@@ -109,15 +109,38 @@ async fn a_full_sqlite_database_loses_no_acknowledged_save_and_recovers_by_itsel
     let _turn = ONE_AT_A_TIME.lock().await;
     let limit = Arc::new(AtomicU32::new(u32::MAX - 1));
     let db = TestDb::sqlite_with_page_limit(limit.clone()).await;
+    // Full: a few dozen pages more than after the first saves, then the space comes back.
+    let full = limit.clone();
+    fill_then_recover(
+        db,
+        60,
+        async move |store: &Store| {
+            let pages = sqlite_page_count(store).await;
+            full.store(pages + 24, Ordering::SeqCst);
+        },
+        move || limit.store(u32::MAX - 1, Ordering::SeqCst),
+    )
+    .await;
+}
+
+/// Saves, then `fill` makes the database full while four agents save `per_writer` dossiers
+/// each (refused for lack of space only, never « database is locked » nor a savepoint
+/// error; /healthz's probe says it cannot write), then `give_back` frees the space: the same
+/// process saves again on every connection; after a clean stop and a restart, every
+/// acknowledged save is there.
+async fn fill_then_recover(
+    db: TestDb,
+    per_writer: usize,
+    fill: impl AsyncFnOnce(&Store),
+    give_back: impl FnOnce(),
+) {
     let f = Arc::new(fixture(&db.store).await);
     let before = write_concurrently(&db.store, &f, "Avant", 2, 5, None).await;
     assert_eq!(before.acked.len(), 10, "{}", before.others());
     assert!(db.store.can_write(now()).await);
 
-    // Full: a few dozen pages more than now, written by four agents at once.
-    let pages = sqlite_page_count(&db.store).await;
-    limit.store(pages + 24, Ordering::SeqCst);
-    let full = write_concurrently(&db.store, &f, "Plein", 4, 60, None).await;
+    fill(&db.store).await;
+    let full = write_concurrently(&db.store, &f, "Plein", 4, per_writer, None).await;
     eprintln!(
         "full: {} acknowledged, {} refused for lack of space, {} other refusals",
         full.acked.len(),
@@ -137,8 +160,7 @@ async fn a_full_sqlite_database_loses_no_acknowledged_save_and_recovers_by_itsel
     // Health: the next probe (the previous one is more than 10 s old) says it cannot write.
     assert!(!db.store.can_write(now() + Duration::seconds(11)).await);
 
-    // The space comes back: the same process saves again, at once, on every connection.
-    limit.store(u32::MAX - 1, Ordering::SeqCst);
+    give_back();
     let after = write_concurrently(&db.store, &f, "Apres", 4, 10, None).await;
     assert_eq!(
         after.acked.len(),
@@ -148,7 +170,6 @@ async fn a_full_sqlite_database_loses_no_acknowledged_save_and_recovers_by_itsel
     );
     assert!(db.store.can_write(now() + Duration::seconds(22)).await);
 
-    // A clean stop and a restart: every acknowledged save is there.
     let db = db.restart().await;
     for l in [&before, &full, &after] {
         assert_all_present(&db.store, &l.acked).await;
@@ -209,45 +230,16 @@ async fn a_real_full_file_system_loses_no_acknowledged_save_and_recovers_by_itse
         return;
     };
     let db = TestDb::sqlite_in(fs.0.path()).await;
-    let f = Arc::new(fixture(&db.store).await);
-    let before = write_concurrently(&db.store, &f, "Avant", 2, 5, None).await;
-    assert_eq!(before.acked.len(), 10, "{}", before.others());
-
-    let filler = fs.fill();
-    let full = write_concurrently(&db.store, &f, "Plein", 4, 150, None).await;
-    eprintln!(
-        "tmpfs at 0 bytes free: {} acknowledged, {} refused for lack of space, {} other refusals",
-        full.acked.len(),
-        full.storage_failures,
-        full.other_failures.len()
-    );
-    assert!(
-        full.storage_failures > 0,
-        "the file system never filled: {}",
-        full.others()
-    );
-    assert!(
-        full.other_failures.is_empty(),
-        "a full disk gives storage failures only: {}",
-        full.others()
-    );
-    assert!(!db.store.can_write(now() + Duration::seconds(11)).await);
-
-    std::fs::remove_file(filler).unwrap();
-    let after = write_concurrently(&db.store, &f, "Apres", 4, 10, None).await;
-    assert_eq!(
-        after.acked.len(),
-        40,
-        "no recovery without a restart: {}",
-        after.others()
-    );
-    assert!(db.store.can_write(now() + Duration::seconds(22)).await);
-
-    let db = db.restart().await;
-    for l in [&before, &full, &after] {
-        assert_all_present(&db.store, &l.acked).await;
-    }
-    db.finish().await;
+    let filler = fs.0.path().join("filler");
+    fill_then_recover(
+        db,
+        150,
+        async |_: &Store| {
+            fs.fill();
+        },
+        || std::fs::remove_file(&filler).unwrap(),
+    )
+    .await;
     drop(fs);
 }
 
