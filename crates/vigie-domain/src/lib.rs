@@ -7,7 +7,9 @@
 //! name of the field and what is expected, ready to be shown to an agent.
 
 pub mod deadline;
+pub mod departements;
 pub mod error;
+pub mod limits;
 pub mod matching;
 pub mod model;
 pub mod names;

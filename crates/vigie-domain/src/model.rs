@@ -497,6 +497,11 @@ impl DossierInput {
     /// Validates the whole input; every problem is reported at once, each naming its field in French.
     pub fn validate(&self, now: DateTime<Utc>) -> Result<(), DomainError> {
         let mut e = Errors::default();
+        // Beyond the limits, nothing else is checked: the work stays bounded.
+        crate::limits::check(self, &mut e);
+        if !e.is_empty() {
+            return e.into_result();
+        }
         self.header.check(&mut e, now);
         let received = self.header.received_at.date_naive();
         let s = &self.source;

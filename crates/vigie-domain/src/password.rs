@@ -1,8 +1,11 @@
 //! The password policy (CNIL, délibération 2022-100, for an account protected by a second
 //! factor and login throttling): at least 12 characters, long passphrases accepted (up to
 //! 1,024 characters, pasting allowed), refused when it is one of the most common passwords
-//! (the 30,000-word `passwords` dictionary of zxcvbn), contains the login or the user's
-//! name, or is easy to guess by zxcvbn's estimate. No periodic change is ever forced.
+//! (the 30,000-word `passwords` dictionary of zxcvbn), contains the login, or is easy to
+//! guess by zxcvbn's estimate — which is given what an attacker would try first: the
+//! user's names and login, the département's name and its communes' names and postal
+//! codes, and the years around now ([`Context`]). No periodic change is ever forced.
+//! The CLI, the administration and « Mon compte » use this one rule.
 
 use zxcvbn::Score;
 use zxcvbn::matching::patterns::MatchPattern;
@@ -53,13 +56,69 @@ const FRENCH: &[&str] = &[
 /// zxcvbn looks at this many characters at most (its matching grows with the length).
 const ESTIMATE_CHARS: usize = 100;
 
+/// What the rule knows about the account and the place: what an attacker tries first.
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    pub login: String,
+    /// The user's name as the administration shows it (« Marie Dupont »).
+    pub display_name: String,
+    /// Names of the département(s) served and of their communes, postal codes.
+    pub local_words: Vec<String>,
+    /// The current year: it and the years around it are guessed first.
+    pub year: i32,
+}
+
+/// The words of a name, normalised (lower case, no accents), with the name also joined
+/// (« Jean-Marc » gives « jean », « marc » and « jeanmarc »).
+fn words(name: &str) -> Vec<String> {
+    let parts: Vec<String> = crate::names::normalize(name)
+        .split(' ')
+        .filter(|w| !w.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let joined: String = parts.concat();
+    let mut out = parts;
+    out.push(joined);
+    out
+}
+
+/// What zxcvbn is told an attacker tries first: the years around now, the words of the
+/// login, of the user's name and of the local names, the French words.
+fn inputs_for(ctx: &Context) -> Vec<String> {
+    let mut owned: Vec<String> = words(&ctx.login);
+    owned.extend(words(&ctx.display_name));
+    for w in &ctx.local_words {
+        owned.extend(words(w));
+    }
+    owned.retain(|w| w.chars().count() >= 3);
+    owned.sort();
+    owned.dedup();
+    let years = (ctx.year - 10..=ctx.year + 2)
+        .filter(|_| ctx.year > 0)
+        .map(|y| y.to_string());
+    years
+        .chain(owned)
+        .chain(FRENCH.iter().map(|w| (*w).to_owned()))
+        .collect()
+}
+
+/// Whether what is left of the password, once the context's words (names, places, years,
+/// French words) are taken out, is easy to guess: zxcvbn alone scores « soleil2024soleil »
+/// or « Bourges18000!! » as fair, since each known word still counts for 50 guesses.
+fn guessable_beyond_context(password: &str, inputs: &[String]) -> bool {
+    let mut rest = crate::names::normalize(password);
+    let mut known: Vec<&str> = inputs.iter().map(String::as_str).collect();
+    // Longest first: « mariedupont » goes before « marie ».
+    known.sort_by_key(|w| std::cmp::Reverse(w.len()));
+    for w in known {
+        rest = rest.replace(w, " ");
+    }
+    let rest: String = rest.split_whitespace().collect::<Vec<_>>().join(" ");
+    rest.chars().count() < 8 || zxcvbn::zxcvbn(&rest, &[]).score() < Score::Three
+}
+
 /// Checks a new password for a user; `field` names the form field in the error.
-pub fn check(
-    field: &str,
-    password: &str,
-    login: &str,
-    display_name: &str,
-) -> Result<(), DomainError> {
+pub fn check(field: &str, password: &str, ctx: &Context) -> Result<(), DomainError> {
     let label = "Nouveau mot de passe";
     let err = |m: &str| Err(DomainError::field(field, label, m));
     let n = password.chars().count();
@@ -72,16 +131,13 @@ pub fn check(
         return err(&format!("{MAX_CHARS} caractères au plus ({n} saisis)."));
     }
     let lower = password.to_lowercase();
-    let login = login.trim().to_lowercase();
+    let login = ctx.login.trim().to_lowercase();
     if login.len() >= 2 && lower.contains(&login) {
         return err("Le mot de passe ne doit pas contenir l'identifiant.");
     }
     let head: String = password.chars().take(ESTIMATE_CHARS).collect();
-    let inputs: Vec<&str> = std::iter::once(login.as_str())
-        .chain(display_name.split_whitespace())
-        .filter(|s| s.chars().count() >= 3)
-        .chain(FRENCH.iter().copied())
-        .collect();
+    let owned = inputs_for(ctx);
+    let inputs: Vec<&str> = owned.iter().map(String::as_str).collect();
     let estimate = zxcvbn::zxcvbn(&head, &inputs);
     if is_common(&estimate) {
         return err(
@@ -91,6 +147,11 @@ pub fn check(
     if estimate.score() < Score::Three {
         return err(
             "Ce mot de passe est trop facile à deviner (mot courant, nom, date, suite de clavier ou répétition) : allongez-le ou ajoutez des mots inattendus.",
+        );
+    }
+    if guessable_beyond_context(&head, &owned) {
+        return err(
+            "Ce mot de passe repose sur votre nom, votre identifiant, le département, une de ses communes, une année ou un mot courant : ajoutez des mots sans rapport avec vous.",
         );
     }
     Ok(())
@@ -110,10 +171,36 @@ fn is_common(estimate: &zxcvbn::Entropy) -> bool {
 mod tests {
     use super::*;
 
+    pub(super) fn ctx(login: &str, name: &str) -> Context {
+        Context {
+            login: login.into(),
+            display_name: name.into(),
+            local_words: vec![
+                "Cher".into(),
+                "Bourges".into(),
+                "18000".into(),
+                "Vierzon".into(),
+            ],
+            year: 2026,
+        }
+    }
+
     fn msg(pw: &str) -> Option<String> {
-        check("password", pw, "jdupont", "Jeanne Dupont")
+        check("password", pw, &ctx("jdupont", "Jeanne Dupont"))
             .err()
             .map(|e| e.fields()[0].message.clone())
+    }
+
+    #[test]
+    fn names_places_and_years_make_a_password_easy_to_guess() {
+        let marie = ctx("mdupont", "Marie Dupont");
+        for pw in ["soleil2024soleil", "Bourges18000!!", "marie-dupont-1975"] {
+            let e = check("password", pw, &marie);
+            assert!(e.is_err(), "{pw} must be refused");
+        }
+        let passphrase = "la chouette grise traverse le pont des arts sous une pluie fine.";
+        assert_eq!(passphrase.chars().count(), 64);
+        assert!(check("password", passphrase, &marie).is_ok());
     }
 
     #[test]

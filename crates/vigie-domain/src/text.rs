@@ -1,6 +1,6 @@
 //! Limits per kind of text field, and the checks that apply them.
 
-use crate::error::Errors;
+use crate::error::{DomainError, Errors};
 
 /// Short fields: names, street, phone, 119 number…
 pub const SHORT_MAX: usize = 200;
@@ -37,6 +37,31 @@ pub fn clean(s: &str) -> Option<String> {
     }
 }
 
+/// The first character a text of this kind may not hold: a control character (U+0000 to
+/// U+001F, U+007F to U+009F), except tab and line breaks in multi-line kinds. The same rule
+/// on every backend (PostgreSQL refuses U+0000, SQLite would store it) and at every
+/// boundary: forms, API, CLI and imports.
+pub fn forbidden_char(value: &str, multiline: bool) -> Option<char> {
+    value
+        .chars()
+        .find(|&c| c.is_control() && !(multiline && matches!(c, '\n' | '\r' | '\t')))
+}
+
+/// The French message for a forbidden character, naming it by its code point.
+pub fn forbidden_message(c: char) -> String {
+    format!(
+        "contient un caractère de contrôle non autorisé (U+{:04X}) : retirez-le et réessayez.",
+        u32::from(c)
+    )
+}
+
+impl TextKind {
+    /// Whether the kind accepts tabs and line breaks.
+    pub const fn multiline(self) -> bool {
+        !matches!(self, Self::Short)
+    }
+}
+
 /// Checks a text's length (in characters) and control characters; records a French error.
 pub fn check(errors: &mut Errors, field: &str, label: &str, kind: TextKind, value: Option<&str>) {
     let Some(v) = value else { return };
@@ -49,19 +74,22 @@ pub fn check(errors: &mut Errors, field: &str, label: &str, kind: TextKind, valu
             format!("{n} caractères saisis, {max} au plus sont acceptés."),
         );
     }
-    let bad_control = v
-        .chars()
-        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'));
-    if bad_control {
+    if let Some(c) = forbidden_char(v, true) {
+        errors.push(field, label, forbidden_message(c));
+    } else if !kind.multiline() && v.contains(['\n', '\r', '\t']) {
         errors.push(
             field,
             label,
-            "contient des caractères de contrôle non autorisés.",
+            "doit tenir sur une seule ligne, sans tabulation.",
         );
     }
-    if kind == TextKind::Short && v.contains(['\n', '\r']) {
-        errors.push(field, label, "doit tenir sur une seule ligne.");
-    }
+}
+
+/// [`check`] for one field on its own: `Ok` or a [`DomainError`] naming it.
+pub fn validate(field: &str, label: &str, kind: TextKind, value: &str) -> Result<(), DomainError> {
+    let mut e = Errors::default();
+    check(&mut e, field, label, kind, Some(value));
+    e.into_result()
 }
 
 #[cfg(test)]
@@ -96,6 +124,20 @@ mod tests {
         let err = e.into_result().unwrap_err();
         let fields: Vec<_> = err.fields().iter().map(|f| f.field.as_str()).collect();
         assert_eq!(fields, ["f", "h"]);
+    }
+
+    #[test]
+    fn tabs_and_line_breaks_only_in_multiline_texts() {
+        assert_eq!(forbidden_char("a\tb\r\nc", true), None);
+        assert_eq!(forbidden_char("a\tb", false), Some('\t'));
+        assert_eq!(forbidden_char("Mar\u{0}tin", true), Some('\u{0}'));
+        assert_eq!(forbidden_char("x\u{85}", true), Some('\u{85}'));
+        assert_eq!(forbidden_char("Zoé d'Ar\u{e7}on", false), None);
+        let err = validate("q", "Recherche", TextKind::Short, "Mar\u{0}tin").unwrap_err();
+        assert_eq!(err.fields()[0].field, "q");
+        assert!(err.fields()[0].message.contains("U+0000"), "{err}");
+        assert!(validate("q", "Recherche", TextKind::Short, "a\tb").is_err());
+        assert!(validate("c", "Commentaire", TextKind::Comment, "a\tb\nc").is_ok());
     }
 
     #[test]

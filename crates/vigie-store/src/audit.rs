@@ -588,10 +588,11 @@ pub enum ActionFilter {
 }
 
 impl ActionFilter {
-    /// `dossier.*` is a family (prefix `dossier.`); anything else, one action.
+    /// `dossier.*` is a family (prefix `dossier.`); anything else, one action. Action codes
+    /// are short ASCII words: anything else (a control character, a long text) is no filter.
     pub fn parse(s: &str) -> Option<Self> {
         let s = s.trim();
-        if s.is_empty() {
+        if s.is_empty() || s.len() > 64 || !s.bytes().all(|b| b.is_ascii_graphic()) {
             None
         } else if let Some(p) = s.strip_suffix('*') {
             (!p.is_empty()).then(|| Self::Prefix(p.to_owned()))
@@ -1157,6 +1158,12 @@ impl Store {
         scope: &Scope,
         text: &str,
     ) -> Result<Vec<ChildCandidate>> {
+        crate::text_in(
+            "q",
+            "Nom de l'enfant",
+            vigie_domain::text::TextKind::Short,
+            text,
+        )?;
         let hits = find_by_name(&self.db, text, None, 20).await?;
         let ids: Vec<i64> = hits.iter().map(|h| h.person_id).collect();
         let found = self.child_candidates(scope, &ids).await?;

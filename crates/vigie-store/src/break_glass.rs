@@ -51,6 +51,12 @@ pub struct GrantRecord {
 /// Checks the reason typed for an accès exceptionnel; returns it trimmed.
 pub fn check_reason(reason: &str) -> Result<String, DomainError> {
     let r = reason.trim();
+    vigie_domain::text::validate(
+        "reason",
+        "Motif de l'accès exceptionnel",
+        vigie_domain::text::TextKind::Comment,
+        r,
+    )?;
     let n = r.chars().count();
     if (REASON_MIN..=REASON_MAX).contains(&n) {
         Ok(r.to_owned())

@@ -84,6 +84,7 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<Commune>> {
         let t = typed.trim();
+        crate::text_in("commune", "Commune", vigie_domain::text::TextKind::Short, t)?;
         if t.is_empty() {
             return Ok(vec![]);
         }

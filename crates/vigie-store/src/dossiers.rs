@@ -91,11 +91,14 @@ pub struct ChildRecord {
     pub other_dossiers: Vec<OtherDossier>,
 }
 
-/// Another dossier of a child; outside the scope, only its existence is shown.
+/// Another dossier of a child; outside the scope, only its existence is shown (number,
+/// date and territory, as on the page): its id is given only within the caller's scope.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OtherDossier {
-    pub id: i64,
+    /// The dossier's id, when it is within the caller's scope (absent otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<i64>,
     pub number: DossierNumber,
     pub received_at: DateTime<Utc>,
     pub territory_label: String,
@@ -501,6 +504,7 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<DossierSummary>> {
         let text = text.trim();
+        crate::text_in("q", "Recherche", vigie_domain::text::TextKind::Short, text)?;
         let mut out: Vec<DossierSummary> = Vec::new();
         if text.is_empty() {
             return Ok(out);
@@ -779,7 +783,7 @@ pub(crate) async fn load_dossier(
                 let in_scope: i64 = get::<i64>(o, "in_scope")
                     .or_else(|_| get::<i32>(o, "in_scope").map(i64::from))?;
                 Ok(OtherDossier {
-                    id: get(o, "id")?,
+                    id: (in_scope == 1).then(|| get(o, "id")).transpose()?,
                     number: n.parse().map_err(StoreError::Config)?,
                     received_at: get(o, "received_at")?,
                     territory_label: get(o, "territory_label")?,

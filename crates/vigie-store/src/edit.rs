@@ -1216,6 +1216,9 @@ impl Store {
     }
 
     /// Creates or updates a whole dossier in one transaction (see the module docs).
+    ///
+    /// Every text is checked by the domain's rules and every repeated part against
+    /// [`vigie_domain::limits`] before anything is read or written.
     pub async fn save_dossier(
         &self,
         now: DateTime<Utc>,
@@ -1232,6 +1235,7 @@ impl Store {
                 "formulaire incohérent : rechargez le dossier.".into(),
             ));
         }
+        check_edit_bounds(e)?;
         // Every problem at once: domain, ages, then references (after the transaction starts).
         let mut problems: Vec<FieldError> = Vec::new();
         if let Err(err) = input.validate(now) {
@@ -2192,4 +2196,38 @@ impl DossierEdit {
             confirmed_adult_children: vec![],
         }
     }
+}
+
+/// The edit's own lists within the domain's limits, and its reason a clean text.
+fn check_edit_bounds(e: &DossierEdit) -> Result<()> {
+    use vigie_domain::limits::{MAX_ASSIGNMENTS, MAX_CHILDREN, too_many};
+    let mut errs = vigie_domain::error::Errors::default();
+    // Beyond a limit, nothing is looked up: the work stays bounded.
+    vigie_domain::limits::check(&e.input, &mut errs);
+    if e.removed_children.len() > MAX_CHILDREN {
+        let n = e.removed_children.len();
+        errs.push(
+            "removed_children",
+            "Enfants retirés",
+            too_many("enfants", MAX_CHILDREN, n),
+        );
+    }
+    if e.removed_assignments.len() > MAX_ASSIGNMENTS {
+        let n = e.removed_assignments.len();
+        let m = too_many("affectations", MAX_ASSIGNMENTS, n);
+        errs.push("removed_assignments", "Affectations retirées", m);
+    }
+    if e.confirmed_adult_children.len() > MAX_CHILDREN {
+        let n = e.confirmed_adult_children.len();
+        let m = too_many("enfants", MAX_CHILDREN, n);
+        errs.push("confirmed_adult_children", "Jeunes majeurs confirmés", m);
+    }
+    vigie_domain::text::check(
+        &mut errs,
+        "status_reason",
+        "Motif du changement de statut",
+        vigie_domain::text::TextKind::Comment,
+        e.status_reason.as_deref(),
+    );
+    errs.into_result().map_err(Into::into)
 }

@@ -43,3 +43,16 @@ pub use error::StoreError;
 
 /// Result type of the store.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Refuses, before any SQL sees it, a text the domain's rule refuses (a control character,
+/// a line break in a one-line field, too long): identical on both backends, never a
+/// database error. Every store entry point that takes free text calls it (or the domain's
+/// own validation, for whole dossiers).
+pub(crate) fn text_in(
+    field: &str,
+    label: &str,
+    kind: vigie_domain::text::TextKind,
+    value: &str,
+) -> Result<()> {
+    vigie_domain::text::validate(field, label, kind, value).map_err(Into::into)
+}

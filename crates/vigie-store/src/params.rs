@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseTransaction};
 use vigie_domain::param::{self, Meaning, ParamKind};
+use vigie_domain::text::TextKind;
 
 use crate::audit::{Actor, Event, append};
 use crate::db::Store;
@@ -176,6 +177,8 @@ impl Store {
     ) -> Result<i64> {
         let code = code.trim();
         let label = label.trim();
+        crate::text_in("code", "Code", TextKind::Short, code)?;
+        crate::text_in("label", "Libellé", TextKind::Short, label)?;
         if code.is_empty() || code.chars().count() > 50 {
             return Err(vigie_domain::DomainError::field(
                 "code",
@@ -251,6 +254,7 @@ impl Store {
         label: &str,
     ) -> Result<()> {
         let label = label.trim();
+        crate::text_in("label", "Libellé", TextKind::Short, label)?;
         if label.is_empty() || label.chars().count() > vigie_domain::text::SHORT_MAX {
             return Err(vigie_domain::DomainError::field(
                 "label",
@@ -402,6 +406,8 @@ pub(crate) async fn insert_territory(
     code: &str,
     label: &str,
 ) -> Result<i64> {
+    crate::text_in("code", "Code", TextKind::Short, code)?;
+    crate::text_in("label", "Libellé", TextKind::Short, label)?;
     let r = one(
         c,
         "INSERT INTO territory (code, label, sort_order) VALUES ($1, $2, (SELECT COALESCE(MAX(sort_order), 0) + 10 FROM territory)) RETURNING id",

@@ -620,12 +620,10 @@ fn check_label(errors: &mut Errors, label: &str) {
                 label.chars().count()
             ),
         );
-    } else if label.chars().any(char::is_control) {
-        errors.push(
-            "label",
-            "Libellé",
-            "une seule ligne, sans caractère de contrôle.",
-        );
+    } else {
+        // One line, no control character: the domain's rule and message.
+        let short = vigie_domain::text::TextKind::Short;
+        vigie_domain::text::check(errors, "label", "Libellé", short, Some(label));
     }
 }
 

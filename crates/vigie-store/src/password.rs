@@ -87,6 +87,40 @@ pub fn fill_random(buf: &mut [u8]) {
     getrandom::fill(buf).expect("operating system random source");
 }
 
+impl crate::Store {
+    /// What the password rule ([`vigie_domain::password::check`]) knows about an account
+    /// and the place: its login and name, the names of the département(s) served, of their
+    /// communes and their postal codes, and the year of `now`.
+    pub async fn password_context(
+        &self,
+        login: &str,
+        display_name: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> crate::Result<vigie_domain::password::Context> {
+        use chrono::Datelike;
+        let departements = self
+            .instance()
+            .await?
+            .map(|i| i.departements)
+            .unwrap_or_default();
+        let mut local_words: Vec<String> = departements
+            .iter()
+            .filter_map(|d| vigie_domain::departements::name(d))
+            .map(str::to_owned)
+            .collect();
+        for c in self.communes_of(&departements).await? {
+            local_words.push(c.name);
+            local_words.push(c.postal_code);
+        }
+        Ok(vigie_domain::password::Context {
+            login: login.to_owned(),
+            display_name: display_name.to_owned(),
+            local_words,
+            year: now.year(),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -247,6 +247,18 @@ impl Store {
         }))
     }
 
+    /// The user of the session a token names, whatever its state (expired, idle, disabled
+    /// user); `None` when no such session exists (closed, or a forged token).
+    pub async fn session_owner(&self, token: &str) -> Result<Option<i64>> {
+        let r = one(
+            &self.db,
+            "SELECT user_id FROM web_session WHERE id = $1",
+            vals![token_id(token)],
+        )
+        .await?;
+        r.map(|r| get(&r, "user_id")).transpose()
+    }
+
     /// Closes a session and records the logout.
     pub async fn close_session(
         &self,

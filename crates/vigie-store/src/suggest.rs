@@ -96,6 +96,11 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<Suggestion>> {
         let limit = limit.min(MAX_SUGGESTIONS);
+        let short = vigie_domain::text::TextKind::Short;
+        crate::text_in("birth_name", "Nom de naissance", short, &typed.birth_name)?;
+        let usage = typed.usage_name.as_deref().unwrap_or_default();
+        crate::text_in("usage_name", "Nom d'usage", short, usage)?;
+        crate::text_in("first_names", "Prénoms", short, &typed.first_names)?;
         let (family, first) = typed_keys(typed);
         if limit == 0 || family.is_empty() || first.is_empty() || matches!(scope, Scope::Nothing) {
             return Ok(vec![]);

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use vigie_domain::error::Errors;
+use vigie_domain::text::TextKind;
 use vigie_domain::{DomainError, Role};
 
 use crate::audit::{Actor, Event, append};
@@ -187,12 +188,13 @@ impl Store {
     pub async fn add_user(&self, now: DateTime<Utc>, actor: &Actor, u: &NewUser) -> Result<i64> {
         check_login(&u.login)?;
         if u.display_name.trim().is_empty()
-            || u.display_name.chars().count() > vigie_domain::text::SHORT_MAX
+            || vigie_domain::text::validate("display_name", "", TextKind::Short, &u.display_name)
+                .is_err()
         {
             return Err(DomainError::field(
                 "display_name",
                 "Nom affiché",
-                "obligatoire, 200 caractères au plus.",
+                "obligatoire, sur une ligne, 200 caractères au plus, sans caractère de contrôle.",
             )
             .into());
         }
@@ -302,6 +304,7 @@ impl Store {
 
     /// Disables a user (by login, for the command line) and ends all their sessions at once.
     pub async fn disable_user(&self, now: DateTime<Utc>, actor: &Actor, login: &str) -> Result<()> {
+        check_login(login)?;
         let id = user_id(&self.db, login).await?;
         self.set_user_active(now, actor, id, false).await?;
         Ok(())
@@ -342,6 +345,12 @@ impl Store {
 
     /// The stored hash of an active user (for the login check, done outside any transaction).
     pub async fn login_hash(&self, login: &str) -> Result<Option<(i64, String)>> {
+        crate::text_in(
+            "login",
+            "Identifiant",
+            vigie_domain::text::TextKind::Short,
+            login,
+        )?;
         let r = one(
             &self.db,
             "SELECT id, password_hash FROM app_user WHERE login = $1 AND active = TRUE",
@@ -511,11 +520,13 @@ async fn check_input(
 ) -> Result<Checked> {
     let mut errors = Errors::default();
     let display_name = input.display_name.trim().to_owned();
-    if display_name.is_empty() || display_name.chars().count() > vigie_domain::text::SHORT_MAX {
+    if display_name.is_empty()
+        || vigie_domain::text::validate("display_name", "", TextKind::Short, &display_name).is_err()
+    {
         errors.push(
             "display_name",
             "Nom affiché",
-            "obligatoire, 200 caractères au plus.",
+            "obligatoire, sur une ligne, 200 caractères au plus, sans caractère de contrôle.",
         );
     }
     let role = Role::parse(input.role.trim());
@@ -995,7 +1006,14 @@ mod tests {
         assert_eq!(a.split('-').count(), 4);
         assert!(a.bytes().all(|b| b == b'-' || TEMP_ALPHABET.contains(&b)));
         assert_ne!(a, temporary_password());
-        assert!(vigie_domain::password::check("p", &a, "zz", "Z Z").is_ok());
+        // The administration's temporary passwords pass the same rule as chosen ones.
+        let ctx = vigie_domain::password::Context {
+            login: "zz".into(),
+            display_name: "Z Z".into(),
+            local_words: vec!["Cher".into(), "Bourges".into(), "18000".into()],
+            year: 2026,
+        };
+        assert!(vigie_domain::password::check("p", &a, &ctx).is_ok());
     }
 
     #[test]

@@ -404,7 +404,7 @@ async fn children_are_added_removed_and_linked_to_known_persons() {
             .id;
         let rec = s.read_dossier(now(), &a, &Scope::All, id).await.unwrap();
         assert_eq!(rec.children[0].person_id, person);
-        assert_eq!(rec.children[0].other_dossiers[0].id, first);
+        assert_eq!(rec.children[0].other_dossiers[0].id, Some(first));
         assert!(
             s.audit_page(0, 1000)
                 .await

@@ -223,7 +223,7 @@ async fn the_same_child_twice_in_a_dossier_is_refused_whole() {
         let rec2 = s.read_dossier(now(), &Actor::system(), &Scope::All, second).await.unwrap();
         assert_eq!(rec2.children[0].person_id, rec.children[1].person_id);
         assert_ne!(rec2.children[1].person_id, rec.children[1].person_id);
-        assert_eq!(rec2.children[0].other_dossiers[0].id, first);
+        assert_eq!(rec2.children[0].other_dossiers[0].id, Some(first));
         db
     })
     .await;

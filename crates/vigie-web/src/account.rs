@@ -2,11 +2,13 @@
 //! codes), re-authentication before sensitive operations, and « Mon compte »: change of
 //! password, new recovery codes, log out everywhere.
 
+use crate::extract::Form;
+use crate::extract::Query;
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::Extension;
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Extension, Form};
 use vigie_store::authn::{Attempt, FactorCheck, SecondFactor, Throttle};
 use vigie_store::sessions::SessionUser;
 
@@ -628,8 +630,15 @@ pub async fn password_post(
     if form.new == form.current {
         return refuse("Nouveau mot de passe : il doit différer de l'actuel.".into()).await;
     }
-    if let Err(e) = vigie_domain::password::check("new", &form.new, &user.login, &user.display_name)
+    let ctx = match state
+        .store
+        .password_context(&user.login, &user.display_name, now)
+        .await
     {
+        Ok(c) => c,
+        Err(e) => return WebError::from(e).into_response(),
+    };
+    if let Err(e) = vigie_domain::password::check("new", &form.new, &ctx) {
         let m = e
             .fields()
             .first()

@@ -8,11 +8,13 @@
 //!
 //! The rules live in [`vigie_store::params_admin`]; this module only shows and posts.
 
+use crate::extract::Form;
+use crate::extract::Query;
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::Extension;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Extension, Form};
 use vigie_domain::{DomainError, FieldError, Meaning};
 use vigie_store::params_admin::{
     AdminValue, Direction, NewValue, ReadValue, Table, ValueChange, meaning_label,

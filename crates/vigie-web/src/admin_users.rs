@@ -8,11 +8,13 @@
 //! Each action on an account (disable, reset…) is a POST confirmed on a second page, so
 //! that it works without JavaScript.
 
+use crate::extract::Form;
+use crate::extract::Query;
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::Extension;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Extension, Form};
 use vigie_domain::role::DossierReach;
 use vigie_domain::{DomainError, Permission, Role};
 use vigie_store::audit::Event;

@@ -5,7 +5,8 @@
 //!
 //! Names never go into a URL: the name search and the person suggestions are POSTs.
 
-use axum::extract::{FromRequest, Path, Query, Request, State};
+use crate::extract::ApiQuery as Query;
+use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
@@ -31,13 +32,23 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(v)) => Ok(ApiJson(v)),
-            Err(r) => Err(ApiError(WebError::Invalid(DomainError::Rule(format!(
-                "corps JSON refusé : {}",
-                r.body_text()
-            ))))),
-        }
+        // Read as a JSON value first: every string passes the domain's character rule
+        // before the typed body is built (the field is named by its path).
+        let value = match Json::<serde_json::Value>::from_request(req, state).await {
+            Ok(Json(v)) => v,
+            Err(r) => {
+                return Err(ApiError(WebError::Invalid(DomainError::Rule(format!(
+                    "corps JSON refusé : {}",
+                    r.body_text()
+                )))));
+            }
+        };
+        crate::extract::check_json(&value).map_err(|e| ApiError(WebError::Invalid(e)))?;
+        serde_json::from_value(value).map(ApiJson).map_err(|e| {
+            ApiError(WebError::Invalid(DomainError::Rule(format!(
+                "corps JSON refusé : {e}"
+            ))))
+        })
     }
 }
 

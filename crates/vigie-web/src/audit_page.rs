@@ -10,12 +10,14 @@
 //! The CSV export (`;`, UTF-8 with a byte order mark: what a French spreadsheet opens
 //! directly) requires a recent re-authentication and is streamed page by page.
 
+use crate::extract::Form;
+use crate::extract::Query;
 use askama::Template;
+use axum::Extension;
 use axum::body::Body;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::{Extension, Form};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use vigie_domain::DossierNumber;
 use vigie_store::audit::{ActionFilter, AuditFilter, AuditRow, ChildCandidate, Event};

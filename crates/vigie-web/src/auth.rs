@@ -7,9 +7,9 @@
 
 use std::net::SocketAddr;
 
+use crate::extract::Form;
 use askama::Template;
 use axum::Extension;
-use axum::Form;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -87,6 +87,18 @@ pub async fn session_from_headers(
                 .session_user(state.now(), &t, state.config.sessions)
                 .await
         }
+        None => Ok(None),
+    }
+}
+
+/// The user whose session (expired, idle, or still open) the request's cookie names, if the
+/// session row still exists: a closed or forged cookie names nobody.
+pub async fn session_owner(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<i64>, StoreError> {
+    match token(headers) {
+        Some(t) => state.store.session_owner(&t).await,
         None => Ok(None),
     }
 }

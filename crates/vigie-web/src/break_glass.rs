@@ -8,11 +8,13 @@
 //! [`scope`] is the caller's scope widened by their active grants: the dossier-reading
 //! handlers use it instead of `SessionUser::scope`.
 
+use crate::extract::Form;
+use crate::extract::Query;
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::Extension;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Extension, Form};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use vigie_domain::role::DossierReach;
 use vigie_domain::{DomainError, Permission, Scope};

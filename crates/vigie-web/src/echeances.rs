@@ -2,9 +2,10 @@
 //! overdue or due within 15 days, by due date, within the user's scope; filtered by
 //! territory and service (GET, ids only).
 
+use crate::extract::Query;
 use askama::Template;
 use axum::Extension;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use vigie_domain::Scope;

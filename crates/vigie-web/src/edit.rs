@@ -1358,7 +1358,7 @@ impl Render<'_> {
                                 " — hors de votre périmètre"
                             }
                         ),
-                        href: o.in_scope.then(|| format!("/dossiers/{}", o.id)),
+                        href: o.id.map(|id| format!("/dossiers/{id}")),
                     })
                     .collect()
             })

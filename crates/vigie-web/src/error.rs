@@ -12,6 +12,8 @@ use vigie_store::StoreError;
 #[derive(Debug)]
 pub enum WebError {
     NotFound,
+    /// A request Vigie does not serve (another `Host` than the public URL): the French reason.
+    BadRequest(String),
     Forbidden,
     Unauthenticated,
     Invalid(DomainError),
@@ -83,6 +85,7 @@ impl WebError {
     pub fn status(&self) -> StatusCode {
         match self {
             WebError::NotFound => StatusCode::NOT_FOUND,
+            WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
             WebError::Forbidden => StatusCode::FORBIDDEN,
             WebError::Unauthenticated => StatusCode::UNAUTHORIZED,
             WebError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -98,6 +101,7 @@ impl WebError {
                 "Page introuvable",
                 "Cette page n'existe pas, ou vous n'y avez pas accès.".into(),
             ),
+            WebError::BadRequest(m) => ("Requête refusée", m.clone()),
             WebError::Forbidden => (
                 "Accès refusé",
                 "Votre rôle ne permet pas cette action. Ce refus a été enregistré.".into(),

@@ -24,11 +24,12 @@ use vigie_domain::{
 use vigie_store::dossiers::DossierRecord;
 use vigie_store::edit::{DirectConclusionCode, DossierEdit, PartRef};
 
-/// At most this many rows of each kind are read from a post (a forged index is ignored).
-pub const MAX_CHILDREN: usize = 40;
-pub const MAX_ADULTS: usize = 20;
-pub const MAX_AUTHORS: usize = 20;
-pub const MAX_ASSIGNMENTS: usize = 20;
+/// At most this many rows of each kind are read from a post; beyond, the form says which
+/// limit was passed ([`DossierForm::over_limit`]). The limits are the domain's.
+pub use vigie_domain::limits::{
+    MAX_ADULTS, MAX_ASSIGNMENTS, MAX_AUTHORS_PER_CHILD as MAX_AUTHORS, MAX_CHILDREN,
+    MAX_MOTIFS_PER_CHILD,
+};
 
 /// A postal address as typed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -341,6 +342,8 @@ pub struct DossierForm {
     pub removed_children: Vec<String>,
     /// Existing assignments to remove at the save, as `id:version`.
     pub removed_assignments: Vec<String>,
+    /// Rows or values posted beyond the domain's limits (not read): one error per field.
+    pub over_limit: Vec<FieldError>,
 }
 
 fn o(s: &Option<String>) -> String {
@@ -444,6 +447,7 @@ fn segments(name: &str) -> Option<Vec<(&str, Option<usize>)>> {
         .collect()
 }
 
+/// Row `i` of `v`, created when missing; `None` beyond `max` rows.
 fn row<T: Default>(v: &mut Vec<T>, i: usize, max: usize) -> Option<&mut T> {
     if i >= max {
         return None;
@@ -454,10 +458,41 @@ fn row<T: Default>(v: &mut Vec<T>, i: usize, max: usize) -> Option<&mut T> {
     v.get_mut(i)
 }
 
-fn push_unique(list: &mut Vec<String>, v: &str) {
-    if !v.is_empty() && !list.iter().any(|x| x == v) {
-        list.push(v.to_owned());
+/// Adds `v` unless empty or already there; `false` when the list already holds `max`
+/// values (the scan is bounded by `max`, so a post parses in linear time).
+fn push_unique(list: &mut Vec<String>, v: &str, max: usize) -> bool {
+    #[cfg(test)]
+    tests::SCANNED.with(|c| c.set(c.get() + list.len() as u64));
+    if v.is_empty() || list.iter().any(|x| x == v) {
+        return true;
     }
+    if list.len() >= max {
+        return false;
+    }
+    list.push(v.to_owned());
+    true
+}
+
+/// [`push_unique`] within the list's limit; beyond, the limit is noted for the field.
+fn push_bounded(
+    (list, max): (&mut Vec<String>, usize),
+    v: &str,
+    over: &mut Vec<FieldError>,
+    field: impl FnOnce() -> String,
+    (label, what): (&str, &str),
+) {
+    if !push_unique(list, v, max) {
+        note_over(over, field(), label, what, max);
+    }
+}
+
+/// Records that `field` was posted beyond its limit (once per field).
+fn note_over(over: &mut Vec<FieldError>, field: String, label: &str, what: &str, max: usize) {
+    if over.iter().any(|e| e.field == field) {
+        return;
+    }
+    let message = format!("plus de {max} {what} envoyés : {max} au plus sont acceptés.");
+    over.push(FieldError::new(field, label, message));
 }
 
 fn checked(v: &str) -> bool {
@@ -610,6 +645,7 @@ impl DossierForm {
                 .collect(),
             removed_children: vec![],
             removed_assignments: vec![],
+            over_limit: vec![],
         }
     }
 
@@ -764,6 +800,7 @@ impl DossierForm {
                 .collect(),
             removed_children: vec![],
             removed_assignments: vec![],
+            over_limit: vec![],
         };
         f.base = f.header_fingerprint();
         for i in 0..f.children.len() {
@@ -809,6 +846,7 @@ impl DossierForm {
                 .collect(),
             removed_children: vec![],
             removed_assignments: vec![],
+            over_limit: vec![],
         };
         let mut action = None;
         for (k, v) in pairs {
@@ -846,8 +884,20 @@ impl DossierForm {
             [("status_reason", None)] => s(&mut self.status_reason),
             [("expose", None)] => s(&mut self.expose),
             [("observation", None)] => s(&mut self.observation),
-            [("removed_children", None)] => push_unique(&mut self.removed_children, v),
-            [("removed_assignments", None)] => push_unique(&mut self.removed_assignments, v),
+            [("removed_children", None)] => push_bounded(
+                (&mut self.removed_children, MAX_CHILDREN),
+                v,
+                &mut self.over_limit,
+                || "removed_children".into(),
+                ("Enfants retirés", "enfants"),
+            ),
+            [("removed_assignments", None)] => push_bounded(
+                (&mut self.removed_assignments, MAX_ASSIGNMENTS),
+                v,
+                &mut self.over_limit,
+                || "removed_assignments".into(),
+                ("Affectations retirées", "affectations"),
+            ),
             [("source", None), rest @ ..] => {
                 let src = &mut self.source;
                 match rest {
@@ -865,6 +915,8 @@ impl DossierForm {
             }
             [("adults", Some(i)), rest @ ..] => {
                 let Some(a) = row(&mut self.adults, *i, MAX_ADULTS) else {
+                    let f = "adults".to_owned();
+                    note_over(&mut self.over_limit, f, "Parents", "adultes", MAX_ADULTS);
                     return;
                 };
                 match rest {
@@ -883,6 +935,8 @@ impl DossierForm {
             }
             [("children", Some(i)), rest @ ..] => {
                 let Some(c) = row(&mut self.children, *i, MAX_CHILDREN) else {
+                    let (f, l) = ("children".to_owned(), "Enfants concernés");
+                    note_over(&mut self.over_limit, f, l, "enfants", MAX_CHILDREN);
                     return;
                 };
                 match rest {
@@ -905,12 +959,20 @@ impl DossierForm {
                     [("conclusion", None), ("on", None)] => s(&mut c.conclusion_on),
                     [("conclusion", None), ("comment", None)] => s(&mut c.conclusion_comment),
                     [("confirmed_adult", None)] => c.confirmed_adult = checked(v),
-                    [("motifs", None)] => push_unique(&mut c.motifs, v),
+                    [("motifs", None)] => push_bounded(
+                        (&mut c.motifs, MAX_MOTIFS_PER_CHILD),
+                        v,
+                        &mut self.over_limit,
+                        || format!("children[{i}].motifs"),
+                        ("Motifs", "motifs"),
+                    ),
                     [("address", None), (k, None)] => {
                         c.address.set(k, v);
                     }
                     [("adults", Some(k)), (field, None)] => {
                         let Some(l) = row(&mut c.adults, *k, MAX_ADULTS) else {
+                            let f = format!("children[{i}].adults");
+                            note_over(&mut self.over_limit, f, "Parents", "adultes", MAX_ADULTS);
                             return;
                         };
                         match *field {
@@ -921,6 +983,9 @@ impl DossierForm {
                     }
                     [("authors", Some(k)), (field, None)] => {
                         let Some(a) = row(&mut c.authors, *k, MAX_AUTHORS) else {
+                            let f = format!("children[{i}].authors");
+                            let l = "Auteur présumé";
+                            note_over(&mut self.over_limit, f, l, "auteurs", MAX_AUTHORS);
                             return;
                         };
                         match *field {
@@ -935,6 +1000,8 @@ impl DossierForm {
             }
             [("assignments", Some(i)), (field, None)] => {
                 let Some(a) = row(&mut self.assignments, *i, MAX_ASSIGNMENTS) else {
+                    let (f, l) = ("assignments".to_owned(), "Affectations");
+                    note_over(&mut self.over_limit, f, l, "affectations", MAX_ASSIGNMENTS);
                     return;
                 };
                 match *field {
@@ -1232,6 +1299,9 @@ impl DossierForm {
         communes: &Communes,
     ) -> Converted {
         let mut e = Problems::default();
+        for over in &self.over_limit {
+            e.push(over.field.clone(), over.label.clone(), &over.message);
+        }
         let editing = dossier.is_some();
         let received_at = match parse_local_datetime(&self.received_at) {
             Some(l) => local_to_utc(l, tz).unwrap_or(now),
@@ -1804,5 +1874,49 @@ impl Problems {
                 None
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    thread_local! {
+        /// Values compared by [`push_unique`] (the parser's only scan).
+        pub(super) static SCANNED: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    }
+
+    /// A post with `n` motifs for one child and `n` removed children.
+    fn post(n: usize) -> Vec<(String, String)> {
+        let mut pairs = vec![("children[0].birth_name".to_owned(), "A".to_owned())];
+        for i in 0..n {
+            pairs.push(("children[0].motifs".into(), i.to_string()));
+            pairs.push(("removed_children".into(), format!("{i}:1")));
+        }
+        pairs
+    }
+
+    fn scanned(n: usize) -> (u64, DossierForm) {
+        SCANNED.with(|c| c.set(0));
+        let (form, _) = DossierForm::parse(&post(n));
+        (SCANNED.with(std::cell::Cell::get), form)
+    }
+
+    #[test]
+    fn a_maximal_post_parses_in_linear_time() {
+        // 80,000 values (about 1.9 MB) and twice as many: the work doubles, no more.
+        let (small, form) = scanned(80_000);
+        let (large, _) = scanned(160_000);
+        assert!(small > 0);
+        let ratio = large as f64 / small as f64;
+        assert!(
+            ratio < 2.1,
+            "{small} then {large} comparisons: ratio {ratio:.2}"
+        );
+        assert_eq!(form.children[0].motifs.len(), MAX_MOTIFS_PER_CHILD);
+        let over = |f: &str| form.over_limit.iter().find(|e| e.field == f).unwrap();
+        assert_eq!(form.over_limit.len(), 2);
+        assert!(over("children[0].motifs").message.contains("50 au plus"));
+        assert!(over("removed_children").message.contains("30 au plus"));
     }
 }

@@ -18,10 +18,13 @@ pub mod clock;
 pub mod echeances;
 pub mod edit;
 pub mod error;
+pub mod extract;
 pub mod form;
 pub mod hashing;
 pub mod openapi;
 pub mod pages;
+pub mod public_url;
+pub mod refusals;
 pub mod routes;
 pub mod security;
 pub mod views;
@@ -50,6 +53,9 @@ pub struct WebConfig {
     pub max_concurrent_hashes: usize,
     /// Reverse proxies whose `X-Forwarded-For` is believed (empty: the peer is the client).
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// The address users type (`VIGIE_PUBLIC_URL`); `None`: any `Host`, and the CSRF check
+    /// compares `Origin` with the request's own `Host` ([`public_url`]).
+    pub public_url: Option<public_url::PublicUrl>,
 }
 
 impl Default for WebConfig {
@@ -61,6 +67,7 @@ impl Default for WebConfig {
             sessions: SessionPolicy::default(),
             max_concurrent_hashes: 4,
             trusted_proxies: Vec::new(),
+            public_url: None,
         }
     }
 }
@@ -72,6 +79,8 @@ pub struct AppState {
     pub config: Arc<WebConfig>,
     /// Password checks, on `max_concurrent_hashes` threads.
     pub hashing: hashing::Hasher,
+    /// Anonymous refusals counted per address and minute ([`refusals`]).
+    pub refusals: Arc<refusals::Refusals>,
     clock: Clock,
 }
 
@@ -84,6 +93,7 @@ impl AppState {
             store,
             config: Arc::new(config),
             hashing: hashing::Hasher::new(permits),
+            refusals: Arc::default(),
             clock,
         }
     }
@@ -92,11 +102,28 @@ impl AppState {
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
     }
+
+    /// Writes the anonymous refusals of the minutes already over (the server calls it every
+    /// minute; tests call it after moving the clock).
+    pub async fn flush_refusals(&self) {
+        let now = self.now();
+        refusals::write(&self.store, now, self.refusals.ended(now)).await;
+    }
+
+    /// Writes every anonymous refusal counted, the current minute's included (when the
+    /// server stops).
+    pub async fn flush_all_refusals(&self) {
+        refusals::write(&self.store, self.now(), self.refusals.all()).await;
+    }
 }
 
 /// The application: every route, the guard, security headers, CSRF protection, request logs.
 pub fn app(state: AppState) -> axum::Router {
     let (router, _) = routes::build(state.clone());
+    let router = router.layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        public_url::guard,
+    ));
     security::wrap(router, &state.config).layer(axum::middleware::from_fn_with_state(
         state,
         security::audit_csrf_refusals,
@@ -141,13 +168,27 @@ pub async fn serve(
         .local_addr()
         .map_err(|e| ServeError::Other(e.to_string()))?;
     on_ready(local);
-    axum::serve(
+    // Anonymous refusals are written once their minute is over.
+    let ticker = {
+        let state = state.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+            loop {
+                tick.tick().await;
+                state.flush_refusals().await;
+            }
+        })
+    };
+    let served = axum::serve(
         listener,
-        app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        app(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown_signal())
     .await
-    .map_err(|e| ServeError::Other(e.to_string()))
+    .map_err(|e| ServeError::Other(e.to_string()));
+    ticker.abort();
+    state.flush_all_refusals().await;
+    served
 }
 
 async fn shutdown_signal() {

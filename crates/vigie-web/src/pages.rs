@@ -1,11 +1,13 @@
 //! HTML pages: home, the dossier list (filters by GET, name search by POST so that no
 //! name ever appears in a URL or an access log), and the read-only dossier view.
 
+use crate::extract::Form;
+use crate::extract::Query;
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::Extension;
+use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Extension, Form};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use vigie_domain::{DossierStatus, DossierSummary, ParamKind, Permission, Scope};
 use vigie_store::Actor;

@@ -104,18 +104,26 @@ async fn guard(
         // A cookie that names no open session (expired, idle, closed, disabled user, forged):
         // traced, then the usual answer.
         Ok(None) if crate::auth::has_session_cookie(req.headers()) => {
-            let actor = client_actor(&state, &req, None);
+            let owner = match crate::auth::session_owner(&state, req.headers()).await {
+                Ok(o) => o,
+                Err(e) => return WebError::from(e).into_response(),
+            };
+            let actor = client_actor(&state, &req, owner);
             let detail = format!("route={} {}", req.method(), matched_path(&req));
-            if let Err(e) = state
-                .store
-                .audit(
-                    state.now(),
-                    &actor,
-                    Event::new("session.invalide").detail(detail),
-                )
-                .await
-            {
-                return WebError::from(e).into_response();
+            let now = state.now();
+            if owner.is_some() {
+                // An expired or idle session: one entry, naming its user.
+                let ev = Event::new("session.invalide").detail(detail);
+                if let Err(e) = state.store.audit(now, &actor, ev).await {
+                    return WebError::from(e).into_response();
+                }
+            } else {
+                // A cookie that names no session (closed, or forged): nobody is named,
+                // counted per address and minute, one entry per count.
+                let done = state
+                    .refusals
+                    .count(now, "session.invalide", actor.ip, detail);
+                crate::refusals::write(&state.store, now, done).await;
             }
             if is_api {
                 return ApiError(WebError::Unauthenticated).into_response();

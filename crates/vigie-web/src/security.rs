@@ -66,8 +66,8 @@ pub fn wrap(router: Router, config: &WebConfig) -> Router {
 }
 
 /// A request refused by the CSRF layer (cross-site `Sec-Fetch-Site`, or a foreign `Origin`)
-/// is audited (`csrf.refuse`: the kind, the method and the path, the user when the cookie
-/// names one) and answered with the French 403 page instead of an empty body.
+/// is audited ([`record_csrf_refusal`]) and answered with the French 403 page instead of an
+/// empty body.
 pub async fn audit_csrf_refusals(
     axum::extract::State(state): axum::extract::State<crate::AppState>,
     req: axum::extract::Request,
@@ -76,7 +76,11 @@ pub async fn audit_csrf_refusals(
     use axum::response::IntoResponse;
     let headers = req.headers().clone();
     let ip = crate::auth::client_ip(&state.config, req.extensions(), &headers);
-    let route = format!("{} {}", req.method(), req.uri().path());
+    let route = format!(
+        "{} {}",
+        req.method(),
+        crate::refusals::bounded_path(req.uri().path())
+    );
     let mut res = next.run(req).await;
     let Some(kind) = res
         .extensions()
@@ -85,22 +89,7 @@ pub async fn audit_csrf_refusals(
     else {
         return res;
     };
-    let user_id = crate::auth::session_from_headers(&state, &headers)
-        .await
-        .ok()
-        .flatten()
-        .map(|u| u.user_id);
-    if let Err(e) = state
-        .store
-        .audit(
-            state.now(),
-            &vigie_store::Actor { user_id, ip },
-            vigie_store::audit::Event::new("csrf.refuse").detail(format!("{kind} route={route}")),
-        )
-        .await
-    {
-        tracing::error!(error = %e, "refus CSRF non tracé");
-    }
+    record_csrf_refusal(&state, &headers, ip, &kind, &route).await;
     let (parts, body) = crate::error::WebError::Forbidden
         .into_response()
         .into_parts();
@@ -109,4 +98,40 @@ pub async fn audit_csrf_refusals(
         res.headers_mut().insert(header::CONTENT_TYPE, ct.clone());
     }
     res
+}
+
+/// Audits a cross-site refusal (`csrf.refuse`: the kind, the method and the path cut to
+/// [`crate::refusals::PATH_MAX`] characters, never the query). When the cookie names a
+/// user, one entry naming them; otherwise counted per address and minute
+/// ([`crate::refusals`]).
+pub async fn record_csrf_refusal(
+    state: &crate::AppState,
+    headers: &axum::http::HeaderMap,
+    ip: Option<String>,
+    kind: &str,
+    route: &str,
+) {
+    let user_id = crate::auth::session_from_headers(state, headers)
+        .await
+        .ok()
+        .flatten()
+        .map(|u| u.user_id);
+    let detail = format!("{kind} route={route}");
+    let now = state.now();
+    if user_id.is_some() {
+        if let Err(e) = state
+            .store
+            .audit(
+                now,
+                &vigie_store::Actor { user_id, ip },
+                vigie_store::audit::Event::new("csrf.refuse").detail(detail),
+            )
+            .await
+        {
+            tracing::error!(error = %e, "refus CSRF non tracé");
+        }
+    } else {
+        let done = state.refusals.count(now, "csrf.refuse", ip, detail);
+        crate::refusals::write(&state.store, now, done).await;
+    }
 }

@@ -261,7 +261,7 @@ impl DossierView {
                                 " — hors de votre périmètre"
                             }
                         ),
-                        href: o.in_scope.then(|| format!("/dossiers/{}", o.id)),
+                        href: o.id.map(|id| format!("/dossiers/{id}")),
                     })
                     .collect();
                 ChildView {

@@ -16,6 +16,7 @@ use vigie_web::{AppState, WebConfig};
 
 struct Ctx {
     app: Router,
+    state: AppState,
     db: TestDb,
     t1: i64,
     t2: i64,
@@ -172,7 +173,8 @@ async fn setup(db: TestDb) -> Ctx {
         vigie_web::Clock::fixed(now()),
     );
     Ctx {
-        app: vigie_web::app(state),
+        app: vigie_web::app(state.clone()),
+        state,
         db,
         t1,
         t2,
@@ -522,9 +524,13 @@ async fn disabling_ends_sessions_at_once_and_a_role_change_applies_on_the_next_r
             let r = ctx.get("/dossiers", cookie).await;
             assert_eq!(r.status, StatusCode::SEE_OTHER);
             assert_eq!(r.location, "/connexion");
-            // The disabled user's old cookie is traced.
-            assert_eq!(ctx.last().await.action, "session.invalide");
         }
+        // The disabled user's old cookies name no session any more: traced as one count
+        // per address and minute.
+        ctx.state.flush_all_refusals().await;
+        let last = ctx.last().await;
+        assert_eq!(last.action, "session.invalide");
+        assert!(last.detail.unwrap().contains("nombre=2"));
         let page = ctx
             .get(&format!("/admin/utilisateurs/{}", ctx.id("eval")), &c)
             .await;
@@ -599,6 +605,7 @@ async fn disabling_ends_sessions_at_once_and_a_role_change_applies_on_the_next_r
             "utilisateur.mot_de_passe_reinitialise"
         );
         assert_eq!(ctx.get("/dossiers", &eval).await.location, "/connexion");
+        ctx.state.flush_all_refusals().await;
         assert_eq!(ctx.last().await.action, "session.invalide");
 
         // Second factor reset and ending sessions.

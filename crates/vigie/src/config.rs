@@ -18,6 +18,7 @@ struct Raw {
     session_idle_minutes: i64,
     session_max_hours: i64,
     trusted_proxies: String,
+    public_url: String,
 }
 
 /// The validated settings.
@@ -34,6 +35,8 @@ pub struct Settings {
     pub session_max_hours: i64,
     /// Reverse proxies whose `X-Forwarded-For` gives the client's address.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// The address users type (`VIGIE_PUBLIC_URL`); `None` when unset (any `Host`).
+    pub public_url: Option<vigie_web::public_url::PublicUrl>,
 }
 
 /// Reads the configuration from `file` (if it exists) and the environment.
@@ -48,6 +51,7 @@ pub fn load(file: &str) -> Result<Settings, String> {
         .and_then(|b| b.set_default("session_idle_minutes", 30))
         .and_then(|b| b.set_default("session_max_hours", 12))
         .and_then(|b| b.set_default("trusted_proxies", ""))
+        .and_then(|b| b.set_default("public_url", ""))
         .map_err(|e| format!("configuration : {e}"))?
         .add_source(config::File::new(file, config::FileFormat::Toml).required(false))
         .add_source(config::Environment::with_prefix("VIGIE").try_parsing(true))
@@ -110,7 +114,12 @@ pub fn load(file: &str) -> Result<Settings, String> {
             })
         })
         .collect::<Result<Vec<std::net::IpAddr>, String>>()?;
+    let public_url = match raw.public_url.trim() {
+        "" => None,
+        u => Some(vigie_web::public_url::PublicUrl::parse(u)?),
+    };
     Ok(Settings {
+        public_url,
         trusted_proxies,
         database_url,
         listen,
@@ -122,3 +131,6 @@ pub fn load(file: &str) -> Result<Settings, String> {
         session_max_hours: raw.session_max_hours,
     })
 }
+
+/// What `vigie serve` and `vigie check` say when `VIGIE_PUBLIC_URL` is unset.
+pub const PUBLIC_URL_UNSET: &str = "VIGIE_PUBLIC_URL non définie : toute adresse (en-tête Host) est servie et la protection CSRF compare l'origine à l'adresse demandée. En production, définissez l'adresse que tapent les utilisateurs, ex. VIGIE_PUBLIC_URL=https://vigie.cd18.fr";

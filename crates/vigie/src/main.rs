@@ -228,7 +228,12 @@ async fn run(cmd: Command, s: config::Settings) -> anyhow::Result<ExitCode> {
                 },
                 max_concurrent_hashes: 4,
                 trusted_proxies: s.trusted_proxies.clone(),
+                public_url: s.public_url.clone(),
             };
+            match &s.public_url {
+                Some(u) => println!("Adresse publique : {}", u.origin()),
+                None => eprintln!("Attention : {}", config::PUBLIC_URL_UNSET),
+            }
             let state = vigie_web::AppState::new(store, web, vigie_web::Clock::system());
             let url = format!("http://{}", s.listen);
             let demo_db = instance.demo;
@@ -315,6 +320,13 @@ async fn run(cmd: Command, s: config::Settings) -> anyhow::Result<ExitCode> {
                 "Schéma : version {} (programme : {})",
                 r.schema_version, r.binary_version
             );
+            match &s.public_url {
+                Some(u) => println!("Adresse publique : {}", u.origin()),
+                None => println!(
+                    "Adresse publique : ATTENTION — {}",
+                    config::PUBLIC_URL_UNSET
+                ),
+            }
             match &r.integrity {
                 Ok(()) => println!("Intégrité : OK"),
                 Err(e) => println!("Intégrité : ÉCHEC — {e}"),
@@ -340,8 +352,10 @@ async fn run(cmd: Command, s: config::Settings) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Reads a new password: twice at a terminal (not echoed), else the first line of standard input.
-fn read_password(login: &str) -> anyhow::Result<String> {
+/// Reads a new password: twice at a terminal (not echoed), else the first line of standard
+/// input; checked by the same rule as « Mon compte » ([`vigie_domain::password::check`]).
+fn read_password(ctx: &vigie_domain::password::Context) -> anyhow::Result<String> {
+    let login = &ctx.login;
     let stdin = std::io::stdin();
     let pw = if stdin.is_terminal() {
         let a = rpassword::prompt_password(format!("Mot de passe pour {login} : "))?;
@@ -356,7 +370,7 @@ fn read_password(login: &str) -> anyhow::Result<String> {
         a
     };
     let pw = pw.trim_end_matches(['\r', '\n']).to_owned();
-    if let Err(e) = vigie_domain::password::check("password", &pw, login, "") {
+    if let Err(e) = vigie_domain::password::check("password", &pw, ctx) {
         let msg = e
             .fields()
             .first()
@@ -409,7 +423,8 @@ async fn user(cmd: UserCommand, s: &config::Settings) -> anyhow::Result<ExitCode
                         .ok_or_else(|| anyhow::anyhow!("--service : code inconnu « {code} »"))
                 })
                 .transpose()?;
-            let pw = read_password(&login)?;
+            let ctx = store.password_context(&login, &name, now()).await?;
+            let pw = read_password(&ctx)?;
             let hash =
                 tokio::task::spawn_blocking(move || vigie_store::password::hash(&pw)).await?;
             let id = store
@@ -454,10 +469,14 @@ async fn user(cmd: UserCommand, s: &config::Settings) -> anyhow::Result<ExitCode
             println!("Compte « {login} » désactivé ; ses sessions sont fermées.");
         }
         UserCommand::SetPassword { login } => {
-            if store.list_users().await?.iter().all(|u| u.login != login) {
+            let users = store.list_users().await?;
+            let Some(u) = users.iter().find(|u| u.login == login) else {
                 anyhow::bail!("--login : aucun compte « {login} »");
-            }
-            let pw = read_password(&login)?;
+            };
+            let ctx = store
+                .password_context(&login, &u.display_name, now())
+                .await?;
+            let pw = read_password(&ctx)?;
             let hash =
                 tokio::task::spawn_blocking(move || vigie_store::password::hash(&pw)).await?;
             store.set_password(now(), &sys, &login, &hash).await?;
