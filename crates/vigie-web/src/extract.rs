@@ -113,9 +113,17 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Form<T> {
     type Rejection = Response;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let RawForm(bytes) = RawForm::from_request(req, state)
-            .await
-            .map_err(IntoResponse::into_response)?;
+        let RawForm(bytes) = RawForm::from_request(req, state).await.map_err(|r| {
+            // The same status (413 too large, 415 not a form), a French page.
+            let why = if r.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                "le formulaire envoyé est trop volumineux : rien n'a été enregistré."
+            } else {
+                "le formulaire envoyé n'a pas pu être lu : rien n'a été enregistré. Rechargez la page et recommencez."
+            };
+            let mut resp = WebError::BadRequest(why.to_owned()).into_response();
+            *resp.status_mut() = r.status();
+            resp
+        })?;
         check_pairs(&bytes).map_err(|e| WebError::Invalid(e).into_response())?;
         serde_urlencoded::from_bytes(&bytes)
             .map(Form)

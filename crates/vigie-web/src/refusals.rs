@@ -141,6 +141,16 @@ fn take(m: &mut Minute, next: i64) -> Vec<Pending> {
     out
 }
 
+/// Writes the counts of the minutes just over without holding up the request that noticed
+/// the minute change.
+pub fn write_later(store: &Store, now: DateTime<Utc>, pending: Vec<Pending>) {
+    if pending.is_empty() {
+        return;
+    }
+    let store = store.clone();
+    tokio::spawn(async move { write(&store, now, pending).await });
+}
+
 /// Writes aggregated refusals, one entry each; a failure is logged (the count is lost,
 /// never the request's answer).
 pub async fn write(store: &Store, now: DateTime<Utc>, pending: Vec<Pending>) {

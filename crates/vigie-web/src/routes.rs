@@ -123,7 +123,7 @@ async fn guard(
                 let done = state
                     .refusals
                     .count(now, "session.invalide", actor.ip, detail);
-                crate::refusals::write(&state.store, now, done).await;
+                crate::refusals::write_later(&state.store, now, done);
             }
             if is_api {
                 return ApiError(WebError::Unauthenticated).into_response();

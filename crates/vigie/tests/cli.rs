@@ -12,6 +12,7 @@ fn vigie(dir: &std::path::Path) -> Command {
         .env_remove("VIGIE_DATABASE_URL")
         .env_remove("VIGIE_LISTEN")
         .env_remove("VIGIE_TIMEZONE")
+        .env_remove("VIGIE_PUBLIC_URL")
         .env("VIGIE_LOG", "warn")
         .stdin(Stdio::null());
     c
@@ -66,6 +67,7 @@ fn a_bad_setting_stops_with_one_line_naming_it() {
         ("VIGIE_LISTEN", "partout"),
         ("VIGIE_LOG_FORMAT", "xml"),
         ("VIGIE_TRUSTED_PROXIES", "127.0.0.1,le-proxy"),
+        ("VIGIE_PUBLIC_URL", "vigie.cd18.fr/ip"),
     ] {
         let (o, _, err) = run(vigie(dir.path()).env(var, value).arg("check"));
         assert_eq!(o.status.code(), Some(2), "{var}: {err}");
@@ -128,6 +130,22 @@ fn a_new_database_has_no_account_until_the_first_administrator_is_created() {
     );
     assert!(!o.status.success());
     assert!(err.contains("12 caractères"), "{err}");
+    // The same rule as « Mon compte »: the user's name and a year are guessed first.
+    let (o, _, err) = with_password(
+        vigie(dir.path()).args([
+            "user",
+            "add",
+            "--login",
+            "mdupont",
+            "--name",
+            "Marie Dupont",
+            "--role",
+            "administrateur",
+        ]),
+        "marie-dupont-1975",
+    );
+    assert!(!o.status.success());
+    assert!(err.contains("mot de passe refusé"), "{err}");
     let (o, out, err) = with_password(
         vigie(dir.path()).args([
             "user",
@@ -158,6 +176,16 @@ fn a_new_database_has_no_account_until_the_first_administrator_is_created() {
     assert!(o.status.success(), "{out}{err}");
     assert!(
         out.contains("Intégrité : OK") && out.contains("chaîne intacte"),
+        "{out}"
+    );
+    // Without a public URL, `vigie check` says what that means; with one, it shows it.
+    assert!(out.contains("VIGIE_PUBLIC_URL non définie"), "{out}");
+    let (o, out, _) = run(vigie(dir.path())
+        .env("VIGIE_PUBLIC_URL", "https://Vigie.CD18.fr/")
+        .arg("check"));
+    assert!(o.status.success());
+    assert!(
+        out.contains("Adresse publique : https://vigie.cd18.fr"),
         "{out}"
     );
     // Demo data never goes into a real database.
