@@ -333,75 +333,91 @@ async fn repeated_parts_beyond_the_dossier_limits_are_refused_naming_the_limit()
 
 #[tokio::test]
 async fn the_public_url_refuses_other_hosts_and_origins() {
-    let db = TestDb::sqlite().await;
     let config = WebConfig {
         public_url: Some(vigie_web::public_url::PublicUrl::parse("https://vigie.cd18.fr").unwrap()),
         ..WebConfig::default()
     };
-    let ctx = setup(db, config).await;
-    let app = &ctx.app;
-    let body = || {
-        Some((
-            FORM,
-            format!("login=agent&password={}", PW.replace(' ', "+")),
-        ))
-    };
-    let host = ("host", "vigie.cd18.fr");
+    for db in TestDb::both().await {
+        let ctx = setup(db, config.clone()).await;
+        let app = &ctx.app;
+        let body = || {
+            Some((
+                FORM,
+                format!("login=agent&password={}", PW.replace(' ', "+")),
+            ))
+        };
+        let host = ("host", "vigie.cd18.fr");
 
-    // Another Host: a French 400, even with a matching Origin.
-    let r = send(
-        app,
-        Method::GET,
-        "/connexion",
-        None,
-        None,
-        &[("host", "evil.example")],
-    )
-    .await;
-    assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    assert!(r.body.contains("https://vigie.cd18.fr"), "{}", r.body);
-    let evil = [("host", "evil.example"), ("origin", "http://evil.example")];
-    let r = send(app, Method::POST, "/connexion", None, body(), &evil).await;
-    assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    // The right host, another origin (here only the scheme differs): refused as cross-site.
-    let r = send(
-        app,
-        Method::POST,
-        "/connexion",
-        None,
-        body(),
-        &[host, ("origin", "http://vigie.cd18.fr")],
-    )
-    .await;
-    assert_eq!(r.status, StatusCode::FORBIDDEN);
-    // The public origin logs in; supervision reaches /healthz by the node's address.
-    let r = send(
-        app,
-        Method::POST,
-        "/connexion",
-        None,
-        body(),
-        &[host, ("origin", "https://vigie.cd18.fr")],
-    )
-    .await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    let r = send(
-        app,
-        Method::GET,
-        "/healthz",
-        None,
-        None,
-        &[("host", "10.0.0.5:8080")],
-    )
-    .await;
-    assert_eq!(r.status, StatusCode::OK);
-    ctx.db.finish().await;
+        // Another Host: a French 400, even with a matching Origin.
+        let r = send(
+            app,
+            Method::GET,
+            "/connexion",
+            None,
+            None,
+            &[("host", "evil.example")],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+        assert!(r.body.contains("https://vigie.cd18.fr"), "{}", r.body);
+        let evil = [("host", "evil.example"), ("origin", "http://evil.example")];
+        let r = send(app, Method::POST, "/connexion", None, body(), &evil).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+        // The right host, another origin (here only the scheme differs): refused as cross-site.
+        let r = send(
+            app,
+            Method::POST,
+            "/connexion",
+            None,
+            body(),
+            &[host, ("origin", "http://vigie.cd18.fr")],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        // The public origin logs in; supervision reaches /healthz by the node's address.
+        let r = send(
+            app,
+            Method::POST,
+            "/connexion",
+            None,
+            body(),
+            &[host, ("origin", "https://vigie.cd18.fr")],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let r = send(
+            app,
+            Method::GET,
+            "/healthz",
+            None,
+            None,
+            &[("host", "10.0.0.5:8080")],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK);
+        // The foreign origin's refusal is traced (anonymous: counted).
+        ctx.state.flush_all_refusals().await;
+        let refused = entries(&ctx.db.store, "csrf.refuse", 0).await;
+        assert!(refused[0].detail.clone().unwrap().contains("ForeignOrigin"));
 
-    // Unset: as before (the request's own Host is the reference).
-    let ctx = setup(TestDb::sqlite().await, WebConfig::default()).await;
-    let r = send(&ctx.app, Method::POST, "/connexion", None, body(), &evil).await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER);
-    ctx.db.finish().await;
+        // Unset: as before (the request's own Host is the reference).
+        let state = AppState::new(
+            ctx.db.store.clone(),
+            WebConfig::default(),
+            vigie_web::Clock::fixed(now()),
+        );
+        let r = send(
+            &vigie_web::app(state),
+            Method::POST,
+            "/connexion",
+            None,
+            body(),
+            &evil,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        ctx.db.finish().await;
+    }
 }
 
 /// The audit entries of `action` after sequence `after`.
