@@ -121,13 +121,7 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
             .to_ascii_lowercase()
     });
     if unsafe_method && origin.as_deref().is_some_and(|o| o != public.origin()) {
-        let headers = req.headers().clone();
-        let ip = crate::auth::client_ip(&state.config, req.extensions(), &headers);
-        let route = format!(
-            "{} {}",
-            req.method(),
-            crate::refusals::bounded_path(req.uri().path())
-        );
+        let (headers, ip, route) = crate::security::refusal_context(&state, &req);
         crate::security::record_csrf_refusal(&state, &headers, ip, "ForeignOrigin", &route).await;
         return refuse(req.uri().path(), WebError::Forbidden);
     }

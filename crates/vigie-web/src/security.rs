@@ -74,13 +74,7 @@ pub async fn audit_csrf_refusals(
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
-    let headers = req.headers().clone();
-    let ip = crate::auth::client_ip(&state.config, req.extensions(), &headers);
-    let route = format!(
-        "{} {}",
-        req.method(),
-        crate::refusals::bounded_path(req.uri().path())
-    );
+    let (headers, ip, route) = refusal_context(&state, &req);
     let mut res = next.run(req).await;
     let Some(kind) = res
         .extensions()
@@ -98,6 +92,22 @@ pub async fn audit_csrf_refusals(
         res.headers_mut().insert(header::CONTENT_TYPE, ct.clone());
     }
     res
+}
+
+/// What a refusal's entry needs from the request: its headers (for the cookie), the
+/// client's address, and the method with the path cut to [`crate::refusals::PATH_MAX`].
+pub fn refusal_context(
+    state: &crate::AppState,
+    req: &axum::extract::Request,
+) -> (axum::http::HeaderMap, Option<String>, String) {
+    let headers = req.headers().clone();
+    let ip = crate::auth::client_ip(&state.config, req.extensions(), &headers);
+    let route = format!(
+        "{} {}",
+        req.method(),
+        crate::refusals::bounded_path(req.uri().path())
+    );
+    (headers, ip, route)
 }
 
 /// Audits a cross-site refusal (`csrf.refuse`: the kind, the method and the path cut to
