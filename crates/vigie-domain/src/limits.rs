@@ -23,91 +23,97 @@ pub const MAX_FOLLOW_UPS: usize = 20;
 /// Evaluators named on one assignment.
 pub const MAX_EVALUATORS: usize = 10;
 
-/// The French message for a part beyond its limit.
-pub fn too_many(what: &str, max: usize, n: usize) -> String {
-    format!("{n} {what} saisis : {max} au plus sont acceptés par dossier.")
+/// The French message for a part beyond its limit, the only one: « 51 motifs : 50 au plus
+/// par enfant. », or, when the count is not known (the form stops reading at the limit),
+/// « plus de 50 motifs : 50 au plus par enfant. ».
+pub fn too_many(what: &str, max: usize, n: Option<usize>, per: &str) -> String {
+    match n {
+        Some(n) => format!("{n} {what} : {max} au plus par {per}."),
+        None => format!("plus de {max} {what} : {max} au plus par {per}."),
+    }
 }
 
 /// Records an error for every repeated part beyond its limit, and for a follow-up kind
 /// given twice.
 pub fn check(input: &DossierInput, e: &mut Errors) {
-    let over = |e: &mut Errors, field: &str, label: &str, what: &str, max: usize, n: usize| {
+    let mut over = |field: String, label: &str, what: &str, max: usize, n: usize, per: &str| {
         if n > max {
-            e.push(field, label, too_many(what, max, n));
+            e.push(field, label, too_many(what, max, Some(n), per));
         }
     };
+    let d = "dossier";
     over(
-        e,
-        "children",
+        "children".into(),
         "Enfants concernés",
         "enfants",
         MAX_CHILDREN,
         input.children.len(),
+        d,
     );
     over(
-        e,
-        "adults",
+        "adults".into(),
         "Parents",
         "adultes",
         MAX_ADULTS,
         input.adults.len(),
+        d,
     );
+    let n = input.assignments.len();
     over(
-        e,
-        "assignments",
+        "assignments".into(),
         "Affectations",
         "affectations",
         MAX_ASSIGNMENTS,
-        input.assignments.len(),
+        n,
+        d,
     );
     over(
-        e,
-        "follow_ups",
+        "follow_ups".into(),
         "Suites données",
         "suites",
         MAX_FOLLOW_UPS,
         input.follow_ups.len(),
+        d,
     );
     for (i, c) in input.children.iter().enumerate() {
-        if c.motif_ids.len() > MAX_MOTIFS_PER_CHILD {
-            e.push(
-                format!("children[{i}].motifs"),
-                "Motifs",
-                format!(
-                    "{} motifs cochés : {MAX_MOTIFS_PER_CHILD} au plus sont acceptés par enfant.",
-                    c.motif_ids.len()
-                ),
-            );
-        }
-        if c.authors.len() > MAX_AUTHORS_PER_CHILD {
-            e.push(
-                format!("children[{i}].authors"),
-                "Auteur présumé",
-                format!(
-                    "{} auteurs saisis : {MAX_AUTHORS_PER_CHILD} au plus sont acceptés par enfant.",
-                    c.authors.len()
-                ),
-            );
-        }
-        if c.adults.len() > MAX_ADULTS {
-            e.push(
-                format!("children[{i}].adults"),
-                "Parents",
-                too_many("liens aux adultes", MAX_ADULTS, c.adults.len()),
-            );
-        }
+        let f = |k: &str| format!("children[{i}].{k}");
+        let m = MAX_MOTIFS_PER_CHILD;
+        over(
+            f("motifs"),
+            "Motifs",
+            "motifs",
+            m,
+            c.motif_ids.len(),
+            "enfant",
+        );
+        let m = MAX_AUTHORS_PER_CHILD;
+        over(
+            f("authors"),
+            "Auteur présumé",
+            "auteurs",
+            m,
+            c.authors.len(),
+            "enfant",
+        );
+        over(
+            f("adults"),
+            "Parents",
+            "liens aux adultes",
+            MAX_ADULTS,
+            c.adults.len(),
+            "enfant",
+        );
     }
     for (i, a) in input.assignments.iter().enumerate() {
-        if a.evaluators.len() > MAX_EVALUATORS {
-            e.push(
-                format!("assignments[{i}].evaluators"),
-                "Évaluateurs",
-                format!(
-                    "{} évaluateurs saisis : {MAX_EVALUATORS} au plus sont acceptés par affectation.",
-                    a.evaluators.len()
-                ),
-            );
-        }
+        let (f, n) = (format!("assignments[{i}].evaluators"), a.evaluators.len());
+        over(
+            f,
+            "Évaluateurs",
+            "évaluateurs",
+            MAX_EVALUATORS,
+            n,
+            "affectation",
+        );
     }
     for kind in FollowUpKind::ALL {
         if input.follow_ups.iter().filter(|f| f.kind == kind).count() > 1 {

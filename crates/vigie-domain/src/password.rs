@@ -102,18 +102,39 @@ fn inputs_for(ctx: &Context) -> Vec<String> {
         .collect()
 }
 
+/// Lower case without accents, symbols kept (unlike [`crate::names::normalize`]).
+fn fold(s: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    s.nfkd()
+        .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
 /// Whether what is left of the password, once the context's words (names, places, years,
 /// French words) are taken out, is easy to guess: zxcvbn alone scores « soleil2024soleil »
-/// or « Bourges18000!! » as fair, since each known word still counts for 50 guesses.
+/// or « Bourges18000!! » as fair, since each known word still counts for 50 guesses. A
+/// word of four characters or more is taken out wherever it appears (« soleil2024 »); a
+/// shorter one (« sur », « les ») only as a whole word, so that ordinary words survive.
 fn guessable_beyond_context(password: &str, inputs: &[String]) -> bool {
-    let mut rest = crate::names::normalize(password);
+    let folded = fold(password);
     let mut known: Vec<&str> = inputs.iter().map(String::as_str).collect();
     // Longest first: « mariedupont » goes before « marie ».
-    known.sort_by_key(|w| std::cmp::Reverse(w.len()));
-    for w in known {
+    known.sort_by_key(|w| std::cmp::Reverse(w.chars().count()));
+    let short: std::collections::HashSet<&str> = known
+        .iter()
+        .copied()
+        .filter(|w| w.chars().count() < 4)
+        .collect();
+    let mut rest = folded;
+    for w in known.iter().filter(|w| w.chars().count() >= 4) {
         rest = rest.replace(w, " ");
     }
-    let rest: String = rest.split_whitespace().collect::<Vec<_>>().join(" ");
+    let rest: Vec<&str> = rest
+        .split(|c: char| c.is_whitespace() || c == '-' || c == '\'')
+        .filter(|t| !t.is_empty() && !short.contains(t))
+        .collect();
+    let rest = rest.join(" ");
     rest.chars().count() < 8 || zxcvbn::zxcvbn(&rest, &[]).score() < Score::Three
 }
 
@@ -129,6 +150,11 @@ pub fn check(field: &str, password: &str, ctx: &Context) -> Result<(), DomainErr
     }
     if n > MAX_CHARS {
         return err(&format!("{MAX_CHARS} caractères au plus ({n} saisis)."));
+    }
+    // The web refuses control characters in every field: a password holding one could
+    // never be typed at the login page.
+    if let Some(c) = crate::text::forbidden_char(password, false) {
+        return err(&crate::text::forbidden_message(c));
     }
     let lower = password.to_lowercase();
     let login = ctx.login.trim().to_lowercase();
@@ -201,6 +227,24 @@ mod tests {
         let passphrase = "la chouette grise traverse le pont des arts sous une pluie fine.";
         assert_eq!(passphrase.chars().count(), 64);
         assert!(check("password", passphrase, &marie).is_ok());
+    }
+
+    #[test]
+    fn ordinary_words_survive_the_place_names_and_control_characters_are_refused() {
+        let mut c = ctx("mdupont", "Marie Dupont");
+        c.local_words = [
+            "Saint-Martin-des-Champs",
+            "Vailly-sur-Sauldre",
+            "Les Aix",
+            "Presly",
+            "Bois-de-Pres",
+        ]
+        .map(String::from)
+        .to_vec();
+        assert!(check("p", "mesurer les desserts aux presbyteres", &c).is_ok());
+        assert!(check("p", "!@#$%^&*()_+[]{}", &c).is_ok());
+        let e = check("p", "une phrase\tavec tabulation", &c).unwrap_err();
+        assert!(e.fields()[0].message.contains("U+0009"), "{e}");
     }
 
     #[test]

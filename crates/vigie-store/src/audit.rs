@@ -588,11 +588,12 @@ pub enum ActionFilter {
 }
 
 impl ActionFilter {
-    /// `dossier.*` is a family (prefix `dossier.`); anything else, one action. Action codes
-    /// are short ASCII words: anything else (a control character, a long text) is no filter.
+    /// `dossier.*` is a family (prefix `dossier.`); anything else, one action (an unknown
+    /// one matches nothing). A control character, which no action holds, is no filter
+    /// (the web refuses it before: a French 422).
     pub fn parse(s: &str) -> Option<Self> {
         let s = s.trim();
-        if s.is_empty() || s.len() > 64 || !s.bytes().all(|b| b.is_ascii_graphic()) {
+        if s.is_empty() || vigie_domain::text::forbidden_char(s, false).is_some() {
             None
         } else if let Some(p) = s.strip_suffix('*') {
             (!p.is_empty()).then(|| Self::Prefix(p.to_owned()))
@@ -658,6 +659,24 @@ impl Store {
         let seq = append(&txn, now, actor, ev).await?;
         txn.commit().await?;
         Ok(seq)
+    }
+
+    /// Appends several entries in one transaction (aggregated refusals): one write, however
+    /// many entries.
+    pub async fn audit_batch(
+        &self,
+        now: DateTime<Utc>,
+        entries: Vec<(Actor, Event<'_>)>,
+    ) -> Result<()> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let txn = self.write().await?;
+        for (actor, ev) in entries {
+            append(&txn, now, &actor, ev).await?;
+        }
+        txn.commit().await?;
+        Ok(())
     }
 
     /// Walks the chain in order and reports the first broken link (see [`Self::verify_audit_with`]).

@@ -2209,17 +2209,17 @@ fn check_edit_bounds(e: &DossierEdit) -> Result<()> {
         errs.push(
             "removed_children",
             "Enfants retirés",
-            too_many("enfants", MAX_CHILDREN, n),
+            too_many("enfants", MAX_CHILDREN, Some(n), "dossier"),
         );
     }
     if e.removed_assignments.len() > MAX_ASSIGNMENTS {
         let n = e.removed_assignments.len();
-        let m = too_many("affectations", MAX_ASSIGNMENTS, n);
+        let m = too_many("affectations", MAX_ASSIGNMENTS, Some(n), "dossier");
         errs.push("removed_assignments", "Affectations retirées", m);
     }
     if e.confirmed_adult_children.len() > MAX_CHILDREN {
         let n = e.confirmed_adult_children.len();
-        let m = too_many("enfants", MAX_CHILDREN, n);
+        let m = too_many("enfants", MAX_CHILDREN, Some(n), "dossier");
         errs.push("confirmed_adult_children", "Jeunes majeurs confirmés", m);
     }
     vigie_domain::text::check(

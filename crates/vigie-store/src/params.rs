@@ -424,6 +424,8 @@ pub(crate) async fn insert_service(
     code: &str,
     label: &str,
 ) -> Result<i64> {
+    crate::text_in("code", "Code", TextKind::Short, code)?;
+    crate::text_in("label", "Libellé", TextKind::Short, label)?;
     let r = one(
         c,
         "INSERT INTO service (territory_id, code, label, sort_order) VALUES ($1, $2, $3, (SELECT COALESCE(MAX(sort_order), 0) + 10 FROM service)) RETURNING id",

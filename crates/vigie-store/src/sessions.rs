@@ -247,12 +247,13 @@ impl Store {
         }))
     }
 
-    /// The user of the session a token names, whatever its state (expired, idle, disabled
-    /// user); `None` when no such session exists (closed, or a forged token).
-    pub async fn session_owner(&self, token: &str) -> Result<Option<i64>> {
+    /// Ends a session that [`Self::session_user`] no longer accepts (expired, idle) and
+    /// returns its user; `None` when no such session exists (closed, or a forged token).
+    /// The next request with the same cookie names nobody.
+    pub async fn end_stale_session(&self, token: &str) -> Result<Option<i64>> {
         let r = one(
             &self.db,
-            "SELECT user_id FROM web_session WHERE id = $1",
+            "DELETE FROM web_session WHERE id = $1 RETURNING user_id",
             vals![token_id(token)],
         )
         .await?;

@@ -67,13 +67,15 @@ fn acceptable<T: std::fmt::Debug>(what: &str, s: &str, r: &Result<T, StoreError>
         "{what} with {:?}: {r:?}",
         s.chars().take(40).collect::<String>()
     );
+    // A short text holding a NUL: the refusal names it (a field of its own format, like a
+    // login, says what it expects instead).
     if let Err(StoreError::Invalid(e)) = r
         && s.contains('\u{0}')
+        && s.chars().count() <= 200
+        && what != "add_user (login)"
     {
         assert!(
-            e.fields().iter().any(|f| f.message.contains("U+0000")
-                || f.message.contains("caractères")
-                || f.message.contains("obligatoire")),
+            e.fields().iter().any(|f| f.message.contains("U+0000")),
             "{what}: a NUL is named: {e}"
         );
     }

@@ -32,23 +32,41 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        // Read as a JSON value first: every string passes the domain's character rule
-        // before the typed body is built (the field is named by its path).
-        let value = match Json::<serde_json::Value>::from_request(req, state).await {
-            Ok(Json(v)) => v,
-            Err(r) => {
-                return Err(ApiError(WebError::Invalid(DomainError::Rule(format!(
-                    "corps JSON refusé : {}",
-                    r.body_text()
-                )))));
-            }
-        };
-        crate::extract::check_json(&value).map_err(|e| ApiError(WebError::Invalid(e)))?;
-        serde_json::from_value(value).map(ApiJson).map_err(|e| {
-            ApiError(WebError::Invalid(DomainError::Rule(format!(
-                "corps JSON refusé : {e}"
-            ))))
-        })
+        let refused = |m: String| ApiError(WebError::Invalid(DomainError::Rule(m)));
+        let json_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|ct| {
+                ct.split(';')
+                    .next()
+                    .unwrap_or_default()
+                    .trim()
+                    .to_ascii_lowercase()
+            })
+            .is_some_and(|m| m == "application/json" || m.ends_with("+json"));
+        if !json_type {
+            return Err(refused(
+                "corps JSON refusé : l'en-tête Content-Type doit être application/json.".into(),
+            ));
+        }
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|r| refused(format!("corps JSON refusé : {}", r.body_text())))?;
+        // A control character can only come as a `\u00XX` escape (JSON forbids them raw):
+        // without one, the typed body is built directly; with one, the body is read as a
+        // value first, so that the refused field is named by its path.
+        if crate::extract::may_escape_a_control(&bytes) {
+            let value: serde_json::Value = serde_json::from_slice(&bytes)
+                .map_err(|e| refused(format!("corps JSON refusé : {e}")))?;
+            crate::extract::check_json(&value).map_err(|e| ApiError(WebError::Invalid(e)))?;
+            return serde_json::from_value(value)
+                .map(ApiJson)
+                .map_err(|e| refused(format!("corps JSON refusé : {e}")));
+        }
+        serde_json::from_slice(&bytes)
+            .map(ApiJson)
+            .map_err(|e| refused(format!("corps JSON refusé : {e}")))
     }
 }
 

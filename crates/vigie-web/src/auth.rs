@@ -91,14 +91,14 @@ pub async fn session_from_headers(
     }
 }
 
-/// The user whose session (expired, idle, or still open) the request's cookie names, if the
-/// session row still exists: a closed or forged cookie names nobody.
-pub async fn session_owner(
+/// Ends the stale session (expired or idle) the request's cookie names and returns its
+/// user; a closed or forged cookie names nobody.
+pub async fn end_stale_session(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<Option<i64>, StoreError> {
     match token(headers) {
-        Some(t) => state.store.session_owner(&t).await,
+        Some(t) => state.store.end_stale_session(&t).await,
         None => Ok(None),
     }
 }
@@ -269,6 +269,9 @@ pub async fn login(
     };
     let found = match state.store.login_hash(&login).await {
         Ok(f) => f,
+        // A login no account can have (a tab, a line break, too long): an unknown login,
+        // the same answer and the same cost as any wrong guess.
+        Err(StoreError::Invalid(_)) => None,
         Err(e) => return WebError::from(e).into_response(),
     };
     // Bounded: each Argon2id computation takes 19 MiB and a CPU (see `hashing`). An

@@ -1706,6 +1706,47 @@ fn suggestion_view(sg: &Suggestion, tz: chrono_tz::Tz) -> SuggestionView {
     }
 }
 
+/// The known persons like child `i` as typed; a name the domain refuses (a control
+/// character, too long) is a field error shown in the form, which keeps what was typed.
+async fn suggestions(
+    state: &AppState,
+    scope: &vigie_domain::Scope,
+    form: &DossierForm,
+    i: usize,
+) -> Result<Result<Vec<vigie_store::suggest::Suggestion>, Vec<FieldError>>, WebError> {
+    let Some(p) = form.children.get(i).and_then(ChildForm::typed_person) else {
+        return Ok(Ok(vec![]));
+    };
+    let mut e = vigie_domain::error::Errors::default();
+    let short = vigie_domain::text::TextKind::Short;
+    let f = |k: &str| format!("children[{i}].{k}");
+    vigie_domain::text::check(
+        &mut e,
+        &f("birth_name"),
+        "Nom de naissance",
+        short,
+        Some(&p.birth_name),
+    );
+    vigie_domain::text::check(
+        &mut e,
+        &f("usage_name"),
+        "Nom d'usage",
+        short,
+        p.usage_name.as_deref(),
+    );
+    vigie_domain::text::check(
+        &mut e,
+        &f("first_names"),
+        "Prénoms",
+        short,
+        Some(&p.first_names),
+    );
+    if let Err(d) = e.into_result() {
+        return Ok(Err(d.fields().to_vec()));
+    }
+    Ok(Ok(state.store.suggest_persons(scope, &p, 10).await?))
+}
+
 /// The section an action is about: 0 en-tête, 1 parents, 2 enfants, 4 traitement.
 fn tab_of(a: &Action) -> Option<usize> {
     match a {
@@ -1810,19 +1851,23 @@ async fn post(
         }
         Some(Action::SuggestPersons(i)) => {
             out.tab = Some(2);
-            let typed = form.children.get(i).and_then(ChildForm::typed_person);
-            let list = match typed {
-                Some(p) => state.store.suggest_persons(&scope, &p, 10).await?,
-                None => vec![],
+            let list = match suggestions(&state, &scope, &form, i).await? {
+                Ok(list) => list,
+                Err(errors) => {
+                    out.errors = errors;
+                    vec![]
+                }
             };
             out.suggestions = Some((i, list));
         }
         Some(Action::LinkPerson(i, pid)) => {
             out.tab = Some(2);
-            let typed = form.children.get(i).and_then(ChildForm::typed_person);
-            let list = match typed {
-                Some(p) => state.store.suggest_persons(&scope, &p, 10).await?,
-                None => vec![],
+            let list = match suggestions(&state, &scope, &form, i).await? {
+                Ok(list) => list,
+                Err(errors) => {
+                    out.errors = errors;
+                    vec![]
+                }
             };
             match (
                 list.iter().find(|s| s.person_id == pid),

@@ -15,6 +15,8 @@ pub enum WebError {
     /// A request Vigie does not serve (another `Host` than the public URL): the French reason.
     BadRequest(String),
     Forbidden,
+    /// A request refused for what it is, not for the user's role (403): the French reason.
+    Refused(String),
     Unauthenticated,
     Invalid(DomainError),
     Conflict(String),
@@ -86,7 +88,7 @@ impl WebError {
         match self {
             WebError::NotFound => StatusCode::NOT_FOUND,
             WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            WebError::Forbidden => StatusCode::FORBIDDEN,
+            WebError::Forbidden | WebError::Refused(_) => StatusCode::FORBIDDEN,
             WebError::Unauthenticated => StatusCode::UNAUTHORIZED,
             WebError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             WebError::Conflict(_) | WebError::Conflicts(_) => StatusCode::CONFLICT,
@@ -101,7 +103,7 @@ impl WebError {
                 "Page introuvable",
                 "Cette page n'existe pas, ou vous n'y avez pas accès.".into(),
             ),
-            WebError::BadRequest(m) => ("Requête refusée", m.clone()),
+            WebError::BadRequest(m) | WebError::Refused(m) => ("Requête refusée", m.clone()),
             WebError::Forbidden => (
                 "Accès refusé",
                 "Votre rôle ne permet pas cette action. Ce refus a été enregistré.".into(),

@@ -29,7 +29,7 @@ fn label(key: &str) -> String {
         "motif" => "Motif",
         "label" => "Libellé",
         "national_code" => "Code national",
-        "display_name" => "Nom et prénom",
+        "display_name" => "Nom affiché",
         "retour" | "apres" => "Adresse de retour",
         "du" => "Du",
         "au" => "Au",
@@ -95,6 +95,22 @@ pub fn check_json(v: &serde_json::Value) -> Result<(), DomainError> {
         }
     }
     walk(v, &mut String::new())
+}
+
+/// Whether a JSON text may hold an escaped control character (`\u0000` to `\u001f`,
+/// `\u007f` to `\u009f`): a cheap scan of the bytes; a false alarm only costs the slow,
+/// naming path of [`check_json`].
+pub fn may_escape_a_control(json: &[u8]) -> bool {
+    json.windows(6).any(|w| {
+        w[0] == b'\\'
+            && w[1] == b'u'
+            && w[2] == b'0'
+            && w[3] == b'0'
+            && matches!(
+                (w[4].to_ascii_lowercase(), w[5].to_ascii_lowercase()),
+                (b'0' | b'1' | b'8' | b'9', _) | (b'7', b'f')
+            )
+    })
 }
 
 /// What a page shows when a form cannot be read as its handler expects (a forged post).
@@ -184,5 +200,8 @@ mod tests {
         let e = check_json(&v).unwrap_err();
         assert_eq!(e.fields()[0].field, "children[0].person.first_names");
         assert!(check_json(&serde_json::json!({"q": "a\tb\nc", "n": [1, 2]})).is_ok());
+        assert!(may_escape_a_control(br#"{"q":"Mar\u0000tin"}"#));
+        assert!(may_escape_a_control(br#"{"q":"\u009F"}"#));
+        assert!(!may_escape_a_control(br#"{"q":"Zo\u00e9 \u00C9"}"#));
     }
 }

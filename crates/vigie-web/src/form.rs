@@ -479,21 +479,24 @@ fn push_bounded(
     v: &str,
     over: &mut Vec<FieldError>,
     field: impl FnOnce() -> String,
-    (label, what): (&str, &str),
+    part: Part,
 ) {
     if !push_unique(list, v, max) {
-        note_over(over, field(), label, what, max);
+        note_over(over, field(), part, max);
     }
 }
 
 /// Records that `field` was posted beyond its limit (once per field).
-fn note_over(over: &mut Vec<FieldError>, field: String, label: &str, what: &str, max: usize) {
+fn note_over(over: &mut Vec<FieldError>, field: String, (label, what, per): Part, max: usize) {
     if over.iter().any(|e| e.field == field) {
         return;
     }
-    let message = format!("plus de {max} {what} envoyés : {max} au plus sont acceptés.");
+    let message = vigie_domain::limits::too_many(what, max, None, per);
     over.push(FieldError::new(field, label, message));
 }
+
+/// A repeated part as its limit message names it: label, plural noun, per what.
+type Part = (&'static str, &'static str, &'static str);
 
 fn checked(v: &str) -> bool {
     !v.is_empty() && v != "0"
@@ -889,14 +892,14 @@ impl DossierForm {
                 v,
                 &mut self.over_limit,
                 || "removed_children".into(),
-                ("Enfants retirés", "enfants"),
+                ("Enfants retirés", "enfants", "dossier"),
             ),
             [("removed_assignments", None)] => push_bounded(
                 (&mut self.removed_assignments, MAX_ASSIGNMENTS),
                 v,
                 &mut self.over_limit,
                 || "removed_assignments".into(),
-                ("Affectations retirées", "affectations"),
+                ("Affectations retirées", "affectations", "dossier"),
             ),
             [("source", None), rest @ ..] => {
                 let src = &mut self.source;
@@ -916,7 +919,12 @@ impl DossierForm {
             [("adults", Some(i)), rest @ ..] => {
                 let Some(a) = row(&mut self.adults, *i, MAX_ADULTS) else {
                     let f = "adults".to_owned();
-                    note_over(&mut self.over_limit, f, "Parents", "adultes", MAX_ADULTS);
+                    note_over(
+                        &mut self.over_limit,
+                        f,
+                        ("Parents", "adultes", "dossier"),
+                        MAX_ADULTS,
+                    );
                     return;
                 };
                 match rest {
@@ -936,7 +944,12 @@ impl DossierForm {
             [("children", Some(i)), rest @ ..] => {
                 let Some(c) = row(&mut self.children, *i, MAX_CHILDREN) else {
                     let (f, l) = ("children".to_owned(), "Enfants concernés");
-                    note_over(&mut self.over_limit, f, l, "enfants", MAX_CHILDREN);
+                    note_over(
+                        &mut self.over_limit,
+                        f,
+                        (l, "enfants", "dossier"),
+                        MAX_CHILDREN,
+                    );
                     return;
                 };
                 match rest {
@@ -964,7 +977,7 @@ impl DossierForm {
                         v,
                         &mut self.over_limit,
                         || format!("children[{i}].motifs"),
-                        ("Motifs", "motifs"),
+                        ("Motifs", "motifs", "enfant"),
                     ),
                     [("address", None), (k, None)] => {
                         c.address.set(k, v);
@@ -972,7 +985,12 @@ impl DossierForm {
                     [("adults", Some(k)), (field, None)] => {
                         let Some(l) = row(&mut c.adults, *k, MAX_ADULTS) else {
                             let f = format!("children[{i}].adults");
-                            note_over(&mut self.over_limit, f, "Parents", "adultes", MAX_ADULTS);
+                            note_over(
+                                &mut self.over_limit,
+                                f,
+                                ("Parents", "adultes", "enfant"),
+                                MAX_ADULTS,
+                            );
                             return;
                         };
                         match *field {
@@ -985,7 +1003,12 @@ impl DossierForm {
                         let Some(a) = row(&mut c.authors, *k, MAX_AUTHORS) else {
                             let f = format!("children[{i}].authors");
                             let l = "Auteur présumé";
-                            note_over(&mut self.over_limit, f, l, "auteurs", MAX_AUTHORS);
+                            note_over(
+                                &mut self.over_limit,
+                                f,
+                                (l, "auteurs", "enfant"),
+                                MAX_AUTHORS,
+                            );
                             return;
                         };
                         match *field {
@@ -1001,7 +1024,12 @@ impl DossierForm {
             [("assignments", Some(i)), (field, None)] => {
                 let Some(a) = row(&mut self.assignments, *i, MAX_ASSIGNMENTS) else {
                     let (f, l) = ("assignments".to_owned(), "Affectations");
-                    note_over(&mut self.over_limit, f, l, "affectations", MAX_ASSIGNMENTS);
+                    note_over(
+                        &mut self.over_limit,
+                        f,
+                        (l, "affectations", "dossier"),
+                        MAX_ASSIGNMENTS,
+                    );
                     return;
                 };
                 match *field {

@@ -168,14 +168,18 @@ pub async fn serve(
         .local_addr()
         .map_err(|e| ServeError::Other(e.to_string()))?;
     on_ready(local);
-    // Anonymous refusals are written once their minute is over.
+    // Anonymous refusals are written once their minute is over; the ticker stops between
+    // two writes (never in the middle of one), then every count left is written.
+    let (stop, mut stopped) = tokio::sync::watch::channel(false);
     let ticker = {
         let state = state.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
             loop {
-                tick.tick().await;
-                state.flush_refusals().await;
+                tokio::select! {
+                    _ = tick.tick() => state.flush_refusals().await,
+                    _ = stopped.changed() => break,
+                }
             }
         })
     };
@@ -186,7 +190,8 @@ pub async fn serve(
     .with_graceful_shutdown(shutdown_signal())
     .await
     .map_err(|e| ServeError::Other(e.to_string()));
-    ticker.abort();
+    let _ = stop.send(true);
+    let _ = ticker.await;
     state.flush_all_refusals().await;
     served
 }

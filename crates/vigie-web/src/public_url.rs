@@ -6,7 +6,8 @@
 //! (supervision probes use the node's own address). When it is unset, Vigie behaves as
 //! before and says so at start and in `vigie check`.
 //!
-//! Letters and e-mails build their links from [`PublicUrl::origin`].
+//! Links written for outside use (the coming letters and e-mails) are to start with
+//! [`PublicUrl::origin`].
 
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method, Uri, header};
@@ -30,7 +31,7 @@ impl PublicUrl {
     pub fn parse(raw: &str) -> Result<Self, String> {
         let bad = |why: &str| {
             format!(
-                "VIGIE_PUBLIC_URL : « {raw} » refusée ({why}) ; attendu l'adresse que tapent les utilisateurs, ex. https://vigie.cd18.fr"
+                "VIGIE_PUBLIC_URL : « {raw} » refusée ({why}) ; attendu : l'adresse que tapent les utilisateurs, ex. https://vigie.cd18.fr"
             )
         };
         let raw_trimmed = raw.trim().trim_end_matches('/');
@@ -123,7 +124,11 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
     if unsafe_method && origin.as_deref().is_some_and(|o| o != public.origin()) {
         let (headers, ip, route) = crate::security::refusal_context(&state, &req);
         crate::security::record_csrf_refusal(&state, &headers, ip, "ForeignOrigin", &route).await;
-        return refuse(req.uri().path(), WebError::Forbidden);
+        let why = format!(
+            "Cette requête ne vient pas de {} : elle est refusée et tracée. Rechargez la page depuis cette adresse.",
+            public.origin()
+        );
+        return refuse(req.uri().path(), WebError::Refused(why));
     }
     next.run(req).await
 }

@@ -5,8 +5,10 @@
 //! signed-in user stay one entry each (they name someone).
 //!
 //! What is stored is bounded: the path is cut to [`PATH_MAX`] characters and the query
-//! string is never kept. Beyond [`MAX_KEYS`] distinct addresses in one minute, the others
-//! are counted together under one entry without an address.
+//! string is never kept; IPv6 addresses are counted by /64 network (one machine holds a
+//! whole /64); beyond [`MAX_KEYS`] distinct addresses in one minute, the others are counted
+//! together under one entry without an address. A minute's entries are written in one
+//! transaction.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -18,7 +20,20 @@ use vigie_store::{Actor, Store};
 /// Characters of a path kept in an entry.
 pub const PATH_MAX: usize = 120;
 /// Distinct (kind, address) counted in one minute before they are pooled.
-pub const MAX_KEYS: usize = 10_000;
+pub const MAX_KEYS: usize = 500;
+
+/// The address as counted: an IPv4 address, or the /64 network of an IPv6 address.
+fn counted_address(ip: Option<String>) -> Option<String> {
+    let ip = ip?;
+    match ip.parse::<std::net::Ipv6Addr>() {
+        Ok(v6) if v6.to_ipv4_mapped().is_none() => {
+            let s = v6.segments();
+            let net = std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0);
+            Some(format!("{net}/64"))
+        }
+        _ => Some(ip),
+    }
+}
 
 /// A path as stored: without the query string, cut to [`PATH_MAX`] characters, control
 /// characters dropped.
@@ -86,12 +101,17 @@ impl Refusals {
         detail: String,
     ) -> Vec<Pending> {
         let mut m = self.current.lock().unwrap_or_else(|e| e.into_inner());
-        let done = if minute_of(now) != m.index {
+        // Only a later minute closes the current one: a time read a little earlier (before
+        // the lock, or a clock stepped back) counts in the current minute.
+        let done = if minute_of(now) > m.index {
             take(&mut m, minute_of(now))
         } else {
             vec![]
         };
-        let key = Key { action, ip };
+        let key = Key {
+            action,
+            ip: counted_address(ip),
+        };
         let key = if m.counts.len() >= MAX_KEYS && !m.counts.contains_key(&key) {
             Key { action, ip: None }
         } else {
@@ -107,7 +127,7 @@ impl Refusals {
     /// The counts of minutes over at `now` (the server's minute tick).
     pub fn ended(&self, now: DateTime<Utc>) -> Vec<Pending> {
         let mut m = self.current.lock().unwrap_or_else(|e| e.into_inner());
-        if minute_of(now) == m.index {
+        if minute_of(now) <= m.index {
             return vec![];
         }
         take(&mut m, minute_of(now))
@@ -141,31 +161,23 @@ fn take(m: &mut Minute, next: i64) -> Vec<Pending> {
     out
 }
 
-/// Writes the counts of the minutes just over without holding up the request that noticed
-/// the minute change.
-pub fn write_later(store: &Store, now: DateTime<Utc>, pending: Vec<Pending>) {
-    if pending.is_empty() {
-        return;
-    }
-    let store = store.clone();
-    tokio::spawn(async move { write(&store, now, pending).await });
-}
-
-/// Writes aggregated refusals, one entry each; a failure is logged (the count is lost,
-/// never the request's answer).
+/// Writes aggregated refusals, one entry each, in one transaction; a failure is logged
+/// (the counts are lost, never the request's answer).
 pub async fn write(store: &Store, now: DateTime<Utc>, pending: Vec<Pending>) {
-    for p in pending {
-        let detail = format!("{} nombre={} minute={} UTC", p.detail, p.count, p.minute);
-        let actor = Actor {
-            user_id: None,
-            ip: p.ip,
-        };
-        if let Err(e) = store
-            .audit(now, &actor, Event::new(p.action).detail(detail))
-            .await
-        {
-            tracing::error!(error = %e, action = p.action, "refus anonymes non tracés");
-        }
+    let n = pending.len();
+    let entries = pending
+        .into_iter()
+        .map(|p| {
+            let detail = format!("{} nombre={} minute={} UTC", p.detail, p.count, p.minute);
+            let actor = Actor {
+                user_id: None,
+                ip: p.ip,
+            };
+            (actor, Event::new(p.action).detail(detail))
+        })
+        .collect();
+    if let Err(e) = store.audit_batch(now, entries).await {
+        tracing::error!(error = %e, entrees = n, "refus anonymes non tracés");
     }
 }
 
@@ -195,6 +207,48 @@ mod tests {
         assert_eq!(done[0].detail, "a");
         assert_eq!(done[0].minute, "2026-11-24 10:00");
         assert!(r.all().is_empty());
+    }
+
+    #[test]
+    fn an_earlier_time_counts_in_the_current_minute_and_ipv6_counts_by_network() {
+        let r = Refusals::default();
+        let a = |s: &str| Some(s.to_owned());
+        let t = |s: &str| at(&format!("2026-11-24T{s}Z"));
+        r.count(
+            t("10:01:00"),
+            "csrf.refuse",
+            a("2001:db8:1:2::1"),
+            "x".into(),
+        );
+        // A time read before the minute changed: no early flush, no second entry.
+        assert!(
+            r.count(
+                t("10:00:59"),
+                "csrf.refuse",
+                a("2001:db8:1:2::ffff"),
+                "x".into()
+            )
+            .is_empty()
+        );
+        assert!(r.ended(t("10:00:30")).is_empty());
+        let done = r.ended(t("10:02:00"));
+        assert_eq!(done.len(), 1, "one /64 network, one entry: {done:?}");
+        assert_eq!(done[0].count, 2);
+        assert_eq!(done[0].ip.as_deref(), Some("2001:db8:1:2::/64"));
+    }
+
+    #[test]
+    fn beyond_the_key_limit_addresses_are_pooled() {
+        let r = Refusals::default();
+        let t = at("2026-11-24T10:00:00Z");
+        for i in 0..(MAX_KEYS + 100) {
+            let ip = format!("10.0.{}.{}", i / 256, i % 256);
+            r.count(t, "csrf.refuse", Some(ip), "x".into());
+        }
+        let done = r.all();
+        assert_eq!(done.len(), MAX_KEYS + 1);
+        let pooled = done.iter().find(|p| p.ip.is_none()).unwrap();
+        assert_eq!(pooled.count, 100);
     }
 
     #[test]

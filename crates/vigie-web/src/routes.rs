@@ -104,7 +104,7 @@ async fn guard(
         // A cookie that names no open session (expired, idle, closed, disabled user, forged):
         // traced, then the usual answer.
         Ok(None) if crate::auth::has_session_cookie(req.headers()) => {
-            let owner = match crate::auth::session_owner(&state, req.headers()).await {
+            let owner = match crate::auth::end_stale_session(&state, req.headers()).await {
                 Ok(o) => o,
                 Err(e) => return WebError::from(e).into_response(),
             };
@@ -112,7 +112,8 @@ async fn guard(
             let detail = format!("route={} {}", req.method(), matched_path(&req));
             let now = state.now();
             if owner.is_some() {
-                // An expired or idle session: one entry, naming its user.
+                // An expired or idle session: one entry, naming its user; the session is
+                // ended, so the same cookie again names nobody (counted).
                 let ev = Event::new("session.invalide").detail(detail);
                 if let Err(e) = state.store.audit(now, &actor, ev).await {
                     return WebError::from(e).into_response();
@@ -123,7 +124,7 @@ async fn guard(
                 let done = state
                     .refusals
                     .count(now, "session.invalide", actor.ip, detail);
-                crate::refusals::write_later(&state.store, now, done);
+                crate::refusals::write(&state.store, now, done).await;
             }
             if is_api {
                 return ApiError(WebError::Unauthenticated).into_response();

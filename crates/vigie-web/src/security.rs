@@ -142,6 +142,6 @@ pub async fn record_csrf_refusal(
         }
     } else {
         let done = state.refusals.count(now, "csrf.refuse", ip, detail);
-        crate::refusals::write_later(&state.store, now, done);
+        crate::refusals::write(&state.store, now, done).await;
     }
 }

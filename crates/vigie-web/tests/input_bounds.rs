@@ -268,6 +268,16 @@ async fn a_nul_character_is_a_french_422_naming_the_field_on_both_backends() {
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
         assert!(r.body.contains("Motif"), "{}", r.body);
 
+        // The dossier form keeps what was typed: « Chercher » with a tab in a name names the
+        // child's field and shows the form again, the other values still there.
+        let typed = "children[0].birth_name=Mar%09tin&children[0].first_names=Anatole&expose=Situation+tap%C3%A9e&action=suggest_persons%3A0";
+        let r = post_form(app, "/dossiers/nouveau", Some(&agent), typed).await;
+        assert!(r.body.contains("une seule ligne"), "{}", r.body);
+        assert!(
+            r.body.contains("Situation tapée"),
+            "the typed exposé is kept"
+        );
+
         let r = send(
             app,
             Method::GET,

@@ -134,3 +134,13 @@ pub fn load(file: &str) -> Result<Settings, String> {
 
 /// What `vigie serve` and `vigie check` say when `VIGIE_PUBLIC_URL` is unset.
 pub const PUBLIC_URL_UNSET: &str = "VIGIE_PUBLIC_URL non définie : toute adresse (en-tête Host) est servie et la protection CSRF compare l'origine à l'adresse demandée. En production, définissez l'adresse que tapent les utilisateurs, ex. VIGIE_PUBLIC_URL=https://vigie.cd18.fr";
+
+/// Says which public URL is served, or what its absence means: on standard output for
+/// `vigie check` (a report), as a warning on standard error for `vigie serve`.
+pub fn announce_public_url(s: &Settings, report: bool) {
+    match (&s.public_url, report) {
+        (Some(u), _) => println!("Adresse publique : {}", u.origin()),
+        (None, true) => println!("Adresse publique : ATTENTION — {PUBLIC_URL_UNSET}"),
+        (None, false) => eprintln!("Attention : {PUBLIC_URL_UNSET}"),
+    }
+}

@@ -230,10 +230,7 @@ async fn run(cmd: Command, s: config::Settings) -> anyhow::Result<ExitCode> {
                 trusted_proxies: s.trusted_proxies.clone(),
                 public_url: s.public_url.clone(),
             };
-            match &s.public_url {
-                Some(u) => println!("Adresse publique : {}", u.origin()),
-                None => eprintln!("Attention : {}", config::PUBLIC_URL_UNSET),
-            }
+            config::announce_public_url(&s, false);
             let state = vigie_web::AppState::new(store, web, vigie_web::Clock::system());
             let url = format!("http://{}", s.listen);
             let demo_db = instance.demo;
@@ -320,13 +317,7 @@ async fn run(cmd: Command, s: config::Settings) -> anyhow::Result<ExitCode> {
                 "Schéma : version {} (programme : {})",
                 r.schema_version, r.binary_version
             );
-            match &s.public_url {
-                Some(u) => println!("Adresse publique : {}", u.origin()),
-                None => println!(
-                    "Adresse publique : ATTENTION — {}",
-                    config::PUBLIC_URL_UNSET
-                ),
-            }
+            config::announce_public_url(&s, true);
             match &r.integrity {
                 Ok(()) => println!("Intégrité : OK"),
                 Err(e) => println!("Intégrité : ÉCHEC — {e}"),
