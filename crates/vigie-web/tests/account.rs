@@ -674,6 +674,13 @@ async fn throttling_by_login_and_by_address_and_expired_sessions() {
             Some("session.invalide"),
             "the expired cookie is traced"
         );
+        // Traced once, naming its user: the session is closed, the same cookie again is a
+        // cookie that names nobody (counted per address and minute, not one entry each).
+        let n = trail.len();
+        for _ in 0..5 {
+            send(app, Method::GET, "/compte", Some(&c), None, "198.51.100.7").await;
+        }
+        assert_eq!(actions(store).await.len(), n, "no entry per request");
         ctx.db.finish().await;
     }
 }
