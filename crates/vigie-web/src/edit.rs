@@ -1717,34 +1717,19 @@ async fn suggestions(
     let Some(p) = form.children.get(i).and_then(ChildForm::typed_person) else {
         return Ok(Ok(vec![]));
     };
-    let mut e = vigie_domain::error::Errors::default();
-    let short = vigie_domain::text::TextKind::Short;
-    let f = |k: &str| format!("children[{i}].{k}");
-    vigie_domain::text::check(
-        &mut e,
-        &f("birth_name"),
-        "Nom de naissance",
-        short,
-        Some(&p.birth_name),
-    );
-    vigie_domain::text::check(
-        &mut e,
-        &f("usage_name"),
-        "Nom d'usage",
-        short,
-        p.usage_name.as_deref(),
-    );
-    vigie_domain::text::check(
-        &mut e,
-        &f("first_names"),
-        "Prénoms",
-        short,
-        Some(&p.first_names),
-    );
-    if let Err(d) = e.into_result() {
-        return Ok(Err(d.fields().to_vec()));
+    match state.store.suggest_persons(scope, &p, 10).await {
+        Ok(list) => Ok(Ok(list)),
+        // The store names the person's field; the form names the child's.
+        Err(vigie_store::StoreError::Invalid(d)) => Ok(Err(d
+            .fields()
+            .iter()
+            .map(|f| FieldError {
+                field: format!("children[{i}].{}", f.field),
+                ..f.clone()
+            })
+            .collect())),
+        Err(e) => Err(e.into()),
     }
-    Ok(Ok(state.store.suggest_persons(scope, &p, 10).await?))
 }
 
 /// The section an action is about: 0 en-tête, 1 parents, 2 enfants, 4 traitement.

@@ -350,61 +350,44 @@ async fn the_public_url_refuses_other_hosts_and_origins() {
     for db in TestDb::both().await {
         let ctx = setup(db, config.clone()).await;
         let app = &ctx.app;
-        let body = || {
-            Some((
-                FORM,
-                format!("login=agent&password={}", PW.replace(' ', "+")),
-            ))
-        };
         let host = ("host", "vigie.cd18.fr");
+        // A login POST (or a GET of `path` when `get`), with these headers: the status.
+        let login = |app: &Router, headers: Vec<(&'static str, &'static str)>| {
+            let app = app.clone();
+            async move {
+                let body = format!("login=agent&password={}", PW.replace(' ', "+"));
+                let r = send(
+                    &app,
+                    Method::POST,
+                    "/connexion",
+                    None,
+                    Some((FORM, body)),
+                    &headers,
+                );
+                r.await.status
+            }
+        };
+        let get = |path: &'static str, host: &'static str| {
+            let app = app.clone();
+            async move { send(&app, Method::GET, path, None, None, &[("host", host)]).await }
+        };
 
         // Another Host: a French 400, even with a matching Origin.
-        let r = send(
-            app,
-            Method::GET,
-            "/connexion",
-            None,
-            None,
-            &[("host", "evil.example")],
-        )
-        .await;
+        let r = get("/connexion", "evil.example").await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST);
         assert!(r.body.contains("https://vigie.cd18.fr"), "{}", r.body);
-        let evil = [("host", "evil.example"), ("origin", "http://evil.example")];
-        let r = send(app, Method::POST, "/connexion", None, body(), &evil).await;
-        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+        let evil = vec![("host", "evil.example"), ("origin", "http://evil.example")];
+        assert_eq!(login(app, evil.clone()).await, StatusCode::BAD_REQUEST);
         // The right host, another origin (here only the scheme differs): refused as cross-site.
-        let r = send(
-            app,
-            Method::POST,
-            "/connexion",
-            None,
-            body(),
-            &[host, ("origin", "http://vigie.cd18.fr")],
-        )
-        .await;
-        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        let other_scheme = vec![host, ("origin", "http://vigie.cd18.fr")];
+        assert_eq!(login(app, other_scheme).await, StatusCode::FORBIDDEN);
         // The public origin logs in; supervision reaches /healthz by the node's address.
-        let r = send(
-            app,
-            Method::POST,
-            "/connexion",
-            None,
-            body(),
-            &[host, ("origin", "https://vigie.cd18.fr")],
-        )
-        .await;
-        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-        let r = send(
-            app,
-            Method::GET,
-            "/healthz",
-            None,
-            None,
-            &[("host", "10.0.0.5:8080")],
-        )
-        .await;
-        assert_eq!(r.status, StatusCode::OK);
+        let public = vec![host, ("origin", "https://vigie.cd18.fr")];
+        assert_eq!(login(app, public).await, StatusCode::SEE_OTHER);
+        assert_eq!(
+            get("/healthz", "10.0.0.5:8080").await.status,
+            StatusCode::OK
+        );
         // The foreign origin's refusal is traced (anonymous: counted).
         ctx.state.flush_all_refusals().await;
         let refused = entries(&ctx.db.store, "csrf.refuse", 0).await;
@@ -416,16 +399,10 @@ async fn the_public_url_refuses_other_hosts_and_origins() {
             WebConfig::default(),
             vigie_web::Clock::fixed(now()),
         );
-        let r = send(
-            &vigie_web::app(state),
-            Method::POST,
-            "/connexion",
-            None,
-            body(),
-            &evil,
-        )
-        .await;
-        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        assert_eq!(
+            login(&vigie_web::app(state), evil).await,
+            StatusCode::SEE_OTHER
+        );
         ctx.db.finish().await;
     }
 }

@@ -25,6 +25,23 @@ fn run(c: &mut Command) -> (Output, String, String) {
     (o, out, err)
 }
 
+/// `vigie user add` for Marie Dupont, administrator, with `pw` on standard input.
+fn add_marie(dir: &std::path::Path, pw: &str) -> (Output, String, String) {
+    with_password(
+        vigie(dir).args([
+            "user",
+            "add",
+            "--login",
+            "mdupont",
+            "--name",
+            "Marie Dupont",
+            "--role",
+            "administrateur",
+        ]),
+        pw,
+    )
+}
+
 fn with_password(c: &mut Command, pw: &str) -> (Output, String, String) {
     let mut child = c
         .stdin(Stdio::piped())
@@ -115,50 +132,14 @@ fn a_new_database_has_no_account_until_the_first_administrator_is_created() {
         err.contains("--role") && err.contains("administrateur"),
         "{err}"
     );
-    let (o, _, err) = with_password(
-        vigie(dir.path()).args([
-            "user",
-            "add",
-            "--login",
-            "mdupont",
-            "--name",
-            "Marie Dupont",
-            "--role",
-            "administrateur",
-        ]),
-        "court",
-    );
+    let (o, _, err) = add_marie(dir.path(), "court");
     assert!(!o.status.success());
     assert!(err.contains("12 caractères"), "{err}");
     // The same rule as « Mon compte »: the user's name and a year are guessed first.
-    let (o, _, err) = with_password(
-        vigie(dir.path()).args([
-            "user",
-            "add",
-            "--login",
-            "mdupont",
-            "--name",
-            "Marie Dupont",
-            "--role",
-            "administrateur",
-        ]),
-        "marie-dupont-1975",
-    );
+    let (o, _, err) = add_marie(dir.path(), "marie-dupont-1975");
     assert!(!o.status.success());
     assert!(err.contains("mot de passe refusé"), "{err}");
-    let (o, out, err) = with_password(
-        vigie(dir.path()).args([
-            "user",
-            "add",
-            "--login",
-            "mdupont",
-            "--name",
-            "Marie Dupont",
-            "--role",
-            "administrateur",
-        ]),
-        "une phrase de passe longue",
-    );
+    let (o, out, err) = add_marie(dir.path(), "une phrase de passe longue");
     assert!(o.status.success(), "{err}");
     assert!(out.contains("mdupont"));
     let (_, out, _) = run(vigie(dir.path()).args(["user", "list"]));
