@@ -8,7 +8,7 @@ use sea_orm::ConnectionTrait;
 use sha2::Sha256;
 use totp_rs::{Algorithm, Secret, TOTP};
 
-use crate::audit::{Actor, Event, append};
+use crate::audit::{Actor, Event};
 use crate::db::Store;
 use crate::password::fill_random;
 use crate::sessions::{SessionPolicy, token_id};
@@ -145,6 +145,10 @@ pub fn totp_code(secret_base32: &str, at: DateTime<Utc>) -> Result<String> {
     Ok(totp(secret_base32, "x")?.generate(at.timestamp().max(0) as u64))
 }
 
+/// The sealing contexts of the TOTP secrets (see [`crate::keys`]).
+pub(crate) const TOTP_SECRET: &str = "app_user.totp_secret";
+pub(crate) const PENDING_SECRET: &str = "web_session.totp_pending";
+
 fn random_recovery_code() -> String {
     // 10 characters from an alphabet without look-alikes: about 50 bits.
     const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
@@ -194,7 +198,7 @@ impl Store {
         ip: Option<String>,
     ) -> Result<()> {
         let txn = self.write().await?;
-        insert_failure(&txn, now, what, login_key, user_id, ip).await?;
+        insert_failure(&txn, &self.keys, now, what, login_key, user_id, ip).await?;
         txn.commit().await?;
         Ok(())
     }
@@ -232,7 +236,7 @@ impl Store {
         ip: Option<String>,
     ) -> Result<()> {
         let txn = self.write().await?;
-        audit_failure(&txn, now, what, login_key, user_id, ip).await?;
+        audit_failure(&txn, &self.keys, now, what, login_key, user_id, ip).await?;
         txn.commit().await?;
         Ok(())
     }
@@ -277,14 +281,15 @@ impl Store {
     pub async fn totp_enrolment(&self, session_id: &str, login: &str) -> Result<Enrolment> {
         let r = one(
             &self.db,
-            "SELECT totp_pending FROM web_session WHERE id = $1",
+            "SELECT user_id, totp_pending FROM web_session WHERE id = $1",
             vals![session_id],
         )
         .await?
         .ok_or(StoreError::NotFound)?;
+        let user_id: i64 = get(&r, "user_id")?;
         let pending: Option<String> = get(&r, "totp_pending")?;
         let secret = match pending {
-            Some(s) => s,
+            Some(s) => self.open_secret(PENDING_SECRET, &user_id.to_string(), &s)?,
             None => {
                 let mut raw = [0u8; 20];
                 fill_random(&mut raw);
@@ -292,7 +297,10 @@ impl Store {
                 exec(
                     &self.db,
                     "UPDATE web_session SET totp_pending = $1 WHERE id = $2",
-                    vals![s.clone(), session_id],
+                    vals![
+                        self.seal_secret(PENDING_SECRET, &user_id.to_string(), &s),
+                        session_id
+                    ],
                 )
                 .await?;
                 s
@@ -333,6 +341,7 @@ impl Store {
         let Some(secret) = get::<Option<String>>(&r, "totp_pending")? else {
             return Ok(None);
         };
+        let secret = self.open_secret(PENDING_SECRET, &user_id.to_string(), &secret)?;
         let Some(step) = matching_step(&totp(&secret, &login)?, code, now) else {
             return Ok(None);
         };
@@ -341,7 +350,12 @@ impl Store {
         let updated = exec(
             &txn,
             "UPDATE app_user SET totp_secret = $1, totp_enabled_at = $2, totp_last_step = $3, updated_at = $2, version = version + 1 WHERE id = $4 AND totp_enabled_at IS NULL",
-            vals![secret, now, step, user_id],
+            vals![
+                self.seal_secret(TOTP_SECRET, &user_id.to_string(), &secret),
+                now,
+                step,
+                user_id
+            ],
         )
         .await?;
         if updated == 0 {
@@ -352,14 +366,15 @@ impl Store {
             .await?;
         let token = rotate(&txn, now, session_id, user_id, policy, true).await?;
         let actor = Actor::user(user_id, ip);
-        append(
+        self.append(
             &txn,
             now,
             &actor,
             Event::new("second_facteur.activation").on("app_user", user_id),
         )
         .await?;
-        append(&txn, now, &actor, Event::new("connexion")).await?;
+        self.append(&txn, now, &actor, Event::new("connexion"))
+            .await?;
         txn.commit().await?;
         Ok(Some((token, codes)))
     }
@@ -403,7 +418,7 @@ impl Store {
         let codes = self
             .replace_recovery_codes(&txn, &key, now, user_id)
             .await?;
-        append(
+        self.append(
             &txn,
             now,
             &Actor::user(user_id, ip),
@@ -454,6 +469,7 @@ impl Store {
                 let Some(secret) = get::<Option<String>>(&r, "totp_secret")? else {
                     return Ok(FactorCheck::Invalid);
                 };
+                let secret = self.open_secret(TOTP_SECRET, &user_id.to_string(), &secret)?;
                 let login: String = get(&r, "login")?;
                 let last: Option<i64> = get(&r, "totp_last_step")?;
                 match matching_step(&totp(&secret, &login)?, code, now) {
@@ -534,7 +550,7 @@ impl Store {
         }
         match self.consume_factor(txn, key, now, user_id, factor).await? {
             FactorCheck::Invalid => {
-                insert_failure(txn, now, what, login_key, Some(user_id), ip).await?;
+                insert_failure(txn, &self.keys, now, what, login_key, Some(user_id), ip).await?;
                 Ok(Attempt::Invalid)
             }
             valid => Ok(Attempt::Passed(valid)),
@@ -584,7 +600,7 @@ impl Store {
         } else {
             "facteur=totp"
         };
-        append(
+        self.append(
             &txn,
             now,
             &Actor::user(user_id, ip),
@@ -637,7 +653,7 @@ impl Store {
             vals![now, session_id, user_id],
         )
         .await?;
-        append(
+        self.append(
             &txn,
             now,
             &Actor::user(user_id, ip),
@@ -714,6 +730,7 @@ async fn throttle_on(
 /// One failed attempt: a throttling row and its audit entry, in the caller's transaction.
 async fn insert_failure(
     txn: &sea_orm::DatabaseTransaction,
+    keys: &crate::keys::Keys,
     now: DateTime<Utc>,
     what: &str,
     login_key: &str,
@@ -721,7 +738,7 @@ async fn insert_failure(
     ip: Option<String>,
 ) -> Result<()> {
     insert_failure_row(txn, now, login_key, ip.as_deref()).await?;
-    audit_failure(txn, now, what, login_key, user_id, ip).await
+    audit_failure(txn, keys, now, what, login_key, user_id, ip).await
 }
 
 /// A throttling row; its id.
@@ -753,6 +770,7 @@ async fn insert_failure_row(
 /// The audit entry of a failed attempt.
 async fn audit_failure(
     txn: &sea_orm::DatabaseTransaction,
+    keys: &crate::keys::Keys,
     now: DateTime<Utc>,
     what: &str,
     login_key: &str,
@@ -764,7 +782,7 @@ async fn audit_failure(
         // An unknown login: a keyed hash only (users sometimes type their password there).
         None => Event::new(what).detail(format!("identifiant_hmac={login_key}")),
     };
-    append(txn, now, &Actor { user_id, ip }, ev).await?;
+    crate::audit::append(txn, keys, now, &Actor { user_id, ip }, ev).await?;
     Ok(())
 }
 

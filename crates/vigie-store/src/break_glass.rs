@@ -11,7 +11,7 @@ use chrono::{DateTime, Duration, Utc};
 use vigie_domain::role::DossierReach;
 use vigie_domain::{DomainError, Role};
 
-use crate::audit::{Actor, Event, append};
+use crate::audit::{Actor, Event};
 use crate::db::Store;
 use crate::sql::{all, get, one};
 use crate::{Result, StoreError, vals};
@@ -158,7 +158,7 @@ impl Store {
         .await?
         .ok_or(StoreError::NotFound)?;
         let id: i64 = get(&r, "id")?;
-        append(
+        self.append(
             &txn,
             now,
             actor,

@@ -88,6 +88,10 @@ pub struct Store {
     pub(crate) tz: chrono_tz::Tz,
     /// The last write probe (see [`Store::can_write`]).
     pub(crate) probe: std::sync::Arc<std::sync::Mutex<crate::health::Probe>>,
+    /// The instance key ring, kept outside the database (see [`crate::keys`]).
+    pub(crate) keys: crate::keys::Keys,
+    /// Where the audit chain's head is anchored outside the database (see [`crate::audit::anchors`]).
+    pub(crate) anchors: Option<std::sync::Arc<crate::audit::anchors::AnchorLog>>,
 }
 
 /// A SQLite page limit read at every acquisition (`PRAGMA max_page_count`): tests make a
@@ -202,6 +206,8 @@ impl Store {
             db,
             tz,
             probe: std::sync::Arc::new(std::sync::Mutex::new(crate::health::Probe::new())),
+            keys: crate::keys::Keys::default(),
+            anchors: None,
         })
     }
 

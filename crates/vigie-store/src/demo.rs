@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use vigie_demo::{Catalog as DemoCatalog, CommuneRef, Generator, ParamRef, TerritoryRef};
 use vigie_domain::Role;
 
-use crate::audit::{Actor, Event, append};
+use crate::audit::{Actor, Event};
 use crate::bulk::insert_dossiers;
 use crate::db::Store;
 use crate::params::{insert_service, insert_territory, load_catalog};
@@ -225,7 +225,7 @@ impl Store {
                 break;
             }
             done += in_txn;
-            append(
+            self.append(
                 &txn,
                 now,
                 &actor,

@@ -12,7 +12,7 @@ use vigie_domain::{
     ParamKind, Scope, Source, SourceConfidentiality,
 };
 
-use crate::audit::{Actor, Event, append};
+use crate::audit::{Actor, Event};
 use crate::db::Store;
 use crate::params::{Catalog, load_catalog};
 use crate::persons::{find_by_name, person_from};
@@ -400,7 +400,7 @@ impl Store {
         let cat = load_catalog(&txn).await?;
         check_references(&cat, d)?;
         let (id, number, _) = insert_dossier(&txn, self.tz, now, actor, d).await?;
-        append(
+        self.append(
             &txn,
             now,
             actor,
@@ -423,7 +423,7 @@ impl Store {
         let txn = self.write().await?;
         match load_dossier(&txn, scope, id).await {
             Ok(rec) => {
-                append(
+                self.append(
                     &txn,
                     now,
                     actor,
@@ -434,7 +434,7 @@ impl Store {
                 Ok(rec)
             }
             Err(StoreError::NotFound) => {
-                append(
+                self.append(
                     &txn,
                     now,
                     actor,

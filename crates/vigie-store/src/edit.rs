@@ -188,7 +188,7 @@ use vigie_domain::{
     FollowUp, FollowUpKind, Header, Person, Scope, Source,
 };
 
-use crate::audit::{Actor, Event, append};
+use crate::audit::{Actor, Event};
 use crate::db::Store;
 use crate::dossiers::{
     AdultRecord, ChildRecord, DossierRecord, Kept, check_references_keeping, insert_dossier,
@@ -1205,7 +1205,7 @@ impl Store {
             )
             .await?;
         }
-        append(
+        self.append(
             &txn,
             now,
             actor,
@@ -1451,7 +1451,7 @@ impl Store {
                 .await?,
             );
         }
-        append(
+        self.append(
             &txn,
             now,
             actor,
@@ -1469,7 +1469,7 @@ impl Store {
         .await?;
         for (c, stored) in input.children.iter().zip(&rec.children) {
             if let Some(pid) = c.person_id {
-                append(
+                self.append(
                     &txn,
                     now,
                     actor,
@@ -1823,7 +1823,7 @@ impl Store {
                         }
                         // Linked to another known person.
                         Some(p) => {
-                            append(
+                            self.append(
                                 &txn,
                                 now,
                                 actor,
@@ -1837,7 +1837,7 @@ impl Store {
                         // Unlinked: a new person with the typed identity.
                         None => {
                             let p = write_person(&txn, now, None, &c.person).await?;
-                            append(
+                            self.append(
                                 &txn,
                                 now,
                                 actor,
@@ -1895,7 +1895,7 @@ impl Store {
                     };
                     let cid = write_child(&txn, id, position, None, pid, c, &adult_ids).await?;
                     if c.person_id.is_some() {
-                        append(
+                        self.append(
                             &txn,
                             now,
                             actor,
@@ -2028,7 +2028,7 @@ impl Store {
             )
             .await?;
         }
-        append(
+        self.append(
             &txn,
             now,
             actor,
@@ -2064,7 +2064,7 @@ impl Store {
         let txn = self.write().await?;
         if let Err(err) = crate::dossiers::load_header(&txn, scope, id).await {
             if matches!(err, StoreError::NotFound) {
-                append(
+                self.append(
                     &txn,
                     now,
                     actor,
@@ -2100,7 +2100,7 @@ impl Store {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        append(
+        self.append(
             &txn,
             now,
             actor,

@@ -24,6 +24,7 @@ pub mod due;
 pub mod edit;
 pub mod error;
 pub mod health;
+pub mod keys;
 pub mod migrate;
 pub mod navigation;
 pub mod params;

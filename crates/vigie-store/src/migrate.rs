@@ -18,6 +18,8 @@ mod m0001_schema;
 mod m0002_revisions;
 #[path = "migrations/m0003_security.rs"]
 mod m0003_security;
+#[path = "migrations/m0004_instance_key.rs"]
+mod m0004_instance_key;
 
 /// One step of a migration.
 #[derive(Debug, Clone)]
@@ -90,7 +92,33 @@ pub fn migrations() -> Vec<Migration> {
                 )
                 .collect(),
         },
+        Migration {
+            version: 4,
+            name: "instance_key",
+            steps: steps_of(
+                m0004_instance_key::STATEMENTS,
+                m0004_instance_key::SQLITE_ONLY,
+                m0004_instance_key::POSTGRES_ONLY,
+            ),
+        },
     ]
+}
+
+/// A migration's steps: SQL for both backends, then SQLite's, then PostgreSQL's.
+fn steps_of(both: &[&str], sqlite: &[&str], postgres: &[&str]) -> Vec<Step> {
+    both.iter()
+        .map(|s| Step::Sql((*s).to_owned()))
+        .chain(
+            sqlite
+                .iter()
+                .map(|s| Step::Only(DatabaseBackend::Sqlite, (*s).to_owned())),
+        )
+        .chain(
+            postgres
+                .iter()
+                .map(|s| Step::Only(DatabaseBackend::Postgres, (*s).to_owned())),
+        )
+        .collect()
 }
 
 /// The schema version this program expects.

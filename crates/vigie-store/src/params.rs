@@ -5,7 +5,7 @@ use sea_orm::{ConnectionTrait, DatabaseTransaction};
 use vigie_domain::param::{self, Meaning, ParamKind};
 use vigie_domain::text::TextKind;
 
-use crate::audit::{Actor, Event, append};
+use crate::audit::{Actor, Event};
 use crate::db::Store;
 use crate::sql::{all, exec, get, one};
 use crate::{Result, StoreError, vals};
@@ -232,7 +232,7 @@ impl Store {
             }
             Err(e) => return Err(e),
         };
-        append(
+        self.append(
             &txn,
             now,
             actor,
@@ -274,7 +274,7 @@ impl Store {
         {
             return Err(StoreError::NotFound);
         }
-        append(
+        self.append(
             &txn,
             now,
             actor,
@@ -309,7 +309,8 @@ impl Store {
         } else {
             "parametre.desactivation"
         };
-        append(&txn, now, actor, Event::new(action).on("param_value", id)).await?;
+        self.append(&txn, now, actor, Event::new(action).on("param_value", id))
+            .await?;
         txn.commit().await?;
         Ok(())
     }
@@ -335,7 +336,7 @@ impl Store {
         match res {
             Ok(0) => Err(StoreError::NotFound),
             Ok(_) => {
-                append(
+                self.append(
                     &txn,
                     now,
                     actor,
@@ -367,7 +368,7 @@ impl Store {
     ) -> Result<i64> {
         let txn = self.write().await?;
         let id = insert_territory(&txn, code, label).await?;
-        append(
+        self.append(
             &txn,
             now,
             actor,
@@ -389,7 +390,7 @@ impl Store {
     ) -> Result<i64> {
         let txn = self.write().await?;
         let id = insert_service(&txn, territory_id, code, label).await?;
-        append(
+        self.append(
             &txn,
             now,
             actor,

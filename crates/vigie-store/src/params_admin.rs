@@ -23,7 +23,7 @@ use vigie_domain::DomainError;
 use vigie_domain::error::Errors;
 use vigie_domain::param::{Meaning, ParamKind};
 
-use crate::audit::{Actor, Event, append};
+use crate::audit::{Actor, Event};
 use crate::db::Store;
 use crate::sql::{all, exec, get, one};
 use crate::{Result, StoreError, vals};
@@ -833,7 +833,7 @@ impl Store {
         if let Some(m) = new.meaning {
             d.push_str(&format!(" signification={}", m.code()));
         }
-        append(
+        self.append(
             &txn,
             now,
             actor,
@@ -947,7 +947,7 @@ impl Store {
         if code_changed {
             d.push_str(&format!(" ancien_code={}", cur.code));
         }
-        append(
+        self.append(
             &txn,
             now,
             actor,
@@ -1011,7 +1011,7 @@ impl Store {
                 exec(&txn, &update, vals![order, *vid]).await?;
             }
         }
-        append(
+        self.append(
             &txn,
             now,
             actor,
@@ -1073,7 +1073,7 @@ impl Store {
         } else {
             "parametre.desactivation"
         };
-        append(
+        self.append(
             &txn,
             now,
             actor,
@@ -1122,7 +1122,7 @@ impl Store {
             }
             Err(e) => return Err(e),
         }
-        append(
+        self.append(
             &txn,
             now,
             actor,

@@ -5,7 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 use sha2::{Digest, Sha256};
 use vigie_domain::{Role, Scope};
 
-use crate::audit::{Actor, Event, append};
+use crate::audit::{Actor, Event};
 use crate::db::Store;
 use crate::password::fill_random;
 use crate::sql::{all, exec, get, one};
@@ -110,7 +110,7 @@ impl Store {
             vals![user_id, now, now - policy.idle],
         )
         .await?;
-        append(
+        self.append(
             &txn,
             now,
             &Actor::user(user_id, ip),
@@ -141,7 +141,7 @@ impl Store {
             vals![user_id],
         )
         .await?;
-        append(
+        self.append(
             &txn,
             now,
             &Actor { user_id: by, ip },
@@ -176,7 +176,7 @@ impl Store {
             vals![user.user_id, user.session_id.clone()],
         )
         .await?;
-        append(
+        self.append(
             &txn,
             now,
             &Actor::user(user.user_id, ip),
@@ -274,7 +274,7 @@ impl Store {
             vals![user.session_id.clone()],
         )
         .await?;
-        append(
+        self.append(
             &txn,
             now,
             &Actor::user(user.user_id, ip),
@@ -325,7 +325,15 @@ impl Store {
         exec(
             &self.db,
             "UPDATE app_user SET totp_secret = $1, totp_enabled_at = $2, totp_last_step = NULL WHERE id = $3",
-            vals![secret_base32, now, user_id],
+            vals![
+                self.seal_secret(
+                    crate::authn::TOTP_SECRET,
+                    &user_id.to_string(),
+                    secret_base32
+                ),
+                now,
+                user_id
+            ],
         )
         .await?;
         Ok(())

@@ -54,8 +54,63 @@ fn with_db(url: &str, db: &str) -> String {
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
+/// The instance key ring of every test database (fixed: PostgreSQL test databases are
+/// clones of one template, keyed once). Tests that need another key make their own.
+pub fn test_ring() -> crate::keys::KeyRing {
+    #[allow(clippy::expect_used)]
+    crate::keys::KeyRing::parse(&format!("vigie-cle 1 {}", "7e".repeat(32))).expect("test ring")
+}
+
+/// Gives a store the test ring, adopting it on a database not keyed yet.
+#[allow(clippy::expect_used)]
+pub async fn keyed(store: Store) -> Store {
+    store
+        .open_with_key_ring(now(), test_ring(), None)
+        .await
+        .expect("instance key");
+    store
+}
+
 #[allow(clippy::expect_used, clippy::panic)]
 impl TestDb {
+    /// A migrated SQLite database whose instance was created without the instance key, as
+    /// before its introduction (the store has no ring: its chain is unkeyed, its secrets
+    /// stored in clear until [`Store::open_with_key_ring`]).
+    pub async fn sqlite_unkeyed() -> Self {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let file = dir.path().join("vigie.db");
+        let url: DbUrl = format!("sqlite://{}", file.display())
+            .parse()
+            .expect("sqlite url");
+        let store = Store::connect(&url, chrono_tz::Europe::Paris)
+            .await
+            .expect("sqlite connect");
+        store.migrate(now()).await.expect("migrate sqlite");
+        store
+            .init_instance(now(), false, &["18".into()])
+            .await
+            .expect("instance");
+        Self {
+            store,
+            backend: "sqlite",
+            pg_name: None,
+            sqlite_file: Some(file),
+            _dir: Some(dir),
+        }
+    }
+
+    /// The same database through a new pool, without the instance key: what a stolen
+    /// copy of the database gives.
+    pub async fn without_key(&self) -> Store {
+        let url = match &self.pg_name {
+            Some(name) => with_db(&pg_admin_url(), name).parse().expect("pg url"),
+            None => self.sqlite_url(),
+        };
+        Store::connect(&url, chrono_tz::Europe::Paris)
+            .await
+            .expect("reconnect")
+    }
+
     /// A migrated SQLite database in a temporary directory, instance created (not demo).
     pub async fn sqlite() -> Self {
         let dir = tempfile::tempdir().expect("temporary directory");
@@ -78,6 +133,7 @@ impl TestDb {
             .init_instance(now(), false, &["18".into()])
             .await
             .expect("instance");
+        let store = keyed(store).await;
         Self {
             store,
             backend: "sqlite",
@@ -97,6 +153,7 @@ impl TestDb {
         let store = Store::connect_limited(&url, chrono_tz::Europe::Paris, Some(limit))
             .await
             .expect("sqlite connect");
+        let store = keyed(store).await;
         Self { store, ..db }
     }
 
@@ -117,6 +174,7 @@ impl TestDb {
         let store = Store::connect(&url, chrono_tz::Europe::Paris)
             .await
             .expect("reconnect");
+        let store = keyed(store).await;
         Self { store, ..self }
     }
 
@@ -178,7 +236,7 @@ impl TestDb {
                 .init_instance(now(), false, &["18".into()])
                 .await
                 .expect("instance");
-            store.close().await;
+            keyed(store).await.close().await;
         }
         let name = format!(
             "vigie_t_{}_{}_{}",
@@ -201,6 +259,7 @@ impl TestDb {
         let store = Store::connect(&url, chrono_tz::Europe::Paris)
             .await
             .expect("pg connect");
+        let store = keyed(store).await;
         Some(Self {
             store,
             backend: "postgres",
@@ -296,6 +355,17 @@ pub async fn sqlite_page_count(store: &Store) -> u32 {
     #[allow(clippy::expect_used)]
     let n: i64 = r.try_get_by_index(0).expect("an integer");
     u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// The first column of every row of a raw query, as text (to look at what is stored).
+pub async fn raw_texts(store: &Store, sql: &str) -> Vec<Option<String>> {
+    #[allow(clippy::expect_used)]
+    crate::sql::all(&store.db, sql, vec![])
+        .await
+        .expect("raw query")
+        .iter()
+        .map(|r| r.try_get_by_index::<Option<String>>(0).ok().flatten())
+        .collect()
 }
 
 /// Runs raw SQL on any store (to simulate a newer schema, tamper with rows…), for tests.

@@ -7,7 +7,7 @@ use vigie_domain::error::Errors;
 use vigie_domain::text::TextKind;
 use vigie_domain::{DomainError, Role};
 
-use crate::audit::{Actor, Event, append};
+use crate::audit::{Actor, Event};
 use crate::db::Store;
 use crate::password::fill_random;
 use crate::sql::{Sql, all, all_sql, exec, get, one};
@@ -133,10 +133,15 @@ impl Store {
         exec(
             &txn,
             "INSERT INTO instance (id, demo, departements, secret_key, created_at) VALUES (1, $1, $2, $3, $4)",
-            vals![demo, departements.join(","), hex::encode(key), now],
+            vals![
+                demo,
+                departements.join(","),
+                self.seal_secret("instance.secret_key", "1", &hex::encode(key)),
+                now
+            ],
         )
         .await?;
-        append(
+        self.append(
             &txn,
             now,
             &Actor::system(),
@@ -184,7 +189,8 @@ impl Store {
         )
         .await?
         .ok_or(StoreError::NotFound)?;
-        let k: String = get(&r, "secret_key")?;
+        let stored: String = get(&r, "secret_key")?;
+        let k = self.open_secret("instance.secret_key", "1", &stored)?;
         hex::decode(k).map_err(|_| StoreError::Config("clé d'instance illisible".into()))
     }
 
@@ -265,7 +271,7 @@ impl Store {
             )
             .await?;
         }
-        append(
+        self.append(
             &txn,
             now,
             actor,
@@ -337,7 +343,7 @@ impl Store {
             vals![id],
         )
         .await?;
-        append(
+        self.append(
             &txn,
             now,
             actor,
@@ -748,7 +754,7 @@ impl Store {
             )
             .await?;
         }
-        append(
+        self.append(
             &txn,
             now,
             actor,
@@ -839,7 +845,7 @@ impl Store {
                 .await?;
             }
         }
-        append(
+        self.append(
             &txn,
             now,
             actor,
@@ -889,7 +895,8 @@ impl Store {
             .await?;
             "utilisateur.desactivation"
         };
-        append(&txn, now, actor, Event::new(action).on("app_user", id)).await?;
+        self.append(&txn, now, actor, Event::new(action).on("app_user", id))
+            .await?;
         txn.commit().await?;
         Ok(true)
     }
@@ -917,7 +924,7 @@ impl Store {
             vals![id],
         )
         .await?;
-        append(
+        self.append(
             &txn,
             now,
             actor,
@@ -956,7 +963,7 @@ impl Store {
             vals![id],
         )
         .await?;
-        append(
+        self.append(
             &txn,
             now,
             actor,
@@ -982,7 +989,7 @@ impl Store {
             vals![id],
         )
         .await?;
-        append(
+        self.append(
             &txn,
             now,
             actor,

@@ -175,9 +175,17 @@ pub async fn serve(
         let state = state.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+            // The audit chain's head is anchored outside the database when due (every
+            // 1,000 entries or 10 minutes): checked every 10 seconds.
+            let mut anchor_tick = tokio::time::interval(std::time::Duration::from_secs(10));
             loop {
                 tokio::select! {
                     _ = tick.tick() => state.flush_refusals().await,
+                    _ = anchor_tick.tick() => {
+                        if let Err(e) = state.store.anchor_if_due(state.now()).await {
+                            tracing::warn!(erreur = %e, "ancre de la chaîne d'audit non écrite");
+                        }
+                    }
                     _ = stopped.changed() => break,
                 }
             }

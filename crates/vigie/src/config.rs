@@ -19,6 +19,9 @@ struct Raw {
     session_max_hours: i64,
     trusted_proxies: String,
     public_url: String,
+    instance_key_file: String,
+    instance_key: String,
+    audit_anchor_dir: String,
 }
 
 /// The validated settings.
@@ -37,6 +40,30 @@ pub struct Settings {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// The address users type (`VIGIE_PUBLIC_URL`); `None` when unset (any `Host`).
     pub public_url: Option<vigie_web::public_url::PublicUrl>,
+    /// Where the instance key comes from (`VIGIE_INSTANCE_KEY_FILE` or `VIGIE_INSTANCE_KEY`).
+    pub instance_key: KeySource,
+    /// The directory of the audit chain's anchors (`VIGIE_AUDIT_ANCHOR_DIR`).
+    pub audit_anchor_dir: std::path::PathBuf,
+}
+
+/// Where the instance key comes from. Its `Debug` never shows a key.
+#[derive(Clone, PartialEq, Eq)]
+pub enum KeySource {
+    /// None configured.
+    None,
+    File(std::path::PathBuf),
+    /// The ring's text itself, from the environment.
+    Inline(String),
+}
+
+impl std::fmt::Debug for KeySource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::None => f.write_str("None"),
+            Self::File(p) => write!(f, "File({})", p.display()),
+            Self::Inline(_) => f.write_str("Inline(***)"),
+        }
+    }
 }
 
 /// Reads the configuration from `file` (if it exists) and the environment.
@@ -52,6 +79,9 @@ pub fn load(file: &str) -> Result<Settings, String> {
         .and_then(|b| b.set_default("session_max_hours", 12))
         .and_then(|b| b.set_default("trusted_proxies", ""))
         .and_then(|b| b.set_default("public_url", ""))
+        .and_then(|b| b.set_default("instance_key_file", ""))
+        .and_then(|b| b.set_default("instance_key", ""))
+        .and_then(|b| b.set_default("audit_anchor_dir", "data/ancres"))
         .map_err(|e| format!("configuration : {e}"))?
         .add_source(config::File::new(file, config::FileFormat::Toml).required(false))
         .add_source(config::Environment::with_prefix("VIGIE").try_parsing(true))
@@ -118,7 +148,23 @@ pub fn load(file: &str) -> Result<Settings, String> {
         "" => None,
         u => Some(vigie_web::public_url::PublicUrl::parse(u)?),
     };
+    let instance_key = match (raw.instance_key_file.trim(), raw.instance_key.trim()) {
+        ("", "") => KeySource::None,
+        (f, "") => KeySource::File(f.into()),
+        ("", k) => KeySource::Inline(k.to_owned()),
+        _ => {
+            return Err(
+                "VIGIE_INSTANCE_KEY_FILE et VIGIE_INSTANCE_KEY sont toutes deux définies : gardez-en une seule"
+                    .into(),
+            );
+        }
+    };
+    if raw.audit_anchor_dir.trim().is_empty() {
+        return Err("VIGIE_AUDIT_ANCHOR_DIR : dossier des ancres du journal d'audit requis (ex. /var/lib/vigie/ancres)".into());
+    }
     Ok(Settings {
+        instance_key,
+        audit_anchor_dir: raw.audit_anchor_dir.trim().into(),
         public_url,
         trusted_proxies,
         database_url,

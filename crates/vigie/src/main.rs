@@ -1,6 +1,8 @@
 //! `vigie`: the one binary. Wires configuration to the store and the web layer.
 
+mod audit_cmd;
 mod config;
+mod keys;
 
 use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
@@ -52,35 +54,15 @@ enum Command {
     Check,
     /// The audit trail: verify the chain, print its head, retention, purge.
     #[command(subcommand)]
-    Audit(AuditCommand),
+    Audit(audit_cmd::AuditCommand),
+    /// The instance key, kept outside the database: create, rotate, fingerprints.
+    #[command(subcommand)]
+    Key(keys::KeyCommand),
     /// Evaluation deadline for a fratrie with a child under two (or unborn), in months
     /// (1 to 3); `aucun` keeps the legal 3 months for every child. Without a value: shows it.
     DelaiMoinsDeDeuxAns {
         /// 1, 2, 3 or « aucun ».
         mois: Option<String>,
-    },
-}
-
-#[derive(Subcommand, Debug)]
-enum AuditCommand {
-    /// Walk the chain (from the latest checkpoint) and report the first broken link (exit 1).
-    Verify {
-        /// A head recorded earlier (NUMÉRO:EMPREINTE, as `vigie audit tete` prints it) to check.
-        #[arg(long)]
-        ancre: Option<String>,
-    },
-    /// Print the head of the chain (number and hash), to record outside the database.
-    Tete,
-    /// Retention of the trail in months (6 to 36; 12 by default). Without a value: shows it.
-    Conservation {
-        /// 6 to 36.
-        mois: Option<String>,
-    },
-    /// Delete the entries older than the retention (or than --avant), leaving a checkpoint.
-    Purger {
-        /// AAAA-MM-JJ: the entries recorded before that day (local time) are deleted.
-        #[arg(long)]
-        avant: Option<String>,
     },
 }
 
@@ -118,7 +100,7 @@ enum UserCommand {
 }
 
 #[allow(clippy::disallowed_methods)]
-fn now() -> DateTime<Utc> {
+pub(crate) fn now() -> DateTime<Utc> {
     Utc::now()
 }
 
@@ -179,7 +161,10 @@ async fn open(
             s.database_url
         );
     }
+    // A real database is never written to without its key (checked before creating it).
+    keys::required(s, demo || existing.as_ref().is_some_and(|i| i.demo))?;
     let instance = store.init_instance(now(), demo, &s.departements).await?;
+    let store = keys::attach(store, s, instance.demo).await?;
     Ok((store, instance))
 }
 
@@ -217,6 +202,7 @@ async fn run(cmd: Command, s: config::Settings) -> anyhow::Result<ExitCode> {
             if demo {
                 fill_demo(&store, dossiers, 1).await?;
             }
+            store.anchor_now(now(), "demarrage").await?;
             let users = store.list_users().await?;
             let web = vigie_web::WebConfig {
                 demo: instance.demo,
@@ -255,6 +241,8 @@ async fn run(cmd: Command, s: config::Settings) -> anyhow::Result<ExitCode> {
         Command::DelaiMoinsDeDeuxAns { mois } => {
             let store = Store::connect(&s.database_url, s.timezone).await?;
             store.require_current_schema().await?;
+            let demo = store.instance().await?.is_some_and(|i| i.demo);
+            let store = keys::attach(store, &s, demo).await?;
             if let Some(m) = mois {
                 let months = match m.trim() {
                     "aucun" => None,
@@ -284,6 +272,10 @@ async fn run(cmd: Command, s: config::Settings) -> anyhow::Result<ExitCode> {
                 store.schema_version().await?,
                 applied
             );
+            // With its key, a database not keyed yet adopts it now (said on standard error).
+            if keys::configured(&s)?.is_some() && store.instance().await?.is_some() {
+                keys::attach(store, &s, false).await?;
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo { dossiers, seed } => {
@@ -309,9 +301,13 @@ async fn run(cmd: Command, s: config::Settings) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::User(u) => user(u, &s).await,
-        Command::Audit(a) => audit(a, &s).await,
+        Command::Audit(a) => audit_cmd::run(a, &s).await,
+        Command::Key(k) => keys::command(k, &s).await,
         Command::Check => {
             let store = Store::connect(&s.database_url, s.timezone).await?;
+            if let Some((ring, file)) = keys::configured(&s)? {
+                store.use_key_ring(ring, file);
+            }
             let r = store.check().await?;
             println!(
                 "Schéma : version {} (programme : {})",
@@ -323,10 +319,13 @@ async fn run(cmd: Command, s: config::Settings) -> anyhow::Result<ExitCode> {
                 Err(e) => println!("Intégrité : ÉCHEC — {e}"),
             }
             match &r.audit.broken {
-                None => println!(
-                    "Journal d'audit : {} entrées, chaîne intacte ; tête {} = {}",
-                    r.audit.entries, r.audit.head_seq, r.audit.head_hash
-                ),
+                None => {
+                    println!(
+                        "Journal d'audit : {} entrées, chaîne intacte ; tête {} = {}",
+                        r.audit.entries, r.audit.head_seq, r.audit.head_hash
+                    );
+                    audit_cmd::say_key(&r.audit);
+                }
                 Some((seq, why)) => {
                     println!("Journal d'audit : CHAÎNE ROMPUE à l'entrée {seq} : {why}")
                 }
@@ -474,127 +473,7 @@ async fn user(cmd: UserCommand, s: &config::Settings) -> anyhow::Result<ExitCode
             println!("Mot de passe de « {login} » changé ; ses sessions sont fermées.");
         }
     }
+    // What the command wrote is anchored outside the database before it exits.
+    store.anchor_now(now(), "commande").await?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// `vigie audit …`: verification, head, retention, purge.
-async fn audit(cmd: AuditCommand, s: &config::Settings) -> anyhow::Result<ExitCode> {
-    use vigie_store::audit::{Anchor, AnchorCheck, Checkpoint};
-    let store = Store::connect(&s.database_url, s.timezone).await?;
-    store.require_current_schema().await?;
-    let when = |t: DateTime<Utc>| {
-        t.with_timezone(&s.timezone)
-            .format("%d/%m/%Y %H:%M")
-            .to_string()
-    };
-    let checkpoint_lines = |cp: &Checkpoint| {
-        format!(
-            "Point de contrôle n° {} du {} : {} entrées antérieures au {} purgées ; première entrée conservée : {}.\n  À conserver hors de la base : {}",
-            cp.id,
-            when(cp.at),
-            cp.entries_purged,
-            when(cp.purged_before),
-            cp.first_seq,
-            cp.anchor()
-        )
-    };
-    match cmd {
-        AuditCommand::Verify { ancre } => {
-            let anchor = ancre
-                .as_deref()
-                .map(|a| {
-                    a.parse::<Anchor>()
-                        .map_err(|e| anyhow::anyhow!("--ancre : {e}"))
-                })
-                .transpose()?;
-            let started = std::time::Instant::now();
-            let v = store.verify_audit_with(anchor.as_ref()).await?;
-            let took = started.elapsed().as_secs_f64();
-            if let Some(cp) = &v.checkpoint {
-                println!("{}", checkpoint_lines(cp));
-            }
-            match &v.broken {
-                None => {
-                    println!(
-                        "Journal d'audit : chaîne intacte ; {} entrées vérifiées en {took:.1} s.",
-                        v.entries
-                    );
-                    println!("Tête : {}:{}", v.head_seq, v.head_hash);
-                    match (&anchor, &v.anchor) {
-                        (Some(a), Some(AnchorCheck::Matches)) => {
-                            println!("Ancre {} : conforme.", a.seq)
-                        }
-                        (Some(a), _) => println!(
-                            "Ancre {} : non vérifiable, l'entrée a été purgée ; comparez le point de contrôle ci-dessus à celui enregistré lors de la purge.",
-                            a.seq
-                        ),
-                        (None, _) => {}
-                    }
-                    Ok(ExitCode::SUCCESS)
-                }
-                Some((seq, why)) => {
-                    println!("Journal d'audit : CHAÎNE ROMPUE à l'entrée {seq} : {why}.");
-                    println!(
-                        "{} entrées vérifiées avant la rupture, en {took:.1} s ; tête enregistrée : {}:{}",
-                        v.entries, v.head_seq, v.head_hash
-                    );
-                    Ok(ExitCode::FAILURE)
-                }
-            }
-        }
-        AuditCommand::Tete => {
-            let head = store.audit_head().await?;
-            println!("{head}");
-            eprintln!(
-                "Tête du journal d'audit au {} : entrée {}. Conservez cette ligne hors de la base ; pour la vérifier : vigie audit verify --ancre {head}",
-                when(now()),
-                head.seq
-            );
-            Ok(ExitCode::SUCCESS)
-        }
-        AuditCommand::Conservation { mois } => {
-            if let Some(m) = mois {
-                let months = m.trim().parse::<u32>().map_err(|_| {
-                    anyhow::anyhow!("conservation : un nombre de mois (6 à 36) attendu")
-                })?;
-                store
-                    .set_audit_retention_months(now(), &Actor::system(), months)
-                    .await?;
-            }
-            println!(
-                "Conservation du journal d'audit : {} mois (CNIL : 6 mois à 1 an par défaut, 3 ans au plus).",
-                store.audit_retention_months().await?
-            );
-            Ok(ExitCode::SUCCESS)
-        }
-        AuditCommand::Purger { avant } => {
-            let t = now();
-            let before = match avant {
-                Some(d) => {
-                    let day =
-                        chrono::NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").map_err(|_| {
-                            anyhow::anyhow!("--avant : date attendue au format AAAA-MM-JJ")
-                        })?;
-                    use chrono::TimeZone;
-                    s.timezone
-                        .from_local_datetime(&day.and_time(chrono::NaiveTime::MIN))
-                        .earliest()
-                        .ok_or_else(|| anyhow::anyhow!("--avant : date invalide"))?
-                        .with_timezone(&Utc)
-                }
-                None => store.audit_purge_limit(t).await?,
-            };
-            match store.purge_audit(t, &Actor::system(), before).await? {
-                Some(cp) => {
-                    println!("{}", checkpoint_lines(&cp));
-                    println!("Tête après la purge : {}", store.audit_head().await?);
-                }
-                None => println!(
-                    "Aucune entrée antérieure au {} : rien à purger.",
-                    when(before)
-                ),
-            }
-            Ok(ExitCode::SUCCESS)
-        }
-    }
 }

@@ -12,10 +12,24 @@ fn vigie(dir: &std::path::Path) -> Command {
         .env_remove("VIGIE_DATABASE_URL")
         .env_remove("VIGIE_LISTEN")
         .env_remove("VIGIE_TIMEZONE")
+        .env_remove("VIGIE_INSTANCE_KEY")
+        .env_remove("VIGIE_AUDIT_ANCHOR_DIR")
+        .env("VIGIE_INSTANCE_KEY_FILE", key_file(dir))
         .env_remove("VIGIE_PUBLIC_URL")
         .env("VIGIE_LOG", "warn")
         .stdin(Stdio::null());
     c
+}
+
+/// The instance key of the test's database (created at first use), as an operator keeps it.
+fn key_file(dir: &std::path::Path) -> std::path::PathBuf {
+    let p = dir.join("cle-instance");
+    if !p.exists() {
+        vigie_store::keys::KeyRing::generate()
+            .write(&p, true)
+            .unwrap();
+    }
+    p
 }
 
 fn run(c: &mut Command) -> (Output, String, String) {
@@ -27,8 +41,13 @@ fn run(c: &mut Command) -> (Output, String, String) {
 
 /// `vigie user add` for Marie Dupont, administrator, with `pw` on standard input.
 fn add_marie(dir: &std::path::Path, pw: &str) -> (Output, String, String) {
+    add_marie_with(&mut vigie(dir), pw)
+}
+
+/// `vigie user add` for Marie Dupont with this command's environment.
+fn add_marie_with(c: &mut Command, pw: &str) -> (Output, String, String) {
     with_password(
-        vigie(dir).args([
+        c.args([
             "user",
             "add",
             "--login",
@@ -305,4 +324,121 @@ fn the_under_two_deadline_is_set_shown_and_checked() {
     let (o, out, _) = run(vigie(dir.path()).args(["delai-moins-de-deux-ans", "aucun"]));
     assert!(o.status.success());
     assert!(out.contains("le délai légal"), "{out}");
+}
+
+/// The instance key: created apart (0600, never overwritten, French advice), required by a
+/// real database, adopted, used by the verification (and its absence said), anchors
+/// written outside the database, rotation keeping the old key needed for old entries.
+#[tokio::test]
+async fn the_instance_key_is_created_apart_required_and_rotated() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let key = d.join("secrets").join("cle");
+    let with_key = |c: &mut Command| {
+        c.env("VIGIE_INSTANCE_KEY_FILE", &key);
+    };
+    let (o, out, err) = run(vigie(d).args(["key", "init", "--output"]).arg(&key));
+    assert!(o.status.success(), "{err}");
+    assert!(
+        out.contains("À PART") && out.contains("VIGIE_INSTANCE_KEY_FILE"),
+        "{out}"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let before = std::fs::read_to_string(&key).unwrap();
+    let (o, _, err) = run(vigie(d).args(["key", "init", "--output"]).arg(&key));
+    assert!(!o.status.success());
+    assert!(err.contains("existe déjà"), "{err}");
+    assert_eq!(std::fs::read_to_string(&key).unwrap(), before);
+
+    // A real database without its key: refused, nothing created.
+    let mut c = vigie(d);
+    c.env_remove("VIGIE_INSTANCE_KEY_FILE");
+    let (o, _, err) = add_marie_with(&mut c, "cerf-volant rouge au-dessus du canal");
+    assert!(!o.status.success());
+    assert!(
+        err.contains("clé d'instance absente") && err.contains("vigie key init"),
+        "{err}"
+    );
+    let mut c = vigie(d);
+    c.env_remove("VIGIE_INSTANCE_KEY_FILE")
+        .env("VIGIE_LISTEN", "127.0.0.1:0")
+        .arg("serve");
+    let (o, _, err) = run(&mut c);
+    assert!(!o.status.success());
+    assert!(err.contains("clé d'instance absente"), "{err}");
+
+    // With it: adopted from the first entries, verified with it.
+    let mut c = vigie(d);
+    with_key(&mut c);
+    let (o, _, err) = add_marie_with(&mut c, "cerf-volant rouge au-dessus du canal");
+    assert!(o.status.success(), "{err}");
+    assert!(err.contains("Clé d'instance n° 1 adoptée"), "{err}");
+    let mut c = vigie(d);
+    with_key(&mut c);
+    let (o, out, _) = run(c.args(["audit", "verify"]));
+    assert!(o.status.success(), "{out}");
+    assert!(out.contains("Vérifié avec la clé d'instance"), "{out}");
+    assert!(out.contains("Ancres enregistrées hors de la base"), "{out}");
+    let anchors = std::fs::read_to_string(d.join("data/ancres/ancres-audit.log")).unwrap();
+    assert!(anchors.lines().count() >= 2, "{anchors}");
+    // Without it: said plainly.
+    let mut c = vigie(d);
+    c.env_remove("VIGIE_INSTANCE_KEY_FILE");
+    let (o, out, _) = run(c.args(["audit", "verify"]));
+    assert!(o.status.success(), "{out}");
+    assert!(out.contains("SANS la clé d'instance"), "{out}");
+
+    // Rotation: key 2 signs from the next entry; the old file alone no longer verifies.
+    let old = d.join("cle-avant-rotation");
+    std::fs::copy(&key, &old).unwrap();
+    let mut c = vigie(d);
+    with_key(&mut c);
+    let (o, out, err) = run(c.args(["key", "rotate"]));
+    assert!(o.status.success(), "{err}");
+    assert!(out.contains("Nouvelle clé d'instance n° 2"), "{out}");
+    let mut c = vigie(d);
+    with_key(&mut c);
+    let (o, out, _) = run(c.args(["key", "empreinte"]));
+    assert!(o.status.success());
+    assert_eq!(out.matches("Base : clé n°").count(), 2, "{out}");
+    let mut c = vigie(d);
+    with_key(&mut c);
+    let (o, out, _) = run(c.args(["audit", "verify"]));
+    assert!(o.status.success(), "{out}");
+    let mut c = vigie(d);
+    c.env("VIGIE_INSTANCE_KEY_FILE", &old);
+    let (o, out, _) = run(c.args(["audit", "verify"]));
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("clé n° 2"), "{out}");
+
+    // The tail cut after the last anchor (the command's own): a failure.
+    let url: vigie_store::DbUrl = format!("sqlite://{}", d.join("data/vigie.db").display())
+        .parse()
+        .unwrap();
+    let store = vigie_store::Store::connect(&url, chrono_tz::Europe::Paris)
+        .await
+        .unwrap();
+    let head = store.audit_head().await.unwrap();
+    let prev = store.audit_page(head.seq - 2, 1).await.unwrap().remove(0);
+    for sql in [
+        "DROP TRIGGER audit_entry_no_delete".to_owned(),
+        format!("DELETE FROM audit_entry WHERE seq = {}", head.seq),
+        format!(
+            "UPDATE audit_head SET last_seq = {}, last_hash = '{}' WHERE id = 1",
+            prev.seq, prev.hash
+        ),
+    ] {
+        vigie_store::testing::raw_sql(&store, &sql).await.unwrap();
+    }
+    store.close().await;
+    let mut c = vigie(d);
+    with_key(&mut c);
+    let (o, out, _) = run(c.args(["audit", "verify"]));
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("tronqué"), "{out}");
 }

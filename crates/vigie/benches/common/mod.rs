@@ -239,10 +239,18 @@ pub fn vigie(dir: &Path, database_url: &str) -> Command {
             c.env_remove(k);
         }
     }
+    // The instance key, kept next to the benchmark's databases (created at first use).
+    let key = dir.join("cle-instance");
+    if !key.exists()
+        && let Err(e) = vigie_store::keys::KeyRing::generate().write(&key, true)
+    {
+        eprintln!("instance key: {e}");
+    }
     c.current_dir(dir)
         .arg("--config")
         .arg(dir.join("absent.toml"))
         .env("VIGIE_DATABASE_URL", database_url)
+        .env("VIGIE_INSTANCE_KEY_FILE", &key)
         .stdin(Stdio::null());
     c
 }

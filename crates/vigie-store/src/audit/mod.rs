@@ -20,15 +20,21 @@ use std::fmt;
 use std::str::FromStr;
 
 use chrono::{DateTime, Months, SubsecRound, Utc};
+use hmac::Mac;
 use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseTransaction, QueryResult};
 use sha2::{Digest, Sha256};
 use vigie_domain::{DomainError, DossierNumber, Person, Scope};
 
 use crate::db::Store;
 use crate::dossiers::scope_filter;
+use crate::keys::{HmacSha256, Keys};
 use crate::persons::{find_by_name, person_from};
 use crate::sql::{Sql, all, all_sql, exec, get, one};
 use crate::{Result, StoreError, vals};
+
+pub mod anchors;
+mod keyed;
+pub use keyed::{KeySegment, KeyStatus};
 
 /// Who does something, and from where.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -166,21 +172,21 @@ fn canonical_instant(at: DateTime<Utc>, buf: &mut [u8; 27]) -> Option<&str> {
     std::str::from_utf8(buf).ok()
 }
 
-fn hash_fields(f: &Fields<'_>) -> String {
-    let mut h = Sha256::new();
-    let field = |h: &mut Sha256, s: Option<&[u8]>| match s {
+/// Feeds the canonical bytes of an entry to `update` (SHA-256 for the unkeyed chain, the
+/// HMAC under the instance key for the keyed one: the same bytes either way).
+fn feed_fields(f: &Fields<'_>, update: &mut dyn FnMut(&[u8])) {
+    let field = |update: &mut dyn FnMut(&[u8]), s: Option<&[u8]>| match s {
         Some(s) => {
-            h.update((s.len() as u64).to_be_bytes());
-            h.update(s);
+            update(&(s.len() as u64).to_be_bytes());
+            update(s);
         }
-        None => h.update(u64::MAX.to_be_bytes()),
+        None => update(&u64::MAX.to_be_bytes()),
     };
-    let num = |h: &mut Sha256, n: Option<i64>| match n {
+    let num = |update: &mut dyn FnMut(&[u8]), n: Option<i64>| match n {
         Some(n) => {
             // The decimal text of the number, without allocating.
-            let mut buf = [0u8; 20];
+            let mut buf = [0u8; 21];
             let mut pos = buf.len();
-            let neg = n < 0;
             let mut v = n.unsigned_abs();
             loop {
                 pos -= 1;
@@ -190,34 +196,51 @@ fn hash_fields(f: &Fields<'_>) -> String {
                     break;
                 }
             }
-            if neg {
-                let mut text = Vec::with_capacity(21);
-                text.push(b'-');
-                text.extend_from_slice(&buf[pos..]);
-                field(h, Some(&text));
-            } else {
-                field(h, Some(&buf[pos..]));
+            if n < 0 {
+                pos -= 1;
+                buf[pos] = b'-';
             }
+            update(&((buf.len() - pos) as u64).to_be_bytes());
+            update(&buf[pos..]);
         }
-        None => field(h, None),
+        None => update(&u64::MAX.to_be_bytes()),
     };
-    h.update(f.prev.as_bytes());
-    h.update(f.seq.to_be_bytes());
+    update(f.prev.as_bytes());
+    update(&f.seq.to_be_bytes());
     let mut buf = [0u8; 27];
     match canonical_instant(f.at, &mut buf) {
-        Some(s) => field(&mut h, Some(s.as_bytes())),
+        Some(s) => field(update, Some(s.as_bytes())),
         None => field(
-            &mut h,
+            update,
             Some(f.at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string().as_bytes()),
         ),
     }
-    num(&mut h, f.user_id);
-    field(&mut h, Some(f.action.as_bytes()));
-    field(&mut h, f.object_type.map(str::as_bytes));
-    num(&mut h, f.object_id);
-    field(&mut h, f.detail.map(str::as_bytes));
-    field(&mut h, f.ip.map(str::as_bytes));
+    num(update, f.user_id);
+    field(update, Some(f.action.as_bytes()));
+    field(update, f.object_type.map(str::as_bytes));
+    num(update, f.object_id);
+    field(update, f.detail.map(str::as_bytes));
+    field(update, f.ip.map(str::as_bytes));
+}
+
+/// The unkeyed link (entries written before the instance key was adopted).
+fn hash_fields(f: &Fields<'_>) -> String {
+    let mut h = Sha256::new();
+    feed_fields(f, &mut |b| h.update(b));
     hex::encode(h.finalize())
+}
+
+/// The unkeyed (SHA-256) link of an entry: what anyone can compute, hence what an attacker
+/// rewriting the chain without the key would write (public for the tests that play him).
+pub fn sha256_link(e: &Entry) -> String {
+    hash_fields(&Fields::of(e))
+}
+
+/// The keyed link: HMAC-SHA-256 under the chain key (a clone of the keyed template).
+fn mac_fields(mac: &HmacSha256, f: &Fields<'_>) -> String {
+    let mut m = mac.clone();
+    feed_fields(f, &mut |b| m.update(b));
+    hex::encode(m.finalize().into_bytes())
 }
 
 fn canonical_hash(
@@ -226,8 +249,9 @@ fn canonical_hash(
     at: DateTime<Utc>,
     actor: &Actor,
     ev: &Event<'_>,
+    mac: Option<&HmacSha256>,
 ) -> String {
-    hash_fields(&Fields {
+    let f = Fields {
         prev,
         seq,
         at,
@@ -237,20 +261,31 @@ fn canonical_hash(
         object_id: ev.object_id,
         detail: ev.detail.as_deref(),
         ip: actor.ip.as_deref(),
-    })
+    };
+    match mac {
+        Some(m) => mac_fields(m, &f),
+        None => hash_fields(&f),
+    }
 }
 
-/// Appends one entry, in the caller's transaction (which must be a write transaction).
-pub async fn append(
+/// Appends one entry, in the caller's transaction (which must be a write transaction):
+/// linked by HMAC under the key the head names, or by SHA-256 on a chain not keyed yet.
+pub(crate) async fn append(
     txn: &DatabaseTransaction,
+    keys: &Keys,
     now: DateTime<Utc>,
     actor: &Actor,
     ev: Event<'_>,
 ) -> Result<i64> {
-    let (prev_seq, prev_hash) = lock_head(txn).await?;
+    let head = lock_head(txn).await?;
+    let mac = match head.key_id {
+        Some(id) => Some(keys.key(id).map_err(StoreError::Config)?.chain_mac()),
+        None => None,
+    };
+    let (prev_seq, prev_hash) = (head.seq, head.hash);
     let seq = prev_seq + 1;
     let at = now.trunc_subsecs(6);
-    let hash = canonical_hash(&prev_hash, seq, at, actor, &ev);
+    let hash = canonical_hash(&prev_hash, seq, at, actor, &ev, mac.as_ref());
     exec(
         txn,
         "INSERT INTO audit_entry (seq, at, user_id, action, object_type, object_id, detail, ip, prev_hash, hash)
@@ -267,9 +302,17 @@ pub async fn append(
     Ok(seq)
 }
 
+/// The chain head: the last entry, and the key that signs the next one (none: not keyed yet).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Head {
+    pub seq: i64,
+    pub hash: String,
+    pub key_id: Option<i64>,
+}
+
 /// The chain head, locked for the rest of the transaction (PostgreSQL `FOR UPDATE`; on
 /// SQLite the `IMMEDIATE` transaction already holds the write lock).
-async fn lock_head(txn: &DatabaseTransaction) -> Result<(i64, String)> {
+pub(crate) async fn lock_head(txn: &DatabaseTransaction) -> Result<Head> {
     let lock = if txn.get_database_backend() == DatabaseBackend::Postgres {
         " FOR UPDATE"
     } else {
@@ -278,17 +321,21 @@ async fn lock_head(txn: &DatabaseTransaction) -> Result<(i64, String)> {
     head_of(txn, lock).await
 }
 
-async fn head_of(c: &impl ConnectionTrait, lock: &str) -> Result<(i64, String)> {
+pub(crate) async fn head_of(c: &impl ConnectionTrait, lock: &str) -> Result<Head> {
     let head = one(
         c,
-        &format!("SELECT last_seq, last_hash FROM audit_head WHERE id = 1{lock}"),
+        &format!("SELECT last_seq, last_hash, key_id FROM audit_head WHERE id = 1{lock}"),
         vec![],
     )
     .await?
     .ok_or(StoreError::Config(
         "tête de la chaîne d'audit absente".into(),
     ))?;
-    Ok((get(&head, "last_seq")?, get(&head, "last_hash")?))
+    Ok(Head {
+        seq: get(&head, "last_seq")?,
+        hash: get(&head, "last_hash")?,
+        key_id: get(&head, "key_id")?,
+    })
 }
 
 /// A checkpoint left by a purge: the entries before `first_seq` were deleted; the entry
@@ -304,6 +351,10 @@ pub struct Checkpoint {
     /// The hash of the last entry purged (entry `first_seq - 1`), which `first_seq` links to.
     pub prev_hash: String,
     pub entries_purged: i64,
+    /// The key that signed the checkpoint, and its signature (none: a purge made before
+    /// the chain was keyed).
+    pub key_id: Option<i64>,
+    pub mac: Option<String>,
 }
 
 impl Checkpoint {
@@ -352,8 +403,8 @@ impl FromStr for Anchor {
 pub enum AnchorCheck {
     /// The entry is there, with that hash.
     Matches,
-    /// The entry was purged before the current checkpoint: it can no longer be checked
-    /// (the checkpoint recorded at the purge is what to compare).
+    /// The entry was purged by a checkpoint signed under the instance key and checked with
+    /// it: a regular purge (only the checkpoint's own link can still be compared).
     Purged,
 }
 
@@ -368,8 +419,16 @@ pub struct Verification {
     pub broken: Option<(i64, String)>,
     /// The checkpoint the walk started from, when entries were purged.
     pub checkpoint: Option<Checkpoint>,
-    /// The anchor checked, when one was given and the chain is intact up to it.
+    /// The anchor given alone (`--ancre`), when the chain is intact up to it.
     pub anchor: Option<AnchorCheck>,
+    /// Every anchor checked (given, or read from the anchor files), when intact.
+    pub anchors: Vec<(Anchor, AnchorCheck)>,
+    /// The keys that signed segments of the chain, oldest first (empty: not keyed yet).
+    pub segments: Vec<KeySegment>,
+    /// Whether the verification ran with the key ring (keyed links checked).
+    pub with_key: bool,
+    /// Keyed entries whose link could only be followed, not checked (run without the key).
+    pub unverified: i64,
 }
 
 /// Entries fetched per query when walking the chain.
@@ -427,7 +486,7 @@ async fn entries_from(
 async fn latest_checkpoint(c: &impl ConnectionTrait) -> Result<Option<Checkpoint>> {
     one(
         c,
-        "SELECT id, at, purged_before, first_seq, prev_hash, entries_purged FROM audit_checkpoint
+        "SELECT id, at, purged_before, first_seq, prev_hash, entries_purged, key_id, mac FROM audit_checkpoint
          ORDER BY first_seq DESC, id DESC LIMIT 1",
         vec![],
     )
@@ -440,6 +499,8 @@ async fn latest_checkpoint(c: &impl ConnectionTrait) -> Result<Option<Checkpoint
             first_seq: get(&r, "first_seq")?,
             prev_hash: get(&r, "prev_hash")?,
             entries_purged: get(&r, "entries_purged")?,
+            key_id: get(&r, "key_id")?,
+            mac: get(&r, "mac")?,
         })
     })
     .transpose()
@@ -450,18 +511,31 @@ fn purge_detail(purged: i64, first_seq: i64, checkpoint_id: i64) -> String {
     format!("entrees={purged};premiere={first_seq};point={checkpoint_id}")
 }
 
+/// Who signs the entries from `from_seq` on: the key's chain MAC (none: run without the
+/// ring, the links are followed but not checked), and the entry that must open the segment.
+struct Signer {
+    from_seq: i64,
+    id: i64,
+    mac: Option<HmacSha256>,
+    opening: String,
+}
+
 /// The walk along the chain: the next entry expected, the hash it must link to.
 struct Walk {
     next_seq: i64,
     prev: String,
     checked: i64,
     broken: Option<(i64, String)>,
-    /// An anchor inside the walked range, and whether it was met.
-    anchor: Option<Anchor>,
-    anchor_met: bool,
+    /// Anchors inside the walked range (sequence → hash), and how many were met.
+    anchors: std::collections::BTreeMap<i64, String>,
+    anchors_met: Vec<i64>,
     /// The `audit.purge` entry of the checkpoint walked from, and whether it was met.
     purge_entry: Option<String>,
     purge_met: bool,
+    /// The keyed segments, oldest first; `signer`: the one the next entry falls in.
+    signers: Vec<Signer>,
+    signer: Option<usize>,
+    unverified: i64,
 }
 
 impl Walk {
@@ -471,11 +545,23 @@ impl Walk {
             prev,
             checked: 0,
             broken: None,
-            anchor: None,
-            anchor_met: false,
+            anchors: std::collections::BTreeMap::new(),
+            anchors_met: Vec::new(),
             purge_entry: None,
             purge_met: false,
+            signers: Vec::new(),
+            signer: None,
+            unverified: 0,
         }
+    }
+
+    fn with_signers(mut self, signers: Vec<Signer>) -> Self {
+        self.signers = signers;
+        self.signer = self
+            .signers
+            .iter()
+            .rposition(|s| s.from_seq <= self.next_seq);
+        self
     }
 
     /// Checks one entry; `false` once the chain is broken.
@@ -491,18 +577,57 @@ impl Walk {
             ));
             return false;
         }
-        if hash_fields(&Fields::of(&e)) != e.hash {
-            self.broken = Some((e.seq, "le contenu de l'entrée a été modifié".into()));
+        let next_signer = self.signer.map_or(0, |i| i + 1);
+        if self
+            .signers
+            .get(next_signer)
+            .is_some_and(|s| s.from_seq == e.seq)
+        {
+            self.signer = Some(next_signer);
+        }
+        let signer = self.signer.and_then(|i| self.signers.get(i));
+        let content_ok = match signer {
+            None => hash_fields(&Fields::of(&e)) == e.hash,
+            Some(Signer { mac: Some(m), .. }) => mac_fields(m, &Fields::of(&e)) == e.hash,
+            Some(Signer { mac: None, .. }) => {
+                self.unverified += 1;
+                true
+            }
+        };
+        if !content_ok {
+            self.broken = Some((
+                e.seq,
+                if signer.is_some() {
+                    "le contenu de l'entrée a été modifié, ou sa signature réécrite sans la clé d'instance".into()
+                } else {
+                    "le contenu de l'entrée a été modifié".into()
+                },
+            ));
             return false;
         }
-        if let Some(a) = &self.anchor
-            && a.seq == e.seq
+        if let Some(s) = signer
+            && s.from_seq == e.seq
+            && (e.action != "audit.cle" || e.detail.as_deref() != Some(s.opening.as_str()))
         {
-            if a.hash != e.hash {
-                self.broken = Some((e.seq, anchor_mismatch(a, &e.hash)));
+            self.broken = Some((
+                e.seq,
+                format!(
+                    "l'entrée {} devait ouvrir le segment signé par la clé n° {} (« audit.cle ») : segment de clé falsifié",
+                    e.seq, s.id
+                ),
+            ));
+            return false;
+        }
+        if let Some(h) = self.anchors.get(&e.seq) {
+            if *h != e.hash {
+                let a = Anchor {
+                    seq: e.seq,
+                    hash: h.clone(),
+                };
+                self.broken = Some((e.seq, anchor_mismatch(&a, &e.hash)));
                 return false;
             }
-            self.anchor_met = true;
+            self.anchors_met.push(e.seq);
         }
         if let Some(d) = &self.purge_entry
             && e.action == "audit.purge"
@@ -656,9 +781,22 @@ impl Store {
     /// Records one event in its own transaction.
     pub async fn audit(&self, now: DateTime<Utc>, actor: &Actor, ev: Event<'_>) -> Result<i64> {
         let txn = self.write().await?;
-        let seq = append(&txn, now, actor, ev).await?;
+        let seq = self.append(&txn, now, actor, ev).await?;
         txn.commit().await?;
+        self.anchor_after_commit(now, "periodique", Some(seq)).await;
         Ok(seq)
+    }
+
+    /// Appends one entry in the caller's write transaction, signed under the key the
+    /// chain head names (see [`append`]).
+    pub(crate) async fn append(
+        &self,
+        txn: &DatabaseTransaction,
+        now: DateTime<Utc>,
+        actor: &Actor,
+        ev: Event<'_>,
+    ) -> Result<i64> {
+        append(txn, &self.keys, now, actor, ev).await
     }
 
     /// Appends several entries in one transaction (aggregated refusals): one write, however
@@ -672,25 +810,60 @@ impl Store {
             return Ok(());
         }
         let txn = self.write().await?;
+        let mut last = None;
         for (actor, ev) in entries {
-            append(&txn, now, &actor, ev).await?;
+            last = Some(self.append(&txn, now, &actor, ev).await?);
         }
         txn.commit().await?;
+        self.anchor_after_commit(now, "periodique", last).await;
         Ok(())
     }
 
-    /// Walks the chain in order and reports the first broken link (see [`Self::verify_audit_with`]).
+    /// Walks the chain in order and reports the first broken link (see [`Self::verify_audit_anchored`]).
     pub async fn verify_audit(&self) -> Result<Verification> {
-        self.verify_audit_with(None).await
+        self.verify_audit_anchored(&[]).await
+    }
+
+    /// [`Self::verify_audit_anchored`] with at most one anchor, reported in
+    /// [`Verification::anchor`].
+    pub async fn verify_audit_with(&self, anchor: Option<&Anchor>) -> Result<Verification> {
+        let given: Vec<Anchor> = anchor.into_iter().cloned().collect();
+        let mut v = self.verify_audit_anchored(&given).await?;
+        v.anchor = v.anchors.first().map(|(_, c)| c.clone());
+        Ok(v)
     }
 
     /// Walks the chain in order, in pages, from the latest checkpoint (or the first entry),
-    /// and reports the first broken link: a missing entry, a link or a content that does
-    /// not match, a head that is not the last entry, a checkpoint whose purge is not in the
-    /// chain, or an externally recorded `anchor` that does not match.
-    pub async fn verify_audit_with(&self, anchor: Option<&Anchor>) -> Result<Verification> {
-        let (head_seq, head_hash) = head_of(&self.db, "").await?;
+    /// and reports the first broken link: a missing entry, a link, a content or a keyed
+    /// signature that does not match, a head that is not the last entry, a key segment
+    /// or a checkpoint that is not what the key signed, a checkpoint whose purge is not
+    /// in the chain, or an anchor recorded outside the database that does not match — an
+    /// anchor beyond the head (a truncated tail) or inside a range no signed checkpoint
+    /// accounts for is a broken link too. Without the key ring, keyed links are followed
+    /// but not checked ([`Verification::unverified`]).
+    pub async fn verify_audit_anchored(&self, anchors: &[Anchor]) -> Result<Verification> {
+        let head = head_of(&self.db, "").await?;
+        let (head_seq, head_hash) = (head.seq, head.hash.clone());
         let checkpoint = latest_checkpoint(&self.db).await?;
+        let ring = self.keys.ring();
+        let mut out = Verification {
+            entries: 0,
+            head_seq,
+            head_hash: head_hash.clone(),
+            broken: None,
+            checkpoint: checkpoint.clone(),
+            anchor: None,
+            anchors: Vec::new(),
+            segments: Vec::new(),
+            with_key: ring.is_some(),
+            unverified: 0,
+        };
+        let plan = keyed::plan(&self.db, ring.as_deref(), &head, checkpoint.as_ref()).await?;
+        out.segments = plan.segments.clone();
+        if let Some(b) = plan.broken {
+            out.broken = Some(b);
+            return Ok(out);
+        }
         let mut walk = match &checkpoint {
             Some(cp) => {
                 let mut w = Walk::new(cp.first_seq, cp.prev_hash.clone());
@@ -698,49 +871,54 @@ impl Store {
                 w
             }
             None => Walk::new(1, GENESIS.to_owned()),
-        };
+        }
+        .with_signers(plan.signers);
         let start = walk.next_seq;
-        let mut anchor_check = None;
-        if let Some(a) = anchor {
+        let mut sorted: Vec<Anchor> = anchors.to_vec();
+        sorted.sort_by_key(|a| a.seq);
+        sorted.dedup();
+        for a in &sorted {
             if a.seq > head_seq {
-                return Ok(Verification {
-                    entries: 0,
-                    head_seq,
-                    head_hash,
-                    broken: Some((
-                        a.seq,
-                        format!(
-                            "l'entrée {}, enregistrée hors de la base, n'existe plus : le journal s'arrête à l'entrée {head_seq} (journal tronqué ou restauré d'une sauvegarde antérieure)",
-                            a.seq
-                        ),
-                    )),
-                    checkpoint,
-                    anchor: None,
-                });
+                out.broken = Some((
+                    a.seq,
+                    format!(
+                        "l'entrée {}, enregistrée hors de la base, n'existe plus : le journal s'arrête à l'entrée {head_seq} (journal tronqué ou restauré d'une sauvegarde antérieure)",
+                        a.seq
+                    ),
+                ));
+                return Ok(out);
             }
             if a.seq == start - 1 {
                 // The checkpoint's link (or the genesis): checked before walking.
                 if a.hash != walk.prev {
-                    return Ok(Verification {
-                        entries: 0,
-                        head_seq,
-                        head_hash,
-                        broken: Some((a.seq, anchor_mismatch(a, &walk.prev))),
-                        checkpoint,
-                        anchor: None,
-                    });
+                    out.broken = Some((a.seq, anchor_mismatch(a, &walk.prev)));
+                    return Ok(out);
                 }
-                anchor_check = Some(AnchorCheck::Matches);
+                out.anchors.push((a.clone(), AnchorCheck::Matches));
             } else if a.seq < start - 1 {
-                anchor_check = Some(AnchorCheck::Purged);
+                if !plan.checkpoint_signed {
+                    out.broken = Some((
+                        a.seq,
+                        format!(
+                            "l'entrée {}, enregistrée hors de la base, a été supprimée par une purge que rien ne prouve (point de contrôle non signé par la clé d'instance, ou vérification sans la clé)",
+                            a.seq
+                        ),
+                    ));
+                    return Ok(out);
+                }
+                out.anchors.push((a.clone(), AnchorCheck::Purged));
+            } else if let Some(other) = walk.anchors.get(&a.seq)
+                && *other != a.hash
+            {
+                out.broken = Some((a.seq, anchor_mismatch(a, other)));
+                return Ok(out);
             } else {
-                walk.anchor = Some(a.clone());
+                walk.anchors.insert(a.seq, a.hash.clone());
             }
         }
         let mut walk = walk.run_pipelined(&self.db).await?;
-        if walk.anchor_met {
-            anchor_check = Some(AnchorCheck::Matches);
-        }
+        out.entries = walk.checked;
+        out.unverified = walk.unverified;
         let mut broken = walk.broken.take();
         if broken.is_none() && (walk.next_seq - 1 != head_seq || walk.prev != head_hash) {
             broken = Some((
@@ -760,27 +938,40 @@ impl Store {
                 ),
             ));
         }
-        Ok(Verification {
-            entries: walk.checked,
-            head_seq,
-            head_hash,
-            anchor: if broken.is_none() { anchor_check } else { None },
-            broken,
-            checkpoint,
-        })
+        if broken.is_none() {
+            for seq in &walk.anchors_met {
+                if let Some(h) = walk.anchors.get(seq) {
+                    out.anchors.push((
+                        Anchor {
+                            seq: *seq,
+                            hash: h.clone(),
+                        },
+                        AnchorCheck::Matches,
+                    ));
+                }
+            }
+            out.anchors.sort_by_key(|(a, _)| a.seq);
+        } else {
+            out.anchors.clear();
+        }
+        out.broken = broken;
+        Ok(out)
     }
 
     /// The current head: last sequence number and its hash (to record outside the database).
     pub async fn audit_head(&self) -> Result<Anchor> {
-        let (seq, hash) = head_of(&self.db, "").await?;
-        Ok(Anchor { seq, hash })
+        let h = head_of(&self.db, "").await?;
+        Ok(Anchor {
+            seq: h.seq,
+            hash: h.hash,
+        })
     }
 
     /// Every checkpoint, oldest first.
     pub async fn audit_checkpoints(&self) -> Result<Vec<Checkpoint>> {
         all(
             &self.db,
-            "SELECT id, at, purged_before, first_seq, prev_hash, entries_purged FROM audit_checkpoint ORDER BY id",
+            "SELECT id, at, purged_before, first_seq, prev_hash, entries_purged, key_id, mac FROM audit_checkpoint ORDER BY id",
             vec![],
         )
         .await?
@@ -793,6 +984,8 @@ impl Store {
                 first_seq: get(r, "first_seq")?,
                 prev_hash: get(r, "prev_hash")?,
                 entries_purged: get(r, "entries_purged")?,
+                key_id: get(r, "key_id")?,
+                mac: get(r, "mac")?,
             })
         })
         .collect()
@@ -845,7 +1038,7 @@ impl Store {
             vals![RETENTION_SETTING, months.to_string()],
         )
         .await?;
-        append(
+        self.append(
             &txn,
             now,
             actor,
@@ -881,8 +1074,24 @@ impl Store {
             )));
         }
         let txn = self.write().await?;
-        let (head_seq, head_hash) = lock_head(&txn).await?;
-        let (start, start_prev) = match latest_checkpoint(&txn).await? {
+        let head = lock_head(&txn).await?;
+        let (head_seq, head_hash) = (head.seq, head.hash.clone());
+        let latest = latest_checkpoint(&txn).await?;
+        let ring = self.keys.ring();
+        if head.key_id.is_some() && ring.is_none() {
+            txn.rollback().await?;
+            return Err(StoreError::Config(
+                "purge refusée : la chaîne d'audit est signée et la clé d'instance est absente (indiquez VIGIE_INSTANCE_KEY_FILE) ; rien n'a été supprimé".into(),
+            ));
+        }
+        let plan = keyed::plan(&txn, ring.as_deref(), &head, latest.as_ref()).await?;
+        if let Some((seq, why)) = plan.broken {
+            txn.rollback().await?;
+            return Err(StoreError::Config(format!(
+                "purge refusée : la chaîne d'audit est rompue à l'entrée {seq} ({why}) ; rien n'a été supprimé. Lancez « vigie audit verify »."
+            )));
+        }
+        let (start, start_prev) = match latest {
             Some(cp) => (cp.first_seq, cp.prev_hash),
             None => (1, GENESIS.to_owned()),
         };
@@ -903,7 +1112,7 @@ impl Store {
             return Ok(None);
         }
         // The part purged, and the first entry kept (its link and content), must be intact.
-        let mut walk = Walk::new(start, start_prev);
+        let mut walk = Walk::new(start, start_prev).with_signers(plan.signers);
         let through = if first_kept.is_some() {
             first_seq + 1
         } else {
@@ -946,11 +1155,25 @@ impl Store {
         };
         let purged = first_seq - start;
         let at = now.trunc_subsecs(6);
+        let signature = match head.key_id {
+            Some(id) => {
+                let key = self.keys.key(id).map_err(StoreError::Config)?;
+                Some(keyed::checkpoint_mac(
+                    &key.chain_mac(),
+                    at,
+                    before,
+                    first_seq,
+                    &prev_hash,
+                    purged,
+                ))
+            }
+            None => None,
+        };
         let row = one(
             &txn,
-            "INSERT INTO audit_checkpoint (at, purged_before, first_seq, prev_hash, entries_purged)
-             VALUES ($1, $2, $3, $4, $5) RETURNING id",
-            vals![at, before, first_seq, prev_hash.clone(), purged],
+            "INSERT INTO audit_checkpoint (at, purged_before, first_seq, prev_hash, entries_purged, key_id, mac)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+            vals![at, before, first_seq, prev_hash.clone(), purged, head.key_id, signature.clone()],
         )
         .await?
         .ok_or(StoreError::NotFound)?;
@@ -968,14 +1191,17 @@ impl Store {
                 "purge refusée : {deleted} entrées supprimées au lieu de {purged} ; rien n'a été supprimé"
             )));
         }
-        append(
-            &txn,
-            now,
-            actor,
-            Event::new("audit.purge").detail(purge_detail(purged, first_seq, id)),
-        )
-        .await?;
+        let purge_seq = self
+            .append(
+                &txn,
+                now,
+                actor,
+                Event::new("audit.purge").detail(purge_detail(purged, first_seq, id)),
+            )
+            .await?;
         txn.commit().await?;
+        self.anchor_after_commit(now, "purge", Some(purge_seq))
+            .await;
         Ok(Some(Checkpoint {
             id,
             at,
@@ -983,6 +1209,8 @@ impl Store {
             first_seq,
             prev_hash,
             entries_purged: purged,
+            key_id: head.key_id,
+            mac: signature,
         }))
     }
 
@@ -993,7 +1221,7 @@ impl Store {
 
     /// The last entries (newest first), for tests and the CLI.
     pub async fn audit_tail(&self, n: i64) -> Result<Vec<Entry>> {
-        let (last, _) = head_of(&self.db, "").await?;
+        let last = head_of(&self.db, "").await?.seq;
         let mut v = self.audit_page((last - n).max(0), n).await?;
         v.reverse();
         Ok(v)
@@ -1241,7 +1469,12 @@ pub async fn bulk_append_synthetic(
     let mut done = 0u64;
     while done < n {
         let txn = store.write().await?;
-        let (mut seq, mut prev) = lock_head(&txn).await?;
+        let head = lock_head(&txn).await?;
+        let mac = match head.key_id {
+            Some(id) => Some(store.keys.key(id).map_err(StoreError::Config)?.chain_mac()),
+            None => None,
+        };
+        let (mut seq, mut prev) = (head.seq, head.hash);
         let in_txn = (n - done).min(ROWS_PER_TXN);
         let mut written = 0u64;
         while written < in_txn {
@@ -1265,7 +1498,7 @@ pub async fn bulk_append_synthetic(
                     _ => None,
                 };
                 let ip = Some(format!("10.0.{}.{}", (i / 250) % 250, i % 250));
-                let hash = hash_fields(&Fields {
+                let fields = Fields {
                     prev: &prev,
                     seq,
                     at,
@@ -1275,7 +1508,11 @@ pub async fn bulk_append_synthetic(
                     object_id,
                     detail: detail.as_deref(),
                     ip: ip.as_deref(),
-                });
+                };
+                let hash = match &mac {
+                    Some(m) => mac_fields(m, &fields),
+                    None => hash_fields(&fields),
+                };
                 values.push(vals![
                     seq,
                     at,
@@ -1356,6 +1593,7 @@ mod tests {
             &Event::new("dossier.consultation")
                 .on("dossier", -7)
                 .detail("x"),
+            None,
         );
         // The reference computation, written out with allocations as it first was.
         let mut r = Sha256::new();
@@ -1376,7 +1614,14 @@ mod tests {
         field(&mut r, Some("x"));
         field(&mut r, Some("127.0.0.1"));
         assert_eq!(h, hex::encode(r.finalize()));
-        let none = canonical_hash(GENESIS, 2, at, &Actor::system(), &Event::new("connexion"));
+        let none = canonical_hash(
+            GENESIS,
+            2,
+            at,
+            &Actor::system(),
+            &Event::new("connexion"),
+            None,
+        );
         let mut r = Sha256::new();
         r.update(GENESIS.as_bytes());
         r.update(2i64.to_be_bytes());
