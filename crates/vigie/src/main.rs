@@ -1,6 +1,7 @@
 //! `vigie`: the one binary. Wires configuration to the store and the web layer.
 
 mod config;
+mod pg_roles;
 
 use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
@@ -36,7 +37,8 @@ enum Command {
         #[arg(long, default_value_t = 3000)]
         dossiers: usize,
     },
-    /// Apply the database migrations.
+    /// Apply the database migrations (PostgreSQL: as the owner role, VIGIE_MIGRATE_DATABASE_URL,
+    /// which then grants the application's role only what it needs).
     Migrate,
     /// Fill a demo database with generated dossiers.
     Demo {
@@ -171,7 +173,7 @@ async fn open(
     demo: bool,
 ) -> anyhow::Result<(Store, vigie_store::users::Instance)> {
     let store = Store::connect(&s.database_url, s.timezone).await?;
-    store.migrate(now()).await?;
+    pg_roles::migrate_on_start(&store, s, now()).await?;
     let existing = store.instance().await?;
     if demo && existing.as_ref().is_some_and(|i| !i.demo) {
         anyhow::bail!(
@@ -277,13 +279,7 @@ async fn run(cmd: Command, s: config::Settings) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Migrate => {
-            let store = Store::connect(&s.database_url, s.timezone).await?;
-            let applied = store.migrate(now()).await?;
-            println!(
-                "Schéma à jour (version {}) ; migrations appliquées : {:?}",
-                store.schema_version().await?,
-                applied
-            );
+            pg_roles::migrate(&s, now()).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo { dossiers, seed } => {
@@ -318,6 +314,7 @@ async fn run(cmd: Command, s: config::Settings) -> anyhow::Result<ExitCode> {
                 r.schema_version, r.binary_version
             );
             config::announce_public_url(&s, true);
+            pg_roles::report(&store).await?;
             match &r.integrity {
                 Ok(()) => println!("Intégrité : OK"),
                 Err(e) => println!("Intégrité : ÉCHEC — {e}"),
@@ -480,7 +477,11 @@ async fn user(cmd: UserCommand, s: &config::Settings) -> anyhow::Result<ExitCode
 /// `vigie audit …`: verification, head, retention, purge.
 async fn audit(cmd: AuditCommand, s: &config::Settings) -> anyhow::Result<ExitCode> {
     use vigie_store::audit::{Anchor, AnchorCheck, Checkpoint};
-    let store = Store::connect(&s.database_url, s.timezone).await?;
+    let url = match &cmd {
+        AuditCommand::Purger { .. } => pg_roles::purge_url(s),
+        _ => &s.database_url,
+    };
+    let store = Store::connect(url, s.timezone).await?;
     store.require_current_schema().await?;
     let when = |t: DateTime<Utc>| {
         t.with_timezone(&s.timezone)
@@ -584,7 +585,11 @@ async fn audit(cmd: AuditCommand, s: &config::Settings) -> anyhow::Result<ExitCo
                 }
                 None => store.audit_purge_limit(t).await?,
             };
-            match store.purge_audit(t, &Actor::system(), before).await? {
+            match store
+                .purge_audit(t, &Actor::system(), before)
+                .await
+                .map_err(pg_roles::purge_error)?
+            {
                 Some(cp) => {
                     println!("{}", checkpoint_lines(&cp));
                     println!("Tête après la purge : {}", store.audit_head().await?);
