@@ -85,11 +85,22 @@ fn a_bad_setting_stops_with_one_line_naming_it() {
         ("VIGIE_LOG_FORMAT", "xml"),
         ("VIGIE_TRUSTED_PROXIES", "127.0.0.1,le-proxy"),
         ("VIGIE_PUBLIC_URL", "vigie.cd18.fr/ip"),
+        ("VIGIE_MIGRATE_DATABASE_URL", "mysql://localhost/x"),
+        (
+            "VIGIE_MIGRATE_DATABASE_URL",
+            "postgres://proprietaire:secret@db:port/vigie",
+        ),
+        // The owner's URL must name the same database (here SQLite, by default).
+        (
+            "VIGIE_MIGRATE_DATABASE_URL",
+            "postgres://proprietaire:secret@db/vigie",
+        ),
     ] {
         let (o, _, err) = run(vigie(dir.path()).env(var, value).arg("check"));
         assert_eq!(o.status.code(), Some(2), "{var}: {err}");
         assert_eq!(err.trim().lines().count(), 1, "{err}");
         assert!(err.contains(var), "{var} named in {err}");
+        assert!(!err.contains("secret"), "{err}");
     }
     std::fs::write(
         dir.path().join("vigie.toml"),
