@@ -23,6 +23,7 @@ pub mod dossiers;
 pub mod due;
 pub mod edit;
 pub mod error;
+pub mod grants;
 pub mod health;
 pub mod keys;
 pub mod migrate;

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseTransaction};
 
 use crate::db::Store;
+use crate::grants::Privileges;
 use crate::sql::{all, exec};
 use crate::{Result, StoreError, vals};
 
@@ -20,6 +21,8 @@ mod m0002_revisions;
 mod m0003_security;
 #[path = "migrations/m0004_instance_key.rs"]
 mod m0004_instance_key;
+#[path = "migrations/m0006_least_privilege.rs"]
+mod m0006_least_privilege;
 
 /// One step of a migration.
 #[derive(Debug, Clone)]
@@ -40,6 +43,9 @@ pub struct Migration {
     pub version: i64,
     pub name: &'static str,
     pub steps: Vec<Step>,
+    /// What the application's role may do on the tables this migration creates, applied
+    /// by `vigie migrate` on PostgreSQL (see [`crate::grants`]).
+    pub grants: &'static [(&'static str, Privileges)],
 }
 
 /// The migrations this program knows, in order.
@@ -65,6 +71,7 @@ pub fn migrations() -> Vec<Migration> {
             version: 1,
             name: "schema",
             steps,
+            grants: m0001_schema::GRANTS,
         },
         Migration {
             version: 2,
@@ -73,6 +80,7 @@ pub fn migrations() -> Vec<Migration> {
                 .iter()
                 .map(|s| Step::Sql((*s).to_owned()))
                 .collect(),
+            grants: m0002_revisions::GRANTS,
         },
         Migration {
             version: 3,
@@ -91,6 +99,7 @@ pub fn migrations() -> Vec<Migration> {
                         .map(|s| Step::Only(DatabaseBackend::Postgres, (*s).to_owned())),
                 )
                 .collect(),
+            grants: m0003_security::GRANTS,
         },
         Migration {
             version: 4,
@@ -100,6 +109,16 @@ pub fn migrations() -> Vec<Migration> {
                 m0004_instance_key::SQLITE_ONLY,
                 m0004_instance_key::POSTGRES_ONLY,
             ),
+            grants: m0004_instance_key::GRANTS,
+        },
+        Migration {
+            version: 6,
+            name: "least privilege",
+            steps: m0006_least_privilege::POSTGRES_ONLY
+                .iter()
+                .map(|s| Step::Only(DatabaseBackend::Postgres, (*s).to_owned()))
+                .collect(),
+            grants: m0006_least_privilege::GRANTS,
         },
     ]
 }
@@ -146,7 +165,9 @@ pub fn render(sql: &str, backend: DatabaseBackend) -> String {
 impl Store {
     /// The schema version of the database (0 when empty).
     pub async fn schema_version(&self) -> Result<i64> {
-        ensure_table(&self.db).await?;
+        if !table_exists(&self.db).await? {
+            return Ok(0);
+        }
         let rows = all(
             &self.db,
             "SELECT MAX(version) AS v FROM schema_migrations",
@@ -166,6 +187,19 @@ impl Store {
 
     /// Applies pending migrations from `list`, each in its own transaction.
     pub async fn migrate_with(&self, list: &[Migration], now: DateTime<Utc>) -> Result<Vec<i64>> {
+        self.migrate_inner(list, now).await.map_err(|e| {
+            if crate::grants::is_permission_denied(&e) {
+                StoreError::Config(
+                    "le rôle de connexion n'a pas le droit de modifier le schéma de la base (c'est le cas du rôle de l'application) : lancez « vigie migrate » avec le rôle propriétaire (VIGIE_MIGRATE_DATABASE_URL)".into(),
+                )
+            } else {
+                e
+            }
+        })
+    }
+
+    async fn migrate_inner(&self, list: &[Migration], now: DateTime<Utc>) -> Result<Vec<i64>> {
+        ensure_table(&self.db).await?;
         let current = self.schema_version().await?;
         let binary = list.last().map_or(0, |m| m.version);
         if current > binary {
@@ -200,14 +234,29 @@ impl Store {
         }
         if v < binary {
             return Err(StoreError::Config(format!(
-                "le schéma de la base (version {v}) est en retard sur ce programme (version {binary}) : lancez « vigie migrate »"
+                "le schéma de la base (version {v}) est en retard sur ce programme (version {binary}) : lancez « vigie migrate » (sur PostgreSQL, avec le rôle propriétaire : VIGIE_MIGRATE_DATABASE_URL)"
             )));
         }
         Ok(())
     }
 }
 
+/// Whether `schema_migrations` exists (reading needs no right to create it: the
+/// application's role reads the version too).
+async fn table_exists(c: &impl ConnectionTrait) -> Result<bool> {
+    let sql = if c.get_database_backend() == DatabaseBackend::Postgres {
+        "SELECT 1 AS x WHERE to_regclass('schema_migrations') IS NOT NULL"
+    } else {
+        "SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
+    };
+    Ok(!all(c, sql, vec![]).await?.is_empty())
+}
+
+/// Creates `schema_migrations` when absent (by the role that migrates).
 async fn ensure_table(c: &impl ConnectionTrait) -> Result<()> {
+    if table_exists(c).await? {
+        return Ok(());
+    }
     let sql = render(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version {BIGINT} PRIMARY KEY, name TEXT NOT NULL, applied_at {TS} NOT NULL)",
         c.get_database_backend(),

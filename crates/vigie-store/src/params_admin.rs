@@ -1145,14 +1145,15 @@ impl Store {
                  FROM sqlite_master m JOIN pragma_foreign_key_list(m.name) f
                  WHERE m.type = 'table'"
             }
+            // The catalog, not `information_schema`, whose `constraint_column_usage` shows
+            // only the tables the current role owns (not the application's role's).
             _ => {
-                "SELECT kcu.table_name::text AS tbl, kcu.column_name::text AS col, ccu.table_name::text AS target
-                 FROM information_schema.table_constraints tc
-                 JOIN information_schema.key_column_usage kcu
-                   ON kcu.constraint_name = tc.constraint_name AND kcu.table_schema = tc.table_schema
-                 JOIN information_schema.constraint_column_usage ccu
-                   ON ccu.constraint_name = tc.constraint_name AND ccu.table_schema = tc.table_schema
-                 WHERE tc.constraint_type = 'FOREIGN KEY' AND tc.table_schema = current_schema()"
+                "SELECT t.relname::text AS tbl, a.attname::text AS col, r.relname::text AS target
+                 FROM pg_constraint c
+                 JOIN pg_class t ON t.oid = c.conrelid
+                 JOIN pg_class r ON r.oid = c.confrelid
+                 JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY (c.conkey)
+                 WHERE c.contype = 'f' AND t.relnamespace = current_schema()::regnamespace"
             }
         };
         let mut v = Vec::new();

@@ -2,6 +2,13 @@
 //! (a file in a temporary directory) and on PostgreSQL (a clone of a migrated template
 //! database on the server at 127.0.0.1:5432, dropped by [`TestDb::finish`]).
 //!
+//! On PostgreSQL, as in production (README, « PostgreSQL en production »), two roles: the
+//! databases are owned and migrated by [`PG_OWNER_ROLE`], and the tests' store connects as
+//! [`PG_APP_ROLE`], with only the grants the migrations declare ([`crate::grants`]): every
+//! suite run on PostgreSQL shows that the application's role can do its work. A test that
+//! needs the owner (a purge, a migration, tampering as someone with database access) uses
+//! [`TestDb::owner`] or [`TestDb::raw`].
+//!
 //! PostgreSQL unreachable fails the test with a clear message; `VIGIE_TEST_SKIP_PG=1`
 //! skips PostgreSQL explicitly (on a laptop), never silently. `VIGIE_TEST_PG_URL`
 //! overrides the server URL (default `postgres://postgres@127.0.0.1:5432/postgres`).
@@ -14,12 +21,22 @@ use sqlx::postgres::PgConnection;
 
 use crate::db::{DbUrl, Store};
 
+/// The role that owns and migrates the PostgreSQL test databases (cluster-wide, created
+/// once; not a superuser).
+pub const PG_OWNER_ROLE: &str = "vigie_test_owner";
+/// The application's role of the PostgreSQL test databases: [`TestDb::store`] connects as
+/// it, with only the grants of [`crate::grants`].
+pub const PG_APP_ROLE: &str = "vigie_test_app";
+
 /// A test database.
 #[derive(Debug)]
 pub struct TestDb {
+    /// The application's store (on PostgreSQL, connected as [`PG_APP_ROLE`]).
     pub store: Store,
     pub backend: &'static str,
     pg_name: Option<String>,
+    /// The owner's store, opened at its first use (PostgreSQL).
+    owner: tokio::sync::OnceCell<Store>,
     sqlite_file: Option<std::path::PathBuf>,
     _dir: Option<tempfile::TempDir>,
 }
@@ -52,6 +69,42 @@ fn with_db(url: &str, db: &str) -> String {
     }
 }
 
+/// `url` connecting as `user` (password: the user's name; trust authentication ignores it).
+fn with_user(url: &str, user: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let host = match rest.split_once('@') {
+                Some((userinfo, host)) if !userinfo.contains('/') => host,
+                _ => rest,
+            };
+            format!("{scheme}://{user}:{user}@{host}")
+        }
+        None => url.to_owned(),
+    }
+}
+
+/// The URL of test database `db` for `role`.
+fn pg_url(db: &str, role: &str) -> DbUrl {
+    #[allow(clippy::expect_used)]
+    with_user(&with_db(&pg_admin_url(), db), role)
+        .parse()
+        .expect("pg url")
+}
+
+/// Creates the two test roles unless they exist (several test processes may race: a
+/// duplicate is caught).
+async fn ensure_roles(admin: &mut PgConnection) {
+    for role in [PG_OWNER_ROLE, PG_APP_ROLE] {
+        #[allow(clippy::expect_used)]
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DO $$ BEGIN CREATE ROLE {role} LOGIN PASSWORD '{role}'; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
+        )))
+        .execute(&mut *admin)
+        .await
+        .expect("create test role");
+    }
+}
+
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 /// The instance key ring of every test database (fixed: PostgreSQL test databases are
@@ -61,9 +114,27 @@ pub fn test_ring() -> crate::keys::KeyRing {
     crate::keys::KeyRing::parse(&format!("vigie-cle 1 {}", "7e".repeat(32))).expect("test ring")
 }
 
-/// Gives a store the test ring, adopting it on a database not keyed yet.
+/// The instance key file of a test's (or a benchmark's) `vigie` commands in `dir`, as an
+/// operator keeps it: `dir/cle-instance`, created at first use.
+pub fn key_file(dir: &std::path::Path) -> std::path::PathBuf {
+    let p = dir.join("cle-instance");
+    if !p.exists() {
+        #[allow(clippy::expect_used)]
+        crate::keys::KeyRing::generate()
+            .write(&p, true)
+            .expect("instance key file");
+    }
+    p
+}
+
+/// Gives a store the test ring, adopting it on a database not keyed yet (a database
+/// without its instance row is left as it is).
 #[allow(clippy::expect_used)]
 pub async fn keyed(store: Store) -> Store {
+    // An empty database (not migrated, or no instance yet) has nothing to key.
+    if store.instance().await.ok().flatten().is_none() {
+        return store;
+    }
     store
         .open_with_key_ring(now(), test_ring(), None)
         .await
@@ -94,6 +165,7 @@ impl TestDb {
             store,
             backend: "sqlite",
             pg_name: None,
+            owner: tokio::sync::OnceCell::new(),
             sqlite_file: Some(file),
             _dir: Some(dir),
         }
@@ -138,6 +210,7 @@ impl TestDb {
             store,
             backend: "sqlite",
             pg_name: None,
+            owner: tokio::sync::OnceCell::new(),
             sqlite_file: Some(file),
             _dir: None,
         }
@@ -167,7 +240,7 @@ impl TestDb {
     /// Stops the store cleanly and opens the same database again, as a restart would.
     pub async fn restart(self) -> Self {
         let url = match &self.pg_name {
-            Some(name) => with_db(&pg_admin_url(), name).parse().expect("pg url"),
+            Some(name) => pg_url(name, PG_APP_ROLE),
             None => self.sqlite_url(),
         };
         self.store.clone().close().await;
@@ -204,48 +277,43 @@ impl TestDb {
             eprintln!("VIGIE_TEST_SKIP_PG=1 : tests PostgreSQL ignorés");
             return None;
         }
-        let admin_url = pg_admin_url();
-        let mut admin = match PgConnection::connect(&admin_url).await {
-            Ok(c) => c,
-            Err(e) => panic!(
-                "PostgreSQL injoignable ({admin_url}) : {e}. Démarrez-le (pg_ctlcluster … main start) ou, sur un poste de développement seulement, VIGIE_TEST_SKIP_PG=1."
-            ),
-        };
+        let mut admin = admin_connection().await;
         let template = template_name();
         // One process at a time creates the template, or clones it.
         sqlx::query("SELECT pg_advisory_lock(727274)")
             .execute(&mut admin)
             .await
             .expect("advisory lock");
+        ensure_roles(&mut admin).await;
         let exists: Option<(i32,)> = sqlx::query_as("SELECT 1 FROM pg_database WHERE datname = $1")
             .bind(&template)
             .fetch_optional(&mut admin)
             .await
             .expect("pg_database");
         if exists.is_none() {
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {template}")))
-                .execute(&mut admin)
-                .await
-                .expect("create template");
-            let url: DbUrl = with_db(&admin_url, &template).parse().expect("pg url");
-            let store = Store::connect(&url, chrono_tz::Europe::Paris)
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "CREATE DATABASE {template} OWNER {PG_OWNER_ROLE}"
+            )))
+            .execute(&mut admin)
+            .await
+            .expect("create template");
+            let store = Store::connect(&pg_url(&template, PG_OWNER_ROLE), chrono_tz::Europe::Paris)
                 .await
                 .expect("pg connect");
             store.migrate(now()).await.expect("migrate postgres");
+            store
+                .grant_application_role(PG_APP_ROLE)
+                .await
+                .expect("grants");
             store
                 .init_instance(now(), false, &["18".into()])
                 .await
                 .expect("instance");
             keyed(store).await.close().await;
         }
-        let name = format!(
-            "vigie_t_{}_{}_{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed),
-            nanos()
-        );
+        let name = new_db_name();
         sqlx::query(sqlx::AssertSqlSafe(format!(
-            "CREATE DATABASE {name} TEMPLATE {template}"
+            "CREATE DATABASE {name} TEMPLATE {template} OWNER {PG_OWNER_ROLE}"
         )))
         .execute(&mut admin)
         .await
@@ -255,8 +323,7 @@ impl TestDb {
             .await
             .expect("advisory unlock");
         let _ = admin.close().await;
-        let url: DbUrl = with_db(&admin_url, &name).parse().expect("pg url");
-        let store = Store::connect(&url, chrono_tz::Europe::Paris)
+        let store = Store::connect(&pg_url(&name, PG_APP_ROLE), chrono_tz::Europe::Paris)
             .await
             .expect("pg connect");
         let store = keyed(store).await;
@@ -264,6 +331,37 @@ impl TestDb {
             store,
             backend: "postgres",
             pg_name: Some(name),
+            owner: tokio::sync::OnceCell::new(),
+            sqlite_file: None,
+            _dir: None,
+        })
+    }
+
+    /// An empty PostgreSQL database (not migrated) owned by [`PG_OWNER_ROLE`], its store
+    /// connected as the application's role; `None` only when skipped explicitly.
+    pub async fn postgres_empty() -> Option<Self> {
+        if skip_pg() {
+            eprintln!("VIGIE_TEST_SKIP_PG=1 : tests PostgreSQL ignorés");
+            return None;
+        }
+        let mut admin = admin_connection().await;
+        ensure_roles(&mut admin).await;
+        let name = new_db_name();
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "CREATE DATABASE {name} OWNER {PG_OWNER_ROLE}"
+        )))
+        .execute(&mut admin)
+        .await
+        .expect("create database");
+        let _ = admin.close().await;
+        let store = Store::connect(&pg_url(&name, PG_APP_ROLE), chrono_tz::Europe::Paris)
+            .await
+            .expect("pg connect");
+        Some(Self {
+            store,
+            backend: "postgres",
+            pg_name: Some(name),
+            owner: tokio::sync::OnceCell::new(),
             sqlite_file: None,
             _dir: None,
         })
@@ -282,9 +380,13 @@ impl TestDb {
             store,
             pg_name,
             _dir,
+            owner,
             ..
         } = self;
         store.close().await;
+        if let Some(o) = owner.into_inner() {
+            o.close().await;
+        }
         if let Some(name) = pg_name
             && let Ok(mut admin) = PgConnection::connect(&pg_admin_url()).await
         {
@@ -296,6 +398,26 @@ impl TestDb {
             let _ = admin.close().await;
         }
     }
+}
+
+#[allow(clippy::panic)]
+async fn admin_connection() -> PgConnection {
+    let admin_url = pg_admin_url();
+    match PgConnection::connect(&admin_url).await {
+        Ok(c) => c,
+        Err(e) => panic!(
+            "PostgreSQL injoignable ({admin_url}) : {e}. Démarrez-le (pg_ctlcluster … main start) ou, sur un poste de développement seulement, VIGIE_TEST_SKIP_PG=1."
+        ),
+    }
+}
+
+fn new_db_name() -> String {
+    format!(
+        "vigie_t_{}_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed),
+        nanos()
+    )
 }
 
 fn nanos() -> u128 {
@@ -312,17 +434,62 @@ fn template_name() -> String {
     for m in crate::migrate::migrations() {
         h.update(m.version.to_be_bytes());
         h.update(format!("{:?}", m.steps).as_bytes());
+        h.update(format!("{:?}", m.grants).as_bytes());
     }
+    h.update(format!("owner {PG_OWNER_ROLE}, application {PG_APP_ROLE}").as_bytes());
     h.update(crate::communes::COMMUNES_TSV.len().to_be_bytes());
     h.update(format!("{:?}", vigie_domain::param::defaults()).as_bytes());
     format!("vigie_tpl_{}", &hex::encode(h.finalize())[..16])
 }
 
 impl TestDb {
-    /// Runs raw SQL (to tamper with data in tests).
+    /// Runs raw SQL as the owner of the database (to tamper with data in tests, as someone
+    /// with database access would; the application's role could not). [`raw_sql`] on
+    /// [`TestDb::store`] runs it as the application's role.
     pub async fn raw(&self, sql: &str) -> Result<(), sea_orm::DbErr> {
         use sea_orm::ConnectionTrait;
-        self.store.db.execute_unprepared(sql).await.map(|_| ())
+        self.owner()
+            .await
+            .db
+            .execute_unprepared(sql)
+            .await
+            .map(|_| ())
+    }
+
+    /// The store of the owner role, which migrates and purges (on SQLite, the same store).
+    pub async fn owner(&self) -> &Store {
+        match &self.pg_name {
+            None => &self.store,
+            Some(name) => {
+                self.owner
+                    .get_or_init(|| async {
+                        #[allow(clippy::expect_used)]
+                        keyed(
+                            Store::connect(&pg_url(name, PG_OWNER_ROLE), chrono_tz::Europe::Paris)
+                                .await
+                                .expect("owner connect"),
+                        )
+                        .await
+                    })
+                    .await
+            }
+        }
+    }
+
+    /// The URL of this database for the application's role (`VIGIE_DATABASE_URL`).
+    pub fn app_url(&self) -> DbUrl {
+        match &self.pg_name {
+            Some(name) => pg_url(name, PG_APP_ROLE),
+            None => self.sqlite_url(),
+        }
+    }
+
+    /// The URL of this database for the owner (`VIGIE_MIGRATE_DATABASE_URL`; on SQLite the same).
+    pub fn owner_url(&self) -> DbUrl {
+        match &self.pg_name {
+            Some(name) => pg_url(name, PG_OWNER_ROLE),
+            None => self.sqlite_url(),
+        }
     }
 }
 
@@ -372,6 +539,22 @@ pub async fn raw_texts(store: &Store, sql: &str) -> Vec<Option<String>> {
 pub async fn raw_sql(store: &Store, sql: &str) -> Result<(), sea_orm::DbErr> {
     use sea_orm::ConnectionTrait;
     store.db.execute_unprepared(sql).await.map(|_| ())
+}
+
+/// The tables of the store's database (PostgreSQL: of its current schema), sorted.
+pub async fn table_names(store: &Store) -> Vec<String> {
+    let sql = if store.is_sqlite() {
+        "SELECT name AS t FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+    } else {
+        "SELECT tablename::text AS t FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename"
+    };
+    #[allow(clippy::expect_used)]
+    crate::sql::all(&store.db, sql, vec![])
+        .await
+        .expect("tables")
+        .iter()
+        .map(|r| crate::sql::get::<String>(r, "t").expect("a name"))
+        .collect()
 }
 
 /// Whether the store's PostgreSQL connection is encrypted (`pg_stat_ssl`), for tests.

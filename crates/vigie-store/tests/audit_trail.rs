@@ -163,6 +163,8 @@ async fn an_anchor_recorded_outside_detects_a_truncated_trail() {
 async fn a_purge_leaves_a_checkpoint_from_which_the_rest_verifies() {
     on_both(|db| async move {
         let s = &db.store;
+        // A purge deletes entries: the owner's role does it (README), not the application's.
+        let owner = db.owner().await;
         let sys = Actor::system();
         // The instance was created at now() (2026-11-24); a year and a half of activity.
         let old = entries(s, now() + Duration::days(10), 4).await;
@@ -178,7 +180,7 @@ async fn a_purge_leaves_a_checkpoint_from_which_the_rest_verifies() {
             s.audit_purge_limit(t).await.unwrap(),
             at("2027-06-01T10:00:00Z")
         );
-        let e = s
+        let e = owner
             .purge_audit(t, &sys, at("2027-10-01T00:00:00Z"))
             .await
             .unwrap_err();
@@ -186,7 +188,7 @@ async fn a_purge_leaves_a_checkpoint_from_which_the_rest_verifies() {
             e.to_string().contains("12 mois") && e.to_string().contains("01/06/2027"),
             "{e}"
         );
-        let cp = s
+        let cp = owner
             .purge_audit(t, &sys, at("2027-06-01T00:00:00Z"))
             .await
             .unwrap()
@@ -251,7 +253,8 @@ async fn a_purge_leaves_a_checkpoint_from_which_the_rest_verifies() {
         // Nothing older left: nothing to purge, nothing written.
         let head = s.audit_head().await.unwrap();
         assert_eq!(
-            s.purge_audit(t, &sys, at("2027-06-01T00:00:00Z"))
+            owner
+                .purge_audit(t, &sys, at("2027-06-01T00:00:00Z"))
                 .await
                 .unwrap(),
             None
@@ -260,7 +263,7 @@ async fn a_purge_leaves_a_checkpoint_from_which_the_rest_verifies() {
         // A later purge starts from the checkpoint and takes everything, its own entry
         // becoming the first one kept.
         let t2 = at("2030-01-01T00:00:00Z");
-        let cp2 = s
+        let cp2 = owner
             .purge_audit(t2, &sys, s.audit_purge_limit(t2).await.unwrap())
             .await
             .unwrap()

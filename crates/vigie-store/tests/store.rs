@@ -53,7 +53,8 @@ async fn migrations_seed_reference_data_and_are_idempotent() {
 #[tokio::test]
 async fn a_failing_migration_leaves_the_database_unchanged() {
     on_both(|db| async move {
-        let s = &db.store;
+        // Migrations run as the owner (on PostgreSQL the application's role cannot).
+        let s = db.owner().await;
         let mut list = migrations();
         let latest = vigie_store::migrate::latest_version();
         list.push(Migration {
@@ -64,6 +65,7 @@ async fn a_failing_migration_leaves_the_database_unchanged() {
                 Step::Sql("INSERT INTO half_done (id) VALUES (1)".into()),
                 Step::Sql("INSERT INTO no_such_table (id) VALUES (1)".into()),
             ],
+            grants: &[],
         });
         assert!(s.migrate_with(&list, now()).await.is_err());
         assert_eq!(s.schema_version().await.unwrap(), latest);

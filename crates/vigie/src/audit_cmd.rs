@@ -72,7 +72,12 @@ pub fn say_key(v: &Verification) {
 /// `vigie audit …`: verification, head, retention, purge.
 pub async fn run(cmd: AuditCommand, s: &Settings) -> anyhow::Result<ExitCode> {
     use vigie_store::audit::{Anchor, AnchorCheck, Checkpoint};
-    let store = Store::connect(&s.database_url, s.timezone).await?;
+    // The purge deletes entries: on PostgreSQL, only the owner role may.
+    let url = match &cmd {
+        AuditCommand::Purger { .. } => crate::pg_roles::purge_url(s),
+        _ => &s.database_url,
+    };
+    let store = Store::connect(url, s.timezone).await?;
     store.require_current_schema().await?;
     // Reading commands use the key when there is one; writing ones need it.
     let store = match &cmd {
@@ -218,7 +223,11 @@ pub async fn run(cmd: AuditCommand, s: &Settings) -> anyhow::Result<ExitCode> {
                 }
                 None => store.audit_purge_limit(t).await?,
             };
-            match store.purge_audit(t, &Actor::system(), before).await? {
+            match store
+                .purge_audit(t, &Actor::system(), before)
+                .await
+                .map_err(crate::pg_roles::purge_error)?
+            {
                 Some(cp) => {
                     println!("{}", checkpoint_lines(&cp));
                     println!("Tête après la purge : {}", store.audit_head().await?);

@@ -10,6 +10,7 @@ use vigie_store::DbUrl;
 #[derive(Debug, Deserialize)]
 struct Raw {
     database_url: String,
+    migrate_database_url: String,
     listen: String,
     timezone: String,
     departements: String,
@@ -28,6 +29,9 @@ struct Raw {
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub database_url: DbUrl,
+    /// The owner role's URL (`VIGIE_MIGRATE_DATABASE_URL`), for `vigie migrate` and
+    /// `vigie audit purger` on PostgreSQL; `None` when unset (one role does everything).
+    pub migrate_database_url: Option<DbUrl>,
     pub listen: SocketAddr,
     pub timezone: chrono_tz::Tz,
     /// Département(s) served (INSEE codes), first in commune suggestions.
@@ -70,6 +74,7 @@ impl std::fmt::Debug for KeySource {
 pub fn load(file: &str) -> Result<Settings, String> {
     let raw: Raw = config::Config::builder()
         .set_default("database_url", "sqlite://data/vigie.db")
+        .and_then(|b| b.set_default("migrate_database_url", ""))
         .and_then(|b| b.set_default("listen", "127.0.0.1:8080"))
         .and_then(|b| b.set_default("timezone", "Europe/Paris"))
         .and_then(|b| b.set_default("departements", "18"))
@@ -89,6 +94,18 @@ pub fn load(file: &str) -> Result<Settings, String> {
         .and_then(|c| c.try_deserialize())
         .map_err(|e| format!("configuration invalide ({file} ou VIGIE_*) : {e}"))?;
     let database_url: DbUrl = raw.database_url.parse()?;
+    let migrate_database_url = match raw.migrate_database_url.trim() {
+        "" => None,
+        u => {
+            let m: DbUrl = u.parse().map_err(|e: String| {
+                e.replacen("VIGIE_DATABASE_URL", "VIGIE_MIGRATE_DATABASE_URL", 1)
+            })?;
+            if !vigie_store::grants::same_database(&database_url, &m) {
+                return Err("VIGIE_MIGRATE_DATABASE_URL : doit désigner la même base PostgreSQL (serveur, port, nom de base) que VIGIE_DATABASE_URL, avec le rôle propriétaire (sans objet sur SQLite)".into());
+            }
+            Some(m)
+        }
+    };
     let listen: SocketAddr = raw.listen.parse().map_err(|_| {
         format!(
             "VIGIE_LISTEN : adresse invalide « {} » (attendu : IP:port, ex. 127.0.0.1:8080)",
@@ -168,6 +185,7 @@ pub fn load(file: &str) -> Result<Settings, String> {
         public_url,
         trusted_proxies,
         database_url,
+        migrate_database_url,
         listen,
         timezone,
         departements,

@@ -3,6 +3,7 @@
 mod audit_cmd;
 mod config;
 mod keys;
+mod pg_roles;
 
 use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
@@ -38,7 +39,8 @@ enum Command {
         #[arg(long, default_value_t = 3000)]
         dossiers: usize,
     },
-    /// Apply the database migrations.
+    /// Apply the database migrations (PostgreSQL: as the owner role, VIGIE_MIGRATE_DATABASE_URL,
+    /// which then grants the application's role only what it needs).
     Migrate,
     /// Fill a demo database with generated dossiers.
     Demo {
@@ -153,7 +155,7 @@ async fn open(
     demo: bool,
 ) -> anyhow::Result<(Store, vigie_store::users::Instance)> {
     let store = Store::connect(&s.database_url, s.timezone).await?;
-    store.migrate(now()).await?;
+    pg_roles::migrate_on_start(&store, s, now()).await?;
     let existing = store.instance().await?;
     if demo && existing.as_ref().is_some_and(|i| !i.demo) {
         anyhow::bail!(
@@ -265,16 +267,13 @@ async fn run(cmd: Command, s: config::Settings) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Migrate => {
-            let store = Store::connect(&s.database_url, s.timezone).await?;
-            let applied = store.migrate(now()).await?;
-            println!(
-                "Schéma à jour (version {}) ; migrations appliquées : {:?}",
-                store.schema_version().await?,
-                applied
-            );
+            pg_roles::migrate(&s, now()).await?;
             // With its key, a database not keyed yet adopts it now (said on standard error).
-            if keys::configured(&s)?.is_some() && store.instance().await?.is_some() {
-                keys::attach(store, &s, false).await?;
+            if keys::configured(&s)?.is_some() {
+                let store = Store::connect(&s.database_url, s.timezone).await?;
+                if store.instance().await?.is_some() {
+                    keys::attach(store, &s, false).await?;
+                }
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -314,6 +313,7 @@ async fn run(cmd: Command, s: config::Settings) -> anyhow::Result<ExitCode> {
                 r.schema_version, r.binary_version
             );
             config::announce_public_url(&s, true);
+            pg_roles::report(&store).await?;
             match &r.integrity {
                 Ok(()) => println!("Intégrité : OK"),
                 Err(e) => println!("Intégrité : ÉCHEC — {e}"),

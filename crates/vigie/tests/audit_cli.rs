@@ -12,21 +12,13 @@ fn vigie(dir: &std::path::Path) -> Command {
         .env_remove("VIGIE_TIMEZONE")
         .env_remove("VIGIE_INSTANCE_KEY")
         .env_remove("VIGIE_AUDIT_ANCHOR_DIR")
-        .env("VIGIE_INSTANCE_KEY_FILE", key_file(dir))
+        .env(
+            "VIGIE_INSTANCE_KEY_FILE",
+            vigie_store::testing::key_file(dir),
+        )
         .env("VIGIE_LOG", "warn")
         .stdin(Stdio::null());
     c
-}
-
-/// The instance key of the test's database (created at first use), as an operator keeps it.
-fn key_file(dir: &std::path::Path) -> std::path::PathBuf {
-    let p = dir.join("cle-instance");
-    if !p.exists() {
-        vigie_store::keys::KeyRing::generate()
-            .write(&p, true)
-            .unwrap();
-    }
-    p
 }
 
 fn run(c: &mut Command) -> (Output, String, String) {

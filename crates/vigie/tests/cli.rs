@@ -14,22 +14,14 @@ fn vigie(dir: &std::path::Path) -> Command {
         .env_remove("VIGIE_TIMEZONE")
         .env_remove("VIGIE_INSTANCE_KEY")
         .env_remove("VIGIE_AUDIT_ANCHOR_DIR")
-        .env("VIGIE_INSTANCE_KEY_FILE", key_file(dir))
+        .env(
+            "VIGIE_INSTANCE_KEY_FILE",
+            vigie_store::testing::key_file(dir),
+        )
         .env_remove("VIGIE_PUBLIC_URL")
         .env("VIGIE_LOG", "warn")
         .stdin(Stdio::null());
     c
-}
-
-/// The instance key of the test's database (created at first use), as an operator keeps it.
-fn key_file(dir: &std::path::Path) -> std::path::PathBuf {
-    let p = dir.join("cle-instance");
-    if !p.exists() {
-        vigie_store::keys::KeyRing::generate()
-            .write(&p, true)
-            .unwrap();
-    }
-    p
 }
 
 fn run(c: &mut Command) -> (Output, String, String) {
@@ -104,11 +96,22 @@ fn a_bad_setting_stops_with_one_line_naming_it() {
         ("VIGIE_LOG_FORMAT", "xml"),
         ("VIGIE_TRUSTED_PROXIES", "127.0.0.1,le-proxy"),
         ("VIGIE_PUBLIC_URL", "vigie.cd18.fr/ip"),
+        ("VIGIE_MIGRATE_DATABASE_URL", "mysql://localhost/x"),
+        (
+            "VIGIE_MIGRATE_DATABASE_URL",
+            "postgres://proprietaire:secret@db:port/vigie",
+        ),
+        // The owner's URL must name the same database (here SQLite, by default).
+        (
+            "VIGIE_MIGRATE_DATABASE_URL",
+            "postgres://proprietaire:secret@db/vigie",
+        ),
     ] {
         let (o, _, err) = run(vigie(dir.path()).env(var, value).arg("check"));
         assert_eq!(o.status.code(), Some(2), "{var}: {err}");
         assert_eq!(err.trim().lines().count(), 1, "{err}");
         assert!(err.contains(var), "{var} named in {err}");
+        assert!(!err.contains("secret"), "{err}");
     }
     std::fs::write(
         dir.path().join("vigie.toml"),

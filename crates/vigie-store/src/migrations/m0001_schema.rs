@@ -4,6 +4,8 @@
 //! `{ID}` an auto-increment 64-bit key, `{BIGINT}`, `{BOOL}`, `{TS}` an instant (UTC),
 //! `{DATE}` a calendar date. Every integer is 64-bit on both backends.
 
+use crate::grants::Privileges;
+
 pub const STATEMENTS: &[&str] = &[
     "CREATE TABLE instance (
         id {BIGINT} PRIMARY KEY CHECK (id = 1),
@@ -263,4 +265,31 @@ pub const SQLITE_ONLY: &[&str] = &[
 pub const POSTGRES_ONLY: &[&str] = &[
     "CREATE FUNCTION audit_entry_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit trail is append-only'; END $$",
     "CREATE TRIGGER audit_entry_no_change BEFORE UPDATE OR DELETE ON audit_entry FOR EACH ROW EXECUTE FUNCTION audit_entry_append_only()",
+];
+
+/// What the application's role may do on the tables created here (see [`crate::grants`]).
+pub const GRANTS: &[(&str, Privileges)] = &[
+    ("instance", Privileges::ReadWrite),
+    ("territory", Privileges::ReadWrite),
+    ("service", Privileges::ReadWrite),
+    ("param_value", Privileges::ReadWrite),
+    ("app_user", Privileges::ReadWrite),
+    ("user_territory", Privileges::ReadWrite),
+    ("web_session", Privileges::ReadWrite),
+    ("commune", Privileges::ReadOnly),
+    ("person", Privileges::ReadWrite),
+    ("person_key", Privileges::ReadWrite),
+    ("dossier_counter", Privileges::ReadWrite),
+    ("dossier", Privileges::ReadWrite),
+    ("dossier_source", Privileges::ReadWrite),
+    ("adult", Privileges::ReadWrite),
+    ("dossier_child", Privileges::ReadWrite),
+    ("child_adult", Privileges::ReadWrite),
+    ("child_author", Privileges::ReadWrite),
+    ("child_motif", Privileges::ReadWrite),
+    ("assignment", Privileges::ReadWrite),
+    ("assignment_evaluator", Privileges::ReadWrite),
+    ("follow_up", Privileges::ReadWrite),
+    ("audit_head", Privileges::Head),
+    ("audit_entry", Privileges::AppendOnly),
 ];

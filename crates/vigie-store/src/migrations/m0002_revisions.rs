@@ -2,6 +2,8 @@
 //! due date of each follow-up, the reason of a direct conclusion or of a reopening, and
 //! instance settings (the shorter evaluation deadline for children under two).
 
+use crate::grants::Privileges;
+
 pub const STATEMENTS: &[&str] = &[
     // One row per saved change of one part of a dossier (header, a child, an assignment):
     // who, when, the part's new version, and the changed fields with old and new values
@@ -29,4 +31,10 @@ pub const STATEMENTS: &[&str] = &[
         key TEXT PRIMARY KEY,
         value TEXT NOT NULL
     )",
+];
+
+/// What the application's role may do on the tables created here (see [`crate::grants`]).
+pub const GRANTS: &[(&str, Privileges)] = &[
+    ("revision", Privileges::ReadWrite),
+    ("setting", Privileges::ReadWrite),
 ];

@@ -1,5 +1,7 @@
 //! Version 3: strong authentication, throttling, break-glass access and audit retention.
 
+use crate::grants::Privileges;
+
 pub const STATEMENTS: &[&str] = &[
     // Second factor (TOTP, RFC 6238): the shared secret (base32) once enrolment is
     // confirmed, and the last time step accepted (a code is accepted once: no replay).
@@ -78,4 +80,12 @@ pub const POSTGRES_ONLY: &[&str] = &[
      END $$",
     "CREATE FUNCTION audit_checkpoint_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit checkpoints are append-only'; END $$",
     "CREATE TRIGGER audit_checkpoint_no_change BEFORE UPDATE OR DELETE ON audit_checkpoint FOR EACH ROW EXECUTE FUNCTION audit_checkpoint_append_only()",
+];
+
+/// What the application's role may do on the tables created here (see [`crate::grants`]).
+pub const GRANTS: &[(&str, Privileges)] = &[
+    ("recovery_code", Privileges::ReadWrite),
+    ("login_failure", Privileges::ReadWrite),
+    ("break_glass", Privileges::ReadWrite),
+    ("audit_checkpoint", Privileges::AppendOnly),
 ];

@@ -10,6 +10,11 @@
 //!   existing entry (SQLite runs no DELETE trigger for it), a change to `audit_key`, an
 //!   unsigned checkpoint once the chain is keyed.
 
+use crate::grants::Privileges;
+
+/// The application records keys (adoption, rotation) and never changes them.
+pub const GRANTS: &[(&str, Privileges)] = &[("audit_key", Privileges::AppendOnly)];
+
 pub const STATEMENTS: &[&str] = &[
     "CREATE TABLE audit_key (
         id {BIGINT} PRIMARY KEY,

@@ -240,12 +240,7 @@ pub fn vigie(dir: &Path, database_url: &str) -> Command {
         }
     }
     // The instance key, kept next to the benchmark's databases (created at first use).
-    let key = dir.join("cle-instance");
-    if !key.exists()
-        && let Err(e) = vigie_store::keys::KeyRing::generate().write(&key, true)
-    {
-        eprintln!("instance key: {e}");
-    }
+    let key = vigie_store::testing::key_file(dir);
     c.current_dir(dir)
         .arg("--config")
         .arg(dir.join("absent.toml"))
