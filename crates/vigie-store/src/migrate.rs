@@ -18,6 +18,8 @@ mod m0001_schema;
 mod m0002_revisions;
 #[path = "migrations/m0003_security.rs"]
 mod m0003_security;
+#[path = "migrations/m0005_pending_accounts.rs"]
+mod m0005_pending_accounts;
 
 /// One step of a migration.
 #[derive(Debug, Clone)]
@@ -88,6 +90,14 @@ pub fn migrations() -> Vec<Migration> {
                         .iter()
                         .map(|s| Step::Only(DatabaseBackend::Postgres, (*s).to_owned())),
                 )
+                .collect(),
+        },
+        Migration {
+            version: 5,
+            name: "pending_accounts",
+            steps: m0005_pending_accounts::STATEMENTS
+                .iter()
+                .map(|s| Step::Sql((*s).to_owned()))
                 .collect(),
         },
     ]
