@@ -44,20 +44,6 @@ async function tabTo(page, name) {
   throw new Error(`« ${name} » never got the focus`);
 }
 
-/** The login form, typed: the answer's path and its alert, if any. */
-async function tryLogin(page, user, password) {
-  await page.goto('/connexion');
-  await page.getByLabel('Identifiant').fill(user);
-  await page.getByLabel('Mot de passe').fill(password);
-  await Promise.all([page.waitForLoadState('load'), page.keyboard.press('Enter')]);
-  await page.waitForLoadState('load');
-  const alert = page.locator('[role=alert]');
-  return {
-    path: new URL(page.url()).pathname,
-    alert: (await alert.count()) ? (await alert.first().textContent()).trim() : '',
-  };
-}
-
 test('an account created by the administrator waits until a responsable confirms it by keyboard', T, async () => {
   // The administrator creates an agent account (after re-authenticating) and gets its password.
   const password = await withPage({ javaScriptEnabled: false }, async (page) => {
@@ -79,21 +65,28 @@ test('an account created by the administrator waits until a responsable confirms
 
   // The right password: no session, a clear message.
   await withPage({}, async (page) => {
-    const r = await tryLogin(page, LOGIN, password);
-    assert.equal(r.path, '/connexion');
-    assert.equal(r.alert, WAITING);
+    await page.goto('/connexion');
+    await page.getByLabel('Identifiant').fill(LOGIN);
+    await page.getByLabel('Mot de passe').fill(password);
+    await page.keyboard.press('Enter');
+    await page.getByRole('alert').filter({ hasText: WAITING }).waitFor();
+    assert.equal(new URL(page.url()).pathname, '/connexion');
+    assert.equal((await page.getByRole('alert').textContent()).trim(), WAITING);
+    assert.equal((await page.context().cookies()).filter((c) => c.name === 'vigie_session').length, 0);
   });
 
   // The responsable confirms, keyboard only.
   await withPage({}, async (page) => {
     await page.goto('/connexion');
-    await page.keyboard.type('responsable'); // the login field has the focus
+    await page.locator('#login:focus').waitFor(); // autofocus
+    await page.keyboard.type('responsable');
     await page.keyboard.press('Tab');
     await page.keyboard.type(PASSWORD);
     await Promise.all([page.waitForURL((u) => u.pathname === '/'), page.keyboard.press('Enter')]);
     await tabTo(page, 'Comptes en attente');
     await Promise.all([page.waitForURL((u) => u.pathname === '/reauthentification'), page.keyboard.press('Enter')]);
-    await page.keyboard.type(PASSWORD); // autofocus on the password
+    await page.locator('#password:focus').waitFor(); // autofocus
+    await page.keyboard.type(PASSWORD);
     await Promise.all([page.waitForURL((u) => u.pathname === '/comptes-en-attente'), page.keyboard.press('Enter')]);
     assert.equal(await page.locator('h1').textContent(), 'Comptes en attente de confirmation');
     const row = page.locator('tbody tr', { hasText: LOGIN });
@@ -113,7 +106,10 @@ test('an account created by the administrator waits until a responsable confirms
 
   // Now the same password leads to the second factor.
   await withPage({}, async (page) => {
-    const r = await tryLogin(page, LOGIN, password);
-    assert.notEqual(r.path, '/connexion', r.alert);
+    await page.goto('/connexion');
+    await page.getByLabel('Identifiant').fill(LOGIN);
+    await page.getByLabel('Mot de passe').fill(password);
+    await Promise.all([page.waitForURL((u) => u.pathname !== '/connexion'), page.keyboard.press('Enter')]);
+    assert.match(new URL(page.url()).pathname, /second-facteur/);
   });
 });
