@@ -20,6 +20,7 @@ pub mod role;
 pub mod rules;
 pub mod scope;
 pub mod text;
+pub mod two_person;
 
 pub use error::{DomainError, FieldError};
 pub use model::*;

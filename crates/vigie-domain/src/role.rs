@@ -21,10 +21,13 @@ pub enum Permission {
     ParamsAdmin,
     /// Administer the users.
     UsersAdmin,
+    /// Confirm an account that reads dossiers, created or widened by an administrator
+    /// (the two-person rule: see [`crate::two_person`]).
+    UsersConfirm,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 8] = [
+    pub const ALL: [Permission; 9] = [
         Self::DossierRead,
         Self::DossierWrite,
         Self::AssignmentWrite,
@@ -33,6 +36,7 @@ impl Permission {
         Self::AuditRead,
         Self::ParamsAdmin,
         Self::UsersAdmin,
+        Self::UsersConfirm,
     ];
 
     pub const fn label(self) -> &'static str {
@@ -45,6 +49,7 @@ impl Permission {
             Self::AuditRead => "Consulter la traçabilité",
             Self::ParamsAdmin => "Administrer les tables de paramètres",
             Self::UsersAdmin => "Administrer les utilisateurs",
+            Self::UsersConfirm => "Confirmer les comptes qui consultent les dossiers",
         }
     }
 }
@@ -121,6 +126,7 @@ impl Role {
                 SourceIdentityRead,
                 StatsRead,
                 AuditRead,
+                UsersConfirm,
             ],
             Self::AgentCrip => &[
                 DossierRead,
@@ -184,6 +190,7 @@ mod tests {
                     Permission::SourceIdentityRead,
                     Permission::StatsRead,
                     Permission::AuditRead,
+                    Permission::UsersConfirm,
                 ],
             ),
             (

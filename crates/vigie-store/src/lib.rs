@@ -31,6 +31,7 @@ pub mod navigation;
 pub mod params;
 pub mod params_admin;
 pub mod password;
+pub mod pending;
 pub mod persons;
 pub mod sessions;
 pub mod sql;

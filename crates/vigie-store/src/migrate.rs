@@ -21,6 +21,8 @@ mod m0002_revisions;
 mod m0003_security;
 #[path = "migrations/m0004_instance_key.rs"]
 mod m0004_instance_key;
+#[path = "migrations/m0005_pending_accounts.rs"]
+mod m0005_pending_accounts;
 #[path = "migrations/m0006_least_privilege.rs"]
 mod m0006_least_privilege;
 
@@ -110,6 +112,15 @@ pub fn migrations() -> Vec<Migration> {
                 m0004_instance_key::POSTGRES_ONLY,
             ),
             grants: m0004_instance_key::GRANTS,
+        },
+        Migration {
+            version: 5,
+            name: "pending_accounts",
+            steps: m0005_pending_accounts::STATEMENTS
+                .iter()
+                .map(|s| Step::Sql((*s).to_owned()))
+                .collect(),
+            grants: &[],
         },
         Migration {
             version: 6,

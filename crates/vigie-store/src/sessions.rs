@@ -187,7 +187,8 @@ impl Store {
         Ok(())
     }
 
-    /// The active user behind a session token, or `None` (unknown, expired, idle, disabled).
+    /// The active user behind a session token, or `None` (unknown, expired, idle, disabled,
+    /// or waiting for a confirmation: see [`crate::pending`]).
     /// Refreshes the idle timer at most once a minute.
     pub async fn session_user(
         &self,
@@ -201,7 +202,8 @@ impl Store {
             "SELECT s.user_id, s.last_seen_at, s.mfa_at, s.reauth_at, u.login, u.display_name, u.role,
                     u.service_id, u.must_change_password, u.demo, u.totp_enabled_at
              FROM web_session s JOIN app_user u ON u.id = s.user_id
-             WHERE s.id = $1 AND s.expires_at > $2 AND s.last_seen_at > $3 AND u.active = TRUE",
+             WHERE s.id = $1 AND s.expires_at > $2 AND s.last_seen_at > $3 AND u.active = TRUE
+               AND u.pending_since IS NULL",
             vals![id.clone(), now, now - policy.idle],
         )
         .await?

@@ -5,7 +5,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use vigie_domain::error::Errors;
 use vigie_domain::text::TextKind;
-use vigie_domain::{DomainError, Role};
+use vigie_domain::{DomainError, Role, two_person};
 
 use crate::audit::{Actor, Event};
 use crate::db::Store;
@@ -29,6 +29,8 @@ pub struct User {
     pub must_change_password: bool,
     /// Has a confirmed second factor (TOTP).
     pub totp_enabled: bool,
+    /// Waits for a responsable CRIP's confirmation since then (see [`crate::pending`]).
+    pub pending_since: Option<DateTime<Utc>>,
 }
 
 /// A user to create.
@@ -75,6 +77,7 @@ fn user_from(r: &sea_orm::QueryResult, territories: Vec<i64>) -> Result<User> {
         demo: get(r, "demo")?,
         must_change_password: get(r, "must_change_password")?,
         totp_enabled: get::<Option<DateTime<Utc>>>(r, "totp_enabled_at")?.is_some(),
+        pending_since: get(r, "pending_since")?,
     })
 }
 
@@ -288,7 +291,7 @@ impl Store {
     pub async fn list_users(&self) -> Result<Vec<User>> {
         let rows = all(
             &self.db,
-            "SELECT id, login, display_name, role, service_id, active, demo, must_change_password, totp_enabled_at
+            "SELECT id, login, display_name, role, service_id, active, demo, must_change_password, totp_enabled_at, pending_since
              FROM app_user ORDER BY login",
             vec![],
         )
@@ -521,6 +524,16 @@ struct Checked {
     service_id: Option<i64>,
 }
 
+impl Checked {
+    fn reach(&self) -> two_person::Reach<'_> {
+        two_person::Reach {
+            role: self.role,
+            territories: &self.territories,
+            service_id: self.service_id,
+        }
+    }
+}
+
 /// Checks a user's name, role, territories and service; every refused field at once.
 /// A territory or service the user already has stays acceptable when it was deactivated
 /// since (a deactivated value stays where it is used); a new one must exist and be active.
@@ -662,7 +675,7 @@ impl Store {
     pub async fn user_detail(&self, now: DateTime<Utc>, id: i64) -> Result<UserDetail> {
         let r = one(
             &self.db,
-            "SELECT id, login, display_name, role, service_id, active, demo, must_change_password, totp_enabled_at, version
+            "SELECT id, login, display_name, role, service_id, active, demo, must_change_password, totp_enabled_at, version, pending_since
              FROM app_user WHERE id = $1",
             vals![id],
         )
@@ -763,6 +776,10 @@ impl Store {
                 .detail(format!("role={}", c.role.code())),
         )
         .await?;
+        let asked = two_person::to_confirm(None, c.reach());
+        if !asked.is_empty() {
+            crate::pending::request(&txn, &self.keys, now, actor, id, &asked).await?;
+        }
         txn.commit().await?;
         Ok(id)
     }
@@ -771,7 +788,9 @@ impl Store {
     /// stored one ([`StoreError::Stale`] otherwise). Returns the names of the fields
     /// changed (none: nothing written). A refusal writes nothing but its own audit entry,
     /// `utilisateur.modification_refusee`. An administrator cannot take away their own role.
-    /// The change applies from the user's next request (sessions read the role afresh).
+    /// The change applies from the user's next request (sessions read the role afresh); a
+    /// change that grants a role, a territory or a service to an account that reads dossiers
+    /// leaves it pending (see [`crate::pending`]): its sessions are closed.
     pub async fn update_user(
         &self,
         now: DateTime<Utc>,
@@ -821,7 +840,7 @@ impl Store {
             &txn,
             "UPDATE app_user SET display_name = $1, role = $2, service_id = $3, updated_at = $4, version = version + 1
              WHERE id = $5 AND version = $6",
-            vals![c.display_name, c.role.code(), c.service_id, now, id, version],
+            vals![c.display_name.clone(), c.role.code(), c.service_id, now, id, version],
         )
         .await?;
         if n != 1 {
@@ -854,6 +873,15 @@ impl Store {
                 .detail(format!("champs={}", changed.join(","))),
         )
         .await?;
+        let before = two_person::Reach {
+            role: cur.role,
+            territories: &cur.territories,
+            service_id: cur.service_id,
+        };
+        let asked = two_person::to_confirm(Some(before), c.reach());
+        if !asked.is_empty() {
+            crate::pending::request(&txn, &self.keys, now, actor, id, &asked).await?;
+        }
         txn.commit().await?;
         Ok(changed)
     }

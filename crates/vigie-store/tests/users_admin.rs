@@ -78,7 +78,11 @@ async fn an_administrator_creates_a_user_with_a_temporary_password_and_forged_fi
         assert_eq!(d.user.service_id, Some(f.s1));
         assert!(d.user.active && d.user.must_change_password && !d.user.totp_enabled);
         assert_eq!((d.version, d.active_sessions, d.last_login), (1, 0, None));
-        let e = last_action(s).await;
+        // An account that reads dossiers waits for a responsable (see tests/pending_accounts.rs).
+        assert_eq!(d.user.pending_since, Some(now()));
+        let mut tail = s.audit_tail(2).await.unwrap();
+        assert_eq!(tail[0].action, "utilisateur.confirmation_demandee");
+        let e = tail.remove(1);
         assert_eq!(e.action, "utilisateur.creation");
         assert_eq!(e.user_id, a.user_id);
         assert_eq!(e.object_id, Some(id));
@@ -175,6 +179,12 @@ async fn editing_a_user_checks_every_field_the_version_and_takes_effect_on_the_n
             )
             .await
             .unwrap();
+        // Confirmed (the two-person rule: see tests/pending_accounts.rs).
+        assert!(
+            s.confirm_account(now(), &Actor::system(), id)
+                .await
+                .unwrap()
+        );
         let policy = SessionPolicy::default();
         let token = s.open_session(now(), id, None, policy).await.unwrap();
         let su = s
@@ -275,6 +285,8 @@ async fn editing_a_user_checks_every_field_the_version_and_takes_effect_on_the_n
             .await
             .unwrap();
         assert_eq!(changed, vec!["service"]);
+        // A new service for an evaluator: the account waits for a responsable again.
+        assert!(s.is_pending(id).await.unwrap());
         db.raw("UPDATE territory SET active = FALSE WHERE code = 'T2'")
             .await
             .unwrap();

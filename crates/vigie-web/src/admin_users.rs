@@ -77,6 +77,8 @@ pub struct UserRow {
     pub active: bool,
     pub totp: bool,
     pub must_change: bool,
+    /// Waits for a responsable's confirmation (two-person rule).
+    pub pending: bool,
 }
 
 #[derive(Template)]
@@ -107,6 +109,7 @@ pub async fn list(State(state): State<AppState>, Extension(u): Extension<Session
             active: x.active,
             totp: x.totp_enabled,
             must_change: x.must_change_password,
+            pending: x.pending_since.is_some(),
         })
         .collect();
     render(
@@ -150,6 +153,8 @@ pub struct AccountView {
     pub sessions: i64,
     /// The administrator's own account: no « désactiver » offered.
     pub is_self: bool,
+    /// Waits for a responsable's confirmation since then (two-person rule), in words.
+    pub pending_since: Option<String>,
 }
 
 /// What the form shows: the values (as typed when refused), and the errors by field.
@@ -368,6 +373,10 @@ fn account_view(
             .map_or_else(|| "jamais".into(), |t| datetime(t, state.config.timezone)),
         sessions: d.active_sessions,
         is_self: d.user.id == u.user_id,
+        pending_since: d
+            .user
+            .pending_since
+            .map(|t| datetime(t, state.config.timezone)),
     }
 }
 
@@ -376,6 +385,9 @@ fn notice_text(code: &str) -> &'static str {
         "creation" => "Compte créé.",
         "modification" => {
             "Modifications enregistrées. Elles s'appliquent dès la prochaine page ouverte par l'utilisateur."
+        }
+        "attente" => {
+            "Modifications enregistrées. Elles donnent accès à des dossiers : le compte attend la confirmation d'un responsable CRIP, ses sessions sont fermées."
         }
         "inchange" => "Aucune modification : rien n'a été enregistré.",
         "desactivation" => "Compte désactivé : ses sessions sont fermées.",
@@ -449,9 +461,11 @@ struct SecretPage {
     login: String,
     password: String,
     href: String,
+    /// The account waits for a responsable's confirmation (two-person rule).
+    pending: bool,
 }
 
-fn secret_page(
+async fn secret_page(
     state: &AppState,
     u: &SessionUser,
     title: &'static str,
@@ -459,6 +473,10 @@ fn secret_page(
     login: String,
     password: String,
 ) -> Response {
+    let pending = match state.store.is_pending(id).await {
+        Ok(p) => p,
+        Err(e) => return WebError::from(e).into_response(),
+    };
     render(
         StatusCode::OK,
         &SecretPage {
@@ -468,6 +486,7 @@ fn secret_page(
             login,
             password,
             href: user_href(id),
+            pending,
         },
     )
 }
@@ -522,7 +541,7 @@ pub async fn new_post(
         .create_user(state.now(), &a, &p.login, &p.input, &phc)
         .await
     {
-        Ok(id) => secret_page(&state, &u, "Compte créé", id, p.login.clone(), password),
+        Ok(id) => secret_page(&state, &u, "Compte créé", id, p.login.clone(), password).await,
         Err(e @ (StoreError::Invalid(_) | StoreError::Duplicate(..))) => refused(WebError::from(e)),
         Err(e) => WebError::from(e).into_response(),
     }
@@ -620,8 +639,14 @@ pub async fn edit_post(
             .await
         {
             Ok(changed) => {
+                let pending = match state.store.is_pending(id).await {
+                    Ok(p) => p,
+                    Err(e) => return WebError::from(e).into_response(),
+                };
                 let done = if changed.is_empty() {
                     "inchange"
+                } else if pending {
+                    "attente"
                 } else {
                     "modification"
                 };
@@ -792,7 +817,9 @@ async fn account_action(
                 Err(e) => return e.into_response(),
             };
             return match state.store.reset_password(now, &a, id, &phc).await {
-                Ok(()) => secret_page(&state, &u, "Mot de passe réinitialisé", id, login, password),
+                Ok(()) => {
+                    secret_page(&state, &u, "Mot de passe réinitialisé", id, login, password).await
+                }
                 Err(e) => WebError::from(e).into_response(),
             };
         }

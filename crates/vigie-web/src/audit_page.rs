@@ -72,6 +72,10 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("connexion.echec", "Échec de connexion"),
     ("connexion.mot_de_passe", "Connexion : mot de passe vérifié"),
     ("connexion.refusee", "Connexion refusée"),
+    (
+        "connexion.en_attente",
+        "Connexion d'un compte en attente de confirmation",
+    ),
     ("reauthentification", "Nouvelle authentification"),
     ("second_facteur.activation", "Second facteur activé"),
     (
@@ -119,6 +123,15 @@ pub const ACTIONS: &[(&str, &str)] = &[
     (
         "utilisateur.sessions_fermees",
         "Sessions d'un compte fermées",
+    ),
+    (
+        "utilisateur.confirmation_demandee",
+        "Compte en attente de confirmation",
+    ),
+    ("utilisateur.confirmation", "Confirmation d'un compte"),
+    (
+        "utilisateur.confirmation_refusee",
+        "Confirmation d'un compte refusée",
     ),
     ("parametre.*", "Paramètres : toutes les actions"),
     ("parametre.ajout", "Ajout d'une valeur de paramètre"),

@@ -286,6 +286,15 @@ pub async fn login(
             if let Err(e) = state.store.release_attempt(attempt).await {
                 return WebError::from(e).into_response();
             }
+            // The two-person rule: an account waiting for a responsable's confirmation
+            // gets no session (see `vigie_store::pending`).
+            match crate::pending_accounts::refuse_login(&state, now, id, ip.clone()).await {
+                Ok(None) => {}
+                Ok(Some(msg)) => {
+                    return page(&state, StatusCode::FORBIDDEN, msg, form.login);
+                }
+                Err(e) => return e.into_response(),
+            }
             // Rotation: a previous session on this browser is closed.
             if let Ok(Some(old)) = session_from_headers(&state, &headers).await {
                 let _ = state.store.close_session(now, &old, ip.clone()).await;

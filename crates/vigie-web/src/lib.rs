@@ -23,6 +23,7 @@ pub mod form;
 pub mod hashing;
 pub mod openapi;
 pub mod pages;
+pub mod pending_accounts;
 pub mod public_url;
 pub mod refusals;
 pub mod routes;

@@ -91,6 +91,8 @@ pub struct Chrome {
     pub can_list_break_glass: bool,
     /// May consult the audit trail (« Traçabilité »: the responsable CRIP).
     pub can_read_audit: bool,
+    /// May confirm the accounts that read dossiers (« Comptes en attente »).
+    pub can_confirm_users: bool,
 }
 
 impl Chrome {
@@ -105,6 +107,7 @@ impl Chrome {
             can_admin_users: u.role.has(Permission::UsersAdmin),
             can_list_break_glass: u.role.has(Permission::AuditRead),
             can_read_audit: u.role.has(Permission::AuditRead),
+            can_confirm_users: u.role.has(Permission::UsersConfirm),
         }
     }
 }

@@ -543,6 +543,19 @@ pub fn build(state: AppState) -> (Router, Vec<RouteSpec>) {
             Perm(AuditRead),
             crate::break_glass::list,
         )
+        // The two-person rule: the responsable CRIP confirms the accounts that read dossiers.
+        .add(
+            Method::GET,
+            "/comptes-en-attente",
+            Perm(UsersConfirm),
+            crate::pending_accounts::list,
+        )
+        .add(
+            Method::POST,
+            "/comptes-en-attente/{id}/confirmer",
+            Perm(UsersConfirm),
+            crate::pending_accounts::confirm,
+        )
         // Authenticated, not public: see `openapi`.
         .add(
             Method::GET,

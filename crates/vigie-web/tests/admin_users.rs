@@ -277,9 +277,15 @@ async fn an_administrator_creates_and_edits_users_and_forged_fields_are_refused(
             (d.user.role, d.user.territories.clone()),
             (Role::EvaluateurTerritorial, vec![ctx.t1])
         );
-        assert_eq!(ctx.last().await.action, "utilisateur.creation");
+        // An evaluator reads dossiers: the account waits for a responsable (two-person rule,
+        // tests/pending_accounts.rs), and the administrator is told so.
+        let tail = s.audit_tail(2).await.unwrap();
+        assert_eq!(tail[1].action, "utilisateur.creation");
+        assert_eq!(tail[0].action, "utilisateur.confirmation_demandee");
+        assert!(created.body.contains("en attente de confirmation"));
         let page = ctx.get(&format!("/admin/utilisateurs/{id}"), &c).await;
         assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("en attente de confirmation"));
         assert!(!page.body.contains(&pw), "shown once only");
         assert!(page.body.contains(r#"name="version" value="1""#));
 
@@ -382,16 +388,14 @@ async fn an_administrator_creates_and_edits_users_and_forged_fields_are_refused(
             )
             .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-        assert_eq!(
-            r.location,
-            format!("/admin/utilisateurs/{id}?fait=modification")
-        );
+        // A new territory and service: the account (still) waits for a responsable.
+        assert_eq!(r.location, format!("/admin/utilisateurs/{id}?fait=attente"));
         let d = s.user_detail(now(), id).await.unwrap();
         assert_eq!(
             (d.version, d.user.territories.clone(), d.user.service_id),
             (2, vec![ctx.t1, ctx.t2], Some(ctx.s2))
         );
-        let e = ctx.last().await;
+        let e = s.audit_tail(2).await.unwrap().remove(1);
         assert_eq!(e.action, "utilisateur.modification");
         assert_eq!(e.detail.as_deref(), Some("champs=territories,service"));
         let page = ctx

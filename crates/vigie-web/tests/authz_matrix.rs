@@ -167,7 +167,9 @@ fn concrete(path: &str, w: &World, dossier: i64) -> Result<String, String> {
         let name = &rest[start + 1..end];
         let value = match (name, path) {
             ("id", p) if p.contains("/dossiers/") => dossier.to_string(),
-            ("id", p) if p.contains("/utilisateurs/") => w.target_user.to_string(),
+            ("id", p) if p.contains("/utilisateurs/") || p.starts_with("/comptes-en-attente/") => {
+                w.target_user.to_string()
+            }
             ("id", p) if p.contains("/parametres/") => w.motif.to_string(),
             ("kind", _) | ("table", _) => ParamKind::Motif.code().to_owned(),
             _ => {
@@ -277,6 +279,9 @@ fn declared_policy(spec: &RouteSpec) -> Result<(), String> {
         &[Access::Perm(UsersAdmin)]
     } else if p.starts_with("/tracabilite") || p == "/acces-exceptionnels" {
         &[Access::Perm(AuditRead)]
+    } else if p.starts_with("/comptes-en-attente") {
+        // The two-person rule: the responsable CRIP confirms accounts, an administrator never.
+        &[Access::Perm(UsersConfirm)]
     } else if p.starts_with("/dossiers")
         || p.starts_with("/api/v1/dossiers")
         || p.starts_with("/api/v1/personnes")

@@ -71,6 +71,7 @@ enum Command {
 #[derive(Subcommand, Debug)]
 enum UserCommand {
     /// Create an account. The password is asked for (or read from standard input).
+    /// An account created here is confirmed (two-person rule: the operator).
     Add {
         #[arg(long)]
         login: String,
@@ -437,11 +438,16 @@ async fn user(cmd: UserCommand, s: &config::Settings) -> anyhow::Result<ExitCode
         UserCommand::List => {
             for u in store.list_users().await? {
                 println!(
-                    "{:<20} {:<28} {:<26} {}{}",
+                    "{:<20} {:<28} {:<26} {}{}{}",
                     u.login,
                     u.display_name,
                     u.role.label(),
                     if u.active { "actif" } else { "désactivé" },
+                    if u.pending_since.is_some() {
+                        ", en attente de confirmation"
+                    } else {
+                        ""
+                    },
                     if u.demo { " (démo)" } else { "" }
                 );
             }
