@@ -67,6 +67,13 @@ pub fn to_confirm(before: Option<Reach<'_>>, after: Reach<'_>) -> Vec<&'static s
     fields
 }
 
+/// An administrator who resets the password or the second factor of an account that reads
+/// dossiers, or re-enables it, could log in with it: the account waits for a confirmation
+/// too (these are the fields recorded).
+pub const RESET_PASSWORD: &str = "mot_de_passe";
+pub const RESET_SECOND_FACTOR: &str = "second_facteur";
+pub const REACTIVATION: &str = "reactivation";
+
 /// The French label of a field name of [`to_confirm`], for the pages.
 pub fn field_label(field: &str) -> &'static str {
     match field {
@@ -74,6 +81,9 @@ pub fn field_label(field: &str) -> &'static str {
         "role" => "rôle",
         "territories" => "territoires",
         "service" => "service",
+        RESET_PASSWORD => "mot de passe réinitialisé",
+        RESET_SECOND_FACTOR => "second facteur réinitialisé",
+        REACTIVATION => "compte réactivé",
         _ => "autre changement",
     }
 }

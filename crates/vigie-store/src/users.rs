@@ -913,6 +913,17 @@ impl Store {
         )
         .await?;
         let action = if active {
+            if two_person::reads_dossiers(cur.role) {
+                crate::pending::request(
+                    &txn,
+                    &self.keys,
+                    now,
+                    actor,
+                    id,
+                    &[two_person::REACTIVATION],
+                )
+                .await?;
+            }
             "utilisateur.reactivation"
         } else {
             exec(
@@ -939,7 +950,18 @@ impl Store {
         password_hash: &str,
     ) -> Result<()> {
         let txn = self.write().await?;
-        current(&txn, id).await?;
+        let cur = current(&txn, id).await?;
+        if two_person::reads_dossiers(cur.role) {
+            crate::pending::request(
+                &txn,
+                &self.keys,
+                now,
+                actor,
+                id,
+                &[two_person::RESET_PASSWORD],
+            )
+            .await?;
+        }
         exec(
             &txn,
             "UPDATE app_user SET password_hash = $1, must_change_password = TRUE, updated_at = $2, version = version + 1 WHERE id = $3",
@@ -972,7 +994,18 @@ impl Store {
         id: i64,
     ) -> Result<()> {
         let txn = self.write().await?;
-        current(&txn, id).await?;
+        let cur = current(&txn, id).await?;
+        if two_person::reads_dossiers(cur.role) {
+            crate::pending::request(
+                &txn,
+                &self.keys,
+                now,
+                actor,
+                id,
+                &[two_person::RESET_SECOND_FACTOR],
+            )
+            .await?;
+        }
         exec(
             &txn,
             "UPDATE app_user SET totp_secret = NULL, totp_enabled_at = NULL, totp_last_step = NULL, updated_at = $1, version = version + 1 WHERE id = $2",

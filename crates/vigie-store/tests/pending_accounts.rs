@@ -330,3 +330,44 @@ async fn the_confirmer_is_another_person_and_a_responsable() {
     })
     .await;
 }
+
+/// An administrator who resets the password or the second factor of a confirmed account
+/// that reads dossiers, or re-enables it, could log in with it: it waits again; an account
+/// without dossier access (statistics) does not.
+#[tokio::test]
+async fn a_reset_or_a_reactivation_by_an_administrator_waits_for_a_responsable_too() {
+    on_both(|db| async move {
+        let s = &db.store;
+        let admin_id = cli_user(s, "admin", Role::Administrateur, vec![]).await;
+        let resp_id = cli_user(s, "resp", Role::ResponsableCrip, vec![]).await;
+        let agent = cli_user(s, "agent", Role::AgentCrip, vec![]).await;
+        let stats = cli_user(s, "stats", Role::LecteurStatistiques, vec![]).await;
+        let admin = Actor::user(admin_id, None);
+        let resp = Actor::user(resp_id, None);
+        for (what, step) in [
+            ("mot de passe", 0),
+            ("second facteur", 1),
+            ("réactivation", 2),
+        ] {
+            let token = session(s, agent).await;
+            match step {
+                0 => s.reset_password(now(), &admin, agent, "x").await.unwrap(),
+                1 => s.reset_second_factor(now(), &admin, agent).await.unwrap(),
+                _ => {
+                    s.set_user_active(now(), &admin, agent, false)
+                        .await
+                        .unwrap();
+                    s.set_user_active(now(), &admin, agent, true).await.unwrap();
+                }
+            }
+            assert!(s.is_pending(agent).await.unwrap(), "{what}");
+            assert!(!has_session(s, &token).await, "{what}: sessions closed");
+            s.confirm_account(now(), &resp, agent).await.unwrap();
+            assert!(!s.is_pending(agent).await.unwrap(), "{what}");
+        }
+        s.reset_password(now(), &admin, stats, "x").await.unwrap();
+        assert!(!s.is_pending(stats).await.unwrap());
+        db
+    })
+    .await;
+}
