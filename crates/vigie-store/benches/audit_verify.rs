@@ -6,7 +6,8 @@
 //! `cargo bench -p vigie-store --bench audit_verify`
 //!
 //! Environment: `VIGIE_AUDIT_ENTRIES` (default 1000000), `VIGIE_BENCH_BACKENDS` (default
-//! `sqlite,postgres`), `VIGIE_AUDIT_RUNS` (verifications per backend, default 3; the best
+//! `sqlite,postgres`; `sqlite-sans-cle` adds a SQLite trail written before the instance key,
+//! SHA-256 links, to compare with the keyed HMAC links in the same run), `VIGIE_AUDIT_RUNS` (verifications per backend, default 3; the best
 //! is reported: the machine may be busy), `VIGIE_AUDIT_READ_ONLY=1` (also time reading the
 //! pages without hashing), and the `testing` variables (`VIGIE_TEST_PG_URL`).
 //!
@@ -59,6 +60,7 @@ async fn main() {
     for backend in backends.split(',').map(str::trim).filter(|b| !b.is_empty()) {
         let db = match backend {
             "sqlite" => TestDb::sqlite().await,
+            "sqlite-sans-cle" => TestDb::sqlite_unkeyed().await,
             "postgres" => match TestDb::postgres().await {
                 Some(db) => db,
                 None => continue,
