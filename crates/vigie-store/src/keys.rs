@@ -311,13 +311,29 @@ pub struct Keys(std::sync::Arc<std::sync::RwLock<KeyState>>);
 struct KeyState {
     ring: Option<std::sync::Arc<KeyRing>>,
     file: Option<std::path::PathBuf>,
+    /// Keys whose fingerprint was compared with the database's record.
+    verified: std::collections::HashSet<i64>,
 }
 
 impl Keys {
+    /// Records that these keys match the database's fingerprints.
+    pub(crate) fn mark_verified(&self, ids: impl IntoIterator<Item = i64>) {
+        if let Ok(mut st) = self.0.write() {
+            st.verified.extend(ids);
+        }
+    }
+
+    /// Whether key `id` was compared with the database's record.
+    pub(crate) fn is_verified(&self, id: i64) -> bool {
+        self.0.read().is_ok_and(|st| st.verified.contains(&id))
+    }
+
     pub(crate) fn set(&self, ring: KeyRing, file: Option<std::path::PathBuf>) {
         if let Ok(mut st) = self.0.write() {
             st.ring = Some(std::sync::Arc::new(ring));
-            st.file = file;
+            if file.is_some() {
+                st.file = file;
+            }
         }
     }
 
@@ -337,6 +353,11 @@ impl Keys {
             return Ok(k.clone());
         }
         let file = self.0.read().ok().and_then(|st| st.file.clone());
+        if let Some(file) = &file
+            && let Err(e) = KeyRing::read(file)
+        {
+            return Err(e);
+        }
         if let Some(file) = file
             && let Ok(fresh) = KeyRing::read(&file)
             && let Some(k) = fresh.get(id).cloned()

@@ -133,6 +133,14 @@ impl Store {
         let mut key = [0u8; 32];
         fill_random(&mut key);
         let txn = self.write().await?;
+        // With its ring, a new database is keyed from its first entry.
+        if let Some(ring) = self.keys.ring() {
+            let head = crate::audit::lock_head(&txn).await?;
+            if head.key_id.is_none() {
+                self.start_segment(&txn, now, &Actor::system(), &ring, head.seq + 1)
+                    .await?;
+            }
+        }
         exec(
             &txn,
             "INSERT INTO instance (id, demo, departements, secret_key, created_at) VALUES (1, $1, $2, $3, $4)",

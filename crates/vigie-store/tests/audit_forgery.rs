@@ -127,6 +127,53 @@ async fn a_chain_rewritten_without_the_key_is_reported() {
         let v = s.verify_audit().await.unwrap();
         let (_, why) = v.broken.expect("an unkeyed rewrite is reported");
         assert!(why.contains("aucune entrée n'est signée"), "{why}");
+        // And the key cannot be adopted again over it: that would seal the forgery.
+        let bare = db.without_key().await;
+        let e = bare
+            .open_with_key_ring(now(), vigie_store::testing::test_ring(), None)
+            .await
+            .expect_err("no adoption over a chain that was keyed");
+        assert!(e.to_string().contains("adoption de la clé refusée"), "{e}");
+        bare.close().await;
+        db
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_entry_inserted_below_the_chain_is_reported() {
+    on_both(|db| async move {
+        let s = &db.store;
+        entries(s, now(), 2).await;
+        // Any role that may append can insert a row the walk would never read.
+        vigie_store::testing::raw_sql(
+            s,
+            "INSERT INTO audit_entry (seq, at, user_id, action, object_type, object_id, prev_hash, hash) VALUES (-1, '2026-11-24T10:00:00+00:00', 1, 'dossier.consultation', 'dossier', 1, 'x', 'y')",
+        )
+        .await
+        .unwrap();
+        let v = s.verify_audit().await.unwrap();
+        let (seq, why) = v.broken.expect("a row below the chain is reported");
+        assert_eq!(seq, -1);
+        assert!(why.contains("hors de la chaîne"), "{why}");
+        db
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_secret_replaced_in_clear_is_refused() {
+    on_both(|db| async move {
+        let s = &db.store;
+        let known = "00".repeat(32);
+        db.raw(&format!("UPDATE instance SET secret_key = '{known}'"))
+            .await
+            .unwrap();
+        let e = s
+            .login_key("agent")
+            .await
+            .expect_err("a downgrade is refused");
+        assert!(e.to_string().contains("secret en clair"), "{e}");
         db
     })
     .await;

@@ -303,6 +303,15 @@ async fn run_on(
     spread: Duration,
 ) -> Result<Measured, String> {
     let accounts = prepare(url, agents).await?;
+    // The database was written without the key: the operator adopts it once.
+    let adopted = common::vigie(dir, url)
+        .args(["key", "adopter"])
+        .env("VIGIE_LOG", "warn")
+        .status()
+        .map_err(|e| format!("vigie key adopter: {e}"))?;
+    if !adopted.success() {
+        return Err(format!("vigie key adopter failed ({adopted})"));
+    }
     let log = dir.join(format!("serve-{backend}.log"));
     let mut server = Server::start(dir, url, &log)?;
     let probe = Http::new(&server.base, USER_AGENT, REQUEST_TIMEOUT);

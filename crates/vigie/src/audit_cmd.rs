@@ -90,7 +90,7 @@ pub async fn run(cmd: AuditCommand, s: &Settings) -> anyhow::Result<ExitCode> {
         AuditCommand::Conservation { mois: None } => store,
         _ => {
             let demo = store.instance().await?.is_some_and(|i| i.demo);
-            keys::attach(store, s, demo).await?
+            keys::attach(store, s, false, demo).await?
         }
     };
     let when = |t: DateTime<Utc>| {
@@ -145,6 +145,9 @@ pub async fn run(cmd: AuditCommand, s: &Settings) -> anyhow::Result<ExitCode> {
                             ),
                         }
                     }
+                    // Without the key, a keyed chain is not proved: a distinct exit code
+                    // (3), so that supervision does not read it as a success.
+                    let incomplete = !v.with_key && !v.segments.is_empty();
                     if recorded.is_empty() {
                         println!(
                             "Aucune ancre enregistrée dans {} : une troncature de la fin du journal ne serait pas détectée.",
@@ -169,7 +172,11 @@ pub async fn run(cmd: AuditCommand, s: &Settings) -> anyhow::Result<ExitCode> {
                             }
                         );
                     }
-                    Ok(ExitCode::SUCCESS)
+                    Ok(if incomplete {
+                        ExitCode::from(3)
+                    } else {
+                        ExitCode::SUCCESS
+                    })
                 }
                 Some((seq, why)) => {
                     println!("Journal d'audit : CHAÎNE ROMPUE à l'entrée {seq} : {why}.");

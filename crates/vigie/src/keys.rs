@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Subcommand;
+use vigie_store::audit::KeyStatus;
 use vigie_store::keys::KeyRing;
 use vigie_store::{Actor, Store};
 
@@ -19,7 +20,10 @@ pub enum KeyCommand {
         #[arg(long)]
         output: PathBuf,
     },
-    /// Start signing with a new key (added to the key file; old keys stay in it).
+    /// Adopt the key in a database created before it (once, explicitly).
+    Adopter,
+    /// Rotation in two steps: add a new key to the key file (copy it to every server), then
+    /// run it again to start signing with it.
     Rotate,
     /// Show the fingerprints of the configured key and of the database's keys.
     Empreinte,
@@ -55,15 +59,20 @@ pub fn configured(s: &Settings) -> anyhow::Result<Option<(KeyRing, Option<PathBu
 }
 
 /// The ring a command that writes must use: the configured one, or a demo database's own
-/// (created at its first use). A real database without its key is refused.
-pub fn required(s: &Settings, demo: bool) -> anyhow::Result<(KeyRing, Option<PathBuf>)> {
+/// (created only by `--demo`: a database's own « demo » flag never creates a key). A real
+/// database without its key is refused.
+pub fn required(
+    s: &Settings,
+    demo_flag: bool,
+    db_demo: bool,
+) -> anyhow::Result<(KeyRing, Option<PathBuf>)> {
     if let Some(r) = configured(s)? {
         return Ok(r);
     }
-    if !demo {
+    let path = demo_key_path(s);
+    if !demo_flag && (!db_demo || !path.exists()) {
         anyhow::bail!("clé d'instance absente : {HOW_TO}.");
     }
-    let path = demo_key_path(s);
     if !path.exists() {
         KeyRing::generate()
             .write(&path, true)
@@ -79,25 +88,43 @@ pub fn required(s: &Settings, demo: bool) -> anyhow::Result<(KeyRing, Option<Pat
     ))
 }
 
-/// Gives the store its key (adopted by a database not keyed yet: said on standard error)
-/// and its anchor directory.
-pub async fn attach(store: Store, s: &Settings, demo: bool) -> anyhow::Result<Store> {
-    let (ring, file) = required(s, demo)?;
+/// Gives the store its key and its anchor directory. A database written before the key
+/// adopts it only on the operator's explicit request (`vigie key adopter`), or with
+/// `--demo`: an automatic adoption would also seal a chain rewritten without the key.
+pub async fn attach(
+    store: Store,
+    s: &Settings,
+    demo_flag: bool,
+    db_demo: bool,
+) -> anyhow::Result<Store> {
+    let (ring, file) = required(s, demo_flag, db_demo)?;
     let store = store.with_anchors(vigie_store::audit::anchors::AnchorLog::new(Some(
         s.audit_anchor_dir.clone(),
     )));
-    if let vigie_store::audit::KeyStatus::Adopted {
+    // A database not initialised yet has nothing written to seal: it adopts at once.
+    let fresh = store.instance().await?.is_none();
+    if store.key_status(&ring).await? == KeyStatus::NotAdopted && !(demo_flag && db_demo) && !fresh
+    {
+        anyhow::bail!(
+            "cette base a été créée avant la clé d'instance et ne l'a pas encore adoptée : lancez une fois « vigie key adopter » (avec VIGIE_INSTANCE_KEY_FILE), qui le fait et dit ce qui change ; rien n'a été écrit"
+        );
+    }
+    say_adoption(&store.open_with_key_ring(now(), ring, file).await?);
+    Ok(store)
+}
+
+fn say_adoption(status: &KeyStatus) {
+    if let KeyStatus::Adopted {
         id,
         from_seq,
         sealed,
-    } = store.open_with_key_ring(now(), ring, file).await?
+    } = status
     {
         eprintln!(
             "Clé d'instance n° {id} adoptée : la chaîne d'audit est signée à partir de l'entrée {from_seq} ; les {} entrées antérieures restent chaînées par SHA-256 et vérifiables sans clé. {sealed} secret(s) chiffré(s).",
             from_seq - 1
         );
     }
-    Ok(store)
 }
 
 /// `vigie key …`.
@@ -124,6 +151,27 @@ pub async fn command(cmd: KeyCommand, s: &Settings) -> anyhow::Result<ExitCode> 
             );
             Ok(ExitCode::SUCCESS)
         }
+        KeyCommand::Adopter => {
+            let store = Store::connect(&s.database_url, s.timezone).await?;
+            store.require_current_schema().await?;
+            let (ring, file) = configured(s)?
+                .ok_or_else(|| anyhow::anyhow!("clé d'instance absente : {HOW_TO}."))?;
+            let store = store.with_anchors(vigie_store::audit::anchors::AnchorLog::new(Some(
+                s.audit_anchor_dir.clone(),
+            )));
+            match store.open_with_key_ring(now(), ring, file).await? {
+                KeyStatus::Known { id } => {
+                    println!("Cette base utilise déjà la clé d'instance n° {id} : rien à faire.")
+                }
+                st => {
+                    say_adoption(&st);
+                    println!(
+                        "Clé adoptée. Les sauvegardes antérieures de la base contiennent encore les secrets en clair :                          faites réactiver le second facteur des comptes si elles ne sont pas sous votre seul contrôle."
+                    );
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         KeyCommand::Rotate => {
             let KeySource::File(path) = &s.instance_key else {
                 anyhow::bail!(
@@ -132,28 +180,44 @@ pub async fn command(cmd: KeyCommand, s: &Settings) -> anyhow::Result<ExitCode> 
             };
             let store = Store::connect(&s.database_url, s.timezone).await?;
             store.require_current_schema().await?;
-            let (ring, _) = required(s, false)?;
+            let (ring, _) = required(s, false, false)?;
+            let current = store
+                .audit_key_segments()
+                .await?
+                .last()
+                .map(|k| k.id)
+                .ok_or_else(|| {
+                    anyhow::anyhow!("cette base n'a pas encore de clé d'instance : « vigie key adopter » d'abord")
+                })?;
+            if ring.newest().id <= current {
+                // Step 1: a new key in the file, nothing in the database yet.
+                let mut next = ring;
+                let k = next.rotate();
+                let (id, fp) = (k.id, k.fingerprint());
+                next.write(path, false)
+                    .map_err(|e| anyhow::anyhow!("VIGIE_INSTANCE_KEY_FILE : {e}"))?;
+                println!(
+                    "Nouvelle clé d'instance n° {id} (empreinte {fp}) ajoutée à {} ; elle ne signe rien encore.",
+                    path.display()
+                );
+                println!(
+                    "Copiez ce fichier sur chaque serveur web, sauvegardez-le à part, puis relancez « vigie key rotate » pour qu'elle signe la chaîne d'audit et chiffre les secrets."
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
+            // Step 2: the file holds a key the database does not use yet: activate it.
             let store = store.with_anchors(vigie_store::audit::anchors::AnchorLog::new(Some(
                 s.audit_anchor_dir.clone(),
             )));
-            store
-                .open_with_key_ring(now(), ring.clone(), Some(path.clone()))
-                .await?;
-            let mut next = ring;
-            next.rotate();
-            // The file first: a key the database records is never missing from it.
-            next.write(path, false)
-                .map_err(|e| anyhow::anyhow!("VIGIE_INSTANCE_KEY_FILE : {e}"))?;
             let seg = store
-                .rotate_instance_key(now(), &Actor::system(), next, Some(path.clone()))
+                .rotate_instance_key(now(), &Actor::system(), ring, Some(path.clone()))
                 .await?;
             println!(
-                "Nouvelle clé d'instance n° {} (empreinte {}) : elle signe la chaîne d'audit à partir de l'entrée {} ; les secrets sont chiffrés avec elle.",
+                "Clé d'instance n° {} (empreinte {}) activée : elle signe la chaîne d'audit à partir de l'entrée {} ; les secrets sont chiffrés avec elle.",
                 seg.id, seg.fingerprint, seg.from_seq
             );
             println!(
-                "Le fichier {} contient désormais toutes les clés (les anciennes restent nécessaires pour vérifier les segments qu'elles ont signés) : \
-                 copiez-le sur chaque serveur web et sauvegardez-le à part.",
+                "Les anciennes clés restent dans {} : elles vérifient les segments qu'elles ont signés.",
                 path.display()
             );
             Ok(ExitCode::SUCCESS)

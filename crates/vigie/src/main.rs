@@ -164,10 +164,13 @@ async fn open(
             s.database_url
         );
     }
-    // A real database is never written to without its key (checked before creating it).
-    keys::required(s, demo || existing.as_ref().is_some_and(|i| i.demo))?;
+    // A real database is never written to without its key (checked before creating it):
+    // a new database is keyed from its first entry.
+    let db_demo = existing.as_ref().is_some_and(|i| i.demo);
+    let (ring, file) = keys::required(s, demo, db_demo)?;
+    store.use_key_ring(ring, file);
     let instance = store.init_instance(now(), demo, &s.departements).await?;
-    let store = keys::attach(store, s, instance.demo).await?;
+    let store = keys::attach(store, s, demo, instance.demo).await?;
     Ok((store, instance))
 }
 
@@ -245,7 +248,7 @@ async fn run(cmd: Command, s: config::Settings) -> anyhow::Result<ExitCode> {
             let store = Store::connect(&s.database_url, s.timezone).await?;
             store.require_current_schema().await?;
             let demo = store.instance().await?.is_some_and(|i| i.demo);
-            let store = keys::attach(store, &s, demo).await?;
+            let store = keys::attach(store, &s, false, demo).await?;
             if let Some(m) = mois {
                 let months = match m.trim() {
                     "aucun" => None,
@@ -269,11 +272,15 @@ async fn run(cmd: Command, s: config::Settings) -> anyhow::Result<ExitCode> {
         }
         Command::Migrate => {
             pg_roles::migrate(&s, now()).await?;
-            // With its key, a database not keyed yet adopts it now (said on standard error).
-            if keys::configured(&s)?.is_some() {
+            // A database written before the key adopts it explicitly (`vigie key adopter`).
+            if let Some((ring, _)) = keys::configured(&s)? {
                 let store = Store::connect(&s.database_url, s.timezone).await?;
-                if store.instance().await?.is_some() {
-                    keys::attach(store, &s, false).await?;
+                if store.instance().await?.is_some()
+                    && store.key_status(&ring).await? == vigie_store::audit::KeyStatus::NotAdopted
+                {
+                    println!(
+                        "Cette base n'a pas encore adopté la clé d'instance : lancez une fois « vigie key adopter »."
+                    );
                 }
             }
             Ok(ExitCode::SUCCESS)

@@ -65,6 +65,13 @@ async fn verify_head_retention_and_purge() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let fifth = old_database(d).await;
+    // A database written before the key: it must adopt it explicitly first.
+    let (o, _, err) = run(vigie(d).args(["delai-moins-de-deux-ans", "2"]));
+    assert!(!o.status.success());
+    assert!(err.contains("vigie key adopter"), "{err}");
+    let (o, _, err) = run(vigie(d).args(["key", "adopter"]));
+    assert!(o.status.success(), "{err}");
+    assert!(err.contains("Clé d'instance n° 1 adoptée"), "{err}");
     let (o, _, err) = run(vigie(d).args(["delai-moins-de-deux-ans", "2"]));
     assert!(o.status.success(), "{err}");
 

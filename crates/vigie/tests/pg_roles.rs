@@ -91,6 +91,9 @@ async fn two_roles_migrate_grant_purge_and_check() {
         )),
         "{out}"
     );
+    // Written without the key: the operator adopts it once, as the application's role.
+    let (o, _, err) = run(vigie(d).env(DB, &app).args(["key", "adopter"]));
+    assert!(o.status.success(), "{err}");
     // Then the application's role starts, with or without the owner's URL.
     for with_owner in [false, true] {
         let mut c = vigie(d);

@@ -23,14 +23,73 @@ pub struct KeySegment {
     pub created_at: DateTime<Utc>,
 }
 
-/// What opening the store with a key ring did.
+/// What opening the store with a key ring found, or did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeyStatus {
     /// The database already used this ring's key `id`.
     Known { id: i64 },
+    /// The chain is not keyed yet (a database written before the instance key).
+    NotAdopted,
     /// The chain was not keyed: key `id` signs from entry `from_seq` on; the `from_seq - 1`
     /// entries before stay verifiable by SHA-256; `sealed` secrets were encrypted.
     Adopted { id: i64, from_seq: i64, sealed: u64 },
+}
+
+/// The ring must hold every key the database recorded, with the same fingerprint.
+fn check_ring(ring: &KeyRing, segs: &[KeySegment]) -> Result<()> {
+    for s in segs {
+        match ring.get(s.id) {
+            Some(k) if k.fingerprint() == s.fingerprint => {}
+            Some(k) => {
+                return Err(StoreError::Config(format!(
+                    "la clé d'instance fournie ne correspond pas à cette base : clé n° {} d'empreinte {} dans le fichier, {} dans la base",
+                    s.id,
+                    k.fingerprint(),
+                    s.fingerprint
+                )));
+            }
+            None => {
+                return Err(StoreError::Config(format!(
+                    "la clé d'instance n° {} (empreinte {}) de cette base est absente du fichier de clés",
+                    s.id, s.fingerprint
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Why a database without key segments was keyed before (`None`: a genuine upgrade).
+async fn keyed_before(txn: &DatabaseTransaction, ring: &KeyRing) -> Result<Option<String>> {
+    if ring.keys().len() > 1 || ring.newest().id != 1 {
+        return Ok(Some(format!(
+            "le fichier de clés a déjà servi (clé n° {}) alors que la base n'enregistre aucune clé",
+            ring.newest().id
+        )));
+    }
+    let opened = crate::sql::one(
+        txn,
+        "SELECT seq FROM audit_entry WHERE action = 'audit.cle' ORDER BY seq LIMIT 1",
+        vec![],
+    )
+    .await?;
+    if let Some(r) = opened {
+        let seq: i64 = get(&r, "seq")?;
+        return Ok(Some(format!(
+            "la chaîne contient déjà une entrée « audit.cle » (entrée {seq})"
+        )));
+    }
+    let signed = crate::sql::one(
+        txn,
+        "SELECT id FROM audit_checkpoint WHERE mac IS NOT NULL OR key_id IS NOT NULL LIMIT 1",
+        vec![],
+    )
+    .await?;
+    if let Some(r) = signed {
+        let id: i64 = get(&r, "id")?;
+        return Ok(Some(format!("le point de contrôle n° {id} est signé")));
+    }
+    Ok(None)
 }
 
 /// The detail of the entry that opens a key's segment.
@@ -91,7 +150,7 @@ pub(super) async fn plan(
                 head.seq,
                 "la tête de chaîne nomme une clé qu'aucun segment n'enregistre : segments de clé supprimés".into(),
             );
-        } else if ring.is_some() && head.seq > 0 {
+        } else if ring.is_some() {
             fail(
                 &mut plan,
                 head.seq,
@@ -124,7 +183,7 @@ pub(super) async fn plan(
             );
             return Ok(plan);
         }
-        let ordered = i == 0 || segs[i - 1].id < s.id;
+        let ordered = i == 0 || (segs[i - 1].id < s.id && segs[i - 1].from_seq < s.from_seq);
         if !ordered || s.from_seq < 1 {
             fail(
                 &mut plan,
@@ -310,11 +369,31 @@ async fn reseal_all(txn: &DatabaseTransaction, ring: &KeyRing) -> Result<u64> {
 }
 
 impl Store {
-    /// Gives the store its key ring (read from `file`, when it came from one) and makes
-    /// the database use it: a database whose chain is not keyed yet adopts the ring's
-    /// newest key in one transaction (segment recorded from the next entry, an
-    /// `audit.cle` entry signed with it, every secret sealed); a keyed database must know
-    /// the ring's keys (same fingerprints), else nothing is changed and the error says so.
+    /// What the database says of `ring`, without writing: `Known` (its keys match the
+    /// database's), `NotAdopted` (the chain is not keyed yet), or an error when the ring
+    /// is not this database's (another key, a missing key).
+    pub async fn key_status(&self, ring: &KeyRing) -> Result<KeyStatus> {
+        let head = super::head_of(&self.db, "").await?;
+        let segs = segments(&self.db).await?;
+        check_ring(ring, &segs)?;
+        match segs.last() {
+            Some(last) => Ok(KeyStatus::Known { id: last.id }),
+            None if head.key_id.is_some() => Err(StoreError::Config(
+                "la tête de la chaîne d'audit nomme une clé qu'aucun segment n'enregistre : lancez « vigie audit verify »".into(),
+            )),
+            None => Ok(KeyStatus::NotAdopted),
+        }
+    }
+
+    /// Gives the store its key ring (read from `file`, when it came from one). A keyed
+    /// database must know the ring's keys (same fingerprints), else nothing is changed and
+    /// the error says so. A database whose chain is not keyed yet **adopts** the ring's key
+    /// in one transaction: segment recorded from the next entry, an `audit.cle` entry
+    /// signed with it, every secret sealed. Adoption is refused when anything shows the
+    /// chain was keyed before (a ring of several keys, an `audit.cle` entry, a signed
+    /// checkpoint): a database that lost its key segments is a forgery, not an upgrade.
+    /// The command line adopts only on the operator's explicit request (`vigie key
+    /// adopter`) or for a demo database.
     pub async fn open_with_key_ring(
         &self,
         now: DateTime<Utc>,
@@ -324,30 +403,14 @@ impl Store {
         let txn = self.write().await?;
         let head = lock_head(&txn).await?;
         let segs = segments(&txn).await?;
-        for s in &segs {
-            match ring.get(s.id) {
-                Some(k) if k.fingerprint() == s.fingerprint => {}
-                Some(k) => {
-                    txn.rollback().await?;
-                    return Err(StoreError::Config(format!(
-                        "la clé d'instance fournie ne correspond pas à cette base : clé n° {} d'empreinte {} dans le fichier, {} dans la base",
-                        s.id,
-                        k.fingerprint(),
-                        s.fingerprint
-                    )));
-                }
-                None => {
-                    txn.rollback().await?;
-                    return Err(StoreError::Config(format!(
-                        "la clé d'instance n° {} (empreinte {}) de cette base est absente du fichier de clés",
-                        s.id, s.fingerprint
-                    )));
-                }
-            }
+        if let Err(e) = check_ring(&ring, &segs) {
+            txn.rollback().await?;
+            return Err(e);
         }
         if let Some(last) = segs.last() {
             txn.rollback().await?;
             self.keys.set(ring, file);
+            self.keys.mark_verified(segs.iter().map(|s| s.id));
             return Ok(KeyStatus::Known { id: last.id });
         }
         if head.key_id.is_some() {
@@ -356,14 +419,21 @@ impl Store {
                 "la tête de la chaîne d'audit nomme une clé qu'aucun segment n'enregistre : lancez « vigie audit verify »".into(),
             ));
         }
+        if let Some(why) = keyed_before(&txn, &ring).await? {
+            txn.rollback().await?;
+            return Err(StoreError::Config(format!(
+                "adoption de la clé refusée : {why} ; la base a pu être réécrite sans la clé (lancez « vigie audit verify » avec la clé, et comparez aux ancres)"
+            )));
+        }
         let key_id = ring.newest().id;
         let from_seq = head.seq + 1;
         let sealed = reseal_all(&txn, &ring).await?;
-        self.keys.set(ring.clone(), file);
         let seq = self
             .start_segment(&txn, now, &Actor::system(), &ring, from_seq)
             .await?;
         txn.commit().await?;
+        self.keys.set(ring, file);
+        self.keys.mark_verified([key_id]);
         tracing::info!(
             cle = key_id,
             debut = seq,
@@ -371,6 +441,12 @@ impl Store {
             "clé d'instance adoptée : la chaîne d'audit est signée à partir de l'entrée {seq} ; les {} entrées antérieures restent vérifiables sans clé (SHA-256)",
             seq - 1
         );
+        // Secrets rewritten sealed: the clear values must not linger in free pages.
+        if self.is_sqlite()
+            && let Err(e) = self.db.execute_unprepared("VACUUM").await
+        {
+            tracing::warn!(erreur = %e, "VACUUM après l'adoption de la clé impossible");
+        }
         self.anchor_after_commit(now, "cle", Some(seq)).await;
         Ok(KeyStatus::Adopted {
             id: key_id,
@@ -387,7 +463,7 @@ impl Store {
 
     /// Records the ring's newest key as the signer from `from_seq` (the next entry) and
     /// appends the `audit.cle` entry that opens its segment, signed with it.
-    async fn start_segment(
+    pub(crate) async fn start_segment(
         &self,
         txn: &DatabaseTransaction,
         now: DateTime<Utc>,
@@ -409,9 +485,13 @@ impl Store {
             vals![key.id],
         )
         .await?;
+        // Signed with the ring given (the store takes it once the transaction commits).
+        let keys = crate::keys::Keys::default();
+        keys.set(ring.clone(), None);
+        keys.mark_verified([key.id]);
         let seq = append(
             txn,
-            &self.keys,
+            &keys,
             now,
             actor,
             Event::new("audit.cle").detail(opening_detail(key.id, &fp)),
@@ -452,11 +532,12 @@ impl Store {
             )));
         }
         reseal_all(&txn, &ring).await?;
-        self.keys.set(ring.clone(), file);
         let from_seq = head.seq + 1;
         self.start_segment(&txn, now, actor, &ring, from_seq)
             .await?;
         txn.commit().await?;
+        self.keys.set(ring.clone(), file);
+        self.keys.mark_verified(ring.keys().iter().map(|k| k.id));
         self.anchor_after_commit(now, "cle", Some(from_seq)).await;
         Ok(KeySegment {
             id: newest.id,
@@ -483,6 +564,13 @@ impl Store {
     /// Opens a stored secret (a value stored before the key was adopted is returned as is).
     pub(crate) fn open_secret(&self, prefix: &str, row: &str, stored: &str) -> Result<String> {
         if !is_sealed(stored) {
+            // A store with the key reads only sealed secrets: a value in clear was put
+            // there by someone who wants to know it (a downgrade).
+            if self.keys.ring().is_some() {
+                return Err(StoreError::Config(format!(
+                    "secret en clair ({prefix}) dans une base dont les secrets sont chiffrés : valeur remplacée hors de Vigie, refusée"
+                )));
+            }
             return Ok(stored.to_owned());
         }
         let ring = self.keys.ring().ok_or_else(|| {

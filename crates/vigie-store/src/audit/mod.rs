@@ -279,7 +279,35 @@ pub(crate) async fn append(
 ) -> Result<i64> {
     let head = lock_head(txn).await?;
     let mac = match head.key_id {
-        Some(id) => Some(keys.key(id).map_err(StoreError::Config)?.chain_mac()),
+        Some(id) => {
+            let key = keys.key(id).map_err(StoreError::Config)?;
+            if !keys.is_verified(id) {
+                // A key read again from the file (another node rotated): it must be the
+                // one the database recorded, or nothing is signed with it.
+                let recorded = one(
+                    txn,
+                    "SELECT fingerprint FROM audit_key WHERE id = $1",
+                    vals![id],
+                )
+                .await?
+                .map(|r| get::<String>(&r, "fingerprint"))
+                .transpose()?;
+                if recorded.as_deref() != Some(key.fingerprint().as_str()) {
+                    return Err(StoreError::Config(format!(
+                        "la clé d'instance n° {id} du fichier n'est pas celle que la base enregistre : rien n'est écrit ; copiez le fichier de clés à jour"
+                    )));
+                }
+                keys.mark_verified([id]);
+            }
+            Some(key.chain_mac())
+        }
+        // A store given a ring never writes an unkeyed entry: the database must adopt the
+        // key first (explicitly).
+        None if keys.ring().is_some() => {
+            return Err(StoreError::Config(
+                "cette base n'a pas adopté la clé d'instance : lancez une fois « vigie key adopter » (rien n'a été écrit)".into(),
+            ));
+        }
         None => None,
     };
     let (prev_seq, prev_hash) = (head.seq, head.hash);
@@ -916,6 +944,23 @@ impl Store {
                 walk.anchors.insert(a.seq, a.hash.clone());
             }
         }
+        // Rows below where the walk starts would never be read: none may exist.
+        if let Some(r) = one(
+            &self.db,
+            "SELECT MIN(seq) AS s FROM audit_entry WHERE seq < $1",
+            vals![start],
+        )
+        .await?
+            && let Some(seq) = get::<Option<i64>>(&r, "s")?
+        {
+            out.broken = Some((
+                seq,
+                format!(
+                    "l'entrée {seq} se trouve avant le début de la chaîne (entrée {start}) : entrée insérée hors de la chaîne"
+                ),
+            ));
+            return Ok(out);
+        }
         let mut walk = walk.run_pipelined(&self.db).await?;
         out.entries = walk.checked;
         out.unverified = walk.unverified;
@@ -924,6 +969,21 @@ impl Store {
             broken = Some((
                 walk.next_seq,
                 "la tête de chaîne ne correspond pas à la dernière entrée".into(),
+            ));
+        }
+        // Every key segment the walk covers must have been reached (two segments cannot
+        // share their first entry: the later key would never be checked).
+        if broken.is_none()
+            && let Some(last) = walk.signers.last()
+            && last.from_seq >= start
+            && walk.signer != Some(walk.signers.len() - 1)
+        {
+            broken = Some((
+                last.from_seq,
+                format!(
+                    "le segment de la clé n° {} n'a pas été atteint : segments de clé falsifiés",
+                    last.id
+                ),
             ));
         }
         if broken.is_none()
