@@ -223,17 +223,21 @@ impl KeyRing {
             .filter(|d| !d.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir).map_err(fail)?;
-        let mut tmp = tempfile_in(dir).map_err(fail)?;
-        tmp.1.write_all(self.to_text().as_bytes()).map_err(fail)?;
-        tmp.1.sync_all().map_err(fail)?;
-        drop(tmp.1);
-        if create_new {
-            // Never replace a file created meanwhile.
-            std::fs::hard_link(&tmp.0, path).map_err(fail)?;
-            let _ = std::fs::remove_file(&tmp.0);
-        } else {
-            std::fs::rename(&tmp.0, path).map_err(fail)?;
-        }
+        let (tmp_path, mut tmp) = tempfile_in(dir).map_err(fail)?;
+        let written = (|| {
+            tmp.write_all(self.to_text().as_bytes())?;
+            tmp.sync_all()?;
+            drop(tmp);
+            if create_new {
+                // Never replace a file created meanwhile.
+                std::fs::hard_link(&tmp_path, path)
+            } else {
+                std::fs::rename(&tmp_path, path)
+            }
+        })();
+        // The temporary copy of the key never stays behind, whatever happened.
+        let _ = std::fs::remove_file(&tmp_path);
+        written.map_err(fail)?;
         if let Ok(d) = std::fs::File::open(dir) {
             let _ = d.sync_all();
         }

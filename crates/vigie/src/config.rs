@@ -7,7 +7,8 @@ use std::net::SocketAddr;
 use serde::Deserialize;
 use vigie_store::DbUrl;
 
-#[derive(Debug, Deserialize)]
+/// What the sources give, before validation (no `Debug`: it holds secrets).
+#[derive(Deserialize)]
 struct Raw {
     database_url: String,
     migrate_database_url: String,

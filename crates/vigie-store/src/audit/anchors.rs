@@ -56,17 +56,15 @@ impl AnchorLog {
     }
 
     /// Writes one anchor (file then log). A file that cannot be written is logged as an
-    /// error (the save it follows is already acknowledged), and retried at the next one.
+    /// error (the save it follows is already acknowledged); the next anchor due tries again.
     fn write(&self, now: DateTime<Utc>, anchor: &Anchor, reason: &str) {
         let line = format!(
             "{} {anchor} {reason}\n",
             now.format("%Y-%m-%dT%H:%M:%S%.6fZ")
         );
-        let mut written = true;
         if let Some(dir) = &self.dir
             && let Err(e) = append_line(dir, &line)
         {
-            written = false;
             tracing::error!(
                 dossier = %dir.display(),
                 erreur = %e,
@@ -80,7 +78,9 @@ impl AnchorLog {
             raison = reason,
             "ancre de la chaîne d'audit {anchor}"
         );
-        if written && let Ok(mut l) = self.last.lock() {
+        // Recorded even when the file could not be written: the next attempt waits for the
+        // next anchor due (one error per period, not one per entry).
+        if let Ok(mut l) = self.last.lock() {
             *l = Some((anchor.seq, now));
         }
     }

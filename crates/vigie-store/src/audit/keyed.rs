@@ -351,7 +351,22 @@ async fn reseal_all(txn: &DatabaseTransaction, ring: &KeyRing) -> Result<u64> {
             }
             let ctx = seal_context(&format!("{table}.{column}"), &row);
             let clear = if is_sealed(&value) {
-                ring.open(&ctx, &value).map_err(StoreError::Config)?
+                match ring.open(&ctx, &value) {
+                    Ok(c) => c,
+                    // An enrolment in progress that cannot be opened is started again.
+                    Err(_) if *table == "web_session" => {
+                        exec(
+                            txn,
+                            &format!(
+                                "UPDATE {table} SET {column} = NULL WHERE CAST(id AS TEXT) = $1"
+                            ),
+                            vals![id],
+                        )
+                        .await?;
+                        continue;
+                    }
+                    Err(e) => return Err(StoreError::Config(e)),
+                }
             } else {
                 value
             };
