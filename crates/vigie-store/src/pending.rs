@@ -98,6 +98,23 @@ pub(crate) async fn request(
     Ok(())
 }
 
+/// [`request`] for a reset or a reactivation (`field`), when the account's role reads
+/// dossiers: whoever resets it could otherwise log in with it.
+pub(crate) async fn request_if_reads_dossiers(
+    txn: &DatabaseTransaction,
+    keys: &crate::keys::Keys,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    id: i64,
+    role: vigie_domain::Role,
+    field: &str,
+) -> Result<()> {
+    if vigie_domain::two_person::reads_dossiers(role) {
+        request(txn, keys, now, actor, id, &[field]).await?;
+    }
+    Ok(())
+}
+
 impl Store {
     /// Whether an account waits for a responsable's confirmation (false for an unknown id).
     pub async fn is_pending(&self, user_id: i64) -> Result<bool> {

@@ -921,17 +921,16 @@ impl Store {
         )
         .await?;
         let action = if active {
-            if two_person::reads_dossiers(cur.role) {
-                crate::pending::request(
-                    &txn,
-                    &self.keys,
-                    now,
-                    actor,
-                    id,
-                    &[two_person::REACTIVATION],
-                )
-                .await?;
-            }
+            crate::pending::request_if_reads_dossiers(
+                &txn,
+                &self.keys,
+                now,
+                actor,
+                id,
+                cur.role,
+                two_person::REACTIVATION,
+            )
+            .await?;
             "utilisateur.reactivation"
         } else {
             exec(
@@ -959,17 +958,16 @@ impl Store {
     ) -> Result<()> {
         let txn = self.write().await?;
         let cur = current(&txn, id).await?;
-        if two_person::reads_dossiers(cur.role) {
-            crate::pending::request(
-                &txn,
-                &self.keys,
-                now,
-                actor,
-                id,
-                &[two_person::RESET_PASSWORD],
-            )
-            .await?;
-        }
+        crate::pending::request_if_reads_dossiers(
+            &txn,
+            &self.keys,
+            now,
+            actor,
+            id,
+            cur.role,
+            two_person::RESET_PASSWORD,
+        )
+        .await?;
         exec(
             &txn,
             "UPDATE app_user SET password_hash = $1, must_change_password = TRUE, updated_at = $2, version = version + 1 WHERE id = $3",
@@ -1003,17 +1001,16 @@ impl Store {
     ) -> Result<()> {
         let txn = self.write().await?;
         let cur = current(&txn, id).await?;
-        if two_person::reads_dossiers(cur.role) {
-            crate::pending::request(
-                &txn,
-                &self.keys,
-                now,
-                actor,
-                id,
-                &[two_person::RESET_SECOND_FACTOR],
-            )
-            .await?;
-        }
+        crate::pending::request_if_reads_dossiers(
+            &txn,
+            &self.keys,
+            now,
+            actor,
+            id,
+            cur.role,
+            two_person::RESET_SECOND_FACTOR,
+        )
+        .await?;
         exec(
             &txn,
             "UPDATE app_user SET totp_secret = NULL, totp_enabled_at = NULL, totp_last_step = NULL, updated_at = $1, version = version + 1 WHERE id = $2",
