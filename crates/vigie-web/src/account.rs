@@ -13,9 +13,9 @@ use vigie_store::authn::{Attempt, FactorCheck, SecondFactor, Throttle};
 use vigie_store::sessions::SessionUser;
 
 use crate::AppState;
-use crate::auth::{ClientIp, render, session_cookie};
+use crate::auth::{ClientIp, session_cookie};
 use crate::error::WebError;
-use crate::pages::Chrome;
+use crate::shared::{Chrome, render};
 
 /// Redacts form secrets in debug output.
 macro_rules! redacted_debug {
@@ -353,6 +353,59 @@ fn safe_back(p: &str) -> String {
     if ok { p.to_owned() } else { "/".into() }
 }
 
+/// The session user's own password, checked under the login throttle.
+enum OwnPassword {
+    /// Right: the attempt's slot is given back; the keyed hash of the login, for what follows.
+    Right {
+        key: String,
+    },
+    /// Wrong (or `also_wrong`): the attempt stays counted and is audited.
+    Wrong,
+    Throttled(Throttle),
+}
+
+/// Checks the session user's own password as the login does (see `auth::login`): the
+/// attempt is counted before the (slow) password check, so that simultaneous guesses
+/// cannot all pass the throttle; a right password gives its slot back, a wrong one is
+/// audited as `failure`. `also_wrong`: the attempt fails even with the right password (a
+/// second factor missing).
+async fn own_password(
+    state: &AppState,
+    now: chrono::DateTime<chrono::Utc>,
+    user: &SessionUser,
+    ip: Option<String>,
+    password: &str,
+    also_wrong: bool,
+    failure: &str,
+) -> Result<OwnPassword, WebError> {
+    let key = state.store.login_key(&user.login).await?;
+    let attempt = match state
+        .store
+        .reserve_attempt(now, &key, ip.as_deref())
+        .await?
+    {
+        Ok(attempt) => attempt,
+        Err(t) => return Ok(OwnPassword::Throttled(t)),
+    };
+    let right = if password.is_empty() || password.len() > 1024 {
+        false
+    } else {
+        match state.store.login_hash(&user.login).await? {
+            Some((_, phc)) => state.hashing.verify(password.to_owned(), phc).await,
+            None => false,
+        }
+    };
+    if !right || also_wrong {
+        state
+            .store
+            .reserved_attempt_failed(now, attempt, failure, &key, Some(user.user_id), ip)
+            .await?;
+        return Ok(OwnPassword::Wrong);
+    }
+    state.store.release_attempt(attempt).await?;
+    Ok(OwnPassword::Right { key })
+}
+
 #[derive(Template)]
 #[template(path = "reauth.html")]
 struct ReauthPage {
@@ -411,56 +464,34 @@ pub async fn reauth_post(
             },
         )
     };
-    let key = match state.store.login_key(&user.login).await {
-        Ok(k) => k,
-        Err(e) => return WebError::from(e).into_response(),
-    };
-    // The attempt is counted before the password check (see `auth::login`).
-    let attempt = match state.store.reserve_attempt(now, &key, ip.as_deref()).await {
-        Ok(Ok(attempt)) => attempt,
-        Ok(Err(t)) => {
-            return fail(
-                StatusCode::TOO_MANY_REQUESTS,
-                throttled(t).unwrap_or_default(),
-            );
-        }
-        Err(e) => return WebError::from(e).into_response(),
-    };
-    let password_ok = if form.password.is_empty() || form.password.len() > 1024 {
-        false
-    } else {
-        match state.store.login_hash(&user.login).await {
-            Ok(Some((_, phc))) => state.hashing.verify(form.password.clone(), phc).await,
-            Ok(None) => false,
-            Err(e) => return WebError::from(e).into_response(),
-        }
-    };
     let factor = SecondFactor::parse(&form.code);
     let wrong = if user.totp_enabled {
         "Mot de passe ou code incorrect."
     } else {
         "Mot de passe incorrect."
     };
-    if !password_ok || (user.totp_enabled && factor.is_none()) {
-        if let Err(e) = state
-            .store
-            .reserved_attempt_failed(
-                now,
-                attempt,
-                "reauthentification.echec",
-                &key,
-                Some(user.user_id),
-                ip,
-            )
-            .await
-        {
-            return WebError::from(e).into_response();
+    let missing_factor = user.totp_enabled && factor.is_none();
+    let key = match own_password(
+        &state,
+        now,
+        &user,
+        ip.clone(),
+        &form.password,
+        missing_factor,
+        "reauthentification.echec",
+    )
+    .await
+    {
+        Ok(OwnPassword::Right { key }) => key,
+        Ok(OwnPassword::Wrong) => return fail(StatusCode::UNAUTHORIZED, wrong.into()),
+        Ok(OwnPassword::Throttled(t)) => {
+            return fail(
+                StatusCode::TOO_MANY_REQUESTS,
+                throttled(t).unwrap_or_default(),
+            );
         }
-        return fail(StatusCode::UNAUTHORIZED, wrong.into());
-    }
-    if let Err(e) = state.store.release_attempt(attempt).await {
-        return WebError::from(e).into_response();
-    }
+        Err(e) => return e.into_response(),
+    };
     // The factor is checked (and a failure recorded) under the throttle, in one transaction.
     let factor = if user.totp_enabled {
         factor.as_ref()
@@ -578,13 +609,20 @@ pub async fn password_post(
     };
     // Guessing the current password from an open session is throttled like a login, the
     // attempt counted before the password check.
-    let key = match state.store.login_key(&user.login).await {
-        Ok(k) => k,
-        Err(e) => return WebError::from(e).into_response(),
-    };
-    let attempt = match state.store.reserve_attempt(now, &key, ip.as_deref()).await {
-        Ok(Ok(attempt)) => attempt,
-        Ok(Err(t)) => {
+    match own_password(
+        &state,
+        now,
+        &user,
+        ip.clone(),
+        &form.current,
+        false,
+        "mot_de_passe.echec",
+    )
+    .await
+    {
+        Ok(OwnPassword::Right { .. }) => {}
+        Ok(OwnPassword::Wrong) => return refuse("Mot de passe actuel : incorrect.".into()).await,
+        Ok(OwnPassword::Throttled(t)) => {
             return account_page_with(
                 &state,
                 &user,
@@ -594,34 +632,7 @@ pub async fn password_post(
             )
             .await;
         }
-        Err(e) => return WebError::from(e).into_response(),
-    };
-    let current_ok = match state.store.login_hash(&user.login).await {
-        Ok(Some((_, phc))) if !form.current.is_empty() && form.current.len() <= 1024 => {
-            state.hashing.verify(form.current.clone(), phc).await
-        }
-        Ok(_) => false,
-        Err(e) => return WebError::from(e).into_response(),
-    };
-    if !current_ok {
-        if let Err(e) = state
-            .store
-            .reserved_attempt_failed(
-                now,
-                attempt,
-                "mot_de_passe.echec",
-                &key,
-                Some(user.user_id),
-                ip,
-            )
-            .await
-        {
-            return WebError::from(e).into_response();
-        }
-        return refuse("Mot de passe actuel : incorrect.".into()).await;
-    }
-    if let Err(e) = state.store.release_attempt(attempt).await {
-        return WebError::from(e).into_response();
+        Err(e) => return e.into_response(),
     }
     if form.new != form.confirm {
         return refuse("Confirmation : les deux saisies du nouveau mot de passe diffèrent.".into())
@@ -692,16 +703,7 @@ pub async fn logout_everywhere(
         .close_all_sessions(state.now(), user.user_id, Some(user.user_id), ip)
         .await
     {
-        Ok(_) => {
-            let mut resp = Redirect::to("/connexion").into_response();
-            resp.headers_mut()
-                .insert(header::SET_COOKIE, session_cookie(&state, "", Some(0)));
-            resp.headers_mut().insert(
-                axum::http::HeaderName::from_static("clear-site-data"),
-                HeaderValue::from_static("\"cache\", \"cookies\", \"storage\""),
-            );
-            resp
-        }
+        Ok(_) => crate::auth::logged_out(&state),
         Err(e) => WebError::from(e).into_response(),
     }
 }

@@ -16,16 +16,16 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use vigie_domain::{DomainError, FieldError, Meaning};
+use vigie_store::StoreError;
 use vigie_store::params_admin::{
     AdminValue, Direction, NewValue, ReadValue, Table, ValueChange, meaning_label,
 };
 use vigie_store::sessions::SessionUser;
-use vigie_store::{Actor, StoreError};
 
 use crate::AppState;
-use crate::auth::{ClientIp, render};
+use crate::auth::ClientIp;
 use crate::error::WebError;
-use crate::pages::Chrome;
+use crate::shared::{Choice, Chrome, actor, path_id, render};
 
 /// One table on the index page.
 #[derive(Debug)]
@@ -74,14 +74,6 @@ pub async fn index(
     )
 }
 
-/// A choice of a select.
-#[derive(Debug)]
-pub struct Opt {
-    pub value: String,
-    pub label: String,
-    pub selected: bool,
-}
-
 /// One row of the table, ready to show.
 #[derive(Debug, Default)]
 pub struct Row {
@@ -120,8 +112,8 @@ pub struct AddView {
     pub code: String,
     pub label: String,
     pub national_code: String,
-    pub meanings: Vec<Opt>,
-    pub territories: Vec<Opt>,
+    pub meanings: Vec<Choice>,
+    pub territories: Vec<Choice>,
     pub code_error: String,
     pub label_error: String,
     pub national_error: String,
@@ -317,23 +309,23 @@ async fn build(
         national_code: typed_add
             .map(|a| a.national_code.clone())
             .unwrap_or_default(),
-        meanings: std::iter::once(Opt {
+        meanings: std::iter::once(Choice {
             value: String::new(),
             label: "Aucune".into(),
             selected: cur_meaning.is_empty(),
         })
-        .chain(table.meanings().iter().map(|m| Opt {
+        .chain(table.meanings().iter().map(|m| Choice {
             value: m.code().to_owned(),
             label: meaning_label(*m).to_owned(),
             selected: m.code() == cur_meaning,
         }))
         .collect(),
-        territories: std::iter::once(Opt {
+        territories: std::iter::once(Choice {
             value: String::new(),
             label: "— Choisir —".into(),
             selected: cur_territory.is_empty(),
         })
-        .chain(cat.territories.iter().filter(|t| t.active).map(|t| Opt {
+        .chain(cat.territories.iter().filter(|t| t.active).map(|t| Choice {
             value: t.id.to_string(),
             label: t.label.clone(),
             selected: t.id.to_string() == cur_territory,
@@ -522,14 +514,6 @@ async fn refused(
     }
 }
 
-fn parse_id(s: &str) -> Result<i64, WebError> {
-    s.parse().map_err(|_| WebError::NotFound)
-}
-
-fn actor(u: &SessionUser, ip: Option<String>) -> Actor {
-    Actor::user(u.user_id, ip)
-}
-
 /// `POST /admin/parametres/{table}/ajout`
 pub async fn add(
     State(state): State<AppState>,
@@ -581,7 +565,7 @@ pub async fn update(
     Path((code, id)): Path<(String, String)>,
     Form(f): Form<EditForm>,
 ) -> Response {
-    let (table, id) = match table_of(&code).and_then(|t| Ok((t, parse_id(&id)?))) {
+    let (table, id) = match table_of(&code).and_then(|t| Ok((t, path_id(&id)?))) {
         Ok(x) => x,
         Err(e) => return e.into_response(),
     };
@@ -614,7 +598,7 @@ pub async fn move_value(
     Path((code, id)): Path<(String, String)>,
     Form(f): Form<MoveForm>,
 ) -> Response {
-    let (table, id) = match table_of(&code).and_then(|t| Ok((t, parse_id(&id)?))) {
+    let (table, id) = match table_of(&code).and_then(|t| Ok((t, path_id(&id)?))) {
         Ok(x) => x,
         Err(e) => return e.into_response(),
     };
@@ -646,7 +630,7 @@ async fn set_active(
     id: String,
     active: bool,
 ) -> Response {
-    let (table, id) = match table_of(&code).and_then(|t| Ok((t, parse_id(&id)?))) {
+    let (table, id) = match table_of(&code).and_then(|t| Ok((t, path_id(&id)?))) {
         Ok(x) => x,
         Err(e) => return e.into_response(),
     };
@@ -696,7 +680,7 @@ pub async fn delete(
     Extension(u): Extension<SessionUser>,
     Path((code, id)): Path<(String, String)>,
 ) -> Response {
-    let (table, id) = match table_of(&code).and_then(|t| Ok((t, parse_id(&id)?))) {
+    let (table, id) = match table_of(&code).and_then(|t| Ok((t, path_id(&id)?))) {
         Ok(x) => x,
         Err(e) => return e.into_response(),
     };

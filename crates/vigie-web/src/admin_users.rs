@@ -20,41 +20,31 @@ use vigie_domain::{DomainError, Permission, Role};
 use vigie_store::audit::Event;
 use vigie_store::params::Catalog;
 use vigie_store::sessions::SessionUser;
-use vigie_store::users::{User, UserInput, temporary_password};
+use vigie_store::users::{UserInput, temporary_password};
 use vigie_store::{Actor, StoreError};
 
 use crate::AppState;
-use crate::auth::{ClientIp, render, require_reauth};
+use crate::auth::{ClientIp, require_reauth};
 use crate::error::WebError;
-use crate::pages::Chrome;
-use crate::views::datetime;
+use crate::shared::dates::datetime;
+use crate::shared::{Choice, Chrome, actor, path_id, render};
 
 const LIST: &str = "/admin/utilisateurs";
-
-fn actor(u: &SessionUser, ip: Option<String>) -> Actor {
-    Actor::user(u.user_id, ip)
-}
 
 fn user_href(id: i64) -> String {
     format!("{LIST}/{id}")
 }
 
-/// A path id; anything else is "not found".
-fn parse_id(s: &str) -> Result<i64, WebError> {
-    s.parse().map_err(|_| WebError::NotFound)
-}
-
 /// What an account reaches, in words: its territories and service.
-fn reach_text(u: &User, cat: &Catalog) -> String {
-    let mut parts: Vec<String> = u
-        .territories
+pub fn reach_text(territories: &[i64], service_id: Option<i64>, cat: &Catalog) -> String {
+    let mut parts: Vec<String> = territories
         .iter()
         .map(|t| {
             cat.territory(*t)
                 .map_or_else(|| format!("territoire n° {t}"), |t| t.label.clone())
         })
         .collect();
-    if let Some(s) = u.service_id {
+    if let Some(s) = service_id {
         parts.push(cat.service(s).map_or_else(
             || format!("service n° {s}"),
             |s| format!("service {}", s.label),
@@ -105,7 +95,7 @@ pub async fn list(State(state): State<AppState>, Extension(u): Extension<Session
             login: x.login.clone(),
             name: x.display_name.clone(),
             role: x.role.label(),
-            reach: reach_text(x, &cat),
+            reach: reach_text(&x.territories, x.service_id, &cat),
             active: x.active,
             totp: x.totp_enabled,
             must_change: x.must_change_password,
@@ -125,13 +115,6 @@ pub async fn list(State(state): State<AppState>, Extension(u): Extension<Session
 // ---------------------------------------------------------------------------------------
 // The form (creation and modification)
 // ---------------------------------------------------------------------------------------
-
-#[derive(Debug)]
-pub struct Opt {
-    pub value: String,
-    pub label: String,
-    pub selected: bool,
-}
 
 #[derive(Debug)]
 pub struct Check {
@@ -163,9 +146,9 @@ pub struct FormView {
     pub action: String,
     pub login: String,
     pub display_name: String,
-    pub roles: Vec<Opt>,
+    pub roles: Vec<Choice>,
     pub territories: Vec<Check>,
-    pub services: Vec<Opt>,
+    pub services: Vec<Choice>,
     pub version: i64,
     pub err_login: String,
     pub err_display_name: String,
@@ -182,7 +165,7 @@ impl FormView {
     fn new(cat: &Catalog, action: String, input: &UserInput, login: &str, version: i64) -> Self {
         let roles = Role::ALL
             .iter()
-            .map(|r| Opt {
+            .map(|r| Choice {
                 value: r.code().into(),
                 label: r.label().into(),
                 selected: input.role == r.code(),
@@ -204,7 +187,7 @@ impl FormView {
                 checked: input.territories.contains(&t.id),
             })
             .collect();
-        let mut services = vec![Opt {
+        let mut services = vec![Choice {
             value: String::new(),
             label: "Aucun".into(),
             selected: input.service_id.is_none(),
@@ -218,7 +201,7 @@ impl FormView {
                         .territory(s.territory_id)
                         .map(|t| t.label.clone())
                         .unwrap_or_default();
-                    Opt {
+                    Choice {
                         value: s.id.to_string(),
                         label: format!(
                             "{} — {}{}",
@@ -596,7 +579,7 @@ pub async fn edit_form(
     Path(id): Path<String>,
     Query(q): Query<DoneQuery>,
 ) -> Response {
-    let id = match parse_id(&id) {
+    let id = match path_id(&id) {
         Ok(i) => i,
         Err(e) => return e.into_response(),
     };
@@ -623,7 +606,7 @@ pub async fn edit_post(
     Path(id): Path<String>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
-    let id = match parse_id(&id) {
+    let id = match path_id(&id) {
         Ok(i) => i,
         Err(e) => return e.into_response(),
     };
@@ -755,7 +738,7 @@ async fn account_action(
     pairs: Vec<(String, String)>,
     what: AccountAction,
 ) -> Response {
-    let id = match parse_id(&id) {
+    let id = match path_id(&id) {
         Ok(i) => i,
         Err(e) => return e.into_response(),
     };

@@ -12,7 +12,6 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde::de::DeserializeOwned;
 use vigie_domain::{BirthDate, DomainError, DossierInput, FieldError, Person, Sex};
-use vigie_store::Actor;
 use vigie_store::audit::Event;
 use vigie_store::dossiers::DossierRecord;
 use vigie_store::edit::{DirectConclusionCode, DossierEdit, PartRef, Saved};
@@ -22,7 +21,9 @@ use vigie_store::suggest::Suggestion;
 use crate::AppState;
 use crate::auth::ClientIp;
 use crate::error::{ApiError, Problem, WebError};
-use crate::pages::{ListQuery, parse_filter};
+use crate::shared::access::dossier_scope;
+use crate::shared::list::{ListQuery, list_recorded, parse_filter};
+use crate::shared::{actor, path_id};
 
 /// A JSON body whose rejection (malformed JSON, missing field, wrong type) is a problem too.
 #[derive(Debug)]
@@ -70,17 +71,6 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     }
 }
 
-fn actor(u: &SessionUser, ip: Option<String>) -> Actor {
-    Actor {
-        user_id: Some(u.user_id),
-        ip,
-    }
-}
-
-fn dossier_id(s: &str) -> Result<i64, ApiError> {
-    s.parse().map_err(|_| ApiError(WebError::NotFound))
-}
-
 /// A page of the dossier list.
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct ListResponse {
@@ -109,7 +99,7 @@ pub struct ListResponse {
 )]
 pub async fn list(
     State(state): State<AppState>,
-    crate::auth::ClientIp(ip): crate::auth::ClientIp,
+    ClientIp(ip): ClientIp,
     Extension(u): Extension<SessionUser>,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<ListResponse>, ApiError> {
@@ -117,20 +107,7 @@ pub async fn list(
     if let Some(e) = errors.first() {
         return Err(ApiError(WebError::Invalid(DomainError::Rule(e.clone()))));
     }
-    let page = state
-        .store
-        .list_dossiers(&u.scope(), &filter, cursor, 50)
-        .await?;
-    let ids: Vec<i64> = page.rows.iter().map(|r| r.id).collect();
-    state
-        .store
-        .record_listing(
-            state.now(),
-            &vigie_store::Actor::user(u.user_id, ip),
-            "dossier.liste",
-            &ids,
-        )
-        .await?;
+    let page = list_recorded(&state, &u, ip, &filter, cursor).await?;
     Ok(Json(ListResponse {
         dossiers: page.rows,
         next: page
@@ -187,8 +164,8 @@ pub async fn read(
     Extension(u): Extension<SessionUser>,
     Path(id): Path<String>,
 ) -> Result<Json<DossierRecord>, ApiError> {
-    let id = dossier_id(&id)?;
-    let scope = crate::break_glass::scope(&state, &u).await?;
+    let id = path_id(&id)?;
+    let scope = dossier_scope(&state, &u).await?;
     let mut rec = state
         .store
         .read_dossier(state.now(), &actor(&u, ip), &scope, id)
@@ -243,7 +220,7 @@ pub async fn edition(
     Extension(u): Extension<SessionUser>,
     Path(id): Path<String>,
 ) -> Result<Json<DossierUpdate>, ApiError> {
-    let id = dossier_id(&id)?;
+    let id = path_id(&id)?;
     if !u.role.has(vigie_domain::Permission::SourceIdentityRead) {
         return Err(ApiError(WebError::Forbidden));
     }
@@ -410,7 +387,7 @@ pub async fn update(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<DossierUpdate>,
 ) -> Result<Json<Saved>, ApiError> {
-    let id = dossier_id(&id)?;
+    let id = path_id(&id)?;
     check_lengths(&body)?;
     let edit = DossierEdit {
         dossier: Some(PartRef {

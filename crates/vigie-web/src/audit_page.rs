@@ -18,16 +18,17 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use vigie_domain::DossierNumber;
+use vigie_store::Store;
 use vigie_store::audit::{ActionFilter, AuditFilter, AuditRow, ChildCandidate, Event};
 use vigie_store::sessions::SessionUser;
-use vigie_store::{Actor, Store};
 
 use crate::AppState;
-use crate::auth::{ClientIp, render, require_reauth};
+use crate::auth::{ClientIp, require_reauth};
 use crate::error::WebError;
-use crate::pages::{Choice, Chrome};
+use crate::shared::dates::{parse_date, start_of};
+use crate::shared::url::query_value;
+use crate::shared::{Choice, Chrome, actor, render};
 
 /// Entries per page.
 const PAGE_SIZE: u32 = 100;
@@ -202,7 +203,7 @@ impl AuditQuery {
         ]
         .into_iter()
         .filter(|(_, v)| !v.trim().is_empty())
-        .map(|(k, v)| format!("{k}={}", urlencode(v.trim())))
+        .map(|(k, v)| format!("{k}={}", query_value(v.trim())))
         .collect()
     }
 
@@ -214,31 +215,6 @@ impl AuditQuery {
             format!("?{}", p.join("&"))
         }
     }
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.*".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
-fn parse_date(s: &str) -> Option<NaiveDate> {
-    let s = s.trim();
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .or_else(|_| NaiveDate::parse_from_str(s, "%d/%m/%Y"))
-        .ok()
-}
-
-fn start_of(d: NaiveDate, tz: chrono_tz::Tz) -> Option<DateTime<Utc>> {
-    tz.from_local_datetime(&d.and_hms_opt(0, 0, 0)?)
-        .earliest()
-        .map(|t| t.with_timezone(&Utc))
 }
 
 /// The filters read from the query string, and what is wrong with them (in French).
@@ -504,7 +480,7 @@ async fn page_for(
         store
             .audit(
                 state.now(),
-                &Actor::user(u.user_id, ip),
+                &actor(u, ip),
                 Event::new("audit.consultation").detail(filter_detail(&parsed.filter)),
             )
             .await?;
@@ -612,12 +588,7 @@ pub async fn child_search(
     }
     let found = match state
         .store
-        .audit_find_children(
-            state.now(),
-            &Actor::user(u.user_id, ip.clone()),
-            &u.scope(),
-            &text,
-        )
+        .audit_find_children(state.now(), &actor(&u, ip.clone()), &u.scope(), &text)
         .await
     {
         Ok(f) => f,
@@ -714,7 +685,7 @@ pub async fn export(
         .store
         .audit(
             state.now(),
-            &Actor::user(u.user_id, ip),
+            &actor(&u, ip),
             Event::new("audit.export").detail(filter_detail(&parsed.filter)),
         )
         .await

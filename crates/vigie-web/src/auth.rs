@@ -12,7 +12,7 @@ use askama::Template;
 use axum::Extension;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use vigie_store::audit::Event;
 use vigie_store::authn::Throttle;
 use vigie_store::sessions::SessionUser;
@@ -20,6 +20,7 @@ use vigie_store::{Actor, StoreError};
 
 use crate::AppState;
 use crate::error::WebError;
+use crate::shared::render;
 
 pub const COOKIE: &str = "vigie_session";
 
@@ -41,20 +42,8 @@ pub fn require_reauth(state: &AppState, user: &SessionUser, back: &str) -> Optio
     } else {
         "/"
     };
-    let q: String = form_urlencoded_path(back);
+    let q = crate::shared::url::local_path(back);
     Some(Redirect::to(&format!("/reauthentification?retour={q}")).into_response())
-}
-
-/// Percent-encodes a local path for a query string.
-fn form_urlencoded_path(p: &str) -> String {
-    p.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// The session token from the `Cookie` header.
@@ -194,16 +183,6 @@ pub async fn login_page(State(state): State<AppState>, headers: HeaderMap) -> Re
             login: String::new(),
         },
     )
-}
-
-pub(crate) fn render<T: Template>(status: StatusCode, t: &T) -> Response {
-    match t.render() {
-        Ok(body) => (status, Html(body)).into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "rendu de page impossible");
-            WebError::Internal("rendu".into()).into_response()
-        }
-    }
 }
 
 #[derive(serde::Deserialize)]
@@ -404,9 +383,15 @@ pub async fn logout(
     {
         return WebError::from(e).into_response();
     }
+    logged_out(&state)
+}
+
+/// After a logout: to the login page, the cookie and the browser's copies of the pages
+/// cleared.
+pub(crate) fn logged_out(state: &AppState) -> Response {
     let mut resp = Redirect::to("/connexion").into_response();
     resp.headers_mut()
-        .insert(header::SET_COOKIE, session_cookie(&state, "", Some(0)));
+        .insert(header::SET_COOKIE, session_cookie(state, "", Some(0)));
     resp.headers_mut().insert(
         axum::http::HeaderName::from_static("clear-site-data"),
         HeaderValue::from_static("\"cache\", \"cookies\", \"storage\""),

@@ -5,8 +5,7 @@
 //! nothing is revealed before a reason is typed. The responsable CRIP lists the grants on
 //! `/acces-exceptionnels`.
 //!
-//! [`scope`] is the caller's scope widened by their active grants: the dossier-reading
-//! handlers use it instead of `SessionUser::scope`.
+//! The caller's scope widened by their active grants is [`crate::shared::access`].
 
 use crate::extract::Form;
 use crate::extract::Query;
@@ -15,39 +14,19 @@ use axum::Extension;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use chrono::{Duration, NaiveDate};
+use vigie_domain::DomainError;
 use vigie_domain::role::DossierReach;
-use vigie_domain::{DomainError, Permission, Scope};
+use vigie_store::StoreError;
 use vigie_store::break_glass::{DEFAULT_HOURS, REASON_MAX, REASON_MIN};
 use vigie_store::sessions::SessionUser;
-use vigie_store::{Actor, StoreError};
 
 use crate::AppState;
-use crate::auth::{ClientIp, render};
+use crate::auth::ClientIp;
 use crate::error::WebError;
-use crate::pages::Chrome;
-use crate::views::datetime;
-
-/// Whether the user may ask for an accès exceptionnel: a dossier role restricted to
-/// territories (a role reaching every dossier needs none; a role without dossier access
-/// never gets one).
-pub fn may_request(u: &SessionUser) -> bool {
-    u.role.has(Permission::DossierRead) && u.role.reach() == DossierReach::Territorial
-}
-
-/// The caller's scope, widened by their active accès exceptionnels (one query, only for
-/// the territorial roles).
-pub async fn scope(state: &AppState, u: &SessionUser) -> Result<Scope, WebError> {
-    let base = u.scope();
-    if !may_request(u) {
-        return Ok(base);
-    }
-    let grants = state
-        .store
-        .active_break_glass(u.user_id, state.now())
-        .await?;
-    Ok(base.with_grants(u.role, &grants))
-}
+use crate::shared::access::may_request_break_glass;
+use crate::shared::dates::{datetime, parse_date, start_of};
+use crate::shared::{Chrome, actor, path_id, render};
 
 #[derive(Template)]
 #[template(path = "acces_exceptionnel.html")]
@@ -97,21 +76,17 @@ pub fn not_found(state: &AppState, u: &SessionUser, id: i64) -> Response {
     request_page(state, u, id, DEFAULT_HOURS, StatusCode::NOT_FOUND, None)
 }
 
-fn dossier_id(s: &str) -> Result<i64, WebError> {
-    s.parse().map_err(|_| WebError::NotFound)
-}
-
 /// `GET /dossiers/{id}/acces-exceptionnel`: the explanation and the reason to type.
 pub async fn form(
     State(state): State<AppState>,
     Extension(u): Extension<SessionUser>,
     Path(id): Path<String>,
 ) -> Response {
-    let id = match dossier_id(&id) {
+    let id = match path_id(&id) {
         Ok(i) => i,
         Err(e) => return e.into_response(),
     };
-    if !may_request(&u) {
+    if !may_request_break_glass(&u) {
         // A role that reaches every dossier needs no accès exceptionnel.
         return Redirect::to(&format!("/dossiers/{id}")).into_response();
     }
@@ -142,16 +117,16 @@ pub async fn grant(
     Path(id): Path<String>,
     Form(form): Form<ReasonForm>,
 ) -> Response {
-    let id = match dossier_id(&id) {
+    let id = match path_id(&id) {
         Ok(i) => i,
         Err(e) => return e.into_response(),
     };
-    if !may_request(&u) && u.role.reach() == DossierReach::All {
+    if !may_request_break_glass(&u) && u.role.reach() == DossierReach::All {
         return Redirect::to(&format!("/dossiers/{id}")).into_response();
     }
     match state
         .store
-        .grant_break_glass(state.now(), &Actor::user(u.user_id, ip), id, &form.motif)
+        .grant_break_glass(state.now(), &actor(&u, ip), id, &form.motif)
         .await
     {
         Ok(_) => Redirect::to(&format!("/dossiers/{id}")).into_response(),
@@ -212,19 +187,6 @@ pub struct PeriodQuery {
     du: String,
     #[serde(default)]
     au: String,
-}
-
-fn parse_date(s: &str) -> Option<NaiveDate> {
-    let s = s.trim();
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .or_else(|_| NaiveDate::parse_from_str(s, "%d/%m/%Y"))
-        .ok()
-}
-
-fn start_of(d: NaiveDate, tz: chrono_tz::Tz) -> Option<DateTime<Utc>> {
-    tz.from_local_datetime(&d.and_hms_opt(0, 0, 0)?)
-        .earliest()
-        .map(|t| t.with_timezone(&Utc))
 }
 
 /// `GET /acces-exceptionnels`: the grants of a period (the last 30 days by default).

@@ -14,9 +14,9 @@ use vigie_store::params::Catalog;
 use vigie_store::sessions::SessionUser;
 
 use crate::AppState;
-use crate::auth::render;
-use crate::pages::{Choice, Chrome};
-use crate::views::date;
+use crate::auth::ClientIp;
+use crate::shared::dates::date;
+use crate::shared::{Choice, Chrome, actor, render};
 
 #[derive(Debug, Default, serde::Deserialize)]
 pub struct DueQuery {
@@ -118,7 +118,7 @@ fn reachable(scope: &Scope, cat: &Catalog) -> (Vec<i64>, Vec<i64>) {
 
 pub async fn page(
     State(state): State<AppState>,
-    crate::auth::ClientIp(ip): crate::auth::ClientIp,
+    ClientIp(ip): ClientIp,
     Extension(u): Extension<SessionUser>,
     Query(q): Query<DueQuery>,
 ) -> Response {
@@ -167,12 +167,7 @@ async fn build(
     let ids: Vec<i64> = items.iter().map(|i| i.dossier_id).collect();
     state
         .store
-        .record_listing(
-            state.now(),
-            &vigie_store::Actor::user(u.user_id, ip),
-            "dossier.echeances",
-            &ids,
-        )
+        .record_listing(state.now(), &actor(u, ip), "dossier.echeances", &ids)
         .await?;
     let (ts, ss) = reachable(&scope, &cat);
     let sel = |id: i64, cur: &str| id.to_string() == cur.trim();

@@ -19,34 +19,28 @@ use vigie_domain::text::{COMMENT_MAX, LONG_MAX, SHORT_MAX};
 use vigie_domain::{
     DomainError, DossierStatus, FieldError, ParamKind, Permission, Sex, SourceConfidentiality,
 };
+use vigie_store::StoreError;
 use vigie_store::dossiers::DossierRecord;
 use vigie_store::edit::{DirectConclusionCode, Part, PartConflict, Revision};
 use vigie_store::params::Catalog;
 use vigie_store::sessions::SessionUser;
 use vigie_store::suggest::Suggestion;
 use vigie_store::users::User;
-use vigie_store::{Actor, StoreError};
 
 use crate::AppState;
-use crate::auth::{ClientIp, render};
+use crate::auth::ClientIp;
 use crate::error::WebError;
 use crate::form::{
-    Action, BIRTH_KINDS, ChildForm, Communes, Converted, Defaults, DossierForm, marked, parse_date,
+    Action, BIRTH_KINDS, ChildForm, Communes, Converted, Defaults, DossierForm, marked,
     parse_local_datetime,
 };
-use crate::pages::Chrome;
-use crate::views::{date, datetime};
+use crate::shared::access::dossier_scope;
+use crate::shared::dates::{date, datetime, parse_date};
+use crate::shared::{Choice, Chrome, actor, path_id, render};
+use crate::views::OtherView;
 
 // ---------------------------------------------------------------------------------------
 // View model: every input is a widget with its label, id, value and error.
-
-/// One option of a select.
-#[derive(Debug, Clone, Default)]
-pub struct Opt {
-    pub value: String,
-    pub label: String,
-    pub selected: bool,
-}
 
 /// One input with its label (askama escapes every value).
 #[derive(Debug, Clone, Default)]
@@ -58,7 +52,7 @@ pub struct W {
     pub label: String,
     pub value: String,
     pub checked: bool,
-    pub options: Vec<Opt>,
+    pub options: Vec<Choice>,
     /// `maxlength` (0: none).
     pub max: usize,
     pub rows: u32,
@@ -158,12 +152,6 @@ pub struct AuthorView {
     pub n: usize,
     pub group: Group,
     pub widgets: Vec<W>,
-}
-
-#[derive(Debug, Clone)]
-pub struct OtherView {
-    pub text: String,
-    pub href: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -271,7 +259,7 @@ pub struct EditView {
     pub follow_ups: Vec<FollowUpView>,
     pub removed_children: Vec<String>,
     pub removed_assignments: Vec<String>,
-    pub communes: Vec<Opt>,
+    pub communes: Vec<Choice>,
     /// The section to show first (`data-current-tab`), empty for the first.
     pub current_tab: String,
 }
@@ -372,7 +360,7 @@ impl B<'_> {
         }
     }
 
-    fn select(&mut self, name: &str, label: &str, options: Vec<Opt>) -> W {
+    fn select(&mut self, name: &str, label: &str, options: Vec<Choice>) -> W {
         W {
             options,
             ..self.w("select", name, label, "")
@@ -389,11 +377,11 @@ impl B<'_> {
 
 /// Options of a parameter table: the active values, and a deactivated or unknown value
 /// already chosen (so that nothing typed or stored disappears).
-fn param_opts(cat: &Catalog, kind: ParamKind, current: &str, blank: Option<&str>) -> Vec<Opt> {
+fn param_opts(cat: &Catalog, kind: ParamKind, current: &str, blank: Option<&str>) -> Vec<Choice> {
     let cur = current.trim();
     let mut v = Vec::new();
     if let Some(b) = blank {
-        v.push(Opt {
+        v.push(Choice {
             value: String::new(),
             label: b.to_owned(),
             selected: cur.is_empty(),
@@ -404,7 +392,7 @@ fn param_opts(cat: &Catalog, kind: ParamKind, current: &str, blank: Option<&str>
         let selected = p.id.to_string() == cur;
         found |= selected;
         if p.active || selected {
-            v.push(Opt {
+            v.push(Choice {
                 value: p.id.to_string(),
                 label: if p.active {
                     p.label.clone()
@@ -419,9 +407,9 @@ fn param_opts(cat: &Catalog, kind: ParamKind, current: &str, blank: Option<&str>
     v
 }
 
-fn unknown_opt(v: &mut Vec<Opt>, cur: &str, found: bool) {
+fn unknown_opt(v: &mut Vec<Choice>, cur: &str, found: bool) {
     if !found && !cur.is_empty() {
-        v.push(Opt {
+        v.push(Choice {
             value: cur.to_owned(),
             label: format!("Valeur inconnue ({cur})"),
             selected: true,
@@ -429,15 +417,18 @@ fn unknown_opt(v: &mut Vec<Opt>, cur: &str, found: bool) {
     }
 }
 
-fn fixed_opts<'a>(items: impl IntoIterator<Item = (&'a str, String)>, current: &str) -> Vec<Opt> {
+fn fixed_opts<'a>(
+    items: impl IntoIterator<Item = (&'a str, String)>,
+    current: &str,
+) -> Vec<Choice> {
     let cur = current.trim();
     let mut found = false;
-    let mut v: Vec<Opt> = items
+    let mut v: Vec<Choice> = items
         .into_iter()
         .map(|(value, label)| {
             let selected = value == cur;
             found |= selected;
-            Opt {
+            Choice {
                 value: value.to_owned(),
                 label,
                 selected,
@@ -592,7 +583,7 @@ impl Render<'_> {
         type_id.required = true;
         let agents = {
             let cur = f.receiving_agent_id.trim();
-            let mut v = vec![Opt {
+            let mut v = vec![Choice {
                 value: String::new(),
                 label: "— non renseigné —".into(),
                 selected: cur.is_empty(),
@@ -602,7 +593,7 @@ impl Render<'_> {
                 let selected = u.id.to_string() == cur;
                 found |= selected;
                 if selected || (u.active && u.role.has(Permission::DossierWrite)) {
-                    v.push(Opt {
+                    v.push(Choice {
                         value: u.id.to_string(),
                         label: if u.active {
                             u.display_name.clone()
@@ -631,7 +622,7 @@ impl Render<'_> {
         );
         let territories = {
             let cur = f.territory_id.trim();
-            let mut v = vec![Opt {
+            let mut v = vec![Choice {
                 value: String::new(),
                 label: "— choisir —".into(),
                 selected: cur.is_empty(),
@@ -641,7 +632,7 @@ impl Render<'_> {
                 let selected = t.id.to_string() == cur;
                 found |= selected;
                 if t.active || selected {
-                    v.push(Opt {
+                    v.push(Choice {
                         value: t.id.to_string(),
                         label: if t.active {
                             t.label.clone()
@@ -681,7 +672,7 @@ impl Render<'_> {
             W {
                 hint: "Pour passer à « Conclue » depuis « Reçue » ou « Qualifiée ».".into(),
                 ..b.select("direct", "Conclusion sans évaluation : raison", {
-                    let mut v = vec![Opt {
+                    let mut v = vec![Choice {
                         value: String::new(),
                         label: "— sans objet —".into(),
                         selected: f.direct.trim().is_empty(),
@@ -874,7 +865,7 @@ impl Render<'_> {
                 let removing = marked(&f.removed_assignments, &a.id);
                 let services = {
                     let cur = a.service_id.trim();
-                    let mut v = vec![Opt {
+                    let mut v = vec![Choice {
                         value: String::new(),
                         label: "— choisir —".into(),
                         selected: cur.is_empty(),
@@ -888,7 +879,7 @@ impl Render<'_> {
                                 .territory(s.territory_id)
                                 .map(|t| t.label.as_str())
                                 .unwrap_or("");
-                            v.push(Opt {
+                            v.push(Choice {
                                 value: s.id.to_string(),
                                 label: format!(
                                     "{} — {t}{}",
@@ -1030,11 +1021,11 @@ impl Render<'_> {
             .iter()
             .map(|c| self.conflict_view(c))
             .collect();
-        let mut communes: Vec<Opt> = self
+        let mut communes: Vec<Choice> = self
             .ctx
             .communes
             .iter()
-            .map(|c| Opt {
+            .map(|c| Choice {
                 value: c.insee.clone(),
                 label: format!("{} ({})", c.name, c.postal_code),
                 selected: false,
@@ -1216,7 +1207,7 @@ impl Render<'_> {
             .map(|(k, a)| {
                 let q = format!("{p}.authors[{k}]");
                 let cur = a.adult.trim();
-                let mut who = vec![Opt {
+                let mut who = vec![Choice {
                     value: String::new(),
                     label: "Un tiers (à nommer)".into(),
                     selected: cur.is_empty(),
@@ -1225,7 +1216,7 @@ impl Render<'_> {
                 for (ix, name) in adult_names.iter().enumerate() {
                     let selected = ix.to_string() == cur;
                     found |= selected;
-                    who.push(Opt {
+                    who.push(Choice {
                         value: ix.to_string(),
                         label: name.clone(),
                         selected,
@@ -1346,20 +1337,7 @@ impl Render<'_> {
             .map(|x| {
                 x.other_dossiers
                     .iter()
-                    .map(|o| OtherView {
-                        text: format!(
-                            "{} du {} ({}){}",
-                            o.number,
-                            date(o.received_at.with_timezone(&self.ctx.tz).date_naive()),
-                            o.territory_label,
-                            if o.in_scope {
-                                ""
-                            } else {
-                                " — hors de votre périmètre"
-                            }
-                        ),
-                        href: o.id.map(|id| format!("/dossiers/{id}")),
-                    })
+                    .map(|o| OtherView::new(o, self.ctx.tz))
                     .collect()
             })
             .unwrap_or_default();
@@ -1540,17 +1518,6 @@ fn page(
     )
 }
 
-fn actor(u: &SessionUser, ip: Option<String>) -> Actor {
-    Actor {
-        user_id: Some(u.user_id),
-        ip,
-    }
-}
-
-fn dossier_id(s: &str) -> Result<i64, WebError> {
-    s.parse().map_err(|_| WebError::NotFound)
-}
-
 /// `GET /dossiers/nouveau`
 pub async fn new_form(
     State(state): State<AppState>,
@@ -1595,7 +1562,7 @@ pub async fn edit_form(
     Extension(u): Extension<SessionUser>,
     Path(id): Path<String>,
 ) -> Response {
-    let id = match dossier_id(&id) {
+    let id = match path_id(&id) {
         Ok(i) => i,
         Err(e) => return e.into_response(),
     };
@@ -1649,7 +1616,7 @@ pub async fn edit_post(
     Path(id): Path<String>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
-    let id = match dossier_id(&id) {
+    let id = match path_id(&id) {
         Ok(i) => i,
         Err(e) => return e.into_response(),
     };
@@ -2061,11 +2028,11 @@ pub async fn history(
     Extension(u): Extension<SessionUser>,
     Path(id): Path<String>,
 ) -> Response {
-    let id = match dossier_id(&id) {
+    let id = match path_id(&id) {
         Ok(i) => i,
         Err(e) => return e.into_response(),
     };
-    let scope = match crate::break_glass::scope(&state, &u).await {
+    let scope = match dossier_scope(&state, &u).await {
         Ok(s) => s,
         Err(e) => return e.into_response(),
     };

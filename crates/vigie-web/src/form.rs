@@ -13,7 +13,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use sha2::{Digest, Sha256};
 use vigie_domain::text::{TextKind, check, clean};
 use vigie_domain::{
@@ -23,6 +23,8 @@ use vigie_domain::{
 };
 use vigie_store::dossiers::DossierRecord;
 use vigie_store::edit::{DirectConclusionCode, DossierEdit, PartRef};
+
+use crate::shared::dates::{local_to_utc, parse_date};
 
 /// At most this many rows of each kind are read from a post; beyond, the form says which
 /// limit was passed ([`DossierForm::over_limit`]). The limits are the domain's.
@@ -135,20 +137,23 @@ pub struct AdultForm {
 impl AdultForm {
     /// « Marie DUPONT », or « Parent 2 » while nothing is typed.
     pub fn display(&self, index: usize) -> String {
-        let family = if self.usage_name.trim().is_empty() {
-            self.birth_name.trim()
-        } else {
-            self.usage_name.trim()
-        };
-        let s = format!("{} {}", self.first_names.trim(), family.to_uppercase())
-            .trim()
-            .to_owned();
-        if s.is_empty() {
-            format!("Parent {}", index + 1)
-        } else {
-            s
-        }
+        typed_name(&self.first_names, &self.birth_name, &self.usage_name)
+            .unwrap_or_else(|| format!("Parent {}", index + 1))
     }
+}
+
+/// « Marie DUPONT » from the names as typed (the usage name when there is one); `None`
+/// while nothing is typed.
+fn typed_name(first_names: &str, birth_name: &str, usage_name: &str) -> Option<String> {
+    let family = if usage_name.trim().is_empty() {
+        birth_name.trim()
+    } else {
+        usage_name.trim()
+    };
+    let s = format!("{} {}", first_names.trim(), family.to_uppercase())
+        .trim()
+        .to_owned();
+    (!s.is_empty()).then_some(s)
 }
 
 /// A child's link to one adult of the dossier (one per adult, by index).
@@ -226,19 +231,8 @@ impl ChildForm {
 
     /// « Léa MARTIN », or « Enfant 2 » while nothing is typed.
     pub fn display(&self, index: usize) -> String {
-        let family = if self.usage_name.trim().is_empty() {
-            self.birth_name.trim()
-        } else {
-            self.usage_name.trim()
-        };
-        let s = format!("{} {}", self.first_names.trim(), family.to_uppercase())
-            .trim()
-            .to_owned();
-        if s.is_empty() {
-            format!("Enfant {}", index + 1)
-        } else {
-            s
-        }
+        typed_name(&self.first_names, &self.birth_name, &self.usage_name)
+            .unwrap_or_else(|| format!("Enfant {}", index + 1))
     }
 
     /// The identity typed so far, when names are there to look for a known person.
@@ -378,14 +372,6 @@ fn fingerprint(values: &[String]) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// `2026-11-20` or `20/11/2026`.
-pub fn parse_date(s: &str) -> Option<NaiveDate> {
-    let s = s.trim();
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .or_else(|_| NaiveDate::parse_from_str(s, "%d/%m/%Y"))
-        .ok()
-}
-
 fn parse_year(s: &str) -> Option<NaiveDate> {
     let s = s.trim();
     if s.len() == 4 && s.bytes().all(|b| b.is_ascii_digit()) {
@@ -409,13 +395,6 @@ pub fn parse_local_datetime(s: &str) -> Option<NaiveDateTime> {
     ]
     .iter()
     .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
-}
-
-/// A local date and time (in the store's time zone) as an instant.
-pub fn local_to_utc(d: NaiveDateTime, tz: chrono_tz::Tz) -> Option<DateTime<Utc>> {
-    tz.from_local_datetime(&d)
-        .earliest()
-        .map(|t| t.with_timezone(&Utc))
 }
 
 /// An instant as a `datetime-local` value in the time zone (seconds only when not zero).

@@ -28,6 +28,7 @@ pub mod public_url;
 pub mod refusals;
 pub mod routes;
 pub mod security;
+pub mod shared;
 pub mod views;
 
 use std::sync::Arc;

@@ -8,19 +8,18 @@ use axum::Extension;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use vigie_domain::{DossierStatus, DossierSummary, ParamKind, Permission, Scope};
-use vigie_store::Actor;
-use vigie_store::dossiers::{Cursor, ListFilter};
 use vigie_store::sessions::SessionUser;
 
 use crate::AppState;
 use crate::auth::ClientIp;
-use crate::auth::render;
 use crate::error::WebError;
-use crate::views::{DossierView, datetime};
-
-const PAGE_SIZE: u32 = 50;
+use crate::shared::access::{dossier_scope, may_request_break_glass};
+use crate::shared::dates::datetime;
+use crate::shared::list::{ListQuery, filter_query, list_recorded, parse_filter, query_suffix};
+use crate::shared::{Choice, Chrome, actor, path_id, render};
+use crate::views::DossierView;
 
 /// 200 when the database answers and accepts a write (a real write, at most once every
 /// 10 seconds: see [`vigie_store::Store::can_write`]), 503 otherwise.
@@ -74,44 +73,6 @@ fn static_js(body: &'static str) -> Response {
         .into_response()
 }
 
-/// Common parts of every page.
-#[derive(Debug, Clone)]
-pub struct Chrome {
-    pub demo: bool,
-    pub user: String,
-    pub role: &'static str,
-    pub can_read_dossiers: bool,
-    /// May create and modify dossiers (« Nouveau dossier », « Modifier »).
-    pub can_write_dossiers: bool,
-    /// May administer the parameter tables (« Administration »).
-    pub can_admin_params: bool,
-    /// May administer the users (« Utilisateurs »).
-    pub can_admin_users: bool,
-    /// May see the accès exceptionnels (« Accès exceptionnels »: the responsable CRIP).
-    pub can_list_break_glass: bool,
-    /// May consult the audit trail (« Traçabilité »: the responsable CRIP).
-    pub can_read_audit: bool,
-    /// May confirm the accounts that read dossiers (« Comptes en attente »).
-    pub can_confirm_users: bool,
-}
-
-impl Chrome {
-    pub fn new(state: &AppState, u: &SessionUser) -> Self {
-        Self {
-            demo: state.config.demo,
-            user: u.display_name.clone(),
-            role: u.role.label(),
-            can_read_dossiers: u.role.has(Permission::DossierRead),
-            can_write_dossiers: u.role.has(Permission::DossierWrite),
-            can_admin_params: u.role.has(Permission::ParamsAdmin),
-            can_admin_users: u.role.has(Permission::UsersAdmin),
-            can_list_break_glass: u.role.has(Permission::AuditRead),
-            can_read_audit: u.role.has(Permission::AuditRead),
-            can_confirm_users: u.role.has(Permission::UsersConfirm),
-        }
-    }
-}
-
 #[derive(Template)]
 #[template(path = "home.html")]
 struct HomePage {
@@ -144,29 +105,6 @@ pub async fn home(State(state): State<AppState>, Extension(u): Extension<Session
     )
 }
 
-#[derive(Debug, Default, serde::Deserialize)]
-pub struct ListQuery {
-    #[serde(default)]
-    pub territoire: String,
-    #[serde(default)]
-    pub statut: String,
-    #[serde(default, rename = "type")]
-    pub type_: String,
-    #[serde(default)]
-    pub du: String,
-    #[serde(default)]
-    pub au: String,
-    #[serde(default)]
-    pub apres: String,
-}
-
-#[derive(Debug)]
-pub struct Choice {
-    pub value: String,
-    pub label: String,
-    pub selected: bool,
-}
-
 #[derive(Debug)]
 pub struct Row {
     pub href: String,
@@ -194,73 +132,6 @@ struct ListPage {
     next: Option<String>,
     errors: Vec<String>,
     searching: bool,
-}
-
-fn parse_date(s: &str) -> Option<NaiveDate> {
-    let s = s.trim();
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .or_else(|_| NaiveDate::parse_from_str(s, "%d/%m/%Y"))
-        .ok()
-}
-
-fn start_of(d: NaiveDate, tz: chrono_tz::Tz) -> Option<DateTime<Utc>> {
-    tz.from_local_datetime(&d.and_hms_opt(0, 0, 0)?)
-        .earliest()
-        .map(|t| t.with_timezone(&Utc))
-}
-
-/// Parses the list's query string into a filter; every problem is reported in French.
-pub fn parse_filter(q: &ListQuery, tz: chrono_tz::Tz) -> (ListFilter, Option<Cursor>, Vec<String>) {
-    let mut errors = Vec::new();
-    let mut f = ListFilter::default();
-    let id = |s: &str, what: &str, errors: &mut Vec<String>| -> Option<i64> {
-        if s.trim().is_empty() {
-            return None;
-        }
-        match s.trim().parse() {
-            Ok(v) => Some(v),
-            Err(_) => {
-                errors.push(format!("{what} : valeur inconnue."));
-                None
-            }
-        }
-    };
-    f.territory_id = id(&q.territoire, "Territoire", &mut errors);
-    f.type_id = id(&q.type_, "Type de dossier", &mut errors);
-    if !q.statut.trim().is_empty() {
-        f.status = DossierStatus::parse(q.statut.trim());
-        if f.status.is_none() {
-            errors.push("Statut : valeur inconnue.".into());
-        }
-    }
-    for (s, what, target) in [
-        (&q.du, "Reçu du", &mut f.from),
-        (&q.au, "Reçu au", &mut f.to),
-    ] {
-        if s.trim().is_empty() {
-            continue;
-        }
-        match parse_date(s) {
-            Some(d) => {
-                // "au" is inclusive: up to the start of the next day.
-                let d = if what == "Reçu au" {
-                    d.succ_opt().unwrap_or(d)
-                } else {
-                    d
-                };
-                *target = start_of(d, tz);
-            }
-            None => errors.push(format!("{what} : date attendue au format JJ/MM/AAAA.")),
-        }
-    }
-    let cursor = q.apres.split_once('_').and_then(|(t, i)| {
-        let ts = DateTime::<Utc>::from_timestamp(t.parse().ok()?, 0)?;
-        Some(Cursor {
-            received_at: ts,
-            id: i.parse().ok()?,
-        })
-    });
-    (f, cursor, errors)
 }
 
 fn rows(
@@ -295,20 +166,7 @@ async fn list_page(
     let (rows_, next, search_text, searching) = match search {
         Some((text, found)) => (rows(found, tz, &cat), None, text, true),
         None => {
-            let page = state
-                .store
-                .list_dossiers(&u.scope(), &filter, cursor, PAGE_SIZE)
-                .await?;
-            let ids: Vec<i64> = page.rows.iter().map(|r| r.id).collect();
-            state
-                .store
-                .record_listing(
-                    state.now(),
-                    &Actor::user(u.user_id, ip),
-                    "dossier.liste",
-                    &ids,
-                )
-                .await?;
+            let page = list_recorded(state, u, ip, &filter, cursor).await?;
             let filters = filter_query(q);
             let next = page.next.map(|c| {
                 let mut qs: Vec<String> = filters.iter().map(|(k, v)| format!("{k}={v}")).collect();
@@ -384,44 +242,6 @@ fn reachable(scope: &Scope, cat: &vigie_store::params::Catalog, territory: i64) 
     }
 }
 
-/// The list's filters as query pairs (ids, status code and dates only: never a name),
-/// URL-encoded, without the page cursor.
-pub fn filter_query(q: &ListQuery) -> Vec<(&'static str, String)> {
-    [
-        ("territoire", &q.territoire),
-        ("statut", &q.statut),
-        ("type", &q.type_),
-        ("du", &q.du),
-        ("au", &q.au),
-    ]
-    .into_iter()
-    .filter(|(_, v)| !v.trim().is_empty())
-    .map(|(k, v)| (k, urlencode(v.trim())))
-    .collect()
-}
-
-/// `?k=v&…`, or nothing without a filter.
-fn query_suffix(pairs: &[(&'static str, String)]) -> String {
-    if pairs.is_empty() {
-        String::new()
-    } else {
-        let qs: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        format!("?{}", qs.join("&"))
-    }
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
 pub async fn dossier_list(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -457,10 +277,7 @@ pub async fn dossier_search(
     if text.trim().is_empty() {
         return Redirect::to("/dossiers").into_response();
     }
-    let actor = Actor {
-        user_id: Some(u.user_id),
-        ip: ip.clone(),
-    };
+    let actor = actor(&u, ip);
     let found = match state
         .store
         .search_dossiers(state.now(), &actor, &u.scope(), &text, 100)
@@ -505,7 +322,11 @@ async fn record_nav(
     let suffix = query_suffix(&filter_query(q));
     let (previous, next) = state
         .store
-        .neighbours(&u.scope(), &filter, Cursor { received_at, id })
+        .neighbours(
+            &u.scope(),
+            &filter,
+            vigie_store::dossiers::Cursor { received_at, id },
+        )
         .await?;
     let href = |id: i64| format!("/dossiers/{id}{suffix}");
     Ok(RecordNav {
@@ -522,16 +343,14 @@ pub async fn dossier_view(
     Path(id): Path<String>,
     Query(q): Query<ListQuery>,
 ) -> Response {
-    let Ok(id) = id.parse::<i64>() else {
-        return WebError::NotFound.into_response();
+    let id = match path_id(&id) {
+        Ok(i) => i,
+        Err(e) => return e.into_response(),
     };
-    let actor = Actor {
-        user_id: Some(u.user_id),
-        ip: ip.clone(),
-    };
+    let actor = actor(&u, ip);
     // The scope with the user's accès exceptionnels; outside it, the « page introuvable »
     // offers to ask for one (the same whether the dossier exists or not).
-    let scope = match crate::break_glass::scope(&state, &u).await {
+    let scope = match dossier_scope(&state, &u).await {
         Ok(s) => s,
         Err(e) => return e.into_response(),
     };
@@ -541,7 +360,7 @@ pub async fn dossier_view(
         .await
     {
         Ok(r) => r,
-        Err(vigie_store::StoreError::NotFound) if crate::break_glass::may_request(&u) => {
+        Err(vigie_store::StoreError::NotFound) if may_request_break_glass(&u) => {
             return crate::break_glass::not_found(&state, &u, id);
         }
         Err(e) => return WebError::from(e).into_response(),

@@ -19,11 +19,12 @@ use vigie_store::sessions::SessionUser;
 use vigie_store::{Actor, StoreError};
 
 use crate::AppState;
-use crate::auth::{ClientIp, render, require_reauth};
+use crate::admin_users::reach_text;
+use crate::auth::{ClientIp, require_reauth};
 use crate::error::WebError;
 use crate::extract::Query;
-use crate::pages::Chrome;
-use crate::views::datetime;
+use crate::shared::dates::datetime;
+use crate::shared::{Chrome, actor, path_id, render};
 
 const PAGE: &str = "/comptes-en-attente";
 
@@ -95,39 +96,23 @@ async fn page(
     let tz = state.config.timezone;
     let rows = accounts
         .into_iter()
-        .map(|a| {
-            let mut reach: Vec<String> = a
-                .territories
+        .map(|a| PendingRow {
+            id: a.id,
+            login: a.login,
+            name: a.display_name,
+            role: a.role.label(),
+            reach: reach_text(&a.territories, a.service_id, &cat),
+            asked_by: a.by_name.map_or_else(
+                || "système (ligne de commande)".to_owned(),
+                |(n, l)| format!("{n} ({l})"),
+            ),
+            since: datetime(a.since, tz),
+            change: a
+                .change
                 .iter()
-                .map(|t| {
-                    cat.territory(*t)
-                        .map_or_else(|| format!("territoire n° {t}"), |t| t.label.clone())
-                })
-                .collect();
-            if let Some(s) = a.service_id {
-                reach.push(cat.service(s).map_or_else(
-                    || format!("service n° {s}"),
-                    |s| format!("service {}", s.label),
-                ));
-            }
-            PendingRow {
-                id: a.id,
-                login: a.login,
-                name: a.display_name,
-                role: a.role.label(),
-                reach: reach.join(", "),
-                asked_by: a.by_name.map_or_else(
-                    || "système (ligne de commande)".to_owned(),
-                    |(n, l)| format!("{n} ({l})"),
-                ),
-                since: datetime(a.since, tz),
-                change: a
-                    .change
-                    .iter()
-                    .map(|f| two_person::field_label(f))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            }
+                .map(|f| two_person::field_label(f))
+                .collect::<Vec<_>>()
+                .join(", "),
         })
         .collect();
     render(
@@ -172,8 +157,9 @@ pub async fn confirm(
     Extension(u): Extension<SessionUser>,
     Path(id): Path<String>,
 ) -> Response {
-    let Ok(id) = id.parse::<i64>() else {
-        return WebError::NotFound.into_response();
+    let id = match path_id(&id) {
+        Ok(i) => i,
+        Err(e) => return e.into_response(),
     };
     if let Some(r) = require_reauth(&state, &u, PAGE) {
         return r;
@@ -184,7 +170,7 @@ pub async fn confirm(
     };
     match state
         .store
-        .confirm_account(state.now(), &Actor::user(u.user_id, ip), id)
+        .confirm_account(state.now(), &actor(&u, ip), id)
         .await
     {
         Ok(true) => Redirect::to(&format!("{PAGE}?confirme={id}")).into_response(),

@@ -1,19 +1,11 @@
 //! View models: what a page shows, computed from store records and the catalog.
 //! Templates stay free of logic; askama escapes every value.
 
-use chrono::{DateTime, NaiveDate, Utc};
 use vigie_domain::{Role, SourceConfidentiality};
-use vigie_store::dossiers::DossierRecord;
+use vigie_store::dossiers::{DossierRecord, OtherDossier};
 use vigie_store::params::Catalog;
 
-/// `24/11/2026 14:05` in the configured time zone.
-pub fn datetime(t: DateTime<Utc>, tz: chrono_tz::Tz) -> String {
-    t.with_timezone(&tz).format("%d/%m/%Y %H:%M").to_string()
-}
-
-pub fn date(d: NaiveDate) -> String {
-    d.format("%d/%m/%Y").to_string()
-}
+use crate::shared::dates::{date, datetime};
 
 fn opt(s: &Option<String>) -> String {
     s.clone().unwrap_or_default()
@@ -37,6 +29,26 @@ fn line(label: &'static str, value: impl Into<String>) -> Line {
 pub struct OtherView {
     pub text: String,
     pub href: Option<String>,
+}
+
+impl OtherView {
+    /// « 2026-000123 du 20/11/2026 (Bourges) », and a link when it is within the scope.
+    pub fn new(o: &OtherDossier, tz: chrono_tz::Tz) -> Self {
+        Self {
+            text: format!(
+                "{} du {} ({}){}",
+                o.number,
+                date(o.received_at.with_timezone(&tz).date_naive()),
+                o.territory_label,
+                if o.in_scope {
+                    ""
+                } else {
+                    " — hors de votre périmètre"
+                }
+            ),
+            href: o.id.map(|id| format!("/dossiers/{id}")),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -246,23 +258,7 @@ impl DossierView {
                 let others = c
                     .other_dossiers
                     .iter()
-                    .map(|o| OtherView {
-                        text: format!(
-                            "{} du {} ({}){}",
-                            o.number,
-                            datetime(o.received_at, tz)
-                                .split(' ')
-                                .next()
-                                .unwrap_or_default(),
-                            o.territory_label,
-                            if o.in_scope {
-                                ""
-                            } else {
-                                " — hors de votre périmètre"
-                            }
-                        ),
-                        href: o.id.map(|id| format!("/dossiers/{id}")),
-                    })
+                    .map(|o| OtherView::new(o, tz))
                     .collect();
                 ChildView {
                     title,
