@@ -2,7 +2,7 @@
 //! overdue or due within 15 days, by due date, within the user's scope; filtered by
 //! territory and service (GET, ids only).
 
-use crate::extract::Query;
+use crate::http::extract::Query;
 use askama::Template;
 use axum::Extension;
 use axum::extract::State;
@@ -14,7 +14,7 @@ use vigie_store::params::Catalog;
 use vigie_store::sessions::SessionUser;
 
 use crate::AppState;
-use crate::auth::ClientIp;
+use crate::http::client::ClientIp;
 use crate::shared::dates::date;
 use crate::shared::{Choice, Chrome, actor, render};
 
@@ -140,7 +140,7 @@ async fn build(
     u: &SessionUser,
     ip: Option<String>,
     q: &DueQuery,
-) -> Result<DuePage, crate::error::WebError> {
+) -> Result<DuePage, crate::http::error::WebError> {
     let scope = u.scope();
     let cat = state.store.catalog().await?;
     let today = state

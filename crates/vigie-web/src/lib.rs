@@ -4,39 +4,51 @@
 //! Every route is registered through [`routes::Routes::add`], which records its method,
 //! path and required [`Access`]; the guard middleware enforces it. A test walks that list.
 //!
-//! Errors: [`error::WebError`] maps store and domain errors to French pages or RFC 9457
-//! problems; never SQL, stack traces or personal data.
+//! # Map of the crate
+//! One folder per screen, one shared module, the HTTP infrastructure below them:
+//! - [`routes`]: every route, its access and its handler: start here to find a page's code.
+//! - Screens, named after what the user sees:
+//!   - [`dossier`]: the list and search, the read-only view, the form (creation and
+//!     modification), the history, the request for an accès exceptionnel;
+//!   - [`echeances`]: the deadlines page; [`home`]: the home page;
+//!   - [`account`]: login, second factor, re-authentication, « Mon compte »;
+//!   - [`admin`]: parameter tables, users and roles, accounts waiting for confirmation;
+//!   - [`audit`]: the audit trail (traçabilité) and the accès exceptionnels granted;
+//!   - [`api`]: the JSON API `/api/v1` and its OpenAPI document.
+//! - [`shared`]: what several screens use, written once: page chrome and rendering, the
+//!   actor, path ids, dates, URL encoding, the dossier list query, the break-glass scope,
+//!   the re-authentication redirect.
+//! - [`http`]: errors, extractors, session cookie, client address, security headers and
+//!   CSRF, public URL, refusals, clock, password hashing, static files.
+//!
+//! Dependencies go one way: screens → [`shared`] → [`http`]; a screen never imports
+//! another screen's folder (the dossier read page and the API share the scope and the
+//! list through [`shared`]). Templates stay in `templates/`, named after their screen.
+//! A new screen (a dashboard, letters) gets its own folder and its routes in [`routes`].
+//!
+//! Errors: [`http::error::WebError`] maps store and domain errors to French pages or
+//! RFC 9457 problems; never SQL, stack traces or personal data.
 
 pub mod account;
-pub mod admin_params;
-pub mod admin_users;
+pub mod admin;
 pub mod api;
-pub mod audit_page;
-pub mod auth;
-pub mod break_glass;
-pub mod clock;
+pub mod audit;
+pub mod dossier;
 pub mod echeances;
-pub mod edit;
-pub mod error;
-pub mod extract;
-pub mod form;
-pub mod hashing;
-pub mod openapi;
-pub mod pages;
-pub mod pending_accounts;
-pub mod public_url;
-pub mod refusals;
+pub mod home;
+pub mod http;
 pub mod routes;
-pub mod security;
 pub mod shared;
-pub mod views;
+
+/// The binary's configuration reads `VIGIE_PUBLIC_URL` as a `vigie_web::public_url::PublicUrl`.
+pub use http::public_url;
 
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use vigie_store::Store;
 
-pub use clock::{Clock, ManualClock};
+pub use http::clock::{Clock, ManualClock};
 use vigie_store::sessions::SessionPolicy;
 
 pub use routes::{Access, RouteSpec};
@@ -80,9 +92,9 @@ pub struct AppState {
     pub store: Store,
     pub config: Arc<WebConfig>,
     /// Password checks, on `max_concurrent_hashes` threads.
-    pub hashing: hashing::Hasher,
+    pub hashing: http::hashing::Hasher,
     /// Anonymous refusals counted per address and minute ([`refusals`]).
-    pub refusals: Arc<refusals::Refusals>,
+    pub refusals: Arc<http::refusals::Refusals>,
     clock: Clock,
 }
 
@@ -94,7 +106,7 @@ impl AppState {
         Self {
             store,
             config: Arc::new(config),
-            hashing: hashing::Hasher::new(permits),
+            hashing: http::hashing::Hasher::new(permits),
             refusals: Arc::default(),
             clock,
         }
@@ -109,13 +121,13 @@ impl AppState {
     /// minute; tests call it after moving the clock).
     pub async fn flush_refusals(&self) {
         let now = self.now();
-        refusals::write(&self.store, now, self.refusals.ended(now)).await;
+        http::refusals::write(&self.store, now, self.refusals.ended(now)).await;
     }
 
     /// Writes every anonymous refusal counted, the current minute's included (when the
     /// server stops).
     pub async fn flush_all_refusals(&self) {
-        refusals::write(&self.store, self.now(), self.refusals.all()).await;
+        http::refusals::write(&self.store, self.now(), self.refusals.all()).await;
     }
 }
 
@@ -124,11 +136,11 @@ pub fn app(state: AppState) -> axum::Router {
     let (router, _) = routes::build(state.clone());
     let router = router.layer(axum::middleware::from_fn_with_state(
         state.clone(),
-        public_url::guard,
+        http::public_url::guard,
     ));
-    security::wrap(router, &state.config).layer(axum::middleware::from_fn_with_state(
+    http::security::wrap(router, &state.config).layer(axum::middleware::from_fn_with_state(
         state,
-        security::audit_csrf_refusals,
+        http::security::audit_csrf_refusals,
     ))
 }
 

@@ -10,8 +10,9 @@ use vigie_domain::Permission;
 use vigie_store::audit::Event;
 
 use crate::AppState;
-use crate::auth::{client_actor, session_from_headers};
-use crate::error::{ApiError, WebError};
+use crate::http::client::client_actor;
+use crate::http::error::{ApiError, WebError};
+use crate::http::session::session_from_headers;
 
 /// What a route requires.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,8 +104,8 @@ async fn guard(
         Ok(Some(u)) => u,
         // A cookie that names no open session (expired, idle, closed, disabled user, forged):
         // traced, then the usual answer.
-        Ok(None) if crate::auth::has_session_cookie(req.headers()) => {
-            let owner = match crate::auth::end_stale_session(&state, req.headers()).await {
+        Ok(None) if crate::http::session::has_session_cookie(req.headers()) => {
+            let owner = match crate::http::session::end_stale_session(&state, req.headers()).await {
                 Ok(o) => o,
                 Err(e) => return WebError::from(e).into_response(),
             };
@@ -124,7 +125,7 @@ async fn guard(
                 let done = state
                     .refusals
                     .count(now, "session.invalide", actor.ip, detail);
-                crate::refusals::write(&state.store, now, done).await;
+                crate::http::refusals::write(&state.store, now, done).await;
             }
             if is_api {
                 return ApiError(WebError::Unauthenticated).into_response();
@@ -193,165 +194,180 @@ pub fn build(state: AppState) -> (Router, Vec<RouteSpec>) {
     use Access::*;
     use Permission::*;
     Routes::new(state)
-        .add(Method::GET, "/healthz", Public, crate::pages::healthz)
+        .add(
+            Method::GET,
+            "/healthz",
+            Public,
+            crate::http::assets::healthz,
+        )
         .add(
             Method::GET,
             "/static/vigie.css",
             Public,
-            crate::pages::stylesheet,
+            crate::http::assets::stylesheet,
         )
         .add(
             Method::GET,
             "/static/vigie.js",
             Public,
-            crate::pages::script,
+            crate::http::assets::script,
         )
         .add(
             Method::GET,
             "/static/htmx.min.js",
             Public,
-            crate::pages::htmx,
+            crate::http::assets::htmx,
         )
-        .add(Method::GET, "/connexion", Public, crate::auth::login_page)
-        .add(Method::POST, "/connexion", Public, crate::auth::login)
+        .add(
+            Method::GET,
+            "/connexion",
+            Public,
+            crate::account::login::login_page,
+        )
+        .add(
+            Method::POST,
+            "/connexion",
+            Public,
+            crate::account::login::login,
+        )
         .add(
             Method::POST,
             "/deconnexion",
             SecondFactorStep,
-            crate::auth::logout,
+            crate::account::login::logout,
         )
         .add(
             Method::GET,
             "/connexion/second-facteur",
             SecondFactorStep,
-            crate::account::second_factor_page,
+            crate::account::second_factor::second_factor_page,
         )
         .add(
             Method::POST,
             "/connexion/second-facteur",
             SecondFactorStep,
-            crate::account::second_factor_post,
+            crate::account::second_factor::second_factor_post,
         )
         .add(
             Method::GET,
             "/compte/second-facteur",
             SecondFactorStep,
-            crate::account::enrol_page,
+            crate::account::second_factor::enrol_page,
         )
         .add(
             Method::POST,
             "/compte/second-facteur",
             SecondFactorStep,
-            crate::account::enrol_post,
+            crate::account::second_factor::enrol_post,
         )
         .add(
             Method::GET,
             "/compte/second-facteur/qr.svg",
             SecondFactorStep,
-            crate::account::enrol_qr,
+            crate::account::second_factor::enrol_qr,
         )
         .add(
             Method::GET,
             "/reauthentification",
             Authenticated,
-            crate::account::reauth_page,
+            crate::account::reauth::reauth_page,
         )
         .add(
             Method::POST,
             "/reauthentification",
             Authenticated,
-            crate::account::reauth_post,
+            crate::account::reauth::reauth_post,
         )
         .add(
             Method::GET,
             "/compte",
             Authenticated,
-            crate::account::account_page,
+            crate::account::settings::account_page,
         )
         .add(
             Method::POST,
             "/compte/mot-de-passe",
             Authenticated,
-            crate::account::password_post,
+            crate::account::settings::password_post,
         )
         .add(
             Method::POST,
             "/compte/codes-de-secours",
             Authenticated,
-            crate::account::recovery_codes_post,
+            crate::account::settings::recovery_codes_post,
         )
         .add(
             Method::POST,
             "/compte/deconnexion-partout",
             Authenticated,
-            crate::account::logout_everywhere,
+            crate::account::settings::logout_everywhere,
         )
-        .add(Method::GET, "/", Authenticated, crate::pages::home)
+        .add(Method::GET, "/", Authenticated, crate::home::home)
         .add(
             Method::GET,
             "/dossiers",
             Perm(DossierRead),
-            crate::pages::dossier_list,
+            crate::dossier::list::dossier_list,
         )
         .add(
             Method::POST,
             "/dossiers/recherche",
             Perm(DossierRead),
-            crate::pages::dossier_search,
+            crate::dossier::list::dossier_search,
         )
         .add(
             Method::GET,
             "/dossiers/{id}",
             Perm(DossierRead),
-            crate::pages::dossier_view,
+            crate::dossier::read::dossier_view,
         )
         .add(
             Method::GET,
             "/dossiers/nouveau",
             Perm(DossierWrite),
-            crate::edit::new_form,
+            crate::dossier::edit::new_form,
         )
         .add(
             Method::POST,
             "/dossiers/nouveau",
             Perm(DossierWrite),
-            crate::edit::new_post,
+            crate::dossier::edit::new_post,
         )
         .add(
             Method::GET,
             "/dossiers/{id}/modifier",
             Perm(DossierWrite),
-            crate::edit::edit_form,
+            crate::dossier::edit::edit_form,
         )
         .add(
             Method::POST,
             "/dossiers/{id}/modifier",
             Perm(DossierWrite),
-            crate::edit::edit_post,
+            crate::dossier::edit::edit_post,
         )
         .add(
             Method::GET,
             "/dossiers/{id}/historique",
             Perm(DossierRead),
-            crate::edit::history,
+            crate::dossier::history::history,
         )
         .add(
             Method::GET,
             "/api/v1/dossiers",
             Perm(DossierRead),
-            crate::api::list,
+            crate::api::dossiers::list,
         )
         .add(
             Method::POST,
             "/api/v1/dossiers/recherche",
             Perm(DossierRead),
-            crate::api::search,
+            crate::api::dossiers::search,
         )
         .add(
             Method::GET,
             "/api/v1/dossiers/{id}",
             Perm(DossierRead),
-            crate::api::read,
+            crate::api::dossiers::read,
         )
         .add(
             Method::GET,
@@ -364,204 +380,204 @@ pub fn build(state: AppState) -> (Router, Vec<RouteSpec>) {
             Method::GET,
             "/tracabilite",
             Perm(AuditRead),
-            crate::audit_page::page,
+            crate::audit::trail::page,
         )
         .add(
             Method::POST,
             "/tracabilite/enfant",
             Perm(AuditRead),
-            crate::audit_page::child_search,
+            crate::audit::trail::child_search,
         )
         .add(
             Method::GET,
             "/tracabilite/export.csv",
             Perm(AuditRead),
-            crate::audit_page::export,
+            crate::audit::trail::export,
         )
         // Administration of the drop-down lists (parameter tables, territories, services).
         .add(
             Method::GET,
             "/admin/parametres",
             Perm(ParamsAdmin),
-            crate::admin_params::index,
+            crate::admin::params::index,
         )
         .add(
             Method::GET,
             "/admin/parametres/{table}",
             Perm(ParamsAdmin),
-            crate::admin_params::table_page,
+            crate::admin::params::table_page,
         )
         .add(
             Method::POST,
             "/admin/parametres/{table}/ajout",
             Perm(ParamsAdmin),
-            crate::admin_params::add,
+            crate::admin::params::add,
         )
         .add(
             Method::POST,
             "/admin/parametres/{table}/{id}/modification",
             Perm(ParamsAdmin),
-            crate::admin_params::update,
+            crate::admin::params::update,
         )
         .add(
             Method::POST,
             "/admin/parametres/{table}/{id}/deplacement",
             Perm(ParamsAdmin),
-            crate::admin_params::move_value,
+            crate::admin::params::move_value,
         )
         .add(
             Method::POST,
             "/admin/parametres/{table}/{id}/desactivation",
             Perm(ParamsAdmin),
-            crate::admin_params::deactivate,
+            crate::admin::params::deactivate,
         )
         .add(
             Method::POST,
             "/admin/parametres/{table}/{id}/reactivation",
             Perm(ParamsAdmin),
-            crate::admin_params::reactivate,
+            crate::admin::params::reactivate,
         )
         .add(
             Method::POST,
             "/admin/parametres/{table}/{id}/suppression",
             Perm(ParamsAdmin),
-            crate::admin_params::delete,
+            crate::admin::params::delete,
         )
         .add(
             Method::POST,
             "/api/v1/dossiers",
             Perm(DossierWrite),
-            crate::api::create,
+            crate::api::dossiers::create,
         )
         .add(
             Method::PUT,
             "/api/v1/dossiers/{id}",
             Perm(DossierWrite),
-            crate::api::update,
+            crate::api::dossiers::update,
         )
         .add(
             Method::GET,
             "/api/v1/dossiers/{id}/edition",
             Perm(DossierWrite),
-            crate::api::edition,
+            crate::api::dossiers::edition,
         )
         .add(
             Method::POST,
             "/api/v1/personnes/suggestions",
             Perm(DossierRead),
-            crate::api::suggestions,
+            crate::api::persons::suggestions,
         )
         .add(
             Method::GET,
             "/api/v1/parametres",
             Authenticated,
-            crate::api::parametres,
+            crate::api::catalog::parametres,
         )
         // User administration (re-authentication checked by each handler) and the roles.
         .add(
             Method::GET,
             "/admin/utilisateurs",
             Perm(UsersAdmin),
-            crate::admin_users::list,
+            crate::admin::users::list,
         )
         .add(
             Method::GET,
             "/admin/utilisateurs/nouveau",
             Perm(UsersAdmin),
-            crate::admin_users::new_form,
+            crate::admin::users::new_form,
         )
         .add(
             Method::POST,
             "/admin/utilisateurs/nouveau",
             Perm(UsersAdmin),
-            crate::admin_users::new_post,
+            crate::admin::users::new_post,
         )
         .add(
             Method::GET,
             "/admin/utilisateurs/{id}",
             Perm(UsersAdmin),
-            crate::admin_users::edit_form,
+            crate::admin::users::edit_form,
         )
         .add(
             Method::POST,
             "/admin/utilisateurs/{id}",
             Perm(UsersAdmin),
-            crate::admin_users::edit_post,
+            crate::admin::users::edit_post,
         )
         .add(
             Method::POST,
             "/admin/utilisateurs/{id}/desactiver",
             Perm(UsersAdmin),
-            crate::admin_users::disable,
+            crate::admin::users::disable,
         )
         .add(
             Method::POST,
             "/admin/utilisateurs/{id}/reactiver",
             Perm(UsersAdmin),
-            crate::admin_users::enable,
+            crate::admin::users::enable,
         )
         .add(
             Method::POST,
             "/admin/utilisateurs/{id}/mot-de-passe",
             Perm(UsersAdmin),
-            crate::admin_users::reset_password,
+            crate::admin::users::reset_password,
         )
         .add(
             Method::POST,
             "/admin/utilisateurs/{id}/second-facteur",
             Perm(UsersAdmin),
-            crate::admin_users::reset_second_factor,
+            crate::admin::users::reset_second_factor,
         )
         .add(
             Method::POST,
             "/admin/utilisateurs/{id}/sessions",
             Perm(UsersAdmin),
-            crate::admin_users::end_sessions,
+            crate::admin::users::end_sessions,
         )
         .add(
             Method::GET,
             "/admin/roles",
             Perm(UsersAdmin),
-            crate::admin_users::roles,
+            crate::admin::users::roles,
         )
         // Accès exceptionnel (break-glass): asked by a territorial role, listed for the responsable.
         .add(
             Method::GET,
             "/dossiers/{id}/acces-exceptionnel",
             Perm(DossierRead),
-            crate::break_glass::form,
+            crate::dossier::break_glass::form,
         )
         .add(
             Method::POST,
             "/dossiers/{id}/acces-exceptionnel",
             Perm(DossierRead),
-            crate::break_glass::grant,
+            crate::dossier::break_glass::grant,
         )
         .add(
             Method::GET,
             "/acces-exceptionnels",
             Perm(AuditRead),
-            crate::break_glass::list,
+            crate::audit::break_glass::list,
         )
         // The two-person rule: the responsable CRIP confirms the accounts that read dossiers.
         .add(
             Method::GET,
             "/comptes-en-attente",
             Perm(UsersConfirm),
-            crate::pending_accounts::list,
+            crate::admin::pending::list,
         )
         .add(
             Method::POST,
             "/comptes-en-attente/{id}/confirmer",
             Perm(UsersConfirm),
-            crate::pending_accounts::confirm,
+            crate::admin::pending::confirm,
         )
         // Authenticated, not public: see `openapi`.
         .add(
             Method::GET,
             "/api/v1/openapi.json",
             Authenticated,
-            crate::openapi::openapi_json,
+            crate::api::openapi::openapi_json,
         )
         .finish()
 }

@@ -14,7 +14,7 @@ fn snapshot_path() -> PathBuf {
 
 #[test]
 fn the_openapi_document_is_byte_identical_to_its_snapshot() {
-    let document = vigie_web::openapi::document();
+    let document = vigie_web::api::openapi::document();
     let path = snapshot_path();
     if std::env::var_os("VIGIE_UPDATE_SNAPSHOTS").is_some() {
         std::fs::write(&path, document).expect("write the snapshot");

@@ -7,7 +7,7 @@ use vigie_domain::{Permission, Scope};
 use vigie_store::sessions::SessionUser;
 
 use crate::AppState;
-use crate::error::WebError;
+use crate::http::error::WebError;
 
 /// Whether the user may ask for an accès exceptionnel: a dossier role restricted to
 /// territories (a role reaching every dossier needs none; a role without dossier access

@@ -8,7 +8,7 @@ use vigie_store::dossiers::{Cursor, ListFilter, Page};
 use vigie_store::sessions::SessionUser;
 
 use crate::AppState;
-use crate::error::WebError;
+use crate::http::error::WebError;
 use crate::shared::dates::{parse_date, start_of};
 use crate::shared::url::query_value;
 

@@ -8,7 +8,7 @@ use vigie_domain::Permission;
 use vigie_store::sessions::SessionUser;
 
 use crate::AppState;
-use crate::error::WebError;
+use crate::http::error::WebError;
 
 /// Common parts of every page.
 #[derive(Debug, Clone)]

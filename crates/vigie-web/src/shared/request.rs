@@ -4,7 +4,7 @@
 use vigie_store::Actor;
 use vigie_store::sessions::SessionUser;
 
-use crate::error::WebError;
+use crate::http::error::WebError;
 
 /// The session's user, acting from the client's address (for the audit trail).
 pub fn actor(u: &SessionUser, ip: Option<String>) -> Actor {
@@ -12,7 +12,7 @@ pub fn actor(u: &SessionUser, ip: Option<String>) -> Actor {
 }
 
 /// An id in the path (`/dossiers/{id}`); anything else is "not found". The API maps the
-/// error to a problem through `?` ([`crate::error::ApiError`]).
+/// error to a problem through `?` ([`crate::http::error::ApiError`]).
 pub fn path_id(s: &str) -> Result<i64, WebError> {
     s.parse().map_err(|_| WebError::NotFound)
 }

@@ -1,75 +1,22 @@
-//! JSON API `/api/v1`: the same store functions and the same scope as the pages.
-//! Errors are RFC 9457 problems ([`ApiError`]). Every handler carries its
-//! `#[utoipa::path]`: the OpenAPI document ([`crate::openapi`]) is generated from them, and
-//! a test checks that every `/api/v1` route of the registry is in it.
-//!
-//! Names never go into a URL: the name search and the person suggestions are POSTs.
+//! `/api/v1/dossiers`: list, search, read, the body of an update, create, update.
 
-use crate::extract::ApiQuery as Query;
-use axum::extract::{FromRequest, Path, Request, State};
+use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use serde::de::DeserializeOwned;
-use vigie_domain::{BirthDate, DomainError, DossierInput, FieldError, Person, Sex};
-use vigie_store::audit::Event;
+use vigie_domain::{DomainError, DossierInput, FieldError};
 use vigie_store::dossiers::DossierRecord;
 use vigie_store::edit::{DirectConclusionCode, DossierEdit, PartRef, Saved};
 use vigie_store::sessions::SessionUser;
-use vigie_store::suggest::Suggestion;
 
+use super::ApiJson;
 use crate::AppState;
-use crate::auth::ClientIp;
-use crate::error::{ApiError, Problem, WebError};
+use crate::http::client::ClientIp;
+use crate::http::error::{ApiError, Problem, WebError};
+use crate::http::extract::ApiQuery as Query;
 use crate::shared::access::dossier_scope;
 use crate::shared::list::{ListQuery, list_recorded, parse_filter};
 use crate::shared::{actor, path_id};
-
-/// A JSON body whose rejection (malformed JSON, missing field, wrong type) is a problem too.
-#[derive(Debug)]
-pub struct ApiJson<T>(pub T);
-
-impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
-    type Rejection = ApiError;
-
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let refused = |m: String| ApiError(WebError::Invalid(DomainError::Rule(m)));
-        let json_type = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(|ct| {
-                ct.split(';')
-                    .next()
-                    .unwrap_or_default()
-                    .trim()
-                    .to_ascii_lowercase()
-            })
-            .is_some_and(|m| m == "application/json" || m.ends_with("+json"));
-        if !json_type {
-            return Err(refused(
-                "corps JSON refusé : l'en-tête Content-Type doit être application/json.".into(),
-            ));
-        }
-        let bytes = axum::body::Bytes::from_request(req, state)
-            .await
-            .map_err(|r| refused(format!("corps JSON refusé : {}", r.body_text())))?;
-        // A control character can only come as a `\u00XX` escape (JSON forbids them raw):
-        // without one, the typed body is built directly; with one, the body is read as a
-        // value first, so that the refused field is named by its path.
-        if crate::extract::may_escape_a_control(&bytes) {
-            let value: serde_json::Value = serde_json::from_slice(&bytes)
-                .map_err(|e| refused(format!("corps JSON refusé : {e}")))?;
-            crate::extract::check_json(&value).map_err(|e| ApiError(WebError::Invalid(e)))?;
-            return serde_json::from_value(value)
-                .map(ApiJson)
-                .map_err(|e| refused(format!("corps JSON refusé : {e}")));
-        }
-        serde_json::from_slice(&bytes)
-            .map(ApiJson)
-            .map_err(|e| refused(format!("corps JSON refusé : {e}")))
-    }
-}
 
 /// A page of the dossier list.
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
@@ -426,156 +373,4 @@ pub async fn update(
         .save_dossier(state.now(), &actor(&u, ip), &u.scope(), &edit)
         .await?;
     Ok(Json(saved))
-}
-
-/// A value of a parameter table (every drop-down list).
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-pub struct ParamItem {
-    pub id: i64,
-    /// Code of the table, e.g. `motif`.
-    pub kind: String,
-    /// French name of the table, e.g. « Motifs ».
-    pub kind_label: String,
-    pub code: String,
-    pub label: String,
-    /// An inactive value stays on the dossiers that have it, and is no longer offered.
-    pub active: bool,
-    /// Display order within the table.
-    pub order: i64,
-}
-
-/// A territory.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-pub struct TerritoryItem {
-    pub id: i64,
-    pub code: String,
-    pub label: String,
-    pub active: bool,
-}
-
-/// A service (of a territory).
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-pub struct ServiceItem {
-    pub id: i64,
-    pub territory_id: i64,
-    pub code: String,
-    pub label: String,
-    pub active: bool,
-}
-
-/// Every parameter table, territory and service.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-pub struct Parametres {
-    pub params: Vec<ParamItem>,
-    pub territories: Vec<TerritoryItem>,
-    pub services: Vec<ServiceItem>,
-}
-
-/// Every parameter list (active or not), the territories and the services: the ids a
-/// dossier refers to. No personal data.
-#[utoipa::path(
-    get,
-    path = "/api/v1/parametres",
-    tag = "paramètres",
-    responses((status = 200, body = Parametres))
-)]
-pub async fn parametres(State(state): State<AppState>) -> Result<Json<Parametres>, ApiError> {
-    let cat = state.store.catalog().await?;
-    Ok(Json(Parametres {
-        params: cat
-            .params
-            .iter()
-            .map(|p| ParamItem {
-                id: p.id,
-                kind: p.kind.code().into(),
-                kind_label: p.kind.label().into(),
-                code: p.code.clone(),
-                label: p.label.clone(),
-                active: p.active,
-                order: p.sort_order,
-            })
-            .collect(),
-        territories: cat
-            .territories
-            .iter()
-            .map(|t| TerritoryItem {
-                id: t.id,
-                code: t.code.clone(),
-                label: t.label.clone(),
-                active: t.active,
-            })
-            .collect(),
-        services: cat
-            .services
-            .iter()
-            .map(|s| ServiceItem {
-                id: s.id,
-                territory_id: s.territory_id,
-                code: s.code.clone(),
-                label: s.label.clone(),
-                active: s.active,
-            })
-            .collect(),
-    }))
-}
-
-/// The identity being typed for a child.
-#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
-pub struct SuggestionRequest {
-    /// Nom de naissance.
-    pub birth_name: String,
-    /// Nom d'usage.
-    #[serde(default)]
-    pub usage_name: Option<String>,
-    /// Prénoms.
-    pub first_names: String,
-    /// Date de naissance (inconnue si absente).
-    #[serde(default)]
-    pub birth: Option<BirthDate>,
-    /// 10 at most (the default).
-    #[serde(default)]
-    pub limit: Option<usize>,
-}
-
-/// The known persons who may be the child being typed (no duplicate children): a family
-/// name (birth or usage) and a first name match, normalised or phonetically, and the birth
-/// dates are within ±31 days (the same year when approximate, or one is unknown). Best
-/// first, 10 at most, among the persons with a dossier within the caller's scope; their
-/// dossiers outside the scope show without an id. POST: names never go into a URL.
-#[utoipa::path(
-    post,
-    path = "/api/v1/personnes/suggestions",
-    tag = "personnes",
-    request_body = SuggestionRequest,
-    responses((status = 200, body = Vec<Suggestion>))
-)]
-pub async fn suggestions(
-    State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
-    Extension(u): Extension<SessionUser>,
-    ApiJson(body): ApiJson<SuggestionRequest>,
-) -> Result<Json<Vec<Suggestion>>, ApiError> {
-    let cut = |s: &str| s.chars().take(200).collect::<String>();
-    let typed = Person {
-        birth_name: cut(&body.birth_name),
-        usage_name: body.usage_name.as_deref().map(cut),
-        first_names: cut(&body.first_names),
-        sex: Sex::Unknown,
-        birth: body.birth.unwrap_or(BirthDate::Unknown),
-    };
-    let limit = body.limit.unwrap_or(vigie_store::suggest::MAX_SUGGESTIONS);
-    let found = state
-        .store
-        .suggest_persons(&u.scope(), &typed, limit)
-        .await?;
-    // The consultation of identities is traced: how many, never the names typed.
-    state
-        .store
-        .audit(
-            state.now(),
-            &actor(&u, ip),
-            Event::new("personne.suggestion").detail(format!("resultats={}", found.len())),
-        )
-        .await?;
-    Ok(Json(found))
 }

@@ -84,7 +84,7 @@ pub async fn audit_csrf_refusals(
         return res;
     };
     record_csrf_refusal(&state, &headers, ip, &kind, &route).await;
-    let (parts, body) = crate::error::WebError::Forbidden
+    let (parts, body) = crate::http::error::WebError::Forbidden
         .into_response()
         .into_parts();
     *res.body_mut() = body;
@@ -95,23 +95,23 @@ pub async fn audit_csrf_refusals(
 }
 
 /// What a refusal's entry needs from the request: its headers (for the cookie), the
-/// client's address, and the method with the path cut to [`crate::refusals::PATH_MAX`].
+/// client's address, and the method with the path cut to [`crate::http::refusals::PATH_MAX`].
 pub fn refusal_context(
     state: &crate::AppState,
     req: &axum::extract::Request,
 ) -> (axum::http::HeaderMap, Option<String>, String) {
     let headers = req.headers().clone();
-    let ip = crate::auth::client_ip(&state.config, req.extensions(), &headers);
+    let ip = crate::http::client::client_ip(&state.config, req.extensions(), &headers);
     let route = format!(
         "{} {}",
         req.method(),
-        crate::refusals::bounded_path(req.uri().path())
+        crate::http::refusals::bounded_path(req.uri().path())
     );
     (headers, ip, route)
 }
 
 /// Audits a cross-site refusal (`csrf.refuse`: the kind, the method and the path cut to
-/// [`crate::refusals::PATH_MAX`] characters, never the query). When the cookie names a
+/// [`crate::http::refusals::PATH_MAX`] characters, never the query). When the cookie names a
 /// user, one entry naming them; otherwise counted per address and minute
 /// ([`crate::refusals`]).
 pub async fn record_csrf_refusal(
@@ -121,7 +121,7 @@ pub async fn record_csrf_refusal(
     kind: &str,
     route: &str,
 ) {
-    let user_id = crate::auth::session_from_headers(state, headers)
+    let user_id = crate::http::session::session_from_headers(state, headers)
         .await
         .ok()
         .flatten()
@@ -142,6 +142,6 @@ pub async fn record_csrf_refusal(
         }
     } else {
         let done = state.refusals.count(now, "csrf.refuse", ip, detail);
-        crate::refusals::write(&state.store, now, done).await;
+        crate::http::refusals::write(&state.store, now, done).await;
     }
 }

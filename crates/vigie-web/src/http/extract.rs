@@ -15,7 +15,7 @@ use serde::de::DeserializeOwned;
 use vigie_domain::DomainError;
 use vigie_domain::text::{forbidden_char, forbidden_message};
 
-use crate::error::{ApiError, WebError};
+use crate::http::error::{ApiError, WebError};
 
 /// The French label of a field posted outside the dossier form.
 fn label(key: &str) -> String {

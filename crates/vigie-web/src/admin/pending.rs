@@ -12,46 +12,20 @@ use axum::Extension;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::{DateTime, Utc};
 use vigie_domain::{DomainError, two_person};
-use vigie_store::audit::Event;
+use vigie_store::StoreError;
 use vigie_store::sessions::SessionUser;
-use vigie_store::{Actor, StoreError};
 
+use super::reach_text;
 use crate::AppState;
-use crate::admin_users::reach_text;
-use crate::auth::{ClientIp, require_reauth};
-use crate::error::WebError;
-use crate::extract::Query;
+use crate::http::client::ClientIp;
+use crate::http::error::WebError;
+use crate::http::extract::Query;
 use crate::shared::dates::datetime;
+use crate::shared::reauth::require_reauth;
 use crate::shared::{Chrome, actor, path_id, render};
 
 const PAGE: &str = "/comptes-en-attente";
-
-/// The message of a login refused because the account waits for its confirmation.
-pub const LOGIN_PENDING: &str = "Votre compte attend la confirmation d'un responsable CRIP.";
-
-/// For the login: `Some(message)` when the account (whose password was right) waits for a
-/// confirmation; the refusal is audited (`connexion.en_attente`) and no session is opened.
-pub async fn refuse_login(
-    state: &AppState,
-    now: DateTime<Utc>,
-    user_id: i64,
-    ip: Option<String>,
-) -> Result<Option<String>, WebError> {
-    if !state.store.is_pending(user_id).await? {
-        return Ok(None);
-    }
-    state
-        .store
-        .audit(
-            now,
-            &Actor::user(user_id, ip),
-            Event::new("connexion.en_attente").on("app_user", user_id),
-        )
-        .await?;
-    Ok(Some(LOGIN_PENDING.to_owned()))
-}
 
 #[derive(Debug)]
 pub struct PendingRow {

@@ -1,15 +1,15 @@
 //! User administration (`/admin/utilisateurs…`) and the roles page (`/admin/roles`).
 //!
 //! Every user-administration handler, GET and POST, first asks for a recent
-//! re-authentication ([`crate::auth::require_reauth`]). The store checks every field
+//! re-authentication ([`crate::shared::reauth::require_reauth`]). The store checks every field
 //! (role, territories, service: a form field can be forged), writes each change and its
 //! audit entry in one transaction, and audits a refused attempt on its own. A temporary
 //! password is shown once, in the response to the POST that created it: never in a URL.
 //! Each action on an account (disable, reset…) is a POST confirmed on a second page, so
 //! that it works without JavaScript.
 
-use crate::extract::Form;
-use crate::extract::Query;
+use crate::http::extract::Form;
+use crate::http::extract::Query;
 use askama::Template;
 use axum::Extension;
 use axum::extract::{Path, State};
@@ -23,34 +23,18 @@ use vigie_store::sessions::SessionUser;
 use vigie_store::users::{UserInput, temporary_password};
 use vigie_store::{Actor, StoreError};
 
+use super::reach_text;
 use crate::AppState;
-use crate::auth::{ClientIp, require_reauth};
-use crate::error::WebError;
+use crate::http::client::ClientIp;
+use crate::http::error::WebError;
 use crate::shared::dates::datetime;
+use crate::shared::reauth::require_reauth;
 use crate::shared::{Choice, Chrome, actor, path_id, render};
 
 const LIST: &str = "/admin/utilisateurs";
 
 fn user_href(id: i64) -> String {
     format!("{LIST}/{id}")
-}
-
-/// What an account reaches, in words: its territories and service.
-pub fn reach_text(territories: &[i64], service_id: Option<i64>, cat: &Catalog) -> String {
-    let mut parts: Vec<String> = territories
-        .iter()
-        .map(|t| {
-            cat.territory(*t)
-                .map_or_else(|| format!("territoire n° {t}"), |t| t.label.clone())
-        })
-        .collect();
-    if let Some(s) = service_id {
-        parts.push(cat.service(s).map_or_else(
-            || format!("service n° {s}"),
-            |s| format!("service {}", s.label),
-        ));
-    }
-    parts.join(", ")
 }
 
 // ---------------------------------------------------------------------------------------

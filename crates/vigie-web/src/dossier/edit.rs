@@ -1,5 +1,5 @@
-//! The dossier screen: one form for the whole dossier (creation and modification), which
-//! works fully without JavaScript, and the history of a dossier's changes.
+//! The dossier form's page: one form for the whole dossier (creation and modification),
+//! which works fully without JavaScript.
 //!
 //! Every action is a submit button (`name="action"`): `save` writes; the others (add a
 //! child, remove an author…) only show the form again from the posted values. A save
@@ -21,23 +21,22 @@ use vigie_domain::{
 };
 use vigie_store::StoreError;
 use vigie_store::dossiers::DossierRecord;
-use vigie_store::edit::{DirectConclusionCode, Part, PartConflict, Revision};
+use vigie_store::edit::{DirectConclusionCode, Part, PartConflict};
 use vigie_store::params::Catalog;
 use vigie_store::sessions::SessionUser;
 use vigie_store::suggest::Suggestion;
 use vigie_store::users::User;
 
-use crate::AppState;
-use crate::auth::ClientIp;
-use crate::error::WebError;
-use crate::form::{
+use super::form::{
     Action, BIRTH_KINDS, ChildForm, Communes, Converted, Defaults, DossierForm, marked,
     parse_local_datetime,
 };
-use crate::shared::access::dossier_scope;
+use super::view::OtherView;
+use crate::AppState;
+use crate::http::client::ClientIp;
+use crate::http::error::WebError;
 use crate::shared::dates::{date, datetime, parse_date};
 use crate::shared::{Choice, Chrome, actor, path_id, render};
-use crate::views::OtherView;
 
 // ---------------------------------------------------------------------------------------
 // View model: every input is a widget with its label, id, value and error.
@@ -1452,7 +1451,7 @@ fn capitalize(s: &str) -> String {
     }
 }
 
-fn address(b: &mut B<'_>, p: &str, a: &crate::form::AddressForm) -> Vec<W> {
+fn address(b: &mut B<'_>, p: &str, a: &super::form::AddressForm) -> Vec<W> {
     vec![
         W {
             class: "narrow",
@@ -1761,14 +1760,14 @@ async fn post(
                     }
                     // The form comes back with everything typed: nothing is lost.
                     Err(e @ StoreError::Db(_)) => {
-                        let op = crate::error::log_db_failure(&e);
+                        let op = crate::http::error::log_db_failure(&e);
                         out.status = Some(StatusCode::SERVICE_UNAVAILABLE);
                         out.errors = vec![FieldError::new(
                             "form",
                             "Enregistrement impossible",
                             format!(
                                 "{} Votre saisie est conservée ci-dessous : « Enregistrer » à nouveau l'enregistrera.",
-                                crate::error::nothing_saved(&op)
+                                crate::http::error::nothing_saved(&op)
                             ),
                         )];
                     }
@@ -1971,87 +1970,4 @@ fn rebase_removed(list: &[String], current: impl Fn(&str) -> Option<String>) -> 
             current(id).map(|v| format!("{id}:{v}"))
         })
         .collect()
-}
-
-// ---------------------------------------------------------------------------------------
-// History.
-
-#[derive(Debug, Clone)]
-pub struct RevisionView {
-    pub at: String,
-    pub who: String,
-    pub part: String,
-    pub version: i64,
-    pub reason: String,
-    pub changes: Vec<ChangeLine>,
-}
-
-#[derive(Debug, Clone)]
-pub struct ChangeLine {
-    pub label: String,
-    pub old: String,
-    pub new: String,
-}
-
-#[derive(Template)]
-#[template(path = "dossier_history.html")]
-struct HistoryPage {
-    demo: bool,
-    chrome: Chrome,
-    back: String,
-    revisions: Vec<RevisionView>,
-}
-
-fn revision_view(r: &Revision, tz: chrono_tz::Tz) -> RevisionView {
-    RevisionView {
-        at: datetime(r.at, tz),
-        who: r.user_name.clone().unwrap_or_else(|| "Système".to_owned()),
-        part: r.part_label.clone(),
-        version: r.version,
-        reason: r.reason.clone().unwrap_or_default(),
-        changes: r
-            .changes
-            .iter()
-            .map(|c| ChangeLine {
-                label: c.label.clone(),
-                old: c.old.clone(),
-                new: c.new.clone(),
-            })
-            .collect(),
-    }
-}
-
-/// `GET /dossiers/{id}/historique`
-pub async fn history(
-    State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
-    Extension(u): Extension<SessionUser>,
-    Path(id): Path<String>,
-) -> Response {
-    let id = match path_id(&id) {
-        Ok(i) => i,
-        Err(e) => return e.into_response(),
-    };
-    let scope = match dossier_scope(&state, &u).await {
-        Ok(s) => s,
-        Err(e) => return e.into_response(),
-    };
-    let list = match state
-        .store
-        .dossier_history(state.now(), &actor(&u, ip), &scope, id)
-        .await
-    {
-        Ok(l) => l,
-        Err(e) => return WebError::from(e).into_response(),
-    };
-    let tz = state.store.timezone();
-    render(
-        StatusCode::OK,
-        &HistoryPage {
-            demo: state.config.demo,
-            chrome: Chrome::new(&state, &u),
-            back: format!("/dossiers/{id}"),
-            revisions: list.iter().map(|r| revision_view(r, tz)).collect(),
-        },
-    )
 }

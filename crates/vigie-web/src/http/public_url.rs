@@ -15,7 +15,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::AppState;
-use crate::error::WebError;
+use crate::http::error::WebError;
 
 /// The validated public URL: its origin (`https://vigie.cd18.fr`, default port omitted)
 /// and its authority as a `Host` header carries it.
@@ -92,7 +92,7 @@ fn effective_host(uri: &Uri, headers: &HeaderMap) -> Option<String> {
 /// A page, or a problem under `/api/`.
 fn refuse(path: &str, e: WebError) -> Response {
     if path.starts_with("/api/") {
-        crate::error::ApiError(e).into_response()
+        crate::http::error::ApiError(e).into_response()
     } else {
         e.into_response()
     }
@@ -122,8 +122,9 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
             .to_ascii_lowercase()
     });
     if unsafe_method && origin.as_deref().is_some_and(|o| o != public.origin()) {
-        let (headers, ip, route) = crate::security::refusal_context(&state, &req);
-        crate::security::record_csrf_refusal(&state, &headers, ip, "ForeignOrigin", &route).await;
+        let (headers, ip, route) = crate::http::security::refusal_context(&state, &req);
+        crate::http::security::record_csrf_refusal(&state, &headers, ip, "ForeignOrigin", &route)
+            .await;
         let why = format!(
             "Cette requête ne vient pas de {} : elle est refusée et tracée. Rechargez la page depuis cette adresse.",
             public.origin()

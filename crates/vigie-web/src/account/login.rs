@@ -1,167 +1,24 @@
-//! Login, logout, and the session behind a request.
-//!
-//! Sessions are rows in the database (see `vigie_store::sessions`); the cookie
-//! `vigie_session` holds a random token: `HttpOnly`, `SameSite=Strict`, `Secure` behind TLS.
-//! A wrong login or password gets the same message and (through a dummy hash) a
-//! similar response time whether or not the login exists.
+//! Login and logout. A wrong login or password gets the same message and (through a dummy
+//! hash) a similar response time whether or not the login exists; an account waiting for
+//! a responsable's confirmation gets no session ([`refuse_login`]).
 
-use std::net::SocketAddr;
-
-use crate::extract::Form;
 use askama::Template;
 use axum::Extension;
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{DateTime, Utc};
 use vigie_store::audit::Event;
 use vigie_store::authn::Throttle;
 use vigie_store::sessions::SessionUser;
 use vigie_store::{Actor, StoreError};
 
 use crate::AppState;
-use crate::error::WebError;
+use crate::http::client::ClientIp;
+use crate::http::error::WebError;
+use crate::http::extract::Form;
+use crate::http::session::{session_cookie, session_from_headers};
 use crate::shared::render;
-
-pub const COOKIE: &str = "vigie_session";
-
-/// How long a re-authentication (password + second factor) covers sensitive operations.
-pub const REAUTH_WINDOW_MINUTES: i64 = 10;
-
-/// Before a sensitive operation (exports, user administration, audit export): `None` when the
-/// user re-authenticated within the last [`REAUTH_WINDOW_MINUTES`], otherwise the redirection
-/// to the re-authentication page, which comes back to `back` (a local path, no personal data).
-pub fn require_reauth(state: &AppState, user: &SessionUser, back: &str) -> Option<Response> {
-    if user.reauthenticated_since(
-        state.now(),
-        chrono::Duration::minutes(REAUTH_WINDOW_MINUTES),
-    ) {
-        return None;
-    }
-    let back = if back.starts_with('/') && !back.starts_with("//") {
-        back
-    } else {
-        "/"
-    };
-    let q = crate::shared::url::local_path(back);
-    Some(Redirect::to(&format!("/reauthentification?retour={q}")).into_response())
-}
-
-/// The session token from the `Cookie` header.
-fn token(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == COOKIE)
-        .map(|(_, v)| v.to_owned())
-        .filter(|v| !v.is_empty() && v.len() <= 128)
-}
-
-/// Whether the request carries a session cookie (valid or not).
-pub fn has_session_cookie(headers: &HeaderMap) -> bool {
-    token(headers).is_some()
-}
-
-/// The user behind the request's session, if any.
-pub async fn session_from_headers(
-    state: &AppState,
-    headers: &HeaderMap,
-) -> Result<Option<SessionUser>, StoreError> {
-    match token(headers) {
-        Some(t) => {
-            state
-                .store
-                .session_user(state.now(), &t, state.config.sessions)
-                .await
-        }
-        None => Ok(None),
-    }
-}
-
-/// Ends the stale session (expired or idle) the request's cookie names and returns its
-/// user; a closed or forged cookie names nobody.
-pub async fn end_stale_session(
-    state: &AppState,
-    headers: &HeaderMap,
-) -> Result<Option<i64>, StoreError> {
-    match token(headers) {
-        Some(t) => state.store.end_stale_session(&t).await,
-        None => Ok(None),
-    }
-}
-
-/// The client's address: the peer's, or, when the peer is one of the configured reverse
-/// proxies (`VIGIE_TRUSTED_PROXIES`), the last address of `X-Forwarded-For` that is not one
-/// of them. Throttling by address and the audit trail use it.
-pub fn client_ip(
-    config: &crate::WebConfig,
-    extensions: &axum::http::Extensions,
-    headers: &HeaderMap,
-) -> Option<String> {
-    let peer = extensions.get::<ConnectInfo<SocketAddr>>()?.0.ip();
-    if !config.trusted_proxies.contains(&peer) {
-        return Some(peer.to_string());
-    }
-    let forwarded: Vec<std::net::IpAddr> = headers
-        .get_all("x-forwarded-for")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|a| a.trim().parse().ok())
-        .collect();
-    let client = forwarded
-        .iter()
-        .rev()
-        .find(|a| !config.trusted_proxies.contains(a))
-        .copied()
-        .unwrap_or(peer);
-    Some(client.to_string())
-}
-
-/// Who is acting, from where (see [`client_ip`]).
-pub fn client_actor(state: &AppState, req: &Request, user_id: Option<i64>) -> Actor {
-    Actor {
-        user_id,
-        ip: client_ip(&state.config, req.extensions(), req.headers()),
-    }
-}
-
-/// The client's address (see [`client_ip`]), when known.
-#[derive(Debug, Clone)]
-pub struct ClientIp(pub Option<String>);
-
-impl axum::extract::FromRequestParts<AppState> for ClientIp {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        Ok(ClientIp(client_ip(
-            &state.config,
-            &parts.extensions,
-            &parts.headers,
-        )))
-    }
-}
-
-pub(crate) fn session_cookie(state: &AppState, value: &str, max_age: Option<i64>) -> HeaderValue {
-    let secure = if state.config.behind_tls {
-        "; Secure"
-    } else {
-        ""
-    };
-    let age = max_age
-        .map(|a| format!("; Max-Age={a}"))
-        .unwrap_or_default();
-    #[allow(clippy::expect_used)]
-    HeaderValue::from_str(&format!(
-        "{COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict{secure}{age}"
-    ))
-    .expect("ASCII cookie")
-}
 
 #[derive(Debug, Template)]
 #[template(path = "login.html")]
@@ -267,7 +124,7 @@ pub async fn login(
             }
             // The two-person rule: an account waiting for a responsable's confirmation
             // gets no session (see `vigie_store::pending`).
-            match crate::pending_accounts::refuse_login(&state, now, id, ip.clone()).await {
+            match refuse_login(&state, now, id, ip.clone()).await {
                 Ok(None) => {}
                 Ok(Some(msg)) => {
                     return page(&state, StatusCode::FORBIDDEN, msg, form.login);
@@ -348,7 +205,7 @@ async fn refused(
         Throttle::Wait(d) => (
             format!(
                 "Trop de tentatives pour cet identifiant : réessayez dans {}.",
-                crate::account::human_delay(d.num_seconds().max(1))
+                super::human_delay(d.num_seconds().max(1))
             ),
             d.num_seconds().max(1),
         ),
@@ -397,4 +254,29 @@ pub(crate) fn logged_out(state: &AppState) -> Response {
         HeaderValue::from_static("\"cache\", \"cookies\", \"storage\""),
     );
     resp
+}
+
+/// The message of a login refused because the account waits for its confirmation.
+pub const LOGIN_PENDING: &str = "Votre compte attend la confirmation d'un responsable CRIP.";
+
+/// For the login: `Some(message)` when the account (whose password was right) waits for a
+/// confirmation; the refusal is audited (`connexion.en_attente`) and no session is opened.
+pub async fn refuse_login(
+    state: &AppState,
+    now: DateTime<Utc>,
+    user_id: i64,
+    ip: Option<String>,
+) -> Result<Option<String>, WebError> {
+    if !state.store.is_pending(user_id).await? {
+        return Ok(None);
+    }
+    state
+        .store
+        .audit(
+            now,
+            &Actor::user(user_id, ip),
+            Event::new("connexion.en_attente").on("app_user", user_id),
+        )
+        .await?;
+    Ok(Some(LOGIN_PENDING.to_owned()))
 }

@@ -25,7 +25,7 @@ impl Modify for SessionCookie {
         components.add_security_scheme(
             "session",
             SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
-                crate::auth::COOKIE,
+                crate::http::session::COOKIE,
                 "Session ouverte par POST /connexion (formulaire identifiant et mot de passe).",
             ))),
         );
@@ -44,14 +44,14 @@ sont des problèmes RFC 9457 (application/problem+json) en français : 422 nomme
 recherches et suggestions sont des POST."
     ),
     paths(
-        crate::api::list,
-        crate::api::search,
-        crate::api::read,
-        crate::api::edition,
-        crate::api::create,
-        crate::api::update,
-        crate::api::parametres,
-        crate::api::suggestions,
+        crate::api::dossiers::list,
+        crate::api::dossiers::search,
+        crate::api::dossiers::read,
+        crate::api::dossiers::edition,
+        crate::api::dossiers::create,
+        crate::api::dossiers::update,
+        crate::api::catalog::parametres,
+        crate::api::persons::suggestions,
         openapi_json,
     ),
     modifiers(&SessionCookie),

@@ -8,8 +8,8 @@
 //!
 //! The rules live in [`vigie_store::params_admin`]; this module only shows and posts.
 
-use crate::extract::Form;
-use crate::extract::Query;
+use crate::http::extract::Form;
+use crate::http::extract::Query;
 use askama::Template;
 use axum::Extension;
 use axum::extract::{Path, State};
@@ -23,8 +23,8 @@ use vigie_store::params_admin::{
 use vigie_store::sessions::SessionUser;
 
 use crate::AppState;
-use crate::auth::ClientIp;
-use crate::error::WebError;
+use crate::http::client::ClientIp;
+use crate::http::error::WebError;
 use crate::shared::{Choice, Chrome, actor, path_id, render};
 
 /// One table on the index page.

@@ -1,109 +1,21 @@
-//! HTML pages: home, the dossier list (filters by GET, name search by POST so that no
-//! name ever appears in a URL or an access log), and the read-only dossier view.
+//! The dossier list: filters by GET (ids, status code and dates), the name search by POST
+//! so that no name ever appears in a URL or an access log.
 
-use crate::extract::Form;
-use crate::extract::Query;
 use askama::Template;
 use axum::Extension;
-use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::{DateTime, Utc};
-use vigie_domain::{DossierStatus, DossierSummary, ParamKind, Permission, Scope};
+use vigie_domain::{DossierStatus, DossierSummary, ParamKind, Scope};
 use vigie_store::sessions::SessionUser;
 
 use crate::AppState;
-use crate::auth::ClientIp;
-use crate::error::WebError;
-use crate::shared::access::{dossier_scope, may_request_break_glass};
+use crate::http::client::ClientIp;
+use crate::http::error::WebError;
+use crate::http::extract::{Form, Query};
 use crate::shared::dates::datetime;
 use crate::shared::list::{ListQuery, filter_query, list_recorded, parse_filter, query_suffix};
-use crate::shared::{Choice, Chrome, actor, path_id, render};
-use crate::views::DossierView;
-
-/// 200 when the database answers and accepts a write (a real write, at most once every
-/// 10 seconds: see [`vigie_store::Store::can_write`]), 503 otherwise.
-pub async fn healthz(State(state): State<AppState>) -> Response {
-    if !state.store.ping().await {
-        return (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "base de données injoignable",
-        )
-            .into_response();
-    }
-    if !state.store.can_write(state.now()).await {
-        return (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "la base de données refuse l'écriture (disque plein ?)",
-        )
-            .into_response();
-    }
-    (StatusCode::OK, "ok").into_response()
-}
-
-pub async fn stylesheet() -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        include_str!("../static/vigie.css"),
-    )
-        .into_response()
-}
-
-/// The enhancement script (pages work without it).
-pub async fn script() -> Response {
-    static_js(include_str!("../static/vigie.js"))
-}
-
-/// htmx 2.0.11 (BSD-0-Clause), vendored: nothing is downloaded at run time.
-pub async fn htmx() -> Response {
-    static_js(include_str!("../static/htmx.min.js"))
-}
-
-fn static_js(body: &'static str) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        body,
-    )
-        .into_response()
-}
-
-#[derive(Template)]
-#[template(path = "home.html")]
-struct HomePage {
-    demo: bool,
-    chrome: Chrome,
-    /// For the roles that read dossiers: (overdue, due within 15 days) échéances in their scope.
-    due: Option<(i64, i64)>,
-}
-
-pub async fn home(State(state): State<AppState>, Extension(u): Extension<SessionUser>) -> Response {
-    let due = if u.role.has(Permission::DossierRead) {
-        let today = state
-            .now()
-            .with_timezone(&state.config.timezone)
-            .date_naive();
-        match state.store.due_counts(&u.scope(), today).await {
-            Ok(c) => Some(c),
-            Err(e) => return WebError::from(e).into_response(),
-        }
-    } else {
-        None
-    };
-    render(
-        StatusCode::OK,
-        &HomePage {
-            demo: state.config.demo,
-            chrome: Chrome::new(&state, &u),
-            due,
-        },
-    )
-}
+use crate::shared::{Choice, Chrome, actor, render};
 
 #[derive(Debug)]
 pub struct Row {
@@ -290,97 +202,4 @@ pub async fn dossier_search(
         Ok(p) => render(StatusCode::OK, &p),
         Err(e) => e.into_response(),
     }
-}
-
-#[derive(Template)]
-#[template(path = "dossier.html")]
-struct DossierPage {
-    demo: bool,
-    chrome: Chrome,
-    d: DossierView,
-    nav: RecordNav,
-}
-
-/// The record navigator of the dossier view: back to the list, previous (newer) and next
-/// (older) dossier of the list, all with the list's filters.
-#[derive(Debug, Clone)]
-pub struct RecordNav {
-    pub list: String,
-    pub previous: Option<String>,
-    pub next: Option<String>,
-}
-
-async fn record_nav(
-    state: &AppState,
-    u: &SessionUser,
-    q: &ListQuery,
-    id: i64,
-    received_at: DateTime<Utc>,
-) -> Result<RecordNav, WebError> {
-    // An invalid filter is dropped, as the list reports it: navigation stays possible.
-    let (filter, _, _) = parse_filter(q, state.config.timezone);
-    let suffix = query_suffix(&filter_query(q));
-    let (previous, next) = state
-        .store
-        .neighbours(
-            &u.scope(),
-            &filter,
-            vigie_store::dossiers::Cursor { received_at, id },
-        )
-        .await?;
-    let href = |id: i64| format!("/dossiers/{id}{suffix}");
-    Ok(RecordNav {
-        list: format!("/dossiers{suffix}"),
-        previous: previous.map(href),
-        next: next.map(href),
-    })
-}
-
-pub async fn dossier_view(
-    State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
-    Extension(u): Extension<SessionUser>,
-    Path(id): Path<String>,
-    Query(q): Query<ListQuery>,
-) -> Response {
-    let id = match path_id(&id) {
-        Ok(i) => i,
-        Err(e) => return e.into_response(),
-    };
-    let actor = actor(&u, ip);
-    // The scope with the user's accès exceptionnels; outside it, the « page introuvable »
-    // offers to ask for one (the same whether the dossier exists or not).
-    let scope = match dossier_scope(&state, &u).await {
-        Ok(s) => s,
-        Err(e) => return e.into_response(),
-    };
-    let rec = match state
-        .store
-        .read_dossier(state.now(), &actor, &scope, id)
-        .await
-    {
-        Ok(r) => r,
-        Err(vigie_store::StoreError::NotFound) if may_request_break_glass(&u) => {
-            return crate::break_glass::not_found(&state, &u, id);
-        }
-        Err(e) => return WebError::from(e).into_response(),
-    };
-    let cat = match state.store.catalog().await {
-        Ok(c) => c,
-        Err(e) => return WebError::from(e).into_response(),
-    };
-    let nav = match record_nav(&state, &u, &q, id, rec.header.received_at).await {
-        Ok(n) => n,
-        Err(e) => return e.into_response(),
-    };
-    let d = DossierView::new(&rec, &cat, u.role, state.config.timezone);
-    render(
-        StatusCode::OK,
-        &DossierPage {
-            demo: state.config.demo,
-            chrome: Chrome::new(&state, &u),
-            d,
-            nav,
-        },
-    )
 }

@@ -10,8 +10,8 @@
 //! The CSV export (`;`, UTF-8 with a byte order mark: what a French spreadsheet opens
 //! directly) requires a recent re-authentication and is streamed page by page.
 
-use crate::extract::Form;
-use crate::extract::Query;
+use crate::http::extract::Form;
+use crate::http::extract::Query;
 use askama::Template;
 use axum::Extension;
 use axum::body::Body;
@@ -24,9 +24,10 @@ use vigie_store::audit::{ActionFilter, AuditFilter, AuditRow, ChildCandidate, Ev
 use vigie_store::sessions::SessionUser;
 
 use crate::AppState;
-use crate::auth::{ClientIp, require_reauth};
-use crate::error::WebError;
+use crate::http::client::ClientIp;
+use crate::http::error::WebError;
 use crate::shared::dates::{parse_date, start_of};
+use crate::shared::reauth::require_reauth;
 use crate::shared::url::query_value;
 use crate::shared::{Choice, Chrome, actor, render};
 
