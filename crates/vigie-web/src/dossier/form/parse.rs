@@ -1,0 +1,383 @@
+//! Reading a post: the pairs, in order, into the form (every value kept as typed), each
+//! repeated part bounded by the domain's limits.
+
+use vigie_domain::{FieldError, FollowUpKind};
+
+use super::*;
+
+impl AddressForm {
+    fn set(&mut self, key: &str, v: &str) -> bool {
+        let f = match key {
+            "number" => &mut self.number,
+            "street" => &mut self.street,
+            "complement" => &mut self.complement,
+            "postal_code" => &mut self.postal_code,
+            "commune_insee" => &mut self.commune_insee,
+            "city" => &mut self.city,
+            _ => return false,
+        };
+        *f = v.to_owned();
+        true
+    }
+}
+
+/// One segment of a field name: `children[0]` → (`children`, Some(0)).
+fn segments(name: &str) -> Option<Vec<(&str, Option<usize>)>> {
+    name.split('.')
+        .map(|s| match s.find('[') {
+            Some(open) => {
+                let inner = s.strip_suffix(']')?.get(open + 1..)?;
+                Some((&s[..open], Some(inner.parse().ok()?)))
+            }
+            None => Some((s, None)),
+        })
+        .collect()
+}
+
+/// Row `i` of `v`, created when missing; `None` beyond `max` rows.
+fn row<T: Default>(v: &mut Vec<T>, i: usize, max: usize) -> Option<&mut T> {
+    if i >= max {
+        return None;
+    }
+    if v.len() <= i {
+        v.resize_with(i + 1, T::default);
+    }
+    v.get_mut(i)
+}
+
+/// Adds `v` unless empty or already there; `false` when the list already holds `max`
+/// values (the scan is bounded by `max`, so a post parses in linear time).
+fn push_unique(list: &mut Vec<String>, v: &str, max: usize) -> bool {
+    #[cfg(test)]
+    tests::SCANNED.with(|c| c.set(c.get() + list.len() as u64));
+    if v.is_empty() || list.iter().any(|x| x == v) {
+        return true;
+    }
+    if list.len() >= max {
+        return false;
+    }
+    list.push(v.to_owned());
+    true
+}
+
+/// [`push_unique`] within the list's limit; beyond, the limit is noted for the field.
+fn push_bounded(
+    (list, max): (&mut Vec<String>, usize),
+    v: &str,
+    over: &mut Vec<FieldError>,
+    field: impl FnOnce() -> String,
+    part: Part,
+) {
+    if !push_unique(list, v, max) {
+        note_over(over, field(), part, max);
+    }
+}
+
+/// Records that `field` was posted beyond its limit (once per field).
+fn note_over(over: &mut Vec<FieldError>, field: String, (label, what, per): Part, max: usize) {
+    if over.iter().any(|e| e.field == field) {
+        return;
+    }
+    let message = vigie_domain::limits::too_many(what, max, None, per);
+    over.push(FieldError::new(field, label, message));
+}
+
+/// A repeated part as its limit message names it: label, plural noun, per what.
+type Part = (&'static str, &'static str, &'static str);
+
+fn checked(v: &str) -> bool {
+    !v.is_empty() && v != "0"
+}
+
+impl DossierForm {
+    /// Reads the posted pairs, in order; returns the form and the requested action.
+    pub fn parse(pairs: &[(String, String)]) -> (Self, Option<Action>) {
+        let mut f = Self {
+            version: String::new(),
+            base: String::new(),
+            received_at: String::new(),
+            type_id: String::new(),
+            sip: false,
+            danger_grave: false,
+            violence_conjugale: false,
+            receiving_agent_id: String::new(),
+            channel_id: String::new(),
+            snated_number: String::new(),
+            territory_id: String::new(),
+            status: String::new(),
+            direct: String::new(),
+            status_reason: String::new(),
+            source: SourceForm::default(),
+            adults: vec![],
+            children: vec![],
+            expose: String::new(),
+            observation: String::new(),
+            assignments: vec![],
+            follow_ups: FollowUpKind::ALL
+                .iter()
+                .map(|k| FollowUpForm {
+                    kind: *k,
+                    done_at: String::new(),
+                    due_on: String::new(),
+                    not_done_reason: String::new(),
+                })
+                .collect(),
+            removed_children: vec![],
+            removed_assignments: vec![],
+            over_limit: vec![],
+        };
+        let mut action = None;
+        for (k, v) in pairs {
+            if k == "action" {
+                action = Some(Action::parse(v));
+                continue;
+            }
+            f.set(k, v);
+        }
+        let n = f.adults.len();
+        for c in &mut f.children {
+            c.adults.resize_with(n, LinkForm::default);
+        }
+        // No button (Enter in a field, or an old browser): a save.
+        (f, action.unwrap_or(Some(Action::Save)))
+    }
+
+    fn set(&mut self, name: &str, v: &str) {
+        let Some(segs) = segments(name) else { return };
+        let s = |x: &mut String| *x = v.to_owned();
+        match segs.as_slice() {
+            [("version", None)] => s(&mut self.version),
+            [("base", None)] => s(&mut self.base),
+            [("received_at", None)] => s(&mut self.received_at),
+            [("type_id", None)] => s(&mut self.type_id),
+            [("sip", None)] => self.sip = checked(v),
+            [("danger_grave", None)] => self.danger_grave = checked(v),
+            [("violence_conjugale", None)] => self.violence_conjugale = checked(v),
+            [("receiving_agent_id", None)] => s(&mut self.receiving_agent_id),
+            [("channel_id", None)] => s(&mut self.channel_id),
+            [("snated_number", None)] => s(&mut self.snated_number),
+            [("territory_id", None)] => s(&mut self.territory_id),
+            [("status", None)] => s(&mut self.status),
+            [("direct", None)] => s(&mut self.direct),
+            [("status_reason", None)] => s(&mut self.status_reason),
+            [("expose", None)] => s(&mut self.expose),
+            [("observation", None)] => s(&mut self.observation),
+            [("removed_children", None)] => push_bounded(
+                (&mut self.removed_children, MAX_CHILDREN),
+                v,
+                &mut self.over_limit,
+                || "removed_children".into(),
+                ("Enfants retirés", "enfants", "dossier"),
+            ),
+            [("removed_assignments", None)] => push_bounded(
+                (&mut self.removed_assignments, MAX_ASSIGNMENTS),
+                v,
+                &mut self.over_limit,
+                || "removed_assignments".into(),
+                ("Affectations retirées", "affectations", "dossier"),
+            ),
+            [("source", None), rest @ ..] => {
+                let src = &mut self.source;
+                match rest {
+                    [("category_id", None)] => s(&mut src.category_id),
+                    [("confidentiality", None)] => s(&mut src.confidentiality),
+                    [("name", None)] => s(&mut src.name),
+                    [("organisation", None)] => s(&mut src.organisation),
+                    [("email", None)] => s(&mut src.email),
+                    [("phone", None)] => s(&mut src.phone),
+                    [("address", None), (k, None)] => {
+                        src.address.set(k, v);
+                    }
+                    _ => {}
+                }
+            }
+            [("adults", Some(i)), rest @ ..] => {
+                let Some(a) = row(&mut self.adults, *i, MAX_ADULTS) else {
+                    let f = "adults".to_owned();
+                    note_over(
+                        &mut self.over_limit,
+                        f,
+                        ("Parents", "adultes", "dossier"),
+                        MAX_ADULTS,
+                    );
+                    return;
+                };
+                match rest {
+                    [("id", None)] => s(&mut a.id),
+                    [("civility_id", None)] => s(&mut a.civility_id),
+                    [("birth_name", None)] => s(&mut a.birth_name),
+                    [("usage_name", None)] => s(&mut a.usage_name),
+                    [("first_names", None)] => s(&mut a.first_names),
+                    [("phone", None)] => s(&mut a.phone),
+                    [("email", None)] => s(&mut a.email),
+                    [("address", None), (k, None)] => {
+                        a.address.set(k, v);
+                    }
+                    _ => {}
+                }
+            }
+            [("children", Some(i)), rest @ ..] => {
+                let Some(c) = row(&mut self.children, *i, MAX_CHILDREN) else {
+                    let (f, l) = ("children".to_owned(), "Enfants concernés");
+                    note_over(
+                        &mut self.over_limit,
+                        f,
+                        (l, "enfants", "dossier"),
+                        MAX_CHILDREN,
+                    );
+                    return;
+                };
+                match rest {
+                    [("id", None)] => s(&mut c.id),
+                    [("version", None)] => s(&mut c.version),
+                    [("base", None)] => s(&mut c.base),
+                    [("person_id", None)] => s(&mut c.person_id),
+                    [("sex", None)] => s(&mut c.sex),
+                    [("birth_name", None)] => s(&mut c.birth_name),
+                    [("usage_name", None)] => s(&mut c.usage_name),
+                    [("first_names", None)] => s(&mut c.first_names),
+                    [("birth_precision", None)] => s(&mut c.birth_precision),
+                    [("birth_date", None)] => s(&mut c.birth_date),
+                    [("csp_father_id", None)] => s(&mut c.csp_father_id),
+                    [("csp_mother_id", None)] => s(&mut c.csp_mother_id),
+                    [("lieu_de_vie_id", None)] => s(&mut c.lieu_de_vie_id),
+                    [("comment", None)] => s(&mut c.comment),
+                    [("evaluation_result_id", None)] => s(&mut c.evaluation_result_id),
+                    [("conclusion", None)] => s(&mut c.conclusion),
+                    [("conclusion", None), ("on", None)] => s(&mut c.conclusion_on),
+                    [("conclusion", None), ("comment", None)] => s(&mut c.conclusion_comment),
+                    [("confirmed_adult", None)] => c.confirmed_adult = checked(v),
+                    [("motifs", None)] => push_bounded(
+                        (&mut c.motifs, MAX_MOTIFS_PER_CHILD),
+                        v,
+                        &mut self.over_limit,
+                        || format!("children[{i}].motifs"),
+                        ("Motifs", "motifs", "enfant"),
+                    ),
+                    [("address", None), (k, None)] => {
+                        c.address.set(k, v);
+                    }
+                    [("adults", Some(k)), (field, None)] => {
+                        let Some(l) = row(&mut c.adults, *k, MAX_ADULTS) else {
+                            let f = format!("children[{i}].adults");
+                            note_over(
+                                &mut self.over_limit,
+                                f,
+                                ("Parents", "adultes", "enfant"),
+                                MAX_ADULTS,
+                            );
+                            return;
+                        };
+                        match *field {
+                            "link_id" => s(&mut l.link_id),
+                            "parental_authority" => l.parental_authority = checked(v),
+                            _ => {}
+                        }
+                    }
+                    [("authors", Some(k)), (field, None)] => {
+                        let Some(a) = row(&mut c.authors, *k, MAX_AUTHORS) else {
+                            let f = format!("children[{i}].authors");
+                            let l = "Auteur présumé";
+                            note_over(
+                                &mut self.over_limit,
+                                f,
+                                (l, "auteurs", "enfant"),
+                                MAX_AUTHORS,
+                            );
+                            return;
+                        };
+                        match *field {
+                            "adult" => s(&mut a.adult),
+                            "third_party_name" => s(&mut a.third_party_name),
+                            "link_id" => s(&mut a.link_id),
+                            _ => {}
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            [("assignments", Some(i)), (field, None)] => {
+                let Some(a) = row(&mut self.assignments, *i, MAX_ASSIGNMENTS) else {
+                    let (f, l) = ("assignments".to_owned(), "Affectations");
+                    note_over(
+                        &mut self.over_limit,
+                        f,
+                        (l, "affectations", "dossier"),
+                        MAX_ASSIGNMENTS,
+                    );
+                    return;
+                };
+                match *field {
+                    "id" => s(&mut a.id),
+                    "version" => s(&mut a.version),
+                    "base" => s(&mut a.base),
+                    "service_id" => s(&mut a.service_id),
+                    "asked_on" => s(&mut a.asked_on),
+                    "due_on" => s(&mut a.due_on),
+                    "evaluators" => s(&mut a.evaluators),
+                    "returned_on" => s(&mut a.returned_on),
+                    "result_id" => s(&mut a.result_id),
+                    "cancelled" => a.cancelled = checked(v),
+                    "comment" => s(&mut a.comment),
+                    _ => {}
+                }
+            }
+            [("follow_ups", None), (kind, None), (field, None)] => {
+                let Some(fu) = self.follow_ups.iter_mut().find(|f| f.kind.code() == *kind) else {
+                    return;
+                };
+                match *field {
+                    "done_at" => s(&mut fu.done_at),
+                    "due_on" => s(&mut fu.due_on),
+                    "not_done_reason" => s(&mut fu.not_done_reason),
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    thread_local! {
+        /// Values compared by [`push_unique`] (the parser's only scan).
+        pub(super) static SCANNED: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    }
+
+    /// A post with `n` motifs for one child and `n` removed children.
+    fn post(n: usize) -> Vec<(String, String)> {
+        let mut pairs = vec![("children[0].birth_name".to_owned(), "A".to_owned())];
+        for i in 0..n {
+            pairs.push(("children[0].motifs".into(), i.to_string()));
+            pairs.push(("removed_children".into(), format!("{i}:1")));
+        }
+        pairs
+    }
+
+    fn scanned(n: usize) -> (u64, DossierForm) {
+        SCANNED.with(|c| c.set(0));
+        let (form, _) = DossierForm::parse(&post(n));
+        (SCANNED.with(std::cell::Cell::get), form)
+    }
+
+    #[test]
+    fn a_maximal_post_parses_in_linear_time() {
+        // 80,000 values (about 1.9 MB) and twice as many: the work doubles, no more.
+        let (small, form) = scanned(80_000);
+        let (large, _) = scanned(160_000);
+        assert!(small > 0);
+        let ratio = large as f64 / small as f64;
+        assert!(
+            ratio < 2.1,
+            "{small} then {large} comparisons: ratio {ratio:.2}"
+        );
+        assert_eq!(form.children[0].motifs.len(), MAX_MOTIFS_PER_CHILD);
+        let over = |f: &str| form.over_limit.iter().find(|e| e.field == f).unwrap();
+        assert_eq!(form.over_limit.len(), 2);
+        assert!(over("children[0].motifs").message.contains("50 au plus"));
+        assert!(over("removed_children").message.contains("30 au plus"));
+    }
+}
