@@ -1,0 +1,390 @@
+//! One child of the dossier form: identity, facts, links to the adults, alleged authors,
+//! motifs, conclusion, other dossiers, and the known persons it may be.
+
+use vigie_domain::text::{COMMENT_MAX, SHORT_MAX};
+use vigie_domain::{ParamKind, Sex};
+use vigie_store::suggest::Suggestion;
+
+use super::model::*;
+use super::render::Render;
+use super::widgets::*;
+use crate::dossier::form::{BIRTH_KINDS, ChildForm};
+use crate::dossier::view::OtherView;
+use crate::shared::Choice;
+
+impl Render<'_> {
+    #[allow(clippy::too_many_arguments, clippy::too_many_lines)]
+    pub(super) fn child(
+        &self,
+        b: &mut B<'_>,
+        c: &ChildForm,
+        i: usize,
+        n_children: usize,
+        p: &str,
+        adult_names: &[String],
+        received_on: Option<chrono::NaiveDate>,
+        removing: bool,
+    ) -> ChildView {
+        let cat = &self.ctx.cat;
+        let group = b.group(p);
+        let sexes = fixed_opts(
+            [Sex::Unknown, Sex::Male, Sex::Female]
+                .iter()
+                .map(|s| (s.code(), s.label().to_owned())),
+            &c.sex,
+        );
+        let identity = vec![
+            b.select(&format!("{p}.sex"), "Sexe", sexes),
+            W {
+                required: true,
+                hint: "« INCONNU » si le nom n'est pas connu.".into(),
+                ..b.text(
+                    &format!("{p}.birth_name"),
+                    "Nom de naissance",
+                    &c.birth_name,
+                    SHORT_MAX,
+                )
+            },
+            b.text(
+                &format!("{p}.usage_name"),
+                "Nom d'usage",
+                &c.usage_name,
+                SHORT_MAX,
+            ),
+            b.text(
+                &format!("{p}.first_names"),
+                "Prénoms",
+                &c.first_names,
+                SHORT_MAX,
+            ),
+            b.select(
+                &format!("{p}.birth_precision"),
+                "Date de naissance : précision",
+                fixed_opts(
+                    BIRTH_KINDS.iter().map(|(k, l)| (*k, (*l).to_owned())),
+                    &c.birth_precision,
+                ),
+            ),
+            W {
+                hint: "jj/mm/aaaa ; pour une date approximative, l'année suffit.".into(),
+                ..b.w(
+                    "date",
+                    &format!("{p}.birth_date"),
+                    "Date de naissance",
+                    &c.birth_date,
+                )
+            },
+        ];
+        let age = match (c.birth(), received_on) {
+            (
+                Some(vigie_domain::BirthDate::Exact(d) | vigie_domain::BirthDate::Approximate(d)),
+                Some(r),
+            ) => Some(vigie_domain::deadline::age_on(d, r)),
+            _ => None,
+        };
+        let confirm_key = format!("{p}.confirmed_adult");
+        let adult_confirm = if c.confirmed_adult || age.is_some_and(|a| a >= 18) {
+            Some(W {
+                hint: "Jeune majeur : 18 à 20 ans à la réception de l'information.".into(),
+                ..b.check(
+                    &confirm_key,
+                    "Jeune majeur confirmé (âge vérifié)",
+                    c.confirmed_adult,
+                )
+            })
+        } else {
+            None
+        };
+        let mut address = address(b, &format!("{p}.address"), &c.address);
+        if let Some(first) = address.first_mut() {
+            first.label = "Numéro".into();
+        }
+        let facts = vec![
+            b.select(
+                &format!("{p}.csp_father_id"),
+                "CSP du père",
+                param_opts(cat, ParamKind::Csp, &c.csp_father_id, Some("—")),
+            ),
+            b.select(
+                &format!("{p}.csp_mother_id"),
+                "CSP de la mère",
+                param_opts(cat, ParamKind::Csp, &c.csp_mother_id, Some("—")),
+            ),
+            b.select(
+                &format!("{p}.lieu_de_vie_id"),
+                "Lieu de vie",
+                param_opts(cat, ParamKind::LieuDeVie, &c.lieu_de_vie_id, Some("—")),
+            ),
+            b.area(
+                &format!("{p}.comment"),
+                "Commentaire",
+                &c.comment,
+                COMMENT_MAX,
+                2,
+            ),
+        ];
+        let links_group = b.group(&format!("{p}.adults"));
+        let links = c
+            .adults
+            .iter()
+            .enumerate()
+            .take(adult_names.len())
+            .map(|(k, l)| {
+                let q = format!("{p}.adults[{k}]");
+                let name = &adult_names[k];
+                LinkView {
+                    adult: name.clone(),
+                    link: b.select(
+                        &format!("{q}.link_id"),
+                        &format!("Lien de {name} avec l'enfant"),
+                        param_opts(cat, ParamKind::Link, &l.link_id, Some("— aucun lien —")),
+                    ),
+                    authority: b.check(
+                        &format!("{q}.parental_authority"),
+                        &format!("{name} : titulaire de l'autorité parentale"),
+                        l.parental_authority,
+                    ),
+                }
+            })
+            .collect();
+        let authors_group = b.group(&format!("{p}.authors"));
+        let authors = c
+            .authors
+            .iter()
+            .enumerate()
+            .map(|(k, a)| {
+                let q = format!("{p}.authors[{k}]");
+                let cur = a.adult.trim();
+                let mut who = vec![Choice {
+                    value: String::new(),
+                    label: "Un tiers (à nommer)".into(),
+                    selected: cur.is_empty(),
+                }];
+                let mut found = false;
+                for (ix, name) in adult_names.iter().enumerate() {
+                    let selected = ix.to_string() == cur;
+                    found |= selected;
+                    who.push(Choice {
+                        value: ix.to_string(),
+                        label: name.clone(),
+                        selected,
+                    });
+                }
+                unknown_opt(&mut who, cur, found);
+                AuthorView {
+                    index: k,
+                    n: k + 1,
+                    group: b.group(&q),
+                    widgets: vec![
+                        b.select(
+                            &format!("{q}.adult"),
+                            &format!("Auteur présumé {} : qui", k + 1),
+                            who,
+                        ),
+                        b.text(
+                            &format!("{q}.third_party_name"),
+                            "Tiers : nom",
+                            &a.third_party_name,
+                            SHORT_MAX,
+                        ),
+                        b.select(
+                            &format!("{q}.link_id"),
+                            "Lien avec l'enfant",
+                            param_opts(cat, ParamKind::Link, &a.link_id, Some("— choisir —")),
+                        ),
+                    ],
+                }
+            })
+            .collect();
+        let motifs_group = b.group(&format!("{p}.motifs"));
+        let motifs = {
+            let name = format!("{p}.motifs");
+            let mut v = Vec::new();
+            let mut seen = Vec::new();
+            for m in cat.of_kind(ParamKind::Motif) {
+                let id = m.id.to_string();
+                let on = c.motifs.iter().any(|x| x.trim() == id);
+                if on {
+                    seen.push(id.clone());
+                }
+                if m.active || on {
+                    v.push(W {
+                        kind: "checkbox",
+                        name: name.clone(),
+                        id: format!("{}-{}", fid(&name), m.id),
+                        label: if m.active {
+                            m.label.clone()
+                        } else {
+                            format!("{} (désactivé)", m.label)
+                        },
+                        value: id,
+                        checked: on,
+                        ..W::default()
+                    });
+                }
+            }
+            for x in c
+                .motifs
+                .iter()
+                .filter(|x| !seen.contains(&x.trim().to_owned()))
+            {
+                v.push(W {
+                    kind: "checkbox",
+                    name: name.clone(),
+                    id: format!("{}-x{}", fid(&name), v.len()),
+                    label: format!("Valeur inconnue ({x})"),
+                    value: x.clone(),
+                    checked: true,
+                    ..W::default()
+                });
+            }
+            v
+        };
+        let conclusion = vec![
+            b.select(
+                &format!("{p}.evaluation_result_id"),
+                "Résultat de l'évaluation",
+                param_opts(
+                    cat,
+                    ParamKind::EvaluationResult,
+                    &c.evaluation_result_id,
+                    Some("— non renseigné —"),
+                ),
+            ),
+            b.select(
+                &format!("{p}.conclusion"),
+                "Conclusion",
+                param_opts(
+                    cat,
+                    ParamKind::Conclusion,
+                    &c.conclusion,
+                    Some("— aucune —"),
+                ),
+            ),
+            b.w(
+                "date",
+                &format!("{p}.conclusion.on"),
+                "Date de conclusion",
+                &c.conclusion_on,
+            ),
+            b.area(
+                &format!("{p}.conclusion.comment"),
+                "Commentaire de conclusion",
+                &c.conclusion_comment,
+                COMMENT_MAX,
+                2,
+            ),
+        ];
+        let others: Vec<OtherView> = self
+            .stored
+            .as_ref()
+            .and_then(|s| {
+                let id: i64 = c.id.trim().parse().ok()?;
+                s.rec.children.iter().find(|x| x.id == id)
+            })
+            .map(|x| {
+                x.other_dossiers
+                    .iter()
+                    .map(|o| OtherView::new(o, self.ctx.tz))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let is_new = c.id.trim().is_empty();
+        let person = (!c.person_id.trim().is_empty()).then(|| {
+            if is_new {
+                format!(
+                    "Enfant lié à une personne déjà connue (n° {}).",
+                    c.person_id.trim()
+                )
+            } else if others.is_empty() {
+                format!("Personne n° {}.", c.person_id.trim())
+            } else {
+                let list: Vec<&str> = others.iter().map(|o: &OtherView| o.text.as_str()).collect();
+                format!(
+                    "Personne n° {} : son identité est partagée avec {} autre{} dossier{} ({}). Modifier son nom, ses prénoms, son sexe ou sa date de naissance les modifie aussi dans {}.",
+                    c.person_id.trim(),
+                    others.len(),
+                    if others.len() > 1 { "s" } else { "" },
+                    if others.len() > 1 { "s" } else { "" },
+                    list.join(" ; "),
+                    if others.len() > 1 { "ces dossiers" } else { "ce dossier" }
+                )
+            }
+        });
+        ChildView {
+            index: i,
+            n: i + 1,
+            anchor: format!("enfant-{}", i + 1),
+            title: c.display(i),
+            named: c.display(i) != format!("Enfant {}", i + 1),
+            group,
+            removing,
+            is_new,
+            hidden: vec![
+                hidden(format!("{p}.id"), c.id.clone()),
+                hidden(format!("{p}.version"), c.version.clone()),
+                hidden(format!("{p}.base"), c.base.clone()),
+                hidden(format!("{p}.person_id"), c.person_id.clone()),
+            ],
+            person,
+            identity,
+            adult_confirm,
+            address,
+            facts,
+            links,
+            links_group,
+            authors,
+            authors_group,
+            motifs,
+            motifs_group,
+            conclusion,
+            others,
+            first: i == 0,
+            last: i + 1 == n_children,
+            conflict: self.conflict_children.contains(&i),
+            searched: self.suggestions.as_ref().is_some_and(|(k, _)| *k == i),
+            suggestions: self
+                .suggestions
+                .iter()
+                .filter(|(k, _)| *k == i)
+                .flat_map(|(_, list)| list)
+                .map(|sg| suggestion_view(sg, self.ctx.tz))
+                .collect(),
+        }
+    }
+}
+
+fn suggestion_view(sg: &Suggestion, tz: chrono_tz::Tz) -> SuggestionView {
+    let p = &sg.person;
+    let family = p.usage_name.clone().unwrap_or_else(|| p.birth_name.clone());
+    let mut text = format!("{} {}", p.first_names, family.to_uppercase());
+    if p.usage_name.is_some() {
+        text.push_str(&format!(" (né·e {})", p.birth_name.to_uppercase()));
+    }
+    text.push_str(&format!(", {}", p.sex.label().to_lowercase()));
+    match p.birth {
+        vigie_domain::BirthDate::Unknown => text.push_str(", naissance inconnue"),
+        b => text.push_str(&format!(", naissance : {}", b.display())),
+    }
+    SuggestionView {
+        person_id: sg.person_id,
+        text,
+        dossiers: sg
+            .dossiers
+            .iter()
+            .map(|d| {
+                format!(
+                    "dossier {} du {} ({}){}",
+                    d.number,
+                    d.received_at.with_timezone(&tz).format("%d/%m/%Y"),
+                    d.territory_label,
+                    if d.in_scope {
+                        ""
+                    } else {
+                        " — hors de votre périmètre"
+                    }
+                )
+            })
+            .collect(),
+    }
+}
