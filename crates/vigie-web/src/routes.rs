@@ -392,7 +392,7 @@ pub fn build(state: AppState) -> (Router, Vec<RouteSpec>) {
             Method::GET,
             "/tracabilite/export.csv",
             Perm(AuditRead),
-            crate::audit::trail::export,
+            crate::audit::export::export,
         )
         // Administration of the drop-down lists (parameter tables, territories, services).
         .add(
@@ -508,37 +508,37 @@ pub fn build(state: AppState) -> (Router, Vec<RouteSpec>) {
             Method::POST,
             "/admin/utilisateurs/{id}/desactiver",
             Perm(UsersAdmin),
-            crate::admin::users::disable,
+            crate::admin::user_actions::disable,
         )
         .add(
             Method::POST,
             "/admin/utilisateurs/{id}/reactiver",
             Perm(UsersAdmin),
-            crate::admin::users::enable,
+            crate::admin::user_actions::enable,
         )
         .add(
             Method::POST,
             "/admin/utilisateurs/{id}/mot-de-passe",
             Perm(UsersAdmin),
-            crate::admin::users::reset_password,
+            crate::admin::user_actions::reset_password,
         )
         .add(
             Method::POST,
             "/admin/utilisateurs/{id}/second-facteur",
             Perm(UsersAdmin),
-            crate::admin::users::reset_second_factor,
+            crate::admin::user_actions::reset_second_factor,
         )
         .add(
             Method::POST,
             "/admin/utilisateurs/{id}/sessions",
             Perm(UsersAdmin),
-            crate::admin::users::end_sessions,
+            crate::admin::user_actions::end_sessions,
         )
         .add(
             Method::GET,
             "/admin/roles",
             Perm(UsersAdmin),
-            crate::admin::users::roles,
+            crate::admin::roles::roles,
         )
         // Accès exceptionnel (break-glass): asked by a territorial role, listed for the responsable.
         .add(

@@ -1,11 +1,13 @@
 //! Administration screens: the parameter tables, territories and services ([`params`]),
-//! the users and the roles ([`users`]), and the accounts waiting for a responsable CRIP's
+//! the users ([`users`], [`user_actions`]) and the roles ([`roles`]), and the accounts waiting for a responsable CRIP's
 //! confirmation (two-person rule: [`pending`]).
 
 use vigie_store::params::Catalog;
 
 pub mod params;
 pub mod pending;
+pub mod roles;
+pub mod user_actions;
 pub mod users;
 
 /// What an account reaches, in words: its territories and service.

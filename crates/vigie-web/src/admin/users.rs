@@ -1,4 +1,6 @@
-//! User administration (`/admin/utilisateurs…`) and the roles page (`/admin/roles`).
+//! User administration (`/admin/utilisateurs…`): the list, and the form that creates or
+//! modifies an account (the actions on an account are in [`super::user_actions`], the
+//! roles page in [`super::roles`]).
 //!
 //! Every user-administration handler, GET and POST, first asks for a recent
 //! re-authentication ([`crate::shared::reauth::require_reauth`]). The store checks every field
@@ -15,8 +17,7 @@ use axum::Extension;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use vigie_domain::role::DossierReach;
-use vigie_domain::{DomainError, Permission, Role};
+use vigie_domain::{DomainError, Role};
 use vigie_store::audit::Event;
 use vigie_store::params::Catalog;
 use vigie_store::sessions::SessionUser;
@@ -33,7 +34,7 @@ use crate::shared::{Choice, Chrome, actor, path_id, render};
 
 const LIST: &str = "/admin/utilisateurs";
 
-fn user_href(id: i64) -> String {
+pub(super) fn user_href(id: i64) -> String {
     format!("{LIST}/{id}")
 }
 
@@ -432,7 +433,7 @@ struct SecretPage {
     pending: bool,
 }
 
-async fn secret_page(
+pub(super) async fn secret_page(
     state: &AppState,
     u: &SessionUser,
     title: &'static str,
@@ -459,7 +460,7 @@ async fn secret_page(
 }
 
 /// Hashes a temporary password off the async threads (Argon2id takes 19 MiB and a CPU).
-async fn hash(password: &str) -> Result<String, WebError> {
+pub(super) async fn hash(password: &str) -> Result<String, WebError> {
     let pw = password.to_owned();
     tokio::task::spawn_blocking(move || vigie_store::password::hash(&pw))
         .await
@@ -514,7 +515,7 @@ pub async fn new_post(
     }
 }
 
-async fn edit_page(
+pub(super) async fn edit_page(
     state: &AppState,
     u: &SessionUser,
     id: i64,
@@ -644,275 +645,4 @@ pub async fn edit_post(
         "",
     )
     .await
-}
-
-// ---------------------------------------------------------------------------------------
-// Actions on an account, each confirmed on a second page
-// ---------------------------------------------------------------------------------------
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum AccountAction {
-    Disable,
-    Enable,
-    ResetPassword,
-    ResetSecondFactor,
-    EndSessions,
-}
-
-impl AccountAction {
-    fn path(self) -> &'static str {
-        match self {
-            Self::Disable => "desactiver",
-            Self::Enable => "reactiver",
-            Self::ResetPassword => "mot-de-passe",
-            Self::ResetSecondFactor => "second-facteur",
-            Self::EndSessions => "sessions",
-        }
-    }
-
-    fn title(self) -> &'static str {
-        match self {
-            Self::Disable => "Désactiver le compte",
-            Self::Enable => "Réactiver le compte",
-            Self::ResetPassword => "Réinitialiser le mot de passe",
-            Self::ResetSecondFactor => "Réinitialiser le second facteur",
-            Self::EndSessions => "Fermer toutes les sessions",
-        }
-    }
-
-    fn consequence(self) -> &'static str {
-        match self {
-            Self::Disable => {
-                "L'utilisateur ne pourra plus se connecter et toutes ses sessions sont fermées immédiatement. Le compte et son historique sont conservés ; il peut être réactivé."
-            }
-            Self::Enable => {
-                "L'utilisateur pourra de nouveau se connecter avec son mot de passe et son second facteur."
-            }
-            Self::ResetPassword => {
-                "Un mot de passe temporaire est créé et affiché une seule fois : transmettez-le à l'utilisateur par un canal sûr. Il devra le changer à sa prochaine connexion. Toutes ses sessions sont fermées."
-            }
-            Self::ResetSecondFactor => {
-                "Le second facteur et les codes de secours de l'utilisateur sont supprimés ; il en enrôlera un nouveau à sa prochaine connexion. Toutes ses sessions sont fermées."
-            }
-            Self::EndSessions => {
-                "L'utilisateur est déconnecté de tous ses postes ; il pourra se reconnecter."
-            }
-        }
-    }
-}
-
-#[derive(Template)]
-#[template(path = "admin_user_confirm.html")]
-struct ConfirmPage {
-    demo: bool,
-    chrome: Chrome,
-    title: &'static str,
-    login: String,
-    name: String,
-    consequence: &'static str,
-    action: String,
-    back: String,
-}
-
-async fn account_action(
-    state: AppState,
-    ip: Option<String>,
-    u: SessionUser,
-    id: String,
-    pairs: Vec<(String, String)>,
-    what: AccountAction,
-) -> Response {
-    let id = match path_id(&id) {
-        Ok(i) => i,
-        Err(e) => return e.into_response(),
-    };
-    if let Some(r) = require_reauth(&state, &u, &user_href(id)) {
-        return r;
-    }
-    let confirmed = pairs.iter().any(|(k, v)| k == "confirmer" && v == "oui");
-    if !confirmed {
-        let d = match state.store.user_detail(state.now(), id).await {
-            Ok(d) => d,
-            Err(e) => return WebError::from(e).into_response(),
-        };
-        return render(
-            StatusCode::OK,
-            &ConfirmPage {
-                demo: state.config.demo,
-                chrome: Chrome::new(&state, &u),
-                title: what.title(),
-                login: d.user.login,
-                name: d.user.display_name,
-                consequence: what.consequence(),
-                action: format!("{}/{}", user_href(id), what.path()),
-                back: user_href(id),
-            },
-        );
-    }
-    let a = actor(&u, ip);
-    let now = state.now();
-    let done = match what {
-        AccountAction::Disable | AccountAction::Enable => state
-            .store
-            .set_user_active(now, &a, id, what == AccountAction::Enable)
-            .await
-            .map(|_| {
-                if what == AccountAction::Enable {
-                    "reactivation"
-                } else {
-                    "desactivation"
-                }
-            }),
-        AccountAction::ResetSecondFactor => state
-            .store
-            .reset_second_factor(now, &a, id)
-            .await
-            .map(|()| "second-facteur"),
-        AccountAction::EndSessions => state
-            .store
-            .end_user_sessions(now, &a, id)
-            .await
-            .map(|_| "sessions"),
-        AccountAction::ResetPassword => {
-            let login = match state.store.user_detail(now, id).await {
-                Ok(d) => d.user.login,
-                Err(e) => return WebError::from(e).into_response(),
-            };
-            let password = temporary_password();
-            let phc = match hash(&password).await {
-                Ok(h) => h,
-                Err(e) => return e.into_response(),
-            };
-            return match state.store.reset_password(now, &a, id, &phc).await {
-                Ok(()) => {
-                    secret_page(&state, &u, "Mot de passe réinitialisé", id, login, password).await
-                }
-                Err(e) => WebError::from(e).into_response(),
-            };
-        }
-    };
-    match done {
-        Ok(code) => Redirect::to(&format!("{}?fait={code}", user_href(id))).into_response(),
-        Err(e @ StoreError::Invalid(_)) => {
-            let e = WebError::from(e);
-            let status = e.status();
-            edit_page(&state, &u, id, None, status, Some(&e), "").await
-        }
-        Err(e) => WebError::from(e).into_response(),
-    }
-}
-
-macro_rules! action_handler {
-    ($name:ident, $what:expr, $doc:literal) => {
-        #[doc = $doc]
-        pub async fn $name(
-            State(state): State<AppState>,
-            ClientIp(ip): ClientIp,
-            Extension(u): Extension<SessionUser>,
-            Path(id): Path<String>,
-            Form(pairs): Form<Vec<(String, String)>>,
-        ) -> Response {
-            account_action(state, ip, u, id, pairs, $what).await
-        }
-    };
-}
-
-action_handler!(
-    disable,
-    AccountAction::Disable,
-    "`POST /admin/utilisateurs/{id}/desactiver`"
-);
-action_handler!(
-    enable,
-    AccountAction::Enable,
-    "`POST /admin/utilisateurs/{id}/reactiver`"
-);
-action_handler!(
-    reset_password,
-    AccountAction::ResetPassword,
-    "`POST /admin/utilisateurs/{id}/mot-de-passe`"
-);
-action_handler!(
-    reset_second_factor,
-    AccountAction::ResetSecondFactor,
-    "`POST /admin/utilisateurs/{id}/second-facteur`"
-);
-action_handler!(
-    end_sessions,
-    AccountAction::EndSessions,
-    "`POST /admin/utilisateurs/{id}/sessions`"
-);
-
-// ---------------------------------------------------------------------------------------
-// The roles page
-// ---------------------------------------------------------------------------------------
-
-#[derive(Debug)]
-pub struct MatrixRow {
-    pub label: &'static str,
-    /// One cell per role, in [`Role::ALL`] order.
-    pub cells: Vec<bool>,
-}
-
-#[derive(Debug)]
-pub struct RoleView {
-    pub label: &'static str,
-    pub code: &'static str,
-    pub reach: &'static str,
-    pub users: usize,
-}
-
-#[derive(Template)]
-#[template(path = "admin_roles.html")]
-struct RolesPage {
-    demo: bool,
-    chrome: Chrome,
-    roles: Vec<RoleView>,
-    rows: Vec<MatrixRow>,
-}
-
-fn reach_label(r: Role) -> &'static str {
-    match r.reach() {
-        DossierReach::All => "Tous les dossiers du département",
-        DossierReach::Territorial => {
-            "Les dossiers de ses territoires et ceux confiés à son service ; un autre dossier seulement par accès exceptionnel motivé, limité dans le temps et tracé"
-        }
-        DossierReach::None => "Aucun contenu de dossier",
-    }
-}
-
-/// `GET /admin/roles`: the permission matrix, as data from the domain.
-pub async fn roles(
-    State(state): State<AppState>,
-    Extension(u): Extension<SessionUser>,
-) -> Response {
-    let users = match state.store.list_users().await {
-        Ok(x) => x,
-        Err(e) => return WebError::from(e).into_response(),
-    };
-    let roles = Role::ALL
-        .iter()
-        .map(|r| RoleView {
-            label: r.label(),
-            code: r.code(),
-            reach: reach_label(*r),
-            users: users.iter().filter(|x| x.active && x.role == *r).count(),
-        })
-        .collect();
-    let rows = Permission::ALL
-        .iter()
-        .map(|p| MatrixRow {
-            label: p.label(),
-            cells: Role::ALL.iter().map(|r| r.has(*p)).collect(),
-        })
-        .collect();
-    render(
-        StatusCode::OK,
-        &RolesPage {
-            demo: state.config.demo,
-            chrome: Chrome::new(&state, &u),
-            roles,
-            rows,
-        },
-    )
 }

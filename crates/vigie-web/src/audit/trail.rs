@@ -14,161 +14,24 @@ use crate::http::extract::Form;
 use crate::http::extract::Query;
 use askama::Template;
 use axum::Extension;
-use axum::body::Body;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use vigie_domain::DossierNumber;
 use vigie_store::Store;
 use vigie_store::audit::{ActionFilter, AuditFilter, AuditRow, ChildCandidate, Event};
 use vigie_store::sessions::SessionUser;
 
+use super::actions::{ACTIONS, action_label};
 use crate::AppState;
 use crate::http::client::ClientIp;
 use crate::http::error::WebError;
 use crate::shared::dates::{parse_date, start_of};
-use crate::shared::reauth::require_reauth;
 use crate::shared::url::query_value;
 use crate::shared::{Choice, Chrome, actor, render};
 
 /// Entries per page.
 const PAGE_SIZE: u32 = 100;
-/// Entries per query while exporting.
-const EXPORT_PAGE: u32 = 2_000;
-
-/// The actions Vigie records, with their French labels; `famille.*` filters a family.
-pub const ACTIONS: &[(&str, &str)] = &[
-    ("dossier.*", "Dossiers : toutes les actions"),
-    ("dossier.consultation", "Consultation d'un dossier"),
-    (
-        "dossier.consultation_refusee",
-        "Consultation refusée (hors périmètre)",
-    ),
-    ("dossier.creation", "Création d'un dossier"),
-    ("dossier.modification", "Modification d'un dossier"),
-    (
-        "dossier.historique",
-        "Consultation de l'historique d'un dossier",
-    ),
-    (
-        "dossier.historique_refuse",
-        "Historique refusé (hors périmètre)",
-    ),
-    ("dossier.recherche", "Recherche de dossiers"),
-    ("dossier.liste", "Liste de dossiers affichée"),
-    ("dossier.echeances", "Échéances affichées"),
-    (
-        "dossier.acces_exceptionnel",
-        "Accès exceptionnel à un dossier",
-    ),
-    (
-        "dossier.acces_exceptionnel_refuse",
-        "Accès exceptionnel refusé",
-    ),
-    ("personne.*", "Enfants : toutes les actions"),
-    ("personne.liaison", "Enfant lié à une personne connue"),
-    ("personne.deliaison", "Enfant délié d'une personne connue"),
-    ("personne.suggestion", "Recherche de personnes connues"),
-    ("connexion*", "Connexions : toutes les étapes"),
-    ("connexion", "Connexion"),
-    ("connexion.echec", "Échec de connexion"),
-    ("connexion.mot_de_passe", "Connexion : mot de passe vérifié"),
-    ("connexion.refusee", "Connexion refusée"),
-    (
-        "connexion.en_attente",
-        "Connexion d'un compte en attente de confirmation",
-    ),
-    ("reauthentification", "Nouvelle authentification"),
-    ("second_facteur.activation", "Second facteur activé"),
-    (
-        "second_facteur.codes_de_secours",
-        "Codes de secours générés",
-    ),
-    ("mot_de_passe.changement", "Changement de son mot de passe"),
-    ("deconnexion", "Déconnexion"),
-    ("deconnexion.partout", "Déconnexion de toutes les sessions"),
-    ("acces.refuse", "Accès refusé (rôle)"),
-    ("csrf.refuse", "Requête d'un autre site refusée"),
-    ("session.invalide", "Session expirée ou fermée présentée"),
-    ("second_facteur.echec", "Échec du second facteur"),
-    (
-        "second_facteur.activation_echec",
-        "Échec de l'activation du second facteur",
-    ),
-    (
-        "reauthentification.echec",
-        "Échec de la nouvelle authentification",
-    ),
-    ("mot_de_passe.echec", "Mot de passe actuel erroné"),
-    ("utilisateur.*", "Utilisateurs : toutes les actions"),
-    ("utilisateur.creation", "Création d'un compte"),
-    (
-        "utilisateur.creation_refusee",
-        "Création d'un compte refusée",
-    ),
-    ("utilisateur.modification", "Modification d'un compte"),
-    (
-        "utilisateur.modification_refusee",
-        "Modification d'un compte refusée",
-    ),
-    ("utilisateur.reactivation", "Réactivation d'un compte"),
-    ("utilisateur.desactivation", "Désactivation d'un compte"),
-    ("utilisateur.mot_de_passe", "Changement de mot de passe"),
-    (
-        "utilisateur.mot_de_passe_reinitialise",
-        "Mot de passe réinitialisé",
-    ),
-    (
-        "utilisateur.second_facteur_reinitialise",
-        "Second facteur réinitialisé",
-    ),
-    (
-        "utilisateur.sessions_fermees",
-        "Sessions d'un compte fermées",
-    ),
-    (
-        "utilisateur.confirmation_demandee",
-        "Compte en attente de confirmation",
-    ),
-    ("utilisateur.confirmation", "Confirmation d'un compte"),
-    (
-        "utilisateur.confirmation_refusee",
-        "Confirmation d'un compte refusée",
-    ),
-    ("parametre.*", "Paramètres : toutes les actions"),
-    ("parametre.ajout", "Ajout d'une valeur de paramètre"),
-    ("parametre.libelle", "Libellé d'un paramètre modifié"),
-    ("parametre.desactivation", "Paramètre désactivé"),
-    ("parametre.reactivation", "Paramètre réactivé"),
-    ("parametre.suppression", "Paramètre supprimé"),
-    ("parametre.deplacement", "Paramètre déplacé dans la liste"),
-    ("parametre.refus", "Modification de paramètre refusée"),
-    ("parametre.modification", "Réglage modifié"),
-    ("territoire.ajout", "Ajout d'un territoire"),
-    ("service.ajout", "Ajout d'un service"),
-    ("audit.*", "Traçabilité : toutes les actions"),
-    ("audit.consultation", "Consultation de la traçabilité"),
-    (
-        "audit.recherche_enfant",
-        "Recherche d'un enfant dans la traçabilité",
-    ),
-    ("audit.export", "Export de la traçabilité"),
-    ("audit.purge", "Purge des entrées anciennes"),
-    ("instance.creation", "Création de la base"),
-    (
-        "instance.creation_demo",
-        "Création de la base de démonstration",
-    ),
-    ("demo.generation", "Génération de données de démonstration"),
-];
-
-/// The French label of an action, when Vigie knows it.
-pub fn action_label(code: &str) -> Option<&'static str> {
-    ACTIONS
-        .iter()
-        .find(|(c, _)| *c == code && !c.ends_with('*'))
-        .map(|(_, l)| *l)
-}
 
 #[derive(Debug, Default, Clone, serde::Deserialize)]
 pub struct AuditQuery {
@@ -208,7 +71,7 @@ impl AuditQuery {
         .collect()
     }
 
-    fn suffix(&self) -> String {
+    pub(super) fn suffix(&self) -> String {
         let p = self.pairs();
         if p.is_empty() {
             String::new()
@@ -220,13 +83,17 @@ impl AuditQuery {
 
 /// The filters read from the query string, and what is wrong with them (in French).
 #[derive(Debug, Default)]
-struct Parsed {
-    filter: AuditFilter,
+pub(super) struct Parsed {
+    pub(super) filter: AuditFilter,
     cursor: Option<i64>,
-    errors: Vec<String>,
+    pub(super) errors: Vec<String>,
 }
 
-async fn parse(store: &Store, q: &AuditQuery, tz: chrono_tz::Tz) -> Result<Parsed, WebError> {
+pub(super) async fn parse(
+    store: &Store,
+    q: &AuditQuery,
+    tz: chrono_tz::Tz,
+) -> Result<Parsed, WebError> {
     let mut p = Parsed::default();
     let id = |s: &str, what: &str, errors: &mut Vec<String>| -> Option<i64> {
         let s = s.trim();
@@ -309,7 +176,7 @@ async fn parse(store: &Store, q: &AuditQuery, tz: chrono_tz::Tz) -> Result<Parse
 }
 
 /// What the trail says of the filters (ids and codes, never a name).
-fn filter_detail(f: &AuditFilter) -> String {
+pub(super) fn filter_detail(f: &AuditFilter) -> String {
     let mut parts = Vec::new();
     if let Some(u) = f.user_id {
         parts.push(format!("utilisateur={u}"));
@@ -378,7 +245,7 @@ fn object_text(r: &AuditRow) -> (String, Option<String>) {
     }
 }
 
-fn row_view(r: &AuditRow, tz: chrono_tz::Tz) -> RowView {
+pub(super) fn row_view(r: &AuditRow, tz: chrono_tz::Tz) -> RowView {
     let (object, object_href) = object_text(r);
     RowView {
         seq: r.seq,
@@ -431,7 +298,7 @@ fn child_view(c: &ChildCandidate) -> ChildView {
 
 #[derive(Template)]
 #[template(path = "audit.html")]
-struct AuditPage {
+pub(super) struct AuditPage {
     demo: bool,
     chrome: Chrome,
     users: Vec<Choice>,
@@ -450,7 +317,7 @@ struct AuditPage {
     clear_child: String,
 }
 
-async fn page_for(
+pub(super) async fn page_for(
     state: &AppState,
     u: &SessionUser,
     ip: Option<String>,
@@ -601,180 +468,9 @@ pub async fn child_search(
     }
 }
 
-/// A CSV field: quoted when needed; a leading `=`, `+`, `-`, `@` is neutralised so that a
-/// spreadsheet never runs it as a formula.
-fn csv_field(out: &mut String, s: &str) {
-    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{s}")
-    } else {
-        s.to_owned()
-    };
-    if s.contains([';', '"', '\n', '\r']) {
-        out.push('"');
-        out.push_str(&s.replace('"', "\"\""));
-        out.push('"');
-    } else {
-        out.push_str(&s);
-    }
-}
-
-const CSV_HEADER: &[&str] = &[
-    "N°",
-    "Date (heure de Paris)",
-    "Utilisateur",
-    "Action",
-    "Code de l'action",
-    "Objet",
-    "Détail",
-    "Adresse IP",
-];
-
-fn csv_line(out: &mut String, fields: &[&str]) {
-    for (i, f) in fields.iter().enumerate() {
-        if i > 0 {
-            out.push(';');
-        }
-        csv_field(out, f);
-    }
-    out.push_str("\r\n");
-}
-
-fn csv_row(out: &mut String, r: &RowView) {
-    let seq = r.seq.to_string();
-    csv_line(
-        out,
-        &[
-            &seq,
-            &r.at,
-            &r.user,
-            &r.action,
-            &r.action_code,
-            &r.object,
-            &r.detail,
-            &r.ip,
-        ],
-    );
-}
-
-/// `GET /tracabilite/export.csv`: the filtered trail as CSV, after a re-authentication.
-pub async fn export(
-    State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
-    Extension(u): Extension<SessionUser>,
-    Query(q): Query<AuditQuery>,
-) -> Response {
-    if let Some(redirect) = require_reauth(
-        &state,
-        &u,
-        &format!("/tracabilite/export.csv{}", q.suffix()),
-    ) {
-        return redirect;
-    }
-    let tz = state.config.timezone;
-    let parsed = match parse(&state.store, &q, tz).await {
-        Ok(p) => p,
-        Err(e) => return e.into_response(),
-    };
-    if !parsed.errors.is_empty() {
-        return match page_for(&state, &u, ip, &q, None).await {
-            Ok((status, p)) => render(status, &p),
-            Err(e) => e.into_response(),
-        };
-    }
-    // Recorded before the first byte leaves.
-    if let Err(e) = state
-        .store
-        .audit(
-            state.now(),
-            &actor(&u, ip),
-            Event::new("audit.export").detail(filter_detail(&parsed.filter)),
-        )
-        .await
-    {
-        return WebError::from(e).into_response();
-    }
-    struct Cursor {
-        store: Store,
-        filter: AuditFilter,
-        before: Option<i64>,
-        first: bool,
-        done: bool,
-        tz: chrono_tz::Tz,
-    }
-    let start = Cursor {
-        store: state.store.clone(),
-        filter: parsed.filter,
-        before: None,
-        first: true,
-        done: false,
-        tz,
-    };
-    let body = futures_util::stream::unfold(start, |mut c| async move {
-        if c.done {
-            return None;
-        }
-        let mut out = String::new();
-        if c.first {
-            c.first = false;
-            out.push('\u{feff}');
-            csv_line(&mut out, CSV_HEADER);
-        }
-        match c.store.audit_search(&c.filter, c.before, EXPORT_PAGE).await {
-            Ok(page) => {
-                for r in &page.rows {
-                    csv_row(&mut out, &row_view(r, c.tz));
-                }
-                c.before = page.next;
-                c.done = page.next.is_none();
-                Some((Ok::<_, std::io::Error>(out), c))
-            }
-            Err(e) => {
-                tracing::error!(error = ?e, "export de la traçabilité interrompu");
-                c.done = true;
-                Some((Err(std::io::Error::other("export interrompu")), c))
-            }
-        }
-    });
-    let filename = format!(
-        "attachment; filename=\"tracabilite-{}.csv\"",
-        state.now().with_timezone(&tz).format("%Y%m%d-%H%M")
-    );
-    (
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (header::CONTENT_DISPOSITION, filename),
-        ],
-        Body::from_stream(body),
-    )
-        .into_response()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn csv_fields_are_quoted_and_formulas_neutralised() {
-        let mut s = String::new();
-        csv_line(
-            &mut s,
-            &["a;b", "dit \"non\"", "=SOMME(A1)", "simple", "l1\nl2"],
-        );
-        assert_eq!(
-            s,
-            "\"a;b\";\"dit \"\"non\"\"\";'=SOMME(A1);simple;\"l1\nl2\"\r\n"
-        );
-    }
-
-    #[test]
-    fn known_actions_have_a_french_label_and_families_are_not_labels() {
-        assert_eq!(
-            action_label("dossier.consultation"),
-            Some("Consultation d'un dossier")
-        );
-        assert_eq!(action_label("dossier.*"), None);
-        assert_eq!(action_label("inconnue"), None);
-    }
 
     #[test]
     fn the_filters_in_the_url_are_ids_codes_and_dates() {
