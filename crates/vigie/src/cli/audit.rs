@@ -4,15 +4,14 @@
 use std::process::ExitCode;
 
 use chrono::{DateTime, Utc};
-use clap::Subcommand;
 use vigie_store::audit::Verification;
 use vigie_store::{Actor, Store};
 
 use crate::config::Settings;
 use crate::{keys, now};
 
-#[derive(Subcommand, Debug)]
-pub enum AuditCommand {
+#[derive(clap::Subcommand, Debug)]
+pub enum Command {
     /// Walk the chain (from the latest checkpoint) and report the first broken link (exit 1).
     Verify {
         /// A head recorded earlier (NUMÉRO:EMPREINTE, as `vigie audit tete` prints it) to check.
@@ -70,24 +69,24 @@ pub fn say_key(v: &Verification) {
 }
 
 /// `vigie audit …`: verification, head, retention, purge.
-pub async fn run(cmd: AuditCommand, s: &Settings) -> anyhow::Result<ExitCode> {
+pub async fn run(cmd: Command, s: &Settings) -> anyhow::Result<ExitCode> {
     use vigie_store::audit::{Anchor, AnchorCheck, Checkpoint};
     // The purge deletes entries: on PostgreSQL, only the owner role may.
     let url = match &cmd {
-        AuditCommand::Purger { .. } => crate::pg_roles::purge_url(s),
+        Command::Purger { .. } => crate::pg_roles::purge_url(s),
         _ => &s.database_url,
     };
     let store = Store::connect(url, s.timezone).await?;
     store.require_current_schema().await?;
     // Reading commands use the key when there is one; writing ones need it.
     let store = match &cmd {
-        AuditCommand::Verify { .. } | AuditCommand::Tete => {
+        Command::Verify { .. } | Command::Tete => {
             if let Some((ring, file)) = keys::configured(s)? {
                 store.use_key_ring(ring, file);
             }
             store
         }
-        AuditCommand::Conservation { mois: None } => store,
+        Command::Conservation { mois: None } => store,
         _ => {
             let demo = store.instance().await?.is_some_and(|i| i.demo);
             keys::attach(store, s, false, demo).await?
@@ -110,7 +109,7 @@ pub async fn run(cmd: AuditCommand, s: &Settings) -> anyhow::Result<ExitCode> {
         )
     };
     match cmd {
-        AuditCommand::Verify { ancre } => {
+        Command::Verify { ancre } => {
             let anchor = ancre
                 .as_deref()
                 .map(|a| {
@@ -188,7 +187,7 @@ pub async fn run(cmd: AuditCommand, s: &Settings) -> anyhow::Result<ExitCode> {
                 }
             }
         }
-        AuditCommand::Tete => {
+        Command::Tete => {
             let head = store.audit_head().await?;
             println!("{head}");
             eprintln!(
@@ -198,7 +197,7 @@ pub async fn run(cmd: AuditCommand, s: &Settings) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        AuditCommand::Conservation { mois } => {
+        Command::Conservation { mois } => {
             if let Some(m) = mois {
                 let months = m.trim().parse::<u32>().map_err(|_| {
                     anyhow::anyhow!("conservation : un nombre de mois (6 à 36) attendu")
@@ -213,7 +212,7 @@ pub async fn run(cmd: AuditCommand, s: &Settings) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        AuditCommand::Purger { avant } => {
+        Command::Purger { avant } => {
             let t = now();
             let before = match avant {
                 Some(d) => {
