@@ -70,7 +70,7 @@ pub fn required(
 }
 
 /// Gives the store its key and its anchor directory. A database written before the key
-/// adopts it only on the operator's explicit request (`vigie key adopter`), or with
+/// adopts it only on the operator's explicit request (`vigie key adopt`), or with
 /// `--demo`: an automatic adoption would also seal a chain rewritten without the key.
 pub async fn attach(
     store: Store,

@@ -18,7 +18,7 @@ use clap::{Parser, Subcommand};
     about = "Vigie — recueil et suivi des informations préoccupantes (CRIP)"
 )]
 struct Cli {
-    /// Configuration file (optional; VIGIE_* variables override it).
+    /// Fichier de configuration (facultatif ; les variables VIGIE_* le remplacent).
     #[arg(long, global = true, default_value = "vigie.toml")]
     config: String,
     #[command(subcommand)]
@@ -26,28 +26,33 @@ struct Cli {
 }
 
 /// One variant per command group; its module under [`cli`] owns the arguments and `run`.
+/// Names in English, former French names as aliases, help in French (see [`cli`]): the
+/// `///` lines on these variants are the help `vigie --help` prints.
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Start the web server (creates and migrates the database if needed).
+    /// Démarre le serveur web (crée et migre la base si besoin).
     Serve(cli::serve::Args),
-    /// Apply the database migrations (PostgreSQL: as the owner role, VIGIE_MIGRATE_DATABASE_URL,
-    /// which then grants the application's role only what it needs).
+    /// Applique les migrations de la base (PostgreSQL : avec le rôle propriétaire,
+    /// VIGIE_MIGRATE_DATABASE_URL, qui n'accorde ensuite au rôle de l'application que ce dont il a besoin).
     Migrate(cli::migrate::Args),
-    /// Fill a demo database with generated dossiers.
+    /// Remplit une base de démonstration de dossiers générés.
     Demo(cli::demo::Args),
-    /// Manage user accounts.
+    /// Gère les comptes des utilisateurs.
     #[command(subcommand)]
     User(cli::user::Command),
-    /// Check the database: schema version, integrity, audit chain, counts.
+    /// Vérifie la base : version du schéma, intégrité, chaîne d'audit, volumes.
     Check(cli::check::Args),
-    /// The audit trail: verify the chain, print its head, retention, purge.
+    /// Le journal d'audit : vérifier la chaîne, afficher sa tête, conservation, purge.
     #[command(subcommand)]
     Audit(cli::audit::Command),
-    /// The instance key, kept outside the database: create, rotate, fingerprints.
+    /// La clé d'instance, gardée hors de la base : création, adoption, rotation, empreintes.
     #[command(subcommand)]
     Key(cli::key::Command),
-    /// Evaluation deadline for a fratrie with a child under two (or unborn), in months
-    /// (1 to 3); `aucun` keeps the legal 3 months for every child. Without a value: shows it.
+    /// Réglages de l'instance enregistrés dans la base (délai pour un enfant de moins de deux ans).
+    #[command(subcommand)]
+    Settings(cli::settings::Command),
+    /// Former spelling of `vigie settings under-two-deadline`, kept for existing runbooks.
+    #[command(name = "delai-moins-de-deux-ans", hide = true)]
     DelaiMoinsDeDeuxAns(cli::settings::UnderTwoDeadlineArgs),
 }
 
@@ -110,6 +115,7 @@ async fn run(cmd: Command, s: &config::Settings) -> anyhow::Result<ExitCode> {
         Command::Check(a) => cli::check::run(a, s).await,
         Command::Audit(c) => cli::audit::run(c, s).await,
         Command::Key(c) => cli::key::run(c, s).await,
+        Command::Settings(c) => cli::settings::run(c, s).await,
         Command::DelaiMoinsDeDeuxAns(a) => cli::settings::under_two_deadline(a, s).await,
     }
 }

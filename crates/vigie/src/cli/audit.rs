@@ -12,24 +12,30 @@ use crate::{keys, now};
 
 #[derive(clap::Subcommand, Debug)]
 pub enum Command {
-    /// Walk the chain (from the latest checkpoint) and report the first broken link (exit 1).
+    /// Parcourt la chaîne (depuis le dernier point de contrôle) et signale le premier maillon
+    /// rompu (code de sortie 1).
     Verify {
-        /// A head recorded earlier (NUMÉRO:EMPREINTE, as `vigie audit tete` prints it) to check.
-        #[arg(long)]
-        ancre: Option<String>,
+        /// Une tête notée auparavant (comme l'affiche `vigie audit head`), à vérifier.
+        #[arg(long, visible_alias = "ancre", value_name = "NUMÉRO:EMPREINTE")]
+        anchor: Option<String>,
     },
-    /// Print the head of the chain (number and hash), to record outside the database.
-    Tete,
-    /// Retention of the trail in months (6 to 36; 12 by default). Without a value: shows it.
-    Conservation {
-        /// 6 to 36.
-        mois: Option<String>,
+    /// Affiche la tête de la chaîne (numéro et empreinte), à noter hors de la base.
+    #[command(visible_alias = "tete")]
+    Head,
+    /// Durée de conservation du journal en mois (6 à 36 ; 12 par défaut). Sans valeur : l'affiche.
+    #[command(visible_alias = "conservation")]
+    Retention {
+        /// 6 à 36.
+        #[arg(value_name = "MOIS")]
+        months: Option<String>,
     },
-    /// Delete the entries older than the retention (or than --avant), leaving a checkpoint.
-    Purger {
-        /// AAAA-MM-JJ: the entries recorded before that day (local time) are deleted.
-        #[arg(long)]
-        avant: Option<String>,
+    /// Supprime les entrées plus anciennes que la durée de conservation (ou que --before), en
+    /// laissant un point de contrôle.
+    #[command(visible_alias = "purger")]
+    Purge {
+        /// Les entrées enregistrées avant ce jour (heure locale) sont supprimées.
+        #[arg(long, visible_alias = "avant", value_name = "AAAA-MM-JJ")]
+        before: Option<String>,
     },
 }
 
@@ -73,20 +79,20 @@ pub async fn run(cmd: Command, s: &Settings) -> anyhow::Result<ExitCode> {
     use vigie_store::audit::{Anchor, AnchorCheck, Checkpoint};
     // The purge deletes entries: on PostgreSQL, only the owner role may.
     let url = match &cmd {
-        Command::Purger { .. } => crate::pg_roles::purge_url(s),
+        Command::Purge { .. } => crate::pg_roles::purge_url(s),
         _ => &s.database_url,
     };
     let store = Store::connect(url, s.timezone).await?;
     store.require_current_schema().await?;
     // Reading commands use the key when there is one; writing ones need it.
     let store = match &cmd {
-        Command::Verify { .. } | Command::Tete => {
+        Command::Verify { .. } | Command::Head => {
             if let Some((ring, file)) = keys::configured(s)? {
                 store.use_key_ring(ring, file);
             }
             store
         }
-        Command::Conservation { mois: None } => store,
+        Command::Retention { months: None } => store,
         _ => {
             let demo = store.instance().await?.is_some_and(|i| i.demo);
             keys::attach(store, s, false, demo).await?
@@ -109,8 +115,8 @@ pub async fn run(cmd: Command, s: &Settings) -> anyhow::Result<ExitCode> {
         )
     };
     match cmd {
-        Command::Verify { ancre } => {
-            let anchor = ancre
+        Command::Verify { anchor } => {
+            let anchor = anchor
                 .as_deref()
                 .map(|a| {
                     a.parse::<Anchor>()
@@ -187,7 +193,7 @@ pub async fn run(cmd: Command, s: &Settings) -> anyhow::Result<ExitCode> {
                 }
             }
         }
-        Command::Tete => {
+        Command::Head => {
             let head = store.audit_head().await?;
             println!("{head}");
             eprintln!(
@@ -197,8 +203,8 @@ pub async fn run(cmd: Command, s: &Settings) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Conservation { mois } => {
-            if let Some(m) = mois {
+        Command::Retention { months } => {
+            if let Some(m) = months {
                 let months = m.trim().parse::<u32>().map_err(|_| {
                     anyhow::anyhow!("conservation : un nombre de mois (6 à 36) attendu")
                 })?;
@@ -212,9 +218,9 @@ pub async fn run(cmd: Command, s: &Settings) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Purger { avant } => {
+        Command::Purge { before } => {
             let t = now();
-            let before = match avant {
+            let before = match before {
                 Some(d) => {
                     let day =
                         chrono::NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").map_err(|_| {

@@ -10,8 +10,10 @@ use crate::now;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
+    /// Nombre de dossiers à générer.
     #[arg(long, default_value_t = 3000)]
     dossiers: usize,
+    /// Graine du générateur : la même graine donne les mêmes dossiers.
     #[arg(long, default_value_t = 1)]
     seed: u64,
 }

@@ -14,19 +14,21 @@ use crate::now;
 
 #[derive(clap::Subcommand, Debug)]
 pub enum Command {
-    /// Create the instance key (file with mode 0600), to keep apart from the data.
+    /// Crée la clé d'instance (fichier en mode 0600), à garder à part des données.
     Init {
-        /// The file to create (never overwritten).
-        #[arg(long)]
+        /// Le fichier à créer (jamais écrasé).
+        #[arg(long, value_name = "FICHIER")]
         output: PathBuf,
     },
-    /// Adopt the key in a database created before it (once, explicitly).
-    Adopter,
-    /// Rotation in two steps: add a new key to the key file (copy it to every server), then
-    /// run it again to start signing with it.
+    /// Fait adopter la clé par une base créée avant elle (une fois, explicitement).
+    #[command(visible_alias = "adopter")]
+    Adopt,
+    /// Rotation en deux temps : ajoute une nouvelle clé au fichier de clés (à copier sur chaque
+    /// serveur), puis, relancée, la fait signer.
     Rotate,
-    /// Show the fingerprints of the configured key and of the database's keys.
-    Empreinte,
+    /// Affiche les empreintes de la clé configurée et des clés de la base.
+    #[command(visible_alias = "empreinte")]
+    Fingerprint,
 }
 
 /// `vigie key …`.
@@ -53,7 +55,7 @@ pub async fn run(cmd: Command, s: &Settings) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Adopter => {
+        Command::Adopt => {
             let store = Store::connect(&s.database_url, s.timezone).await?;
             store.require_current_schema().await?;
             let (ring, file) = configured(s)?
@@ -124,7 +126,7 @@ pub async fn run(cmd: Command, s: &Settings) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Empreinte => {
+        Command::Fingerprint => {
             match configured(s)? {
                 Some((ring, _)) => {
                     for k in ring.keys() {

@@ -15,7 +15,7 @@ pub struct Args {}
 /// `vigie migrate`.
 pub async fn run(_args: Args, s: &Settings) -> anyhow::Result<ExitCode> {
     pg_roles::migrate(s, now()).await?;
-    // A database written before the key adopts it explicitly (`vigie key adopter`).
+    // A database written before the key adopts it explicitly (`vigie key adopt`).
     if let Some((ring, _)) = keys::configured(s)? {
         let store = Store::connect(&s.database_url, s.timezone).await?;
         if store.instance().await?.is_some()

@@ -5,6 +5,14 @@
 //! A new command (`backup`, `restore`, `export`, `import`…) is one new module here, declared
 //! below, plus one variant in `main.rs`'s `Command` and its arm in `run`.
 //!
+//! One naming convention for every command, now and later: command and option names in
+//! English, as operators expect (`audit head`, `audit purge --before`, `key adopt`,
+//! `--territory`, `--year` for a year); a former French name stays accepted as an alias
+//! (`#[command(visible_alias = "tete")]`, `#[arg(visible_alias = "ancre")]`; the old top-level
+//! `delai-moins-de-deux-ans` as a hidden command) so that no runbook breaks; help texts and
+//! messages in French, like the README. The `///` lines on clap types and fields are that
+//! help, hence in French.
+//!
 //! What the commands share: [`open`] (connect, migrate, instance row, key).
 
 pub mod audit;

@@ -8,10 +8,10 @@ use crate::now;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Demo database: fictional data and one account per role (only in a database created with --demo).
+    /// Base de démonstration : données fictives et un compte par rôle (seulement dans une base créée avec --demo).
     #[arg(long)]
     demo: bool,
-    /// Number of demo dossiers to generate in a new demo database.
+    /// Nombre de dossiers de démonstration à générer dans une nouvelle base de démonstration.
     #[arg(long, default_value_t = 3000)]
     dossiers: usize,
 }

@@ -1,5 +1,6 @@
-//! Settings of the instance kept in its database: the evaluation deadline for a fratrie with
-//! a child under two (`vigie delai-moins-de-deux-ans`).
+//! `vigie settings …`: settings of the instance kept in its database. Today the evaluation
+//! deadline for a fratrie with a child under two (`vigie settings under-two-deadline`, formerly
+//! `vigie delai-moins-de-deux-ans`, still accepted).
 
 use std::process::ExitCode;
 
@@ -8,10 +9,25 @@ use vigie_store::{Actor, Store};
 use crate::config::Settings;
 use crate::{keys, now};
 
+#[derive(clap::Subcommand, Debug)]
+pub enum Command {
+    /// Délai d'évaluation d'une fratrie avec un enfant de moins de deux ans (ou à naître), en
+    /// mois (1 à 3) ; « aucun » garde le délai légal de 3 mois pour chaque enfant. Sans valeur : l'affiche.
+    UnderTwoDeadline(UnderTwoDeadlineArgs),
+}
+
 #[derive(clap::Args, Debug)]
 pub struct UnderTwoDeadlineArgs {
-    /// 1, 2, 3 or « aucun ».
-    mois: Option<String>,
+    /// 1, 2, 3 ou « aucun ».
+    #[arg(value_name = "MOIS")]
+    months: Option<String>,
+}
+
+/// `vigie settings …`.
+pub async fn run(cmd: Command, s: &Settings) -> anyhow::Result<ExitCode> {
+    match cmd {
+        Command::UnderTwoDeadline(a) => under_two_deadline(a, s).await,
+    }
 }
 
 /// Sets the under-two deadline when a value is given, then shows it.
@@ -19,12 +35,12 @@ pub async fn under_two_deadline(
     args: UnderTwoDeadlineArgs,
     s: &Settings,
 ) -> anyhow::Result<ExitCode> {
-    let UnderTwoDeadlineArgs { mois } = args;
+    let UnderTwoDeadlineArgs { months } = args;
     let store = Store::connect(&s.database_url, s.timezone).await?;
     store.require_current_schema().await?;
     let demo = store.instance().await?.is_some_and(|i| i.demo);
     let store = keys::attach(store, s, false, demo).await?;
-    if let Some(m) = mois {
+    if let Some(m) = months {
         let months = match m.trim() {
             "aucun" => None,
             x => Some(x.parse::<u32>().map_err(|_| {

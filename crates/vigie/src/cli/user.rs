@@ -13,33 +13,36 @@ use crate::now;
 
 #[derive(clap::Subcommand, Debug)]
 pub enum Command {
-    /// Create an account. The password is asked for (or read from standard input).
-    /// An account created here is confirmed (two-person rule: the operator).
+    /// Crée un compte. Le mot de passe est demandé (ou lu sur l'entrée standard).
+    /// Un compte créé ici est confirmé (règle des deux personnes : l'exploitant).
     Add {
+        /// Identifiant de connexion.
         #[arg(long)]
         login: String,
-        /// Name shown in the application.
+        /// Nom affiché dans l'application.
         #[arg(long)]
         name: String,
-        /// administrateur, responsable, agent, evaluateur or statistiques.
+        /// administrateur, responsable, agent, evaluateur ou statistiques.
         #[arg(long)]
         role: String,
-        /// Territory code (évaluateur territorial); repeat for several.
-        #[arg(long = "territoire")]
+        /// Code d'un territoire (évaluateur territorial) ; à répéter pour plusieurs.
+        #[arg(long = "territory", visible_alias = "territoire", value_name = "CODE")]
         territories: Vec<String>,
-        /// Service code (évaluateur territorial).
-        #[arg(long)]
+        /// Code du service (évaluateur territorial).
+        #[arg(long, value_name = "CODE")]
         service: Option<String>,
     },
-    /// List the accounts.
+    /// Liste les comptes.
     List,
-    /// Disable an account (ends its sessions at once).
+    /// Désactive un compte (ferme aussitôt ses sessions).
     Disable {
+        /// Identifiant du compte.
         #[arg(long)]
         login: String,
     },
-    /// Set a new password (asked for, or read from standard input).
+    /// Change le mot de passe (demandé, ou lu sur l'entrée standard).
     SetPassword {
+        /// Identifiant du compte.
         #[arg(long)]
         login: String,
     },
