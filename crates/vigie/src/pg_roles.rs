@@ -2,7 +2,7 @@
 //! `vigie migrate` connects as the owner (`VIGIE_MIGRATE_DATABASE_URL`) and grants the
 //! application's role (the user of `VIGIE_DATABASE_URL`) what the migrations declare;
 //! `vigie serve` and the other commands connect as the application's role and migrate at
-//! start only when one role does everything; `vigie audit purger`, which deletes audit
+//! start only when one role does everything; `vigie audit purge`, which deletes audit
 //! entries, runs as the owner; `vigie check` says what the application's role could do to
 //! the audit trail. On SQLite there is one file and no role: none of this applies.
 
@@ -69,7 +69,7 @@ pub async fn migrate_on_start(
     Ok(())
 }
 
-/// The URL `vigie audit purger` connects with: the owner's when set (deleting audit
+/// The URL `vigie audit purge` connects with: the owner's when set (deleting audit
 /// entries is refused to the application's role).
 pub fn purge_url(s: &Settings) -> &DbUrl {
     s.migrate_database_url.as_ref().unwrap_or(&s.database_url)

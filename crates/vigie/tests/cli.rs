@@ -468,3 +468,140 @@ async fn the_instance_key_is_created_apart_required_and_rotated() {
     assert_eq!(o.status.code(), Some(1), "{out}");
     assert!(out.contains("tronqué"), "{out}");
 }
+
+/// The naming convention in `--help`: English command and option names, the former French
+/// names shown as aliases; the old top-level `delai-moins-de-deux-ans` hidden under `settings`.
+#[test]
+fn help_gives_the_english_names_and_the_french_aliases() {
+    let dir = tempfile::tempdir().unwrap();
+    let help = |args: &[&str]| {
+        let (o, out, err) = run(vigie(dir.path()).args(args).arg("--help"));
+        assert!(o.status.success(), "{args:?}: {err}");
+        out
+    };
+    let out = help(&[]);
+    assert!(out.contains("settings"), "{out}");
+    assert!(!out.contains("delai-moins-de-deux-ans"), "{out}");
+    let out = help(&["settings"]);
+    assert!(out.contains("under-two-deadline"), "{out}");
+    let out = help(&["audit"]);
+    for c in [
+        "verify",
+        "head",
+        "retention",
+        "purge",
+        "tete",
+        "conservation",
+        "purger",
+    ] {
+        assert!(out.contains(c), "{c} in {out}");
+    }
+    for (args, options) in [
+        (&["audit", "verify"][..], ["--anchor", "--ancre"]),
+        (&["audit", "purge"], ["--before", "--avant"]),
+        (&["user", "add"], ["--territory", "--territoire"]),
+    ] {
+        let out = help(args);
+        for c in options {
+            assert!(out.contains(c), "{c} in {out}");
+        }
+    }
+    let out = help(&["key"]);
+    for c in [
+        "init",
+        "adopt",
+        "rotate",
+        "fingerprint",
+        "adopter",
+        "empreinte",
+    ] {
+        assert!(out.contains(c), "{c} in {out}");
+    }
+}
+
+/// Every renamed command and option runs under its English name, and its former French name
+/// still does the same thing (no runbook breaks).
+#[test]
+fn english_names_run_and_the_french_aliases_still_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (o, _, err) = run(vigie(d).arg("migrate"));
+    assert!(o.status.success(), "{err}");
+
+    // settings under-two-deadline, formerly delai-moins-de-deux-ans.
+    let (o, out, err) = run(vigie(d).args(["settings", "under-two-deadline", "2"]));
+    assert!(o.status.success(), "{err}");
+    assert!(out.contains(": 2 mois"), "{out}");
+    let (o, out, _) = run(vigie(d).arg("delai-moins-de-deux-ans"));
+    assert!(o.status.success());
+    assert!(out.contains(": 2 mois"), "{out}");
+    let (o, out, _) = run(vigie(d).args(["delai-moins-de-deux-ans", "aucun"]));
+    assert!(o.status.success());
+    assert!(out.contains("le délai légal"), "{out}");
+    let (o, out, _) = run(vigie(d).args(["settings", "under-two-deadline"]));
+    assert!(o.status.success());
+    assert!(out.contains("le délai légal"), "{out}");
+
+    // audit head / tete, verify --anchor / --ancre.
+    let (o, head, err) = run(vigie(d).args(["audit", "head"]));
+    assert!(o.status.success(), "{err}");
+    let head = head.trim().to_owned();
+    let (seq, _) = head.split_once(':').unwrap();
+    let (o, old, _) = run(vigie(d).args(["audit", "tete"]));
+    assert!(o.status.success());
+    assert_eq!(old.trim(), head);
+    for flag in ["--anchor", "--ancre"] {
+        let (o, out, err) = run(vigie(d).args(["audit", "verify", flag, &head]));
+        assert!(o.status.success(), "{flag}: {out}{err}");
+        assert!(out.contains(&format!("Ancre {seq} : conforme")), "{out}");
+    }
+
+    // audit retention / conservation.
+    for (cmd, months) in [("retention", "7"), ("conservation", "8")] {
+        let (o, out, err) = run(vigie(d).args(["audit", cmd, months]));
+        assert!(o.status.success(), "{cmd}: {err}");
+        assert!(out.contains(&format!(": {months} mois")), "{out}");
+    }
+    let (_, out, _) = run(vigie(d).args(["audit", "retention"]));
+    assert!(out.contains(": 8 mois"), "{out}");
+
+    // audit purge --before / purger --avant.
+    for args in [
+        ["audit", "purge", "--before", "2001-01-01"],
+        ["audit", "purger", "--avant", "2001-01-01"],
+    ] {
+        let (o, out, err) = run(vigie(d).args(args));
+        assert!(o.status.success(), "{args:?}: {err}");
+        assert!(out.contains("rien à purger"), "{out}");
+    }
+
+    // key fingerprint / empreinte, adopt / adopter.
+    for cmd in ["fingerprint", "empreinte"] {
+        let (o, out, err) = run(vigie(d).args(["key", cmd]));
+        assert!(o.status.success(), "{cmd}: {err}");
+        assert!(out.contains("Base : clé n° 1"), "{out}");
+    }
+    for cmd in ["adopt", "adopter"] {
+        let (o, out, err) = run(vigie(d).args(["key", cmd]));
+        assert!(o.status.success(), "{cmd}: {err}");
+        assert!(out.contains("déjà la clé d'instance n° 1"), "{out}");
+    }
+
+    // user add --territory / --territoire: the option is read (the unknown code is named).
+    for flag in ["--territory", "--territoire"] {
+        let (o, _, err) = run(vigie(d).args([
+            "user",
+            "add",
+            "--login",
+            "lmartin",
+            "--name",
+            "Luc Martin",
+            "--role",
+            "evaluateur",
+            flag,
+            "ZZ",
+        ]));
+        assert!(!o.status.success());
+        assert!(err.contains("code inconnu « ZZ »"), "{flag}: {err}");
+    }
+}
