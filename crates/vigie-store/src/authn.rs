@@ -450,11 +450,7 @@ impl Store {
         user_id: i64,
         factor: &SecondFactor,
     ) -> Result<FactorCheck> {
-        let lock = if txn.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
-            " FOR UPDATE"
-        } else {
-            ""
-        };
+        let lock = crate::backend::for_update(txn);
         let r = one(
             txn,
             &format!(
@@ -535,14 +531,7 @@ impl Store {
         factor: &SecondFactor,
         what: &str,
     ) -> Result<Attempt<FactorCheck>> {
-        if txn.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
-            exec(
-                txn,
-                "SELECT id FROM app_user WHERE id = $1 FOR UPDATE",
-                vals![user_id],
-            )
-            .await?;
-        }
+        crate::backend::lock_row(txn, "app_user", user_id).await?;
         serialise_throttle(txn, login_key, ip.as_deref()).await?;
         match throttle_on(txn, now, login_key, ip.as_deref()).await? {
             Throttle::Allowed => {}
@@ -673,19 +662,8 @@ async fn serialise_throttle(
     login_key: &str,
     ip: Option<&str>,
 ) -> Result<()> {
-    if txn.get_database_backend() != sea_orm::DatabaseBackend::Postgres {
-        return Ok(());
-    }
     let keys = std::iter::once(format!("login:{login_key}")).chain(ip.map(|ip| format!("ip:{ip}")));
-    for k in keys {
-        exec(
-            txn,
-            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
-            vals![k],
-        )
-        .await?;
-    }
-    Ok(())
+    crate::backend::lock_keys(txn, keys).await
 }
 
 /// The throttling rule on a connection (inside a write transaction, after

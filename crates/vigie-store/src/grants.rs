@@ -16,8 +16,6 @@
 //! A test checks that every table the migrations create has a declaration.
 
 use sea_orm::ConnectionTrait;
-use sqlx::postgres::PgConnectOptions;
-use std::str::FromStr;
 
 use crate::db::{DbUrl, Store};
 use crate::sql::{all, get, one};
@@ -33,7 +31,7 @@ pub enum Privileges {
     /// SELECT and INSERT: append-only (the audit trail and its checkpoints).
     AppendOnly,
     /// SELECT and UPDATE: a row moved at each append, never inserted nor deleted
-    /// (`audit_head`; `SELECT … FOR UPDATE` needs UPDATE).
+    /// (`audit_head`; its row lock, see `crate::backend::for_update`, needs UPDATE).
     Head,
 }
 
@@ -85,30 +83,13 @@ pub struct PrivilegeReport {
 
 /// The PostgreSQL role a URL connects as (`None` on SQLite).
 pub fn role_of(url: &DbUrl) -> Option<String> {
-    if url.is_sqlite() {
-        return None;
-    }
-    PgConnectOptions::from_str(url.expose())
-        .ok()
-        .map(|o| o.get_username().to_owned())
+    url.postgres_role()
 }
 
 /// Whether two PostgreSQL URLs name the same server and database (a database left out
 /// of a URL is the user's name, as for `psql`).
 pub fn same_database(a: &DbUrl, b: &DbUrl) -> bool {
-    let target = |u: &DbUrl| {
-        PgConnectOptions::from_str(u.expose()).ok().map(|o| {
-            (
-                o.get_host().to_owned(),
-                o.get_port(),
-                o.get_socket().cloned(),
-                o.get_database()
-                    .unwrap_or_else(|| o.get_username())
-                    .to_owned(),
-            )
-        })
-    };
-    !a.is_sqlite() && !b.is_sqlite() && target(a).is_some() && target(a) == target(b)
+    a.same_postgres_database(b)
 }
 
 /// Whether the database refused an operation for lack of privilege (SQLSTATE 42501).
@@ -136,7 +117,7 @@ impl Store {
     /// transaction; idempotent. Run by the owner of the tables (or a superuser), after the
     /// migrations. PostgreSQL only.
     pub async fn grant_application_role(&self, role: &str) -> Result<Granted> {
-        if self.is_sqlite() {
+        if !crate::backend::has_roles(self.backend()) {
             return Err(StoreError::Config(
                 "SQLite n'a pas de rôles : aucun droit à accorder".into(),
             ));
@@ -215,7 +196,7 @@ impl Store {
     /// a superuser, UPDATE, DELETE or TRUNCATE the audit trail, create tables. `None` on
     /// SQLite.
     pub async fn privilege_report(&self) -> Result<Option<PrivilegeReport>> {
-        if self.is_sqlite() {
+        if !crate::backend::has_roles(self.backend()) {
             return Ok(None);
         }
         let row = one(

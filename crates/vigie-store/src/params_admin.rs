@@ -18,7 +18,7 @@
 //! for an id that is not in the table. Nothing is written when an error is returned.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseTransaction};
+use sea_orm::{ConnectionTrait, DatabaseTransaction};
 use vigie_domain::DomainError;
 use vigie_domain::error::Errors;
 use vigie_domain::param::{Meaning, ParamKind};
@@ -538,8 +538,8 @@ const fn columns(table: Table) -> &'static str {
 async fn values_of(c: &impl ConnectionTrait, table: Table, lock: bool) -> Result<Vec<AdminValue>> {
     // Writers of one table serialise on its rows (PostgreSQL); SQLite's IMMEDIATE
     // transaction already does.
-    let lock = if lock && c.get_database_backend() == DatabaseBackend::Postgres {
-        " FOR UPDATE"
+    let lock = if lock {
+        crate::backend::for_update(c)
     } else {
         ""
     };
@@ -1139,30 +1139,13 @@ impl Store {
     /// (`param_value`, `territory`, `service`): (table, column, referenced table), sorted.
     /// For the schema test that keeps [`counted_references`] complete.
     pub async fn dropdown_foreign_keys(&self) -> Result<Vec<(String, String, String)>> {
-        let sql = match self.backend() {
-            DatabaseBackend::Sqlite => {
-                "SELECT m.name AS tbl, f.\"from\" AS col, f.\"table\" AS target
-                 FROM sqlite_master m JOIN pragma_foreign_key_list(m.name) f
-                 WHERE m.type = 'table'"
-            }
-            // The catalog, not `information_schema`, whose `constraint_column_usage` shows
-            // only the tables the current role owns (not the application's role's).
-            _ => {
-                "SELECT t.relname::text AS tbl, a.attname::text AS col, r.relname::text AS target
-                 FROM pg_constraint c
-                 JOIN pg_class t ON t.oid = c.conrelid
-                 JOIN pg_class r ON r.oid = c.confrelid
-                 JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY (c.conkey)
-                 WHERE c.contype = 'f' AND t.relnamespace = current_schema()::regnamespace"
-            }
-        };
-        let mut v = Vec::new();
-        for r in all(&self.db, sql, vec![]).await? {
-            let target: String = get(&r, "target")?;
-            if matches!(target.as_str(), "param_value" | "territory" | "service") {
-                v.push((get(&r, "tbl")?, get(&r, "col")?, target));
-            }
-        }
+        let mut v: Vec<_> = crate::backend::foreign_keys(&self.db)
+            .await?
+            .into_iter()
+            .filter(|(_, _, target)| {
+                matches!(target.as_str(), "param_value" | "territory" | "service")
+            })
+            .collect();
         v.sort();
         v.dedup();
         Ok(v)
