@@ -20,9 +20,7 @@ pub struct Store {
     pub(crate) anchors: Option<std::sync::Arc<crate::audit::anchors::AnchorLog>>,
 }
 
-/// A SQLite page limit read at every acquisition (`PRAGMA max_page_count`): tests make a
-/// database "full" at a chosen size, then give the space back, without root.
-pub type PageLimit = std::sync::Arc<std::sync::atomic::AtomicU32>;
+pub use crate::backend::connect::PageLimit;
 
 impl Store {
     /// Connects (creating the SQLite file and its directory when needed). Does not migrate.
@@ -43,6 +41,14 @@ impl Store {
             keys: crate::keys::Keys::default(),
             anchors: None,
         })
+    }
+
+    pub fn backend(&self) -> sea_orm::DatabaseBackend {
+        self.db.get_database_backend()
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        crate::backend::is_sqlite(self.backend())
     }
 
     pub fn timezone(&self) -> chrono_tz::Tz {

@@ -21,36 +21,7 @@ use crate::db::{DbUrl, Store};
 use crate::sql::{all, get, one};
 use crate::{Result, StoreError, vals};
 
-/// What the application's role may do on a table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Privileges {
-    /// SELECT, INSERT, UPDATE, DELETE: an ordinary table.
-    ReadWrite,
-    /// SELECT only: written by migrations alone (reference data, `schema_migrations`).
-    ReadOnly,
-    /// SELECT and INSERT: append-only (the audit trail and its checkpoints).
-    AppendOnly,
-    /// SELECT and UPDATE: a row moved at each append, never inserted nor deleted
-    /// (`audit_head`; its row lock, see `crate::backend::for_update`, needs UPDATE).
-    Head,
-}
-
-impl Privileges {
-    /// The privileges granted, as SQL.
-    pub fn sql(self) -> &'static str {
-        match self {
-            Privileges::ReadWrite => "SELECT, INSERT, UPDATE, DELETE",
-            Privileges::ReadOnly => "SELECT",
-            Privileges::AppendOnly => "SELECT, INSERT",
-            Privileges::Head => "SELECT, UPDATE",
-        }
-    }
-
-    /// Whether rows are inserted (then the table's sequences are granted USAGE).
-    fn inserts(self) -> bool {
-        matches!(self, Privileges::ReadWrite | Privileges::AppendOnly)
-    }
-}
+pub use crate::migrate::Privileges;
 
 /// The migrator's own table: the application reads the schema version, never writes it.
 pub const MIGRATOR_GRANTS: &[(&str, Privileges)] = &[("schema_migrations", Privileges::ReadOnly)];
@@ -92,19 +63,7 @@ pub fn same_database(a: &DbUrl, b: &DbUrl) -> bool {
     a.same_postgres_database(b)
 }
 
-/// Whether the database refused an operation for lack of privilege (SQLSTATE 42501).
-pub fn is_permission_denied(e: &StoreError) -> bool {
-    let StoreError::Db(e) = e else {
-        return false;
-    };
-    let x = match e {
-        sea_orm::DbErr::Exec(sea_orm::RuntimeErr::SqlxError(x))
-        | sea_orm::DbErr::Query(sea_orm::RuntimeErr::SqlxError(x))
-        | sea_orm::DbErr::Conn(sea_orm::RuntimeErr::SqlxError(x)) => x,
-        _ => return false,
-    };
-    matches!(&**x, sqlx::Error::Database(d) if d.code().as_deref() == Some("42501"))
-}
+pub use crate::error::is_permission_denied;
 
 /// An identifier quoted for PostgreSQL.
 fn ident(s: &str) -> String {

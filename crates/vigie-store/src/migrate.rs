@@ -9,7 +9,6 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseTransaction};
 
 use crate::db::Store;
-use crate::grants::Privileges;
 use crate::sql::{all, exec};
 use crate::{Result, StoreError, vals};
 
@@ -25,6 +24,37 @@ mod m0004_instance_key;
 mod m0005_pending_accounts;
 #[path = "migrations/m0006_least_privilege.rs"]
 mod m0006_least_privilege;
+
+/// What the application's role may do on a table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Privileges {
+    /// SELECT, INSERT, UPDATE, DELETE: an ordinary table.
+    ReadWrite,
+    /// SELECT only: written by migrations alone (reference data, `schema_migrations`).
+    ReadOnly,
+    /// SELECT and INSERT: append-only (the audit trail and its checkpoints).
+    AppendOnly,
+    /// SELECT and UPDATE: a row moved at each append, never inserted nor deleted
+    /// (`audit_head`; its row lock, see `crate::backend::for_update`, needs UPDATE).
+    Head,
+}
+
+impl Privileges {
+    /// The privileges granted, as SQL.
+    pub fn sql(self) -> &'static str {
+        match self {
+            Privileges::ReadWrite => "SELECT, INSERT, UPDATE, DELETE",
+            Privileges::ReadOnly => "SELECT",
+            Privileges::AppendOnly => "SELECT, INSERT",
+            Privileges::Head => "SELECT, UPDATE",
+        }
+    }
+
+    /// Whether rows are inserted (then the table's sequences are granted USAGE).
+    pub(crate) fn inserts(self) -> bool {
+        matches!(self, Privileges::ReadWrite | Privileges::AppendOnly)
+    }
+}
 
 /// One step of a migration.
 #[derive(Debug, Clone)]
@@ -160,7 +190,7 @@ impl Store {
     /// Applies pending migrations from `list`, each in its own transaction.
     pub async fn migrate_with(&self, list: &[Migration], now: DateTime<Utc>) -> Result<Vec<i64>> {
         self.migrate_inner(list, now).await.map_err(|e| {
-            if crate::grants::is_permission_denied(&e) {
+            if crate::error::is_permission_denied(&e) {
                 StoreError::Config(
                     "le rôle de connexion n'a pas le droit de modifier le schéma de la base (c'est le cas du rôle de l'application) : lancez « vigie migrate » avec le rôle propriétaire (VIGIE_MIGRATE_DATABASE_URL)".into(),
                 )

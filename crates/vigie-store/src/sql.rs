@@ -5,6 +5,7 @@ use sea_orm::{ConnectionTrait, DatabaseBackend, QueryResult, Statement, TryGetab
 
 use crate::Result;
 pub use crate::backend::placeholders;
+use crate::backend::statement;
 
 /// SQL text with its numbered parameters.
 #[derive(Debug, Default)]
@@ -71,14 +72,9 @@ impl Sql {
 
 /// Runs a statement with parameters.
 pub async fn exec(c: &impl ConnectionTrait, sql: &str, values: Vec<Value>) -> Result<u64> {
-    let b = c.get_database_backend();
-    Ok(c.execute_raw(Statement::from_sql_and_values(
-        b,
-        placeholders(sql, b),
-        values,
-    ))
-    .await?
-    .rows_affected())
+    Ok(c.execute_raw(statement(c, sql, values))
+        .await?
+        .rows_affected())
 }
 
 /// Fetches all rows.
@@ -87,13 +83,7 @@ pub async fn all(
     sql: &str,
     values: Vec<Value>,
 ) -> Result<Vec<QueryResult>> {
-    let b = c.get_database_backend();
-    Ok(c.query_all_raw(Statement::from_sql_and_values(
-        b,
-        placeholders(sql, b),
-        values,
-    ))
-    .await?)
+    Ok(c.query_all_raw(statement(c, sql, values)).await?)
 }
 
 /// Fetches at most one row.
@@ -102,13 +92,7 @@ pub async fn one(
     sql: &str,
     values: Vec<Value>,
 ) -> Result<Option<QueryResult>> {
-    let b = c.get_database_backend();
-    Ok(c.query_one_raw(Statement::from_sql_and_values(
-        b,
-        placeholders(sql, b),
-        values,
-    ))
-    .await?)
+    Ok(c.query_one_raw(statement(c, sql, values)).await?)
 }
 
 /// Runs a built query.

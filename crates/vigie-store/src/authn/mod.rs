@@ -155,9 +155,7 @@ pub fn totp_code(secret_base32: &str, at: DateTime<Utc>) -> Result<String> {
     Ok(totp(secret_base32, "x")?.generate(at.timestamp().max(0) as u64))
 }
 
-/// The sealing contexts of the TOTP secrets (see [`crate::keys`]).
-pub(crate) const TOTP_SECRET: &str = "app_user.totp_secret";
-pub(crate) const PENDING_SECRET: &str = "web_session.totp_pending";
+pub(crate) use crate::sessions::{PENDING_SECRET, TOTP_SECRET};
 
 fn random_recovery_code() -> String {
     // 10 characters from an alphabet without look-alikes: about 50 bits.

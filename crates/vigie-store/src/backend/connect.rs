@@ -9,8 +9,11 @@ use sea_orm::{DatabaseConnection, SqlxPostgresConnector, SqlxSqliteConnector};
 use sqlx::postgres::PgConnectOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 
-use crate::db::PageLimit;
 use crate::{Result, StoreError};
+
+/// A SQLite page limit read at every acquisition (`PRAGMA max_page_count`): tests make a
+/// database "full" at a chosen size, then give the space back, without root.
+pub type PageLimit = std::sync::Arc<std::sync::atomic::AtomicU32>;
 
 /// A database URL: `sqlite://path/to/file.db` or `postgres://…` (TLS with `sslmode=verify-full`).
 /// Its `Debug` and `Display` hide the password.

@@ -10,24 +10,42 @@
 
 pub(crate) mod connect;
 
-use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseTransaction, TransactionOptions};
+use sea_orm::{
+    ConnectionTrait, DatabaseBackend, DatabaseTransaction, QueryResult, Statement,
+    TransactionOptions, TryGetable, Value,
+};
 
-use crate::db::Store;
-use crate::sql::{Sql, all, all_sql, exec, get, one};
 use crate::{Result, StoreError, vals};
+
+// This module is the lowest layer of the store: it runs its own few statements rather
+// than through `crate::sql`, which builds on it (placeholders).
+
+/// A statement for the connection's backend, with its placeholders rewritten.
+pub(crate) fn statement(c: &impl ConnectionTrait, sql: &str, values: Vec<Value>) -> Statement {
+    let b = c.get_database_backend();
+    Statement::from_sql_and_values(b, placeholders(sql, b), values)
+}
+
+async fn exec(c: &impl ConnectionTrait, sql: &str, values: Vec<Value>) -> Result<()> {
+    c.execute_raw(statement(c, sql, values)).await?;
+    Ok(())
+}
+
+async fn all(c: &impl ConnectionTrait, sql: &str, values: Vec<Value>) -> Result<Vec<QueryResult>> {
+    Ok(c.query_all_raw(statement(c, sql, values)).await?)
+}
+
+fn get<T: TryGetable>(r: &QueryResult, col: &str) -> Result<T> {
+    Ok(r.try_get::<T>("", col)?)
+}
 
 fn is_postgres(c: &impl ConnectionTrait) -> bool {
     c.get_database_backend() == DatabaseBackend::Postgres
 }
 
-impl Store {
-    pub fn backend(&self) -> DatabaseBackend {
-        self.db.get_database_backend()
-    }
-
-    pub fn is_sqlite(&self) -> bool {
-        self.backend() == DatabaseBackend::Sqlite
-    }
+/// Whether the backend is SQLite.
+pub(crate) fn is_sqlite(backend: DatabaseBackend) -> bool {
+    backend == DatabaseBackend::Sqlite
 }
 
 /// The options of a write transaction: `BEGIN IMMEDIATE` on SQLite (a read that writes its
@@ -96,28 +114,29 @@ pub(crate) async fn reserve_ids(
         return Ok(vec![]);
     }
     if is_postgres(txn) {
-        let mut q = Sql::new(&format!(
-            "SELECT nextval(pg_get_serial_sequence('{table}', 'id')) AS id FROM generate_series(1, "
-        ));
-        q.bind(n as i64).push(")");
-        return all_sql(txn, &q)
-            .await?
+        return all(
+            txn,
+            &format!(
+                "SELECT nextval(pg_get_serial_sequence('{table}', 'id')) AS id FROM generate_series(1, $1)"
+            ),
+            vals![n as i64],
+        )
+        .await?
             .iter()
             .map(|r| get::<i64>(r, "id"))
             .collect();
     }
     // SQLite, inside a BEGIN IMMEDIATE transaction: no other writer until commit.
     // AUTOINCREMENT never reuses an id: start above both the table and its sequence.
-    let r = one(
+    let r = all(
         txn,
         &format!(
             "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = '{table}'), 0), COALESCE((SELECT MAX(id) FROM {table}), 0)) AS m"
         ),
         vec![],
     )
-    .await?
-    .ok_or(StoreError::NotFound)?;
-    let max: i64 = get(&r, "m")?;
+    .await?;
+    let max: i64 = get(r.first().ok_or(StoreError::NotFound)?, "m")?;
     Ok((max + 1..=max + n as i64).collect())
 }
 
