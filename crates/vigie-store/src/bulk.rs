@@ -5,12 +5,12 @@
 //! bulk loads (demo data): the cost of a load is the number of round trips, not rows.
 
 use chrono::{DateTime, Datelike, SubsecRound, Utc};
-use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseTransaction, Value};
+use sea_orm::{DatabaseTransaction, Value};
 use vigie_domain::{AssignmentInput, DomainError, DossierInput, DossierNumber};
 
 use crate::audit::Actor;
 use crate::persons::{birth_year, person_keys};
-use crate::sql::{Sql, all_sql, get, one};
+use crate::sql::{Sql, all_sql, exec_sql, get, one};
 use crate::{Result, StoreError, vals};
 
 /// At most this many bound parameters per statement (SQLite's limit is 32,766).
@@ -27,33 +27,7 @@ pub struct Inserted {
 
 /// Reserves `n` new ids of `table` (a constant of this module).
 async fn reserve_ids(txn: &DatabaseTransaction, table: &'static str, n: usize) -> Result<Vec<i64>> {
-    if n == 0 {
-        return Ok(vec![]);
-    }
-    if txn.get_database_backend() == DatabaseBackend::Postgres {
-        let mut q = Sql::new(&format!(
-            "SELECT nextval(pg_get_serial_sequence('{table}', 'id')) AS id FROM generate_series(1, "
-        ));
-        q.bind(n as i64).push(")");
-        return all_sql(txn, &q)
-            .await?
-            .iter()
-            .map(|r| get::<i64>(r, "id"))
-            .collect();
-    }
-    // SQLite, inside a BEGIN IMMEDIATE transaction: no other writer until commit.
-    // AUTOINCREMENT never reuses an id: start above both the table and its sequence.
-    let r = one(
-        txn,
-        &format!(
-            "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = '{table}'), 0), COALESCE((SELECT MAX(id) FROM {table}), 0)) AS m"
-        ),
-        vec![],
-    )
-    .await?
-    .ok_or(StoreError::NotFound)?;
-    let max: i64 = get(&r, "m")?;
-    Ok((max + 1..=max + n as i64).collect())
+    crate::backend::reserve_ids(txn, table, n).await
 }
 
 /// Multi-row insert, split so that no statement exceeds [`MAX_PARAMS`].
@@ -67,10 +41,9 @@ async fn insert_rows(txn: &DatabaseTransaction, insert: &str, rows: Vec<Vec<Valu
         let chunk: Vec<Vec<Value>> = rows.by_ref().take(per).collect();
         let mut q = Sql::new(insert);
         q.rows(chunk);
-        match txn.execute_raw(q.stmt(txn.get_database_backend())).await {
+        match exec_sql(txn, &q).await {
             Ok(_) => {}
             Err(e) => {
-                let e = StoreError::from(e);
                 if e.is_unique_violation() && insert.contains("dossier_child") {
                     return Err(DomainError::field(
                         "children",

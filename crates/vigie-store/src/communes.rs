@@ -1,11 +1,11 @@
 //! French communes (INSEE code, postal codes), from the generated reference file
 //! `data/communes.tsv` (see `data/communes/PROVENANCE.md` at the repository root).
 
-use sea_orm::{ConnectionTrait, DatabaseTransaction};
+use sea_orm::DatabaseTransaction;
 use vigie_domain::names::normalize;
 
 use crate::db::Store;
-use crate::sql::{Sql, all_sql, get};
+use crate::sql::{Sql, all_sql, exec_sql, get};
 use crate::{Result, StoreError};
 
 /// The reference file, embedded in the binary.
@@ -69,7 +69,7 @@ pub(crate) async fn load(txn: &DatabaseTransaction) -> Result<()> {
                 .bind(normalize(r[2]))
                 .push(")");
         }
-        txn.execute_raw(q.stmt(txn.get_database_backend())).await?;
+        exec_sql(txn, &q).await?;
     }
     Ok(())
 }

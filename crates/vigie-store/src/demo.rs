@@ -4,16 +4,18 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use sea_orm::ConnectionTrait;
 use vigie_demo::{Catalog as DemoCatalog, CommuneRef, Generator, ParamRef, TerritoryRef};
 use vigie_domain::Role;
+use vigie_domain::text::TextKind;
 
 use crate::audit::{Actor, Event};
 use crate::bulk::insert_dossiers;
 use crate::db::Store;
-use crate::params::{insert_service, insert_territory, load_catalog};
-use crate::sql::{all, get};
+use crate::params::load_catalog;
+use crate::sql::{all, get, one};
 use crate::users::NewUser;
-use crate::{Result, StoreError};
+use crate::{Result, StoreError, vals};
 
 /// The password of every demo account (they exist only in a demo database).
 pub const DEMO_PASSWORD: &str = "demonstration";
@@ -237,4 +239,37 @@ impl Store {
         }
         Ok(done)
     }
+}
+
+/// Inserts a demo territory (no audit entry of its own: the demo load is traced as one).
+async fn insert_territory(c: &impl ConnectionTrait, code: &str, label: &str) -> Result<i64> {
+    crate::text_in("code", "Code", TextKind::Short, code)?;
+    crate::text_in("label", "Libellé", TextKind::Short, label)?;
+    let r = one(
+        c,
+        "INSERT INTO territory (code, label, sort_order) VALUES ($1, $2, (SELECT COALESCE(MAX(sort_order), 0) + 10 FROM territory)) RETURNING id",
+        vals![code, label],
+    )
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    get(&r, "id")
+}
+
+/// Inserts a demo service of a territory.
+async fn insert_service(
+    c: &impl ConnectionTrait,
+    territory_id: i64,
+    code: &str,
+    label: &str,
+) -> Result<i64> {
+    crate::text_in("code", "Code", TextKind::Short, code)?;
+    crate::text_in("label", "Libellé", TextKind::Short, label)?;
+    let r = one(
+        c,
+        "INSERT INTO service (territory_id, code, label, sort_order) VALUES ($1, $2, $3, (SELECT COALESCE(MAX(sort_order), 0) + 10 FROM service)) RETURNING id",
+        vals![territory_id, code, label],
+    )
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    get(&r, "id")
 }

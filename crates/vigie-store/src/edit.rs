@@ -1256,14 +1256,7 @@ impl Store {
             Some(r) => {
                 // Saves of one dossier are serialised: the versions read below stay current
                 // until commit. (SQLite's write transaction already holds the database lock.)
-                if txn.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
-                    one(
-                        &txn,
-                        "SELECT id FROM dossier WHERE id = $1 FOR UPDATE",
-                        vals![r.id],
-                    )
-                    .await?;
-                }
+                crate::backend::lock_row(&txn, "dossier", r.id).await?;
                 Some(load_dossier(&txn, scope, r.id).await?)
             }
             None => None,

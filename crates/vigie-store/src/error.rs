@@ -62,3 +62,17 @@ impl StoreError {
         }
     }
 }
+
+/// Whether the database refused an operation for lack of privilege (SQLSTATE 42501).
+pub fn is_permission_denied(e: &StoreError) -> bool {
+    let StoreError::Db(e) = e else {
+        return false;
+    };
+    let x = match e {
+        sea_orm::DbErr::Exec(sea_orm::RuntimeErr::SqlxError(x))
+        | sea_orm::DbErr::Query(sea_orm::RuntimeErr::SqlxError(x))
+        | sea_orm::DbErr::Conn(sea_orm::RuntimeErr::SqlxError(x)) => x,
+        _ => return false,
+    };
+    matches!(&**x, sqlx::Error::Database(d) if d.code().as_deref() == Some("42501"))
+}

@@ -16,43 +16,12 @@
 //! A test checks that every table the migrations create has a declaration.
 
 use sea_orm::ConnectionTrait;
-use sqlx::postgres::PgConnectOptions;
-use std::str::FromStr;
 
 use crate::db::{DbUrl, Store};
 use crate::sql::{all, get, one};
 use crate::{Result, StoreError, vals};
 
-/// What the application's role may do on a table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Privileges {
-    /// SELECT, INSERT, UPDATE, DELETE: an ordinary table.
-    ReadWrite,
-    /// SELECT only: written by migrations alone (reference data, `schema_migrations`).
-    ReadOnly,
-    /// SELECT and INSERT: append-only (the audit trail and its checkpoints).
-    AppendOnly,
-    /// SELECT and UPDATE: a row moved at each append, never inserted nor deleted
-    /// (`audit_head`; `SELECT … FOR UPDATE` needs UPDATE).
-    Head,
-}
-
-impl Privileges {
-    /// The privileges granted, as SQL.
-    pub fn sql(self) -> &'static str {
-        match self {
-            Privileges::ReadWrite => "SELECT, INSERT, UPDATE, DELETE",
-            Privileges::ReadOnly => "SELECT",
-            Privileges::AppendOnly => "SELECT, INSERT",
-            Privileges::Head => "SELECT, UPDATE",
-        }
-    }
-
-    /// Whether rows are inserted (then the table's sequences are granted USAGE).
-    fn inserts(self) -> bool {
-        matches!(self, Privileges::ReadWrite | Privileges::AppendOnly)
-    }
-}
+pub use crate::migrate::Privileges;
 
 /// The migrator's own table: the application reads the schema version, never writes it.
 pub const MIGRATOR_GRANTS: &[(&str, Privileges)] = &[("schema_migrations", Privileges::ReadOnly)];
@@ -85,45 +54,16 @@ pub struct PrivilegeReport {
 
 /// The PostgreSQL role a URL connects as (`None` on SQLite).
 pub fn role_of(url: &DbUrl) -> Option<String> {
-    if url.is_sqlite() {
-        return None;
-    }
-    PgConnectOptions::from_str(url.expose())
-        .ok()
-        .map(|o| o.get_username().to_owned())
+    url.postgres_role()
 }
 
 /// Whether two PostgreSQL URLs name the same server and database (a database left out
 /// of a URL is the user's name, as for `psql`).
 pub fn same_database(a: &DbUrl, b: &DbUrl) -> bool {
-    let target = |u: &DbUrl| {
-        PgConnectOptions::from_str(u.expose()).ok().map(|o| {
-            (
-                o.get_host().to_owned(),
-                o.get_port(),
-                o.get_socket().cloned(),
-                o.get_database()
-                    .unwrap_or_else(|| o.get_username())
-                    .to_owned(),
-            )
-        })
-    };
-    !a.is_sqlite() && !b.is_sqlite() && target(a).is_some() && target(a) == target(b)
+    a.same_postgres_database(b)
 }
 
-/// Whether the database refused an operation for lack of privilege (SQLSTATE 42501).
-pub fn is_permission_denied(e: &StoreError) -> bool {
-    let StoreError::Db(e) = e else {
-        return false;
-    };
-    let x = match e {
-        sea_orm::DbErr::Exec(sea_orm::RuntimeErr::SqlxError(x))
-        | sea_orm::DbErr::Query(sea_orm::RuntimeErr::SqlxError(x))
-        | sea_orm::DbErr::Conn(sea_orm::RuntimeErr::SqlxError(x)) => x,
-        _ => return false,
-    };
-    matches!(&**x, sqlx::Error::Database(d) if d.code().as_deref() == Some("42501"))
-}
+pub use crate::error::is_permission_denied;
 
 /// An identifier quoted for PostgreSQL.
 fn ident(s: &str) -> String {
@@ -136,7 +76,7 @@ impl Store {
     /// transaction; idempotent. Run by the owner of the tables (or a superuser), after the
     /// migrations. PostgreSQL only.
     pub async fn grant_application_role(&self, role: &str) -> Result<Granted> {
-        if self.is_sqlite() {
+        if !crate::backend::has_roles(self.backend()) {
             return Err(StoreError::Config(
                 "SQLite n'a pas de rôles : aucun droit à accorder".into(),
             ));
@@ -215,7 +155,7 @@ impl Store {
     /// a superuser, UPDATE, DELETE or TRUNCATE the audit trail, create tables. `None` on
     /// SQLite.
     pub async fn privilege_report(&self) -> Result<Option<PrivilegeReport>> {
-        if self.is_sqlite() {
+        if !crate::backend::has_roles(self.backend()) {
             return Ok(None);
         }
         let row = one(

@@ -13,6 +13,7 @@
 
 pub mod audit;
 pub mod authn;
+mod backend;
 pub mod break_glass;
 mod bulk;
 pub mod check;

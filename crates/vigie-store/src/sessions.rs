@@ -32,6 +32,10 @@ pub struct SessionUser {
     pub reauth_at: Option<DateTime<Utc>>,
 }
 
+/// The sealing contexts of the TOTP secrets (see [`crate::keys`]).
+pub(crate) const TOTP_SECRET: &str = "app_user.totp_secret";
+pub(crate) const PENDING_SECRET: &str = "web_session.totp_pending";
+
 impl SessionUser {
     /// Whether the session is fully open: second factor checked, or not required (demo).
     pub fn fully_authenticated(&self) -> bool {
@@ -329,7 +333,7 @@ impl Store {
             "UPDATE app_user SET totp_secret = $1, totp_enabled_at = $2, totp_last_step = NULL WHERE id = $3",
             vals![
                 self.seal_secret(
-                    crate::authn::TOTP_SECRET,
+                    TOTP_SECRET,
                     &user_id.to_string(),
                     secret_base32
                 ),

@@ -4,6 +4,8 @@
 use sea_orm::{ConnectionTrait, DatabaseBackend, QueryResult, Statement, TryGetable, Value};
 
 use crate::Result;
+pub use crate::backend::placeholders;
+use crate::backend::statement;
 
 /// SQL text with its numbered parameters.
 #[derive(Debug, Default)]
@@ -68,50 +70,11 @@ impl Sql {
     }
 }
 
-/// Placeholders for the backend. SQLite reads `$1` as a *named* parameter, and sqlx asks
-/// SQLite the name of every parameter it binds, which SQLite finds by a linear scan:
-/// quadratic on a multi-row insert with thousands of parameters. So on SQLite, `$1, $2, …`
-/// in textual order become anonymous `?`; any other order or a reused number keeps the
-/// numbered form `?N`.
-pub fn placeholders(sql: &str, backend: DatabaseBackend) -> std::borrow::Cow<'_, str> {
-    if backend != DatabaseBackend::Sqlite || !sql.contains('$') {
-        return std::borrow::Cow::Borrowed(sql);
-    }
-    let mut anonymous = String::with_capacity(sql.len());
-    let mut numbered = String::with_capacity(sql.len());
-    let mut in_order = true;
-    let mut expected = 1u64;
-    let mut chars = sql.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) {
-            let mut n = String::new();
-            while let Some(d) = chars.peek().copied().filter(char::is_ascii_digit) {
-                n.push(d);
-                chars.next();
-            }
-            in_order &= n.parse::<u64>().ok() == Some(expected);
-            expected += 1;
-            anonymous.push('?');
-            numbered.push('?');
-            numbered.push_str(&n);
-        } else {
-            anonymous.push(c);
-            numbered.push(c);
-        }
-    }
-    std::borrow::Cow::Owned(if in_order { anonymous } else { numbered })
-}
-
 /// Runs a statement with parameters.
 pub async fn exec(c: &impl ConnectionTrait, sql: &str, values: Vec<Value>) -> Result<u64> {
-    let b = c.get_database_backend();
-    Ok(c.execute_raw(Statement::from_sql_and_values(
-        b,
-        placeholders(sql, b),
-        values,
-    ))
-    .await?
-    .rows_affected())
+    Ok(c.execute_raw(statement(c, sql, values))
+        .await?
+        .rows_affected())
 }
 
 /// Fetches all rows.
@@ -120,13 +83,7 @@ pub async fn all(
     sql: &str,
     values: Vec<Value>,
 ) -> Result<Vec<QueryResult>> {
-    let b = c.get_database_backend();
-    Ok(c.query_all_raw(Statement::from_sql_and_values(
-        b,
-        placeholders(sql, b),
-        values,
-    ))
-    .await?)
+    Ok(c.query_all_raw(statement(c, sql, values)).await?)
 }
 
 /// Fetches at most one row.
@@ -135,13 +92,14 @@ pub async fn one(
     sql: &str,
     values: Vec<Value>,
 ) -> Result<Option<QueryResult>> {
-    let b = c.get_database_backend();
-    Ok(c.query_one_raw(Statement::from_sql_and_values(
-        b,
-        placeholders(sql, b),
-        values,
-    ))
-    .await?)
+    Ok(c.query_one_raw(statement(c, sql, values)).await?)
+}
+
+/// Runs a built query.
+pub async fn exec_sql(c: &impl ConnectionTrait, q: &Sql) -> Result<u64> {
+    Ok(c.execute_raw(q.stmt(c.get_database_backend()))
+        .await?
+        .rows_affected())
 }
 
 /// Runs a built query and fetches all rows.
@@ -158,18 +116,4 @@ pub fn get<T: TryGetable>(r: &QueryResult, col: &str) -> Result<T> {
 #[macro_export]
 macro_rules! vals {
     ($($v:expr),* $(,)?) => { vec![$(sea_orm::Value::from($v)),*] };
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn numbered_placeholders_for_sqlite_only() {
-        assert_eq!(
-            placeholders("a = $1 AND b = $12", DatabaseBackend::Sqlite),
-            "a = ?1 AND b = ?12"
-        );
-        assert_eq!(placeholders("a = $1", DatabaseBackend::Postgres), "a = $1");
-    }
 }

@@ -543,18 +543,10 @@ pub async fn raw_sql(store: &Store, sql: &str) -> Result<(), sea_orm::DbErr> {
 
 /// The tables of the store's database (PostgreSQL: of its current schema), sorted.
 pub async fn table_names(store: &Store) -> Vec<String> {
-    let sql = if store.is_sqlite() {
-        "SELECT name AS t FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
-    } else {
-        "SELECT tablename::text AS t FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename"
-    };
     #[allow(clippy::expect_used)]
-    crate::sql::all(&store.db, sql, vec![])
+    crate::backend::table_names(&store.db)
         .await
         .expect("tables")
-        .iter()
-        .map(|r| crate::sql::get::<String>(r, "t").expect("a name"))
-        .collect()
 }
 
 /// Whether the store's PostgreSQL connection is encrypted (`pg_stat_ssl`), for tests.
@@ -568,4 +560,59 @@ pub async fn is_tls(store: &Store) -> bool {
         Ok(Some(r)) => r.try_get::<bool>("", "ssl").unwrap_or(false),
         _ => false,
     }
+}
+
+/// Adds a territory as the administration screen does ([`Store::admin_add`]), for tests.
+pub async fn add_territory(
+    store: &Store,
+    now: DateTime<Utc>,
+    actor: &crate::Actor,
+    code: &str,
+    label: &str,
+) -> i64 {
+    add_value(
+        store,
+        now,
+        actor,
+        crate::params_admin::Table::Territories,
+        code,
+        label,
+        None,
+    )
+    .await
+}
+
+/// Adds a service to a territory as the administration screen does, for tests.
+pub async fn add_service(
+    store: &Store,
+    now: DateTime<Utc>,
+    actor: &crate::Actor,
+    territory_id: i64,
+    code: &str,
+    label: &str,
+) -> i64 {
+    let table = crate::params_admin::Table::Services;
+    add_value(store, now, actor, table, code, label, Some(territory_id)).await
+}
+
+async fn add_value(
+    store: &Store,
+    now: DateTime<Utc>,
+    actor: &crate::Actor,
+    table: crate::params_admin::Table,
+    code: &str,
+    label: &str,
+    territory_id: Option<i64>,
+) -> i64 {
+    let new = crate::params_admin::NewValue {
+        code,
+        label,
+        territory_id,
+        ..Default::default()
+    };
+    #[allow(clippy::expect_used)]
+    store
+        .admin_add(now, actor, table, &new)
+        .await
+        .expect("add a value")
 }

@@ -8,6 +8,7 @@ use common::*;
 use vigie_domain::*;
 use vigie_store::StoreError;
 use vigie_store::edit::{DirectConclusionCode, DossierEdit, Part, PartRef};
+use vigie_store::params_admin::Table;
 use vigie_store::testing::now;
 use vigie_store::{Actor, Store};
 
@@ -475,7 +476,9 @@ async fn outside_the_scope_nothing_is_saved_nor_shown() {
         ));
         // A deactivated value already stored is kept on a later save.
         let motif = rec.children[0].data.motif_ids[0];
-        s.set_param_active(now(), &a, motif, false).await.unwrap();
+        s.admin_set_active(now(), &a, Table::Param(ParamKind::Motif), motif, false)
+            .await
+            .unwrap();
         let mut e = DossierEdit::from_record(&rec);
         e.input.header.observation = Some("ok".into());
         e.children[0] = Some(PartRef {

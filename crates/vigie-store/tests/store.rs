@@ -8,6 +8,7 @@ use vigie_domain::*;
 use vigie_store::dossiers::ListFilter;
 use vigie_store::edit::DossierEdit;
 use vigie_store::migrate::{Migration, Step, migrations};
+use vigie_store::params_admin::{NewValue, Table};
 use vigie_store::password;
 use vigie_store::sessions::SessionPolicy;
 use vigie_store::testing::{TestDb, now};
@@ -241,7 +242,7 @@ async fn references_must_exist_be_active_and_of_the_right_table() {
         let e = s.create_dossier(now(), &Actor::system(), &d).await.unwrap_err();
         assert!(matches!(&e, StoreError::Invalid(de) if de.fields().iter().any(|x| x.field == "children[0].motifs")), "{e:?}");
         let motif = p(&f.cat, ParamKind::Motif, "PROSTIT");
-        s.set_param_active(now(), &Actor::system(), motif, false).await.unwrap();
+        s.admin_set_active(now(), &Actor::system(), Table::Param(ParamKind::Motif), motif, false).await.unwrap();
         let mut d = full_dossier(&f);
         d.children[0].motif_ids = vec![motif];
         let e = s.create_dossier(now(), &Actor::system(), &d).await.unwrap_err();
@@ -261,39 +262,36 @@ async fn a_value_in_use_cannot_be_deleted_only_deactivated() {
             .await
             .unwrap();
         let used = p(&f.cat, ParamKind::Motif, "VIOLPHYS");
+        let motifs = Table::Param(ParamKind::Motif);
         assert!(matches!(
-            s.delete_param(now(), &Actor::system(), used).await,
-            Err(StoreError::InUse)
+            s.admin_delete(now(), &Actor::system(), motifs, used).await,
+            Err(StoreError::Invalid(DomainError::Rule(m))) if m.contains("utilisée")
         ));
-        s.set_param_active(now(), &Actor::system(), used, false)
+        s.admin_set_active(now(), &Actor::system(), motifs, used, false)
             .await
             .unwrap();
         let cat = s.catalog().await.unwrap();
         assert!(!cat.param(used).unwrap().active);
+        let new = |code, label| NewValue {
+            code,
+            label,
+            ..Default::default()
+        };
         let unused = s
-            .add_param(
+            .admin_add(
                 now(),
                 &Actor::system(),
-                ParamKind::Motif,
-                "NOUVEAU",
-                "Nouveau motif",
-                None,
+                motifs,
+                &new("NOUVEAU", "Nouveau motif"),
             )
             .await
             .unwrap();
         assert!(matches!(
-            s.add_param(
-                now(),
-                &Actor::system(),
-                ParamKind::Motif,
-                "NOUVEAU",
-                "Doublon",
-                None
-            )
-            .await,
-            Err(StoreError::Duplicate("code", _))
+            s.admin_add(now(), &Actor::system(), motifs, &new("NOUVEAU", "Doublon"))
+                .await,
+            Err(StoreError::Invalid(de)) if de.fields().iter().any(|x| x.field == "code")
         ));
-        s.delete_param(now(), &Actor::system(), unused)
+        s.admin_delete(now(), &Actor::system(), motifs, unused)
             .await
             .unwrap();
         assert!(s.catalog().await.unwrap().param(unused).is_none());
@@ -690,8 +688,8 @@ async fn a_stale_header_save_is_refused() {
         // A value deactivated since stays acceptable where it is already stored; a new one must be active.
         let tel = p(&f.cat, ParamKind::Channel, "TEL");
         let mel = p(&f.cat, ParamKind::Channel, "MEL");
-        s.set_param_active(now(), &a, tel, false).await.unwrap();
-        s.set_param_active(now(), &a, mel, false).await.unwrap();
+        s.admin_set_active(now(), &a, Table::Param(ParamKind::Channel), tel, false).await.unwrap();
+        s.admin_set_active(now(), &a, Table::Param(ParamKind::Channel), mel, false).await.unwrap();
         let mut h4 = after.header.clone();
         h4.sip = false;
         save(&after, &h4).await.unwrap();

@@ -158,6 +158,14 @@ async fn every_text_entry_point(store: &Store, f: &Fixture, strings: &[String]) 
         .0;
     let motif = p(&f.cat, ParamKind::Motif, "VIOLPHYS");
     let territories = Table::Territories;
+    let motifs = Table::Param(ParamKind::Motif);
+    let motif_value = store
+        .admin_values(motifs)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|v| v.id == motif)
+        .unwrap();
     let mut created = 0;
     for (i, s) in strings.iter().enumerate() {
         let r = store.create_dossier(now, &sys, &dossier_with(f, s)).await;
@@ -248,14 +256,24 @@ async fn every_text_entry_point(store: &Store, f: &Fixture, strings: &[String]) 
         acceptable("grant_break_glass", s, &r);
         refused_if_control("grant_break_glass", s, &r);
 
-        let r = store
-            .add_param(now, &sys, ParamKind::Motif, &format!("T{i}"), s, None)
-            .await;
-        acceptable("add_param", s, &r);
-        refused_if_control("add_param", s, &r);
-        let r = store.set_param_label(now, &sys, motif, s).await;
-        acceptable("set_param_label", s, &r);
-        refused_if_control("set_param_label", s, &r);
+        let code = format!("T{i}");
+        let new = NewValue {
+            code: &code,
+            label: s,
+            ..Default::default()
+        };
+        let r = store.admin_add(now, &sys, motifs, &new).await;
+        acceptable("admin_add (motif)", s, &r);
+        refused_if_control("admin_add (motif)", s, &r);
+        let change = ValueChange {
+            code: &motif_value.code,
+            label: s,
+            national_code: motif_value.national_code.as_deref().unwrap_or_default(),
+            read: None,
+        };
+        let r = store.admin_update(now, &sys, motifs, motif, &change).await;
+        acceptable("admin_update (motif)", s, &r);
+        refused_if_control("admin_update (motif)", s, &r);
 
         let new = NewValue {
             code: s,

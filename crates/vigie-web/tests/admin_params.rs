@@ -10,7 +10,7 @@ use axum::http::{Method, Request, StatusCode, header};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 use vigie_domain::*;
-use vigie_store::testing::{TestDb, now};
+use vigie_store::testing::{TestDb, add_service, add_territory, now};
 use vigie_store::users::NewUser;
 use vigie_store::{Actor, Store};
 use vigie_web::{AppState, WebConfig};
@@ -33,13 +33,8 @@ impl Ctx {
 async fn setup(db: TestDb) -> Ctx {
     let s: &Store = &db.store;
     let a = Actor::system();
-    let t1 = s
-        .add_territory(now(), &a, "T1", "MDS Bourges Nord")
-        .await
-        .unwrap();
-    s.add_service(now(), &a, t1, "S1", "Évaluation Nord")
-        .await
-        .unwrap();
+    let t1 = add_territory(s, now(), &a, "T1", "MDS Bourges Nord").await;
+    add_service(s, now(), &a, t1, "S1", "Évaluation Nord").await;
     let hash = vigie_store::password::hash(PW);
     let mut admin_id = 0;
     for (login, role) in [("admin", Role::Administrateur), ("agent", Role::AgentCrip)] {

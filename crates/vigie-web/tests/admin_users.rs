@@ -9,7 +9,7 @@ use http_body_util::BodyExt;
 use tower::ServiceExt;
 use vigie_domain::*;
 use vigie_store::sessions::SessionPolicy;
-use vigie_store::testing::{TestDb, now};
+use vigie_store::testing::{TestDb, add_service, add_territory, now};
 use vigie_store::users::NewUser;
 use vigie_store::{Actor, Store};
 use vigie_web::{AppState, WebConfig};
@@ -117,21 +117,10 @@ fn dossier(cat: &vigie_store::params::Catalog, territory: i64) -> DossierInput {
 async fn setup(db: TestDb) -> Ctx {
     let s: &Store = &db.store;
     let a = Actor::system();
-    let t1 = s
-        .add_territory(now(), &a, "T1", "MDS Bourges Nord")
-        .await
-        .unwrap();
-    let t2 = s
-        .add_territory(now(), &a, "T2", "MDS Vierzon")
-        .await
-        .unwrap();
-    s.add_service(now(), &a, t1, "S1", "Évaluation Nord")
-        .await
-        .unwrap();
-    let s2 = s
-        .add_service(now(), &a, t2, "S2", "Évaluation Vierzon")
-        .await
-        .unwrap();
+    let t1 = add_territory(s, now(), &a, "T1", "MDS Bourges Nord").await;
+    let t2 = add_territory(s, now(), &a, "T2", "MDS Vierzon").await;
+    add_service(s, now(), &a, t1, "S1", "Évaluation Nord").await;
+    let s2 = add_service(s, now(), &a, t2, "S2", "Évaluation Vierzon").await;
     let mut ids = std::collections::HashMap::new();
     for (login, role, territories) in [
         ("admin", Role::Administrateur, vec![]),

@@ -8,7 +8,7 @@ use http_body_util::BodyExt;
 use tower::ServiceExt;
 use vigie_domain::*;
 use vigie_store::Actor;
-use vigie_store::testing::{TestDb, now};
+use vigie_store::testing::{TestDb, add_territory, now};
 use vigie_store::users::NewUser;
 use vigie_web::{AppState, WebConfig};
 
@@ -24,7 +24,7 @@ struct Ctx {
 async fn setup(db: TestDb) -> Ctx {
     let s = &db.store;
     let a = Actor::system();
-    let t1 = s.add_territory(now(), &a, "T1", "MDS Nord").await.unwrap();
+    let t1 = add_territory(s, now(), &a, "T1", "MDS Nord").await;
     let hash = vigie_store::password::hash(PW);
     for (login, role) in [
         ("responsable", Role::ResponsableCrip),

@@ -12,7 +12,7 @@ use http_body_util::BodyExt;
 use tower::ServiceExt;
 use vigie_domain::*;
 use vigie_store::sessions::SessionPolicy;
-use vigie_store::testing::{TestDb, now};
+use vigie_store::testing::{TestDb, add_service, add_territory, now};
 use vigie_store::users::NewUser;
 use vigie_store::{Actor, Store};
 use vigie_web::{Access, AppState, RouteSpec, WebConfig};
@@ -35,14 +35,10 @@ async fn world(db: &TestDb) -> World {
     let s = &db.store;
     let a = Actor::system();
     let t = vigie_store::testing::now();
-    let t1 = s.add_territory(t, &a, "T1", "MDS Nord").await.unwrap();
-    let t2 = s.add_territory(t, &a, "T2", "MDS Sud").await.unwrap();
-    s.add_service(t, &a, t1, "S1", "Évaluation Nord")
-        .await
-        .unwrap();
-    s.add_service(t, &a, t2, "S2", "Évaluation Sud")
-        .await
-        .unwrap();
+    let t1 = add_territory(s, t, &a, "T1", "MDS Nord").await;
+    let t2 = add_territory(s, t, &a, "T2", "MDS Sud").await;
+    add_service(s, t, &a, t1, "S1", "Évaluation Nord").await;
+    add_service(s, t, &a, t2, "S2", "Évaluation Sud").await;
     let hash = vigie_store::password::hash("mot de passe de test");
     let mut users = Vec::new();
     for role in Role::ALL {

@@ -9,7 +9,8 @@ use chrono::{DateTime, Duration, Utc};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 use vigie_domain::*;
-use vigie_store::testing::{TestDb, now};
+use vigie_store::params_admin::Table;
+use vigie_store::testing::{TestDb, add_service, add_territory, now};
 use vigie_store::users::NewUser;
 use vigie_store::{Actor, Store};
 use vigie_web::{AppState, WebConfig};
@@ -60,21 +61,10 @@ fn child(first: &str, birth: &str) -> ChildInput {
 async fn setup(db: TestDb) -> Ctx {
     let s: &Store = &db.store;
     let a = Actor::system();
-    let t1 = s
-        .add_territory(now(), &a, "T1", "MDS Bourges Nord")
-        .await
-        .unwrap();
-    let t2 = s
-        .add_territory(now(), &a, "T2", "MDS Vierzon")
-        .await
-        .unwrap();
-    let s1 = s
-        .add_service(now(), &a, t1, "S1", "Évaluation Nord")
-        .await
-        .unwrap();
-    s.add_service(now(), &a, t2, "S2", "Évaluation Vierzon")
-        .await
-        .unwrap();
+    let t1 = add_territory(s, now(), &a, "T1", "MDS Bourges Nord").await;
+    let t2 = add_territory(s, now(), &a, "T2", "MDS Vierzon").await;
+    let s1 = add_service(s, now(), &a, t1, "S1", "Évaluation Nord").await;
+    add_service(s, now(), &a, t2, "S2", "Évaluation Vierzon").await;
     let hash = vigie_store::password::hash(PW);
     for (login, role, territories) in [
         ("agent", Role::AgentCrip, vec![]),
@@ -1118,7 +1108,13 @@ async fn deactivated_values_status_rules_and_young_adults() {
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
         ctx.db
             .store
-            .set_param_active(now(), &Actor::system(), motif, false)
+            .admin_set_active(
+                now(),
+                &Actor::system(),
+                Table::Param(ParamKind::Motif),
+                motif,
+                false,
+            )
             .await
             .unwrap();
         let page = send(app, Method::GET, &url, &c, None).await;

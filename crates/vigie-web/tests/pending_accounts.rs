@@ -13,7 +13,7 @@ use http_body_util::BodyExt;
 use tower::ServiceExt;
 use vigie_domain::*;
 use vigie_store::sessions::SessionPolicy;
-use vigie_store::testing::{TestDb, now};
+use vigie_store::testing::{TestDb, add_territory, now};
 use vigie_store::users::{NewUser, UserInput};
 use vigie_store::{Actor, Store};
 use vigie_web::{AppState, WebConfig};
@@ -126,8 +126,8 @@ impl Ctx {
 async fn setup(db: TestDb) -> Ctx {
     let s: &Store = &db.store;
     let a = Actor::system();
-    let t1 = s.add_territory(now(), &a, "T1", "MDS Nord").await.unwrap();
-    let t2 = s.add_territory(now(), &a, "T2", "MDS Sud").await.unwrap();
+    let t1 = add_territory(s, now(), &a, "T1", "MDS Nord").await;
+    let t2 = add_territory(s, now(), &a, "T2", "MDS Sud").await;
     let mut ids = std::collections::HashMap::new();
     for (login, role, territories) in [
         ("admin", Role::Administrateur, vec![]),

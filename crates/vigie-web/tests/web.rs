@@ -7,7 +7,8 @@ use axum::http::{Method, Request, StatusCode, header};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 use vigie_domain::*;
-use vigie_store::testing::{TestDb, now};
+use vigie_store::params_admin::{Table, ValueChange};
+use vigie_store::testing::{TestDb, add_service, add_territory, now};
 use vigie_store::users::NewUser;
 use vigie_store::{Actor, Store};
 use vigie_web::{Access, AppState, WebConfig};
@@ -24,20 +25,10 @@ struct Ctx {
 async fn setup(db: TestDb, demo: bool) -> Ctx {
     let s: &Store = &db.store;
     let a = Actor::system();
-    let t1 = s
-        .add_territory(now(), &a, "T1", "MDS Bourges Nord")
-        .await
-        .unwrap();
-    let t2 = s
-        .add_territory(now(), &a, "T2", "MDS Vierzon")
-        .await
-        .unwrap();
-    s.add_service(now(), &a, t1, "S1", "Évaluation Nord")
-        .await
-        .unwrap();
-    s.add_service(now(), &a, t2, "S2", "Évaluation Vierzon")
-        .await
-        .unwrap();
+    let t1 = add_territory(s, now(), &a, "T1", "MDS Bourges Nord").await;
+    let t2 = add_territory(s, now(), &a, "T2", "MDS Vierzon").await;
+    add_service(s, now(), &a, t1, "S1", "Évaluation Nord").await;
+    add_service(s, now(), &a, t2, "S2", "Évaluation Vierzon").await;
     let hash = vigie_store::password::hash(PW);
     for (login, role, territories) in [
         ("admin", Role::Administrateur, vec![]),
@@ -644,9 +635,25 @@ async fn security_headers_csrf_demo_banner_and_health() {
         .find(|p| p.code == "recue")
         .unwrap()
         .id;
+    let statuses = Table::Param(ParamKind::Status);
+    let cur = ctx
+        .db
+        .store
+        .admin_values(statuses)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|v| v.id == recue)
+        .unwrap();
+    let change = ValueChange {
+        code: &cur.code,
+        label: "Réceptionnée",
+        national_code: cur.national_code.as_deref().unwrap_or_default(),
+        read: None,
+    };
     ctx.db
         .store
-        .set_param_label(now(), &Actor::system(), recue, "Réceptionnée")
+        .admin_update(now(), &Actor::system(), statuses, recue, &change)
         .await
         .unwrap();
     assert!(

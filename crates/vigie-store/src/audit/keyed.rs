@@ -457,9 +457,7 @@ impl Store {
             seq - 1
         );
         // Secrets rewritten sealed: the clear values must not linger in free pages.
-        if self.is_sqlite()
-            && let Err(e) = self.db.execute_unprepared("VACUUM").await
-        {
+        if let Err(e) = crate::backend::reclaim_free_pages(&self.db).await {
             tracing::warn!(erreur = %e, "VACUUM après l'adoption de la clé impossible");
         }
         self.anchor_after_commit(now, "cle", Some(seq)).await;

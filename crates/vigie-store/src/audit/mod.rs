@@ -1,7 +1,7 @@
 //! The audit trail: append-only, hash-chained. Each entry holds the previous entry's
 //! hash and its own, `SHA-256(prev_hash ‖ canonical fields)`. The chain head lives in
-//! one row (`audit_head`), locked by every writer (`FOR UPDATE` on PostgreSQL; the
-//! `IMMEDIATE` transaction on SQLite), so concurrent writers never fork the chain.
+//! one row (`audit_head`), locked by every writer (a row lock on PostgreSQL; the
+//! `IMMEDIATE` transaction on SQLite: see [`crate::backend`]), so concurrent writers never fork the chain.
 //! An entry never holds dossier content: who, when, what (action, object, field
 //! names, revision), from which address.
 //!
@@ -21,7 +21,7 @@ use std::str::FromStr;
 
 use chrono::{DateTime, Months, SubsecRound, Utc};
 use hmac::Mac;
-use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseTransaction, QueryResult};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, QueryResult};
 use sha2::{Digest, Sha256};
 use vigie_domain::{DomainError, DossierNumber, Person, Scope};
 
@@ -348,15 +348,10 @@ pub(crate) struct Head {
     pub key_id: Option<i64>,
 }
 
-/// The chain head, locked for the rest of the transaction (PostgreSQL `FOR UPDATE`; on
+/// The chain head, locked for the rest of the transaction (a PostgreSQL row lock; on
 /// SQLite the `IMMEDIATE` transaction already holds the write lock).
 pub(crate) async fn lock_head(txn: &DatabaseTransaction) -> Result<Head> {
-    let lock = if txn.get_database_backend() == DatabaseBackend::Postgres {
-        " FOR UPDATE"
-    } else {
-        ""
-    };
-    head_of(txn, lock).await
+    head_of(txn, crate::backend::for_update(txn)).await
 }
 
 pub(crate) async fn head_of(c: &impl ConnectionTrait, lock: &str) -> Result<Head> {

@@ -1,6 +1,7 @@
 //! Synthetic trails for benchmarks and tests (feature `testing`).
 
 use super::*;
+use crate::sql::exec_sql;
 
 /// Fills the trail with `n` synthetic entries, chained as [`append`] chains them, with
 /// multi-row inserts (benchmarks and tests only): actions, users, dossiers, details and
@@ -84,7 +85,7 @@ pub async fn bulk_append_synthetic(
             }
             written += values.len() as u64;
             q.rows(values);
-            txn.execute_raw(q.stmt(txn.get_database_backend())).await?;
+            exec_sql(&txn, &q).await?;
         }
         exec(
             &txn,

@@ -4,7 +4,7 @@
 //! `{ID}` an auto-increment 64-bit key, `{BIGINT}`, `{BOOL}`, `{TS}` an instant (UTC),
 //! `{DATE}` a calendar date. Every integer is 64-bit on both backends.
 
-use crate::grants::Privileges;
+use crate::migrate::Privileges;
 
 pub const STATEMENTS: &[&str] = &[
     "CREATE TABLE instance (

@@ -2,7 +2,7 @@
 //! due date of each follow-up, the reason of a direct conclusion or of a reopening, and
 //! instance settings (the shorter evaluation deadline for children under two).
 
-use crate::grants::Privileges;
+use crate::migrate::Privileges;
 
 pub const STATEMENTS: &[&str] = &[
     // One row per saved change of one part of a dossier (header, a child, an assignment):

@@ -1,6 +1,6 @@
 //! Version 3: strong authentication, throttling, break-glass access and audit retention.
 
-use crate::grants::Privileges;
+use crate::migrate::Privileges;
 
 pub const STATEMENTS: &[&str] = &[
     // Second factor (TOTP, RFC 6238): the shared secret (base32) once enrolment is

@@ -10,7 +10,7 @@
 //!   existing entry (SQLite runs no DELETE trigger for it), a change to `audit_key`, an
 //!   unsigned checkpoint once the chain is keyed.
 
-use crate::grants::Privileges;
+use crate::migrate::Privileges;
 
 /// The application records keys (adoption, rotation) and never changes them.
 pub const GRANTS: &[(&str, Privileges)] = &[("audit_key", Privileges::AppendOnly)];

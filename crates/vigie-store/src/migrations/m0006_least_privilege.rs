@@ -4,7 +4,7 @@
 //! by trigger (a row trigger does not fire on `TRUNCATE`). Nothing changes on SQLite,
 //! which has no `TRUNCATE` and no roles.
 
-use crate::grants::Privileges;
+use crate::migrate::Privileges;
 
 pub const POSTGRES_ONLY: &[&str] = &[
     "CREATE FUNCTION audit_no_truncate() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit trail cannot be truncated'; END $$",

@@ -3,7 +3,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use vigie_domain::*;
 use vigie_store::params::Catalog;
-use vigie_store::testing::{TestDb, now};
+use vigie_store::testing::{TestDb, add_service, add_territory, now};
 use vigie_store::{Actor, Store};
 
 /// Two territories with two services each: (territory ids, service ids).
@@ -17,22 +17,10 @@ pub struct Fixture {
 
 pub async fn fixture(store: &Store) -> Fixture {
     let a = Actor::system();
-    let t1 = store
-        .add_territory(now(), &a, "T1", "MDS Bourges Nord")
-        .await
-        .unwrap();
-    let t2 = store
-        .add_territory(now(), &a, "T2", "MDS Vierzon")
-        .await
-        .unwrap();
-    let s1 = store
-        .add_service(now(), &a, t1, "S1", "Évaluation Bourges Nord")
-        .await
-        .unwrap();
-    let s2 = store
-        .add_service(now(), &a, t2, "S2", "Évaluation Vierzon")
-        .await
-        .unwrap();
+    let t1 = add_territory(store, now(), &a, "T1", "MDS Bourges Nord").await;
+    let t2 = add_territory(store, now(), &a, "T2", "MDS Vierzon").await;
+    let s1 = add_service(store, now(), &a, t1, "S1", "Évaluation Bourges Nord").await;
+    let s2 = add_service(store, now(), &a, t2, "S2", "Évaluation Vierzon").await;
     let cat = store.catalog().await.unwrap();
     Fixture {
         t1,
