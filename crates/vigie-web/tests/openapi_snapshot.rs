@@ -52,5 +52,9 @@ fn the_openapi_document_is_byte_identical_to_its_snapshot() {
     // The snapshot is a real document, not an empty placeholder.
     let doc: serde_json::Value = serde_json::from_str(&expected).expect("the snapshot is JSON");
     assert!(doc["paths"].as_object().is_some_and(|p| p.len() >= 8));
-    assert!(doc["components"]["schemas"].as_object().is_some_and(|s| !s.is_empty()));
+    assert!(
+        doc["components"]["schemas"]
+            .as_object()
+            .is_some_and(|s| !s.is_empty())
+    );
 }
