@@ -6,9 +6,12 @@
 //! Errors: [`DomainError`] for a refused value or rule, always with the French
 //! name of the field and what is expected, ready to be shown to an agent.
 
+pub mod catalog;
 pub mod deadline;
 pub mod departements;
+pub mod dossier;
 pub mod error;
+pub mod labels;
 pub mod limits;
 pub mod matching;
 pub mod model;

@@ -6,6 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{DomainError, Errors};
+use crate::labels as L;
 use crate::number::DossierNumber;
 use crate::text::{TextKind, check};
 
@@ -188,28 +189,28 @@ impl Address {
         check(
             e,
             &format!("{field}.number"),
-            "Numéro",
+            L::ADDRESS_NUMBER,
             TextKind::Short,
             self.number.as_deref(),
         );
         check(
             e,
             &format!("{field}.street"),
-            "Voie",
+            L::ADDRESS_STREET,
             TextKind::Short,
             self.street.as_deref(),
         );
         check(
             e,
             &format!("{field}.complement"),
-            "Complément d'adresse",
+            L::ADDRESS_COMPLEMENT,
             TextKind::Short,
             self.complement.as_deref(),
         );
         check(
             e,
             &format!("{field}.city"),
-            "Commune",
+            L::ADDRESS_CITY,
             TextKind::Short,
             self.city.as_deref(),
         );
@@ -218,7 +219,7 @@ impl Address {
         {
             e.push(
                 format!("{field}.postal_code"),
-                "Code postal",
+                L::ADDRESS_POSTAL_CODE,
                 "5 chiffres attendus, par exemple 18000.",
             );
         }
@@ -227,7 +228,7 @@ impl Address {
         {
             e.push(
                 format!("{field}.commune_insee"),
-                "Commune",
+                L::ADDRESS_CITY,
                 "code INSEE attendu : 5 caractères, par exemple 18033 ou 2A004.",
             );
         }
@@ -453,28 +454,28 @@ impl Header {
         if self.received_at > now {
             e.push(
                 "received_at",
-                "Date de réception",
+                L::RECEIVED_AT,
                 "ne peut pas être dans le futur.",
             );
         }
         check(
             e,
             "snated_number",
-            "N° 119 / SNATED",
+            L::SNATED_NUMBER,
             TextKind::Short,
             self.snated_number.as_deref(),
         );
         check(
             e,
             "expose",
-            "Synthèse de la situation",
+            L::EXPOSE,
             TextKind::Long,
             self.expose.as_deref(),
         );
         check(
             e,
             "observation",
-            "Observation de la CRIP",
+            L::OBSERVATION,
             TextKind::Long,
             self.observation.as_deref(),
         );
@@ -508,28 +509,28 @@ impl DossierInput {
         check(
             &mut e,
             "source.name",
-            "Nom du signalant",
+            L::SOURCE_NAME,
             TextKind::Short,
             s.name.as_deref(),
         );
         check(
             &mut e,
             "source.organisation",
-            "Organisme du signalant",
+            L::SOURCE_ORGANISATION,
             TextKind::Short,
             s.organisation.as_deref(),
         );
         check(
             &mut e,
             "source.email",
-            "Courriel du signalant",
+            L::SOURCE_EMAIL,
             TextKind::Short,
             s.email.as_deref(),
         );
         check(
             &mut e,
             "source.phone",
-            "Téléphone du signalant",
+            L::SOURCE_PHONE,
             TextKind::Short,
             s.phone.as_deref(),
         );
@@ -539,42 +540,42 @@ impl DossierInput {
             if a.birth_name.trim().is_empty() {
                 e.push(
                     format!("{f}.birth_name"),
-                    "Nom de naissance du parent",
+                    L::ADULT_BIRTH_NAME,
                     "obligatoire.",
                 );
             }
             check(
                 &mut e,
                 &format!("{f}.birth_name"),
-                "Nom de naissance du parent",
+                L::ADULT_BIRTH_NAME,
                 TextKind::Short,
                 Some(&a.birth_name),
             );
             check(
                 &mut e,
                 &format!("{f}.usage_name"),
-                "Nom d'usage du parent",
+                L::ADULT_USAGE_NAME,
                 TextKind::Short,
                 a.usage_name.as_deref(),
             );
             check(
                 &mut e,
                 &format!("{f}.first_names"),
-                "Prénoms du parent",
+                L::ADULT_FIRST_NAMES,
                 TextKind::Short,
                 a.first_names.as_deref(),
             );
             check(
                 &mut e,
                 &format!("{f}.phone"),
-                "Téléphone du parent",
+                L::ADULT_PHONE,
                 TextKind::Short,
                 a.phone.as_deref(),
             );
             check(
                 &mut e,
                 &format!("{f}.email"),
-                "Courriel du parent",
+                L::ADULT_EMAIL,
                 TextKind::Short,
                 a.email.as_deref(),
             );
@@ -583,7 +584,7 @@ impl DossierInput {
         if self.children.is_empty() {
             e.push(
                 "children",
-                "Enfants concernés",
+                L::CHILDREN,
                 "un dossier concerne au moins un enfant.",
             );
         }
@@ -594,35 +595,35 @@ impl DossierInput {
             if p.birth_name.trim().is_empty() {
                 e.push(
                     format!("{f}.birth_name"),
-                    "Nom de naissance",
+                    L::BIRTH_NAME,
                     "obligatoire (« INCONNU » si le nom n'est pas connu).",
                 );
             }
             if p.first_names.trim().is_empty() && !matches!(p.birth, BirthDate::Expected(_)) {
                 e.push(
                     format!("{f}.first_names"),
-                    "Prénoms",
+                    L::FIRST_NAMES,
                     "obligatoire, sauf pour un enfant à naître.",
                 );
             }
             check(
                 &mut e,
                 &format!("{f}.birth_name"),
-                "Nom de naissance",
+                L::BIRTH_NAME,
                 TextKind::Short,
                 Some(&p.birth_name),
             );
             check(
                 &mut e,
                 &format!("{f}.usage_name"),
-                "Nom d'usage",
+                L::USAGE_NAME,
                 TextKind::Short,
                 p.usage_name.as_deref(),
             );
             check(
                 &mut e,
                 &format!("{f}.first_names"),
-                "Prénoms",
+                L::FIRST_NAMES,
                 TextKind::Short,
                 Some(&p.first_names),
             );
@@ -630,7 +631,7 @@ impl DossierInput {
                 BirthDate::Exact(d) | BirthDate::Approximate(d) if d > received => {
                     e.push(
                         format!("{f}.birth_date"),
-                        "Date de naissance",
+                        L::BIRTH_DATE,
                         "postérieure à la réception de l'information.",
                     );
                 }
@@ -640,7 +641,7 @@ impl DossierInput {
             check(
                 &mut e,
                 &format!("{f}.comment"),
-                "Commentaire",
+                L::COMMENT,
                 TextKind::Comment,
                 c.comment.as_deref(),
             );
@@ -648,7 +649,7 @@ impl DossierInput {
                 if l.adult < 0 || l.adult >= n_adults {
                     e.push(
                         format!("{f}.adults"),
-                        "Parents",
+                        L::CHILD_ADULTS,
                         "le parent lié n'existe pas dans ce dossier.",
                     );
                 }
@@ -660,14 +661,14 @@ impl DossierInput {
                         check(
                             &mut e,
                             &format!("{f}.authors"),
-                            "Auteur présumé",
+                            L::AUTHOR,
                             TextKind::Short,
                             Some(name),
                         );
                     }
                     _ => e.push(
                         format!("{f}.authors"),
-                        "Auteur présumé",
+                        L::AUTHOR,
                         "un parent du dossier ou un tiers nommé, l'un ou l'autre.",
                     ),
                 }
@@ -676,14 +677,14 @@ impl DossierInput {
                 check(
                     &mut e,
                     &format!("{f}.conclusion.comment"),
-                    "Commentaire de conclusion",
+                    L::CONCLUSION_COMMENT,
                     TextKind::Comment,
                     conc.comment.as_deref(),
                 );
                 if conc.on < received {
                     e.push(
                         format!("{f}.conclusion.on"),
-                        "Date de conclusion",
+                        L::CONCLUSION_ON,
                         "antérieure à la réception de l'information.",
                     );
                 }
@@ -694,7 +695,7 @@ impl DossierInput {
             if a.due_on < a.asked_on {
                 e.push(
                     format!("{f}.due_on"),
-                    "Échéance",
+                    L::DUE_ON,
                     "antérieure à la date de demande.",
                 );
             }
@@ -703,7 +704,7 @@ impl DossierInput {
             {
                 e.push(
                     format!("{f}.returned_on"),
-                    "Date de retour",
+                    L::RETURNED_ON,
                     "antérieure à la date de demande.",
                 );
             }
@@ -711,7 +712,7 @@ impl DossierInput {
                 check(
                     &mut e,
                     &format!("{f}.evaluators"),
-                    "Évaluateurs",
+                    L::EVALUATORS,
                     TextKind::Short,
                     Some(ev),
                 );
@@ -719,7 +720,7 @@ impl DossierInput {
             check(
                 &mut e,
                 &format!("{f}.comment"),
-                "Commentaire",
+                L::COMMENT,
                 TextKind::Comment,
                 a.comment.as_deref(),
             );
@@ -752,13 +753,13 @@ impl DossierInput {
             if age >= 21 {
                 e.push(
                     format!("children[{i}].birth_date"),
-                    "Date de naissance",
+                    L::BIRTH_DATE,
                     format!("{age} ans à la réception : la protection de l'enfance s'arrête à 21 ans (jeunes majeurs)."),
                 );
             } else if age >= 18 && !confirmed.contains(&i) {
                 e.push(
                     format!("children[{i}].birth_date"),
-                    "Date de naissance",
+                    L::BIRTH_DATE,
                     format!("{age} ans à la réception : confirmez qu'il s'agit d'un jeune majeur (jusqu'à 21 ans) en cochant « Jeune majeur confirmé »."),
                 );
             }
@@ -782,179 +783,4 @@ pub struct DossierSummary {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_adult_child_needs_confirmation_and_21_is_refused() {
-        use chrono::Datelike;
-        let mut d = sample();
-        let received = d.header.received_at.date_naive();
-        let born = |years: i32| {
-            received
-                .with_year(received.year() - years)
-                .expect("valid date")
-        };
-        d.children[0].person.birth = BirthDate::Exact(born(17));
-        assert_eq!(d.check_ages(&[]), Ok(()));
-        d.children[0].person.birth = BirthDate::Exact(born(18));
-        let e = d.check_ages(&[]).unwrap_err();
-        assert_eq!(e.fields()[0].field, "children[0].birth_date");
-        assert!(e.fields()[0].message.contains("jeune majeur"), "{e}");
-        assert_eq!(d.check_ages(&[0]), Ok(()));
-        d.children[0].person.birth = BirthDate::Exact(born(21));
-        let e = d.check_ages(&[0]).unwrap_err();
-        assert!(e.fields()[0].message.contains("21 ans"), "{e}");
-        d.children[0].person.birth = BirthDate::Unknown;
-        assert_eq!(d.check_ages(&[]), Ok(()));
-    }
-
-    fn at(s: &str) -> DateTime<Utc> {
-        s.parse().unwrap()
-    }
-
-    pub(crate) fn sample() -> DossierInput {
-        DossierInput {
-            header: Header {
-                received_at: at("2026-03-01T10:00:00Z"),
-                type_id: 1,
-                danger_grave: false,
-                violence_conjugale: false,
-                sip: false,
-                receiving_agent_id: None,
-                channel_id: 1,
-                snated_number: None,
-                territory_id: 1,
-                status: DossierStatus::Recue,
-                expose: None,
-                observation: None,
-            },
-            source: Source::anonymous(None),
-            adults: vec![],
-            children: vec![ChildInput {
-                person_id: None,
-                person: Person {
-                    birth_name: "Martin".into(),
-                    usage_name: None,
-                    first_names: "Léa".into(),
-                    sex: Sex::Female,
-                    birth: BirthDate::Exact("2015-05-01".parse().unwrap()),
-                },
-                address: Address::default(),
-                csp_father_id: None,
-                csp_mother_id: None,
-                lieu_de_vie_id: None,
-                comment: None,
-                adults: vec![],
-                authors: vec![],
-                motif_ids: vec![],
-                evaluation_result_id: None,
-                conclusion: None,
-            }],
-            assignments: vec![],
-            follow_ups: vec![],
-        }
-    }
-
-    #[test]
-    fn a_valid_dossier_passes() {
-        sample().validate(at("2026-03-02T00:00:00Z")).unwrap();
-    }
-
-    #[test]
-    fn every_problem_is_reported_with_its_field() {
-        let mut d = sample();
-        d.header.received_at = at("2026-04-01T00:00:00Z");
-        d.children[0].person.birth = BirthDate::Exact("2026-05-01".parse().unwrap());
-        d.children[0].comment = Some("x".repeat(2001));
-        d.children[0].address.postal_code = Some("180".into());
-        d.children[0].authors.push(Author {
-            adult: Some(3),
-            third_party_name: None,
-            link_id: 1,
-        });
-        let err = d.validate(at("2026-03-02T00:00:00Z")).unwrap_err();
-        let fields: Vec<&str> = err.fields().iter().map(|f| f.field.as_str()).collect();
-        assert_eq!(
-            fields,
-            [
-                "received_at",
-                "children[0].birth_date",
-                "children[0].address.postal_code",
-                "children[0].comment",
-                "children[0].authors"
-            ]
-        );
-    }
-
-    #[test]
-    fn a_dossier_needs_a_child() {
-        let mut d = sample();
-        d.children.clear();
-        let err = d.validate(at("2026-03-02T00:00:00Z")).unwrap_err();
-        assert_eq!(err.fields()[0].field, "children");
-        assert!(err.fields()[0].message.contains("au moins un enfant"));
-    }
-
-    #[test]
-    fn a_confidential_source_is_hidden_from_evaluators() {
-        let s = Source {
-            category_id: Some(3),
-            confidentiality: SourceConfidentiality::Confidential,
-            name: Some("Mme X".into()),
-            organisation: Some("École".into()),
-            address: Address {
-                city: Some("Bourges".into()),
-                ..Default::default()
-            },
-            email: Some("x@example.org".into()),
-            phone: Some("02".into()),
-        };
-        assert_eq!(s.visible_to(crate::Role::AgentCrip), s);
-        let hidden = s.visible_to(crate::Role::EvaluateurTerritorial);
-        assert_eq!(hidden.category_id, Some(3));
-        assert_eq!(hidden.confidentiality, SourceConfidentiality::Confidential);
-        assert_eq!(
-            (hidden.name, hidden.organisation, hidden.email, hidden.phone),
-            (None, None, None, None)
-        );
-        assert_eq!(hidden.address, Address::default());
-        let known = Source {
-            confidentiality: SourceConfidentiality::Known,
-            ..s.clone()
-        };
-        assert_eq!(known.visible_to(crate::Role::EvaluateurTerritorial), known);
-    }
-
-    #[test]
-    fn insee_codes() {
-        for ok in ["18033", "2A004", "2B033", "97411"] {
-            assert!(is_insee_code(ok), "{ok}");
-        }
-        for bad in ["1803", "2C004", "18O33", "180333", "AB004"] {
-            assert!(!is_insee_code(bad), "{bad}");
-        }
-    }
-
-    #[test]
-    fn birth_date_parts_round_trip() {
-        let d: NaiveDate = "2020-01-02".parse().unwrap();
-        for b in [
-            BirthDate::Exact(d),
-            BirthDate::Approximate(d),
-            BirthDate::Unknown,
-            BirthDate::Expected(d),
-        ] {
-            let (p, date) = b.to_parts();
-            assert_eq!(BirthDate::from_parts(p, date), Some(b));
-        }
-        assert_eq!(BirthDate::from_parts("exacte", None), None);
-    }
-
-    #[test]
-    fn status_codes_round_trip() {
-        for s in DossierStatus::ALL {
-            assert_eq!(DossierStatus::parse(s.code()), Some(s));
-        }
-    }
-}
+mod tests;

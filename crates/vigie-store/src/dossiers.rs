@@ -5,16 +5,15 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{ConnectionTrait, DatabaseTransaction, QueryResult};
-use vigie_domain::error::Errors;
 use vigie_domain::{
-    Address, Adult, AdultLink, AssignmentInput, Author, ChildInput, Conclusion, DomainError,
-    DossierInput, DossierNumber, DossierStatus, DossierSummary, FollowUp, FollowUpKind, Header,
-    ParamKind, Scope, Source, SourceConfidentiality,
+    Address, Adult, AdultLink, AssignmentInput, Author, ChildInput, Conclusion, DossierInput,
+    DossierNumber, DossierStatus, DossierSummary, FollowUp, FollowUpKind, Header, Scope, Source,
+    SourceConfidentiality,
 };
 
 use crate::audit::{Actor, Event};
 use crate::db::Store;
-use crate::params::{Catalog, load_catalog};
+use crate::params::load_catalog;
 use crate::persons::{find_by_name, person_from};
 use crate::sql::{Sql, all, all_sql, get, one};
 use crate::{Result, StoreError, vals};
@@ -78,70 +77,10 @@ pub(crate) fn list_filter(q: &mut Sql, f: &ListFilter) {
     }
 }
 
-/// A child as stored in a dossier.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct ChildRecord {
-    pub id: i64,
-    pub person_id: i64,
-    pub version: i64,
-    /// `adults[].adult` and `authors[].adult` hold adult ids.
-    pub data: ChildInput,
-    /// Other dossiers of the same person (the "ancien dossier").
-    pub other_dossiers: Vec<OtherDossier>,
-}
-
-/// Another dossier of a child; outside the scope, only its existence is shown (number,
-/// date and territory, as on the page): its id is given only within the caller's scope.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct OtherDossier {
-    /// The dossier's id, when it is within the caller's scope (absent otherwise).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<i64>,
-    pub number: DossierNumber,
-    pub received_at: DateTime<Utc>,
-    pub territory_label: String,
-    pub in_scope: bool,
-}
-
-/// An assignment as stored.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct AssignmentRecord {
-    pub id: i64,
-    pub version: i64,
-    pub data: AssignmentInput,
-}
-
-/// An adult as stored.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct AdultRecord {
-    pub id: i64,
-    pub data: Adult,
-}
-
-/// A whole dossier.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct DossierRecord {
-    pub id: i64,
-    pub number: DossierNumber,
-    pub version: i64,
-    pub header: Header,
-    pub source: Source,
-    pub adults: Vec<AdultRecord>,
-    pub children: Vec<ChildRecord>,
-    pub assignments: Vec<AssignmentRecord>,
-    pub follow_ups: Vec<FollowUp>,
-    /// Why it was concluded without evaluation, if it was.
-    pub direct: Option<crate::edit::DirectConclusionCode>,
-    pub created_by: Option<i64>,
-    pub created_at: DateTime<Utc>,
-    pub updated_by: Option<i64>,
-    pub updated_at: DateTime<Utc>,
-}
+pub use vigie_domain::dossier::check_references;
+pub use vigie_domain::dossier::{
+    AdultRecord, AssignmentRecord, ChildRecord, DossierRecord, OtherDossier,
+};
 
 /// Filters of the dossier list.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -178,182 +117,6 @@ fn address_from(r: &QueryResult) -> Result<Address> {
         commune_insee: get(r, "addr_insee")?,
         city: get(r, "addr_city")?,
     })
-}
-
-/// Checks one referenced parameter value: known, of the right table, and active unless it
-/// is the value already stored (a value deactivated since stays on the old dossiers).
-fn check_param(
-    cat: &Catalog,
-    e: &mut Errors,
-    field: String,
-    label: &str,
-    kind: ParamKind,
-    id: Option<i64>,
-    unchanged: bool,
-) {
-    let Some(id) = id else { return };
-    match cat.param(id) {
-        Some(p) if p.kind == kind && (p.active || unchanged) => {}
-        Some(p) if p.kind == kind => e.push(
-            field,
-            label,
-            format!("la valeur « {} » est désactivée.", p.label),
-        ),
-        _ => e.push(
-            field,
-            label,
-            format!("valeur inconnue dans la table « {} ».", kind.label()),
-        ),
-    }
-}
-
-/// Checks the territory: known, and active unless it is the one already stored.
-fn check_territory(cat: &Catalog, e: &mut Errors, id: i64, unchanged: bool) {
-    match cat.territory(id) {
-        Some(t) if t.active || unchanged => {}
-        _ => e.push(
-            "territory_id",
-            "Territoire",
-            "territoire inconnu ou désactivé.",
-        ),
-    }
-}
-
-/// Checks that every referenced parameter exists, is of the right table and is active,
-/// and that territory and services exist and are active.
-pub fn check_references(cat: &Catalog, d: &DossierInput) -> Result<(), DomainError> {
-    check_references_keeping(cat, d, &Kept::default())
-}
-
-/// Values already stored in a dossier: they stay acceptable once deactivated.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Kept {
-    pub params: std::collections::HashSet<i64>,
-    pub territory: Option<i64>,
-    pub services: std::collections::HashSet<i64>,
-}
-
-/// [`check_references`], accepting the deactivated values already stored (`kept`).
-pub(crate) fn check_references_keeping(
-    cat: &Catalog,
-    d: &DossierInput,
-    kept: &Kept,
-) -> Result<(), DomainError> {
-    let mut e = Errors::default();
-    let mut param = |field: String, label: &str, kind: ParamKind, id: Option<i64>| {
-        let unchanged = id.is_some_and(|i| kept.params.contains(&i));
-        check_param(cat, &mut e, field, label, kind, id, unchanged);
-    };
-    let h = &d.header;
-    param(
-        "type_id".into(),
-        "Type de dossier",
-        ParamKind::DossierType,
-        Some(h.type_id),
-    );
-    param(
-        "channel_id".into(),
-        "Support",
-        ParamKind::Channel,
-        Some(h.channel_id),
-    );
-    param(
-        "source.category_id".into(),
-        "Catégorie du signalant",
-        ParamKind::SourceCategory,
-        d.source.category_id,
-    );
-    for (i, a) in d.adults.iter().enumerate() {
-        param(
-            format!("adults[{i}].civility_id"),
-            "Civilité",
-            ParamKind::Civility,
-            a.civility_id,
-        );
-    }
-    for (i, c) in d.children.iter().enumerate() {
-        param(
-            format!("children[{i}].csp_father_id"),
-            "CSP du père",
-            ParamKind::Csp,
-            c.csp_father_id,
-        );
-        param(
-            format!("children[{i}].csp_mother_id"),
-            "CSP de la mère",
-            ParamKind::Csp,
-            c.csp_mother_id,
-        );
-        param(
-            format!("children[{i}].lieu_de_vie_id"),
-            "Lieu de vie",
-            ParamKind::LieuDeVie,
-            c.lieu_de_vie_id,
-        );
-        param(
-            format!("children[{i}].evaluation_result_id"),
-            "Résultat de l'évaluation",
-            ParamKind::EvaluationResult,
-            c.evaluation_result_id,
-        );
-        for m in &c.motif_ids {
-            param(
-                format!("children[{i}].motifs"),
-                "Motifs",
-                ParamKind::Motif,
-                Some(*m),
-            );
-        }
-        for l in &c.adults {
-            param(
-                format!("children[{i}].adults"),
-                "Lien avec l'enfant",
-                ParamKind::Link,
-                Some(l.link_id),
-            );
-        }
-        for a in &c.authors {
-            param(
-                format!("children[{i}].authors"),
-                "Lien de l'auteur présumé",
-                ParamKind::Link,
-                Some(a.link_id),
-            );
-        }
-        if let Some(conc) = &c.conclusion {
-            param(
-                format!("children[{i}].conclusion"),
-                "Conclusion",
-                ParamKind::Conclusion,
-                Some(conc.conclusion_id),
-            );
-        }
-    }
-    for (i, a) in d.assignments.iter().enumerate() {
-        param(
-            format!("assignments[{i}].result_id"),
-            "Résultat",
-            ParamKind::EvaluationResult,
-            a.result_id,
-        );
-    }
-    check_territory(
-        cat,
-        &mut e,
-        h.territory_id,
-        kept.territory == Some(h.territory_id),
-    );
-    for (i, a) in d.assignments.iter().enumerate() {
-        match cat.service(a.service_id) {
-            Some(s) if s.active || kept.services.contains(&s.id) => {}
-            _ => e.push(
-                format!("assignments[{i}].service_id"),
-                "Service",
-                "service inconnu ou désactivé.",
-            ),
-        }
-    }
-    e.into_result()
 }
 
 /// Inserts one validated dossier; returns its id, number and the person id of each child.

@@ -35,6 +35,7 @@ pub mod password;
 pub mod pending;
 pub mod persons;
 pub mod sessions;
+pub mod settings;
 pub mod sql;
 pub mod suggest;
 #[cfg(feature = "testing")]

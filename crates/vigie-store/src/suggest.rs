@@ -13,9 +13,8 @@
 //! person's dossiers; outside the scope, only the number, the date and the territory, with
 //! no id to link to — as the « ancien dossier » of the dossier view.
 
-use chrono::{DateTime, Utc};
 use vigie_domain::names::{phonetic, tokens};
-use vigie_domain::{BirthDate, DossierNumber, Person, Scope};
+use vigie_domain::{BirthDate, Person, Scope};
 
 use crate::db::Store;
 use crate::dossiers::scope_filter;
@@ -26,30 +25,7 @@ use crate::{Result, StoreError};
 /// At most this many suggestions, whatever the caller asks.
 pub const MAX_SUGGESTIONS: usize = 10;
 
-/// A known person who may be the child being typed.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Suggestion {
-    /// To link the child to this person (`ChildInput.person_id`).
-    pub person_id: i64,
-    pub person: Person,
-    /// The rule's score: higher is closer.
-    pub score: u32,
-    /// The person's dossiers, newest first.
-    pub dossiers: Vec<EarlierDossier>,
-}
-
-/// A dossier of a suggested person. Outside the caller's scope, no id: only its existence.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct EarlierDossier {
-    /// Only when the dossier is within the caller's scope.
-    pub id: Option<i64>,
-    pub number: DossierNumber,
-    pub received_at: DateTime<Utc>,
-    pub territory_label: String,
-    pub in_scope: bool,
-}
+pub use vigie_domain::dossier::{EarlierDossier, Suggestion};
 
 /// The `person_key` keys of what is typed: family words under `n`/`np`, first names under `f`/`fp`.
 fn typed_keys(typed: &Person) -> (Vec<String>, Vec<String>) {
