@@ -5,7 +5,7 @@
 #                        download every crate of Cargo.lock for every platform (cargo fetch),
 #                        start PostgreSQL 127.0.0.1:5432 if it is down, Debian chromium +
 #                        chromium-driver (apt) and tests/e2e's node modules (npm ci)
-#   2. cargo fmt         formatting
+#   2. cargo fmt         formatting; then scripts/check-sizes.sh: no src file over 800 lines
 #   3. cargo clippy      lints, warnings are errors
 #   4. cargo deny        advisories (offline RustSec snapshot), licences, layering bans, sources
 #   5. cargo audit       advisories again, from Cargo.lock
@@ -279,6 +279,7 @@ drop_test_databases() {
 
 step "tools and services" install_step
 step "cargo fmt --check" cargo fmt --all -- --check
+step "room sizes (src files <= 800 lines)" scripts/check-sizes.sh
 step "cargo clippy" cargo clippy --workspace --all-targets --locked -- -D warnings
 step "cargo deny (offline)" deny_step
 step "cargo audit (offline)" audit_step
