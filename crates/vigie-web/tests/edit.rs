@@ -725,6 +725,93 @@ async fn actions_other_than_save_show_the_form_again_without_writing() {
     }
 }
 
+/// On an existing dossier, a button other than « Enregistrer » re-renders from the posted
+/// form: the consultation is traced once, when the page opens, never at each click; the
+/// page still shows the dossier's number and each child's other dossiers.
+#[tokio::test]
+async fn buttons_on_an_existing_dossier_read_nothing_again_and_trace_one_consultation() {
+    for db in TestDb::both().await {
+        let ctx = setup(db).await;
+        let app = &ctx.app;
+        let c = login(&ctx, "agent").await;
+        let first = ctx
+            .db
+            .store
+            .read_dossier(now(), &Actor::system(), &Scope::All, ctx.dossier)
+            .await
+            .unwrap();
+        // A second dossier for Léa: the new-dossier form links her known person.
+        let page = send(app, Method::GET, "/dossiers/nouveau", &c, None).await;
+        let mut f = form_fields(&page.body);
+        set(&mut f, "children[0].birth_name", "Martin");
+        set(&mut f, "children[0].first_names", "Léa");
+        set(&mut f, "children[0].birth_date", "2015-05-01");
+        set(
+            &mut f,
+            "channel_id",
+            &ctx.p[&(ParamKind::Channel, "TEL".to_owned())].to_string(),
+        );
+        set(&mut f, "territory_id", &ctx.t1.to_string());
+        let link = format!("link_person:0:{}", first.children[0].person_id);
+        let r = send(
+            app,
+            Method::POST,
+            "/dossiers/nouveau",
+            &c,
+            Some(&with_action(f, &link)),
+        )
+        .await;
+        let r = send(
+            app,
+            Method::POST,
+            "/dossiers/nouveau",
+            &c,
+            Some(&with_action(form_fields(&r.body), "save")),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let second = location(&r);
+        let second = second.split('?').next().unwrap();
+        let edit = format!("{second}/modifier");
+
+        let before = ctx.db.store.audit_page(0, 100_000).await.unwrap().len();
+        let page = send(app, Method::GET, &edit, &c, None).await;
+        assert_eq!(page.status, StatusCode::OK);
+        let trail = ctx.db.store.audit_page(0, 100_000).await.unwrap();
+        assert_eq!(
+            trail.len(),
+            before + 1,
+            "opening the page is one consultation"
+        );
+        assert_eq!(trail.last().unwrap().action, "dossier.consultation");
+        let other_link = format!(r#"href="/dossiers/{}""#, ctx.dossier);
+        assert!(page.body.contains(&other_link), "Léa's first dossier shown");
+
+        let mut fields = form_fields(&page.body);
+        for action in ["add_child", "add_adult", "remove_child:1", "add_assignment"] {
+            let r = send(
+                app,
+                Method::POST,
+                &edit,
+                &c,
+                Some(&with_action(fields, action)),
+            )
+            .await;
+            assert_eq!(r.status, StatusCode::OK, "{action}: {}", r.body);
+            assert!(r.body.contains("Modifier le dossier 2026-"), "{action}");
+            assert!(r.body.contains(&other_link), "{action}: other dossier kept");
+            assert!(r.body.contains(&first.number.to_string()), "{action}");
+            fields = form_fields(&r.body);
+        }
+        assert_eq!(
+            ctx.db.store.audit_page(0, 100_000).await.unwrap().len(),
+            before + 1,
+            "no entry per button: the dossier is not read again"
+        );
+        ctx.db.finish().await;
+    }
+}
+
 #[tokio::test]
 async fn a_stale_save_of_the_same_child_is_a_conflict_showing_the_other_value() {
     for db in TestDb::both().await {

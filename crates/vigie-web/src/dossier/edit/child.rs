@@ -275,20 +275,19 @@ impl Render<'_> {
                 2,
             ),
         ];
-        let others: Vec<OtherView> = self
-            .stored
-            .as_ref()
-            .and_then(|s| {
-                let id: i64 = c.id.trim().parse().ok()?;
-                s.rec.children.iter().find(|x| x.id == id)
+        let others: Vec<OtherView> = c
+            .others
+            .iter()
+            .map(|o| OtherView {
+                text: o.text.clone(),
+                href: o
+                    .id
+                    .trim()
+                    .parse::<i64>()
+                    .ok()
+                    .map(|id| format!("/dossiers/{id}")),
             })
-            .map(|x| {
-                x.other_dossiers
-                    .iter()
-                    .map(|o| OtherView::new(o, self.ctx.tz))
-                    .collect()
-            })
-            .unwrap_or_default();
+            .collect();
         let is_new = c.id.trim().is_empty();
         let person = (!c.person_id.trim().is_empty()).then(|| {
             if is_new {
@@ -325,7 +324,15 @@ impl Render<'_> {
                 hidden(format!("{p}.version"), c.version.clone()),
                 hidden(format!("{p}.base"), c.base.clone()),
                 hidden(format!("{p}.person_id"), c.person_id.clone()),
-            ],
+            ]
+            .into_iter()
+            .chain(c.others.iter().enumerate().flat_map(|(k, o)| {
+                [
+                    hidden(format!("{p}.others[{k}].id"), o.id.clone()),
+                    hidden(format!("{p}.others[{k}].text"), o.text.clone()),
+                ]
+            }))
+            .collect(),
             person,
             identity,
             adult_confirm,

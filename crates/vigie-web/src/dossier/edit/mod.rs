@@ -17,14 +17,13 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Form};
 use vigie_domain::{DomainError, FieldError, ParamKind};
 use vigie_store::StoreError;
-use vigie_store::dossiers::DossierRecord;
 use vigie_store::edit::{Part, PartConflict};
 use vigie_store::sessions::SessionUser;
 use vigie_store::suggest::Suggestion;
 
 use self::model::EditView;
 use self::rebase::rebase;
-use self::render::{Ctx, Render, Stored};
+use self::render::{Ctx, Render, Stored, commune_map, load_communes};
 use super::form::{Action, ChildForm, DossierForm};
 use crate::AppState;
 use crate::http::client::ClientIp;
@@ -128,7 +127,6 @@ pub async fn edit_form(
         stored: Some(Stored {
             id,
             number: rec.number.to_string(),
-            rec: &rec,
         }),
         errors: &[],
         conflicts: &[],
@@ -228,88 +226,14 @@ async fn post(
     pairs: Vec<(String, String)>,
 ) -> Result<Response, WebError> {
     let (mut form, action) = DossierForm::parse(&pairs);
-    let ctx = Ctx::load(&state).await?;
     let who = actor(&u, ip);
     let scope = u.scope();
+    if matches!(action, Some(Action::Save)) {
+        return save(&state, &u, &who, id, form).await;
+    }
+    let ctx = Ctx::load(&state).await?;
     let mut out = Outcome::default();
     match action {
-        Some(Action::Save) => {
-            let conv = form.to_edit(id, state.now(), ctx.tz, &ctx.commune_map());
-            out.status = Some(StatusCode::UNPROCESSABLE_ENTITY);
-            if conv.errors.is_empty() {
-                match state
-                    .store
-                    .save_dossier(state.now(), &who, &scope, &conv.edit)
-                    .await
-                {
-                    Ok(saved) => {
-                        return Ok((
-                            StatusCode::SEE_OTHER,
-                            [(
-                                header::LOCATION,
-                                format!("/dossiers/{}?enregistre=1#enregistre", saved.id),
-                            )],
-                        )
-                            .into_response());
-                    }
-                    Err(StoreError::Invalid(DomainError::Invalid(fields))) => {
-                        out.errors = fields
-                            .into_iter()
-                            .map(|e| FieldError {
-                                field: conv.form_key(&e.field),
-                                ..e
-                            })
-                            .collect();
-                    }
-                    Err(StoreError::Invalid(DomainError::Rule(m))) => {
-                        out.errors = vec![FieldError::new("form", "Enregistrement impossible", m)];
-                    }
-                    Err(StoreError::Conflicts(list)) => {
-                        out.status = Some(StatusCode::CONFLICT);
-                        out.conflicts = list;
-                    }
-                    // The form comes back with everything typed: nothing is lost.
-                    Err(e @ StoreError::Db(_)) => {
-                        let op = crate::http::error::log_db_failure(&e);
-                        out.status = Some(StatusCode::SERVICE_UNAVAILABLE);
-                        out.errors = vec![FieldError::new(
-                            "form",
-                            "Enregistrement impossible",
-                            format!(
-                                "{} Votre saisie est conservée ci-dessous : « Enregistrer » à nouveau l'enregistrera.",
-                                crate::http::error::nothing_saved(&op)
-                            ),
-                        )];
-                    }
-                    Err(e) => return Err(e.into()),
-                }
-            } else {
-                out.errors = conv.errors.clone();
-            }
-            if !out.conflicts.is_empty()
-                && let Some(did) = id
-            {
-                let rec = state
-                    .store
-                    .read_dossier(state.now(), &who, &scope, did)
-                    .await?;
-                rebase(&mut form, &conv, &out.conflicts, &rec, ctx.tz);
-                for c in &out.conflicts {
-                    match (c.part, c.index) {
-                        (Part::Child, Some(i)) => {
-                            out.conflict_children
-                                .insert(conv.child_rows.get(i).copied().unwrap_or(i));
-                        }
-                        (Part::Assignment, Some(i)) => {
-                            out.conflict_assignments
-                                .insert(conv.assignment_rows.get(i).copied().unwrap_or(i));
-                        }
-                        _ => {}
-                    }
-                }
-                return Ok(respond(&state, &u, &ctx, Some(&rec), &form, out));
-            }
-        }
         Some(Action::SuggestPersons(i)) => {
             out.tab = Some(2);
             let list = match suggestions(&state, &scope, &form, i).await? {
@@ -344,32 +268,122 @@ async fn post(
         }
         None => {}
     }
-    let rec = match id {
-        Some(did) => Some(
-            state
-                .store
-                .read_dossier(state.now(), &who, &scope, did)
-                .await?,
-        ),
-        None => None,
+    // Re-rendered from the posted form: the dossier is not read again (its consultation
+    // was traced when the page was opened) and nothing is written.
+    Ok(respond(&state, &u, &ctx, id, &form, out))
+}
+
+/// « Enregistrer »: the form into a `DossierEdit`, saved. The catalog is loaded once, by
+/// the store; the page's context only when the form comes back (errors, a conflict).
+async fn save(
+    state: &AppState,
+    u: &SessionUser,
+    who: &vigie_store::audit::Actor,
+    id: Option<i64>,
+    mut form: DossierForm,
+) -> Result<Response, WebError> {
+    let communes = load_communes(state).await?;
+    let conv = form.to_edit(
+        id,
+        state.now(),
+        state.store.timezone(),
+        &commune_map(&communes),
+    );
+    let mut out = Outcome {
+        status: Some(StatusCode::UNPROCESSABLE_ENTITY),
+        ..Outcome::default()
     };
-    Ok(respond(&state, &u, &ctx, rec.as_ref(), &form, out))
+    if conv.errors.is_empty() {
+        match state
+            .store
+            .save_dossier(state.now(), who, &u.scope(), &conv.edit)
+            .await
+        {
+            Ok(saved) => {
+                return Ok((
+                    StatusCode::SEE_OTHER,
+                    [(
+                        header::LOCATION,
+                        format!("/dossiers/{}?enregistre=1#enregistre", saved.id),
+                    )],
+                )
+                    .into_response());
+            }
+            Err(StoreError::Invalid(DomainError::Invalid(fields))) => {
+                out.errors = fields
+                    .into_iter()
+                    .map(|e| FieldError {
+                        field: conv.form_key(&e.field),
+                        ..e
+                    })
+                    .collect();
+            }
+            Err(StoreError::Invalid(DomainError::Rule(m))) => {
+                out.errors = vec![FieldError::new("form", "Enregistrement impossible", m)];
+            }
+            Err(StoreError::Conflicts(list)) => {
+                out.status = Some(StatusCode::CONFLICT);
+                out.conflicts = list;
+            }
+            // The form comes back with everything typed: nothing is lost.
+            Err(e @ StoreError::Db(_)) => {
+                let op = crate::http::error::log_db_failure(&e);
+                out.status = Some(StatusCode::SERVICE_UNAVAILABLE);
+                out.errors = vec![FieldError::new(
+                    "form",
+                    "Enregistrement impossible",
+                    format!(
+                        "{} Votre saisie est conservée ci-dessous : « Enregistrer » à nouveau l'enregistrera.",
+                        crate::http::error::nothing_saved(&op)
+                    ),
+                )];
+            }
+            Err(e) => return Err(e.into()),
+        }
+    } else {
+        out.errors = conv.errors.clone();
+    }
+    let ctx = Ctx::with_communes(state, communes).await?;
+    if !out.conflicts.is_empty()
+        && let Some(did) = id
+    {
+        // The other agent's values are shown: that is a consultation of the dossier.
+        let rec = state
+            .store
+            .read_dossier(state.now(), who, &u.scope(), did)
+            .await?;
+        rebase(&mut form, &conv, &out.conflicts, &rec, ctx.tz);
+        form.number = rec.number.to_string();
+        for c in &out.conflicts {
+            match (c.part, c.index) {
+                (Part::Child, Some(i)) => {
+                    out.conflict_children
+                        .insert(conv.child_rows.get(i).copied().unwrap_or(i));
+                }
+                (Part::Assignment, Some(i)) => {
+                    out.conflict_assignments
+                        .insert(conv.assignment_rows.get(i).copied().unwrap_or(i));
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(respond(state, u, &ctx, id, &form, out))
 }
 
 fn respond(
     state: &AppState,
     u: &SessionUser,
     ctx: &Ctx,
-    rec: Option<&DossierRecord>,
+    id: Option<i64>,
     form: &DossierForm,
     out: Outcome,
 ) -> Response {
     let r = Render {
         ctx,
-        stored: rec.map(|rec| Stored {
-            id: rec.id,
-            number: rec.number.to_string(),
-            rec,
+        stored: id.map(|id| Stored {
+            id,
+            number: form.number.clone(),
         }),
         errors: &out.errors,
         conflicts: &out.conflicts,

@@ -128,6 +128,8 @@ pub struct FollowUpView {
 pub struct EditView {
     pub title: String,
     pub is_new: bool,
+    /// The dossier's number (empty for a new dossier), carried by the page.
+    pub number: String,
     pub action: String,
     pub back: String,
     pub history: Option<String>,

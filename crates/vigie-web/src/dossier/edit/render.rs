@@ -6,7 +6,6 @@ use std::collections::{HashMap, HashSet};
 
 use vigie_domain::text::{COMMENT_MAX, LONG_MAX, SHORT_MAX};
 use vigie_domain::{DossierStatus, FieldError, ParamKind, Permission, Sex, SourceConfidentiality};
-use vigie_store::dossiers::DossierRecord;
 use vigie_store::edit::{DirectConclusionCode, Part, PartConflict};
 use vigie_store::params::Catalog;
 use vigie_store::suggest::Suggestion;
@@ -30,18 +29,48 @@ pub struct Ctx {
     pub tz: chrono_tz::Tz,
 }
 
+/// The communes of the instance's départements (for addresses).
+pub(super) async fn load_communes(
+    state: &AppState,
+) -> Result<Vec<vigie_store::communes::Commune>, WebError> {
+    let s = &state.store;
+    let departements = s
+        .instance()
+        .await?
+        .map(|i| i.departements)
+        .unwrap_or_default();
+    Ok(s.communes_of(&departements).await?)
+}
+
+/// Each commune's name and postal codes, by INSEE code, for reading a typed address.
+pub(super) fn commune_map(communes: &[vigie_store::communes::Commune]) -> Communes {
+    let mut m: Communes = HashMap::new();
+    for c in communes {
+        let e = m
+            .entry(c.insee.clone())
+            .or_insert_with(|| (c.name.clone(), Vec::new()));
+        if !e.1.contains(&c.postal_code) {
+            e.1.push(c.postal_code.clone());
+        }
+    }
+    m
+}
+
 impl Ctx {
     pub(super) async fn load(state: &AppState) -> Result<Self, WebError> {
+        let communes = load_communes(state).await?;
+        Self::with_communes(state, communes).await
+    }
+
+    /// The rest of the page's context, once the communes are loaded.
+    pub(super) async fn with_communes(
+        state: &AppState,
+        communes: Vec<vigie_store::communes::Commune>,
+    ) -> Result<Self, WebError> {
         let s = &state.store;
         let tz = s.timezone();
         let cat = s.catalog().await?;
         let users = s.list_users().await?;
-        let departements = s
-            .instance()
-            .await?
-            .map(|i| i.departements)
-            .unwrap_or_default();
-        let communes = s.communes_of(&departements).await?;
         let under_two_months = s.under_two_months().await?;
         let lieu_de_vie = cat
             .of_kind(ParamKind::LieuDeVie)
@@ -60,31 +89,18 @@ impl Ctx {
             tz,
         })
     }
-
-    pub(super) fn commune_map(&self) -> Communes {
-        let mut m: Communes = HashMap::new();
-        for c in &self.communes {
-            let e = m
-                .entry(c.insee.clone())
-                .or_insert_with(|| (c.name.clone(), Vec::new()));
-            if !e.1.contains(&c.postal_code) {
-                e.1.push(c.postal_code.clone());
-            }
-        }
-        m
-    }
 }
 
-/// The dossier being edited, as far as the page needs it.
-pub(super) struct Stored<'a> {
+/// The dossier being edited, as far as the page needs it (its number comes from the
+/// record when the page opens, from the posted form afterwards).
+pub(super) struct Stored {
     pub(super) id: i64,
     pub(super) number: String,
-    pub(super) rec: &'a DossierRecord,
 }
 
 pub(super) struct Render<'a> {
     pub(super) ctx: &'a Ctx,
-    pub(super) stored: Option<Stored<'a>>,
+    pub(super) stored: Option<Stored>,
     pub(super) errors: &'a [FieldError],
     pub(super) conflicts: &'a [PartConflict],
     /// Form indexes of the conflicting children and assignments.
@@ -616,6 +632,11 @@ impl Render<'_> {
         EditView {
             title,
             is_new: self.stored.is_none(),
+            number: self
+                .stored
+                .as_ref()
+                .map(|s| s.number.clone())
+                .unwrap_or_default(),
             action,
             back,
             history,

@@ -151,7 +151,21 @@ pub struct ChildForm {
     pub conclusion_comment: String,
     /// « Jeune majeur confirmé ».
     pub confirmed_adult: bool,
+    /// The person's other dossiers, as shown when the page was opened (display only,
+    /// carried by the page like the number).
+    pub others: Vec<OtherForm>,
 }
+
+/// Another dossier of a child's person, as the page shows it: its text (« 2026-000123 du
+/// 20/11/2026 (Bourges) ») and its id when it is within the agent's scope (for the link).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OtherForm {
+    pub id: String,
+    pub text: String,
+}
+
+/// At most this many other dossiers of a person are carried by the page.
+pub const MAX_OTHERS_PER_CHILD: usize = 200;
 
 impl ChildForm {
     /// A new, empty child.
@@ -249,6 +263,10 @@ pub struct DossierForm {
     /// The header part's version and fingerprint (empty for a new dossier).
     pub version: String,
     pub base: String,
+    /// The dossier's number, for the page's title (empty for a new dossier): carried by
+    /// the page so that a button other than « Enregistrer » re-renders without reading
+    /// the dossier again.
+    pub number: String,
     pub received_at: String,
     pub type_id: String,
     pub sip: bool,

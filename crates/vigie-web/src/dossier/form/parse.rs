@@ -95,6 +95,7 @@ impl DossierForm {
         let mut f = Self {
             version: String::new(),
             base: String::new(),
+            number: String::new(),
             received_at: String::new(),
             type_id: String::new(),
             sip: false,
@@ -148,6 +149,7 @@ impl DossierForm {
         match segs.as_slice() {
             [("version", None)] => s(&mut self.version),
             [("base", None)] => s(&mut self.base),
+            [("number", None)] => s(&mut self.number),
             [("received_at", None)] => s(&mut self.received_at),
             [("type_id", None)] => s(&mut self.type_id),
             [("sip", None)] => self.sip = checked(v),
@@ -247,6 +249,16 @@ impl DossierForm {
                     [("conclusion", None), ("on", None)] => s(&mut c.conclusion_on),
                     [("conclusion", None), ("comment", None)] => s(&mut c.conclusion_comment),
                     [("confirmed_adult", None)] => c.confirmed_adult = checked(v),
+                    // Display only: beyond the bound, the rest is not shown again.
+                    [("others", Some(k)), (field, None)] => {
+                        if let Some(o) = row(&mut c.others, *k, MAX_OTHERS_PER_CHILD) {
+                            match *field {
+                                "id" => s(&mut o.id),
+                                "text" => s(&mut o.text),
+                                _ => {}
+                            }
+                        }
+                    }
                     [("motifs", None)] => push_bounded(
                         (&mut c.motifs, MAX_MOTIFS_PER_CHILD),
                         v,

@@ -41,6 +41,7 @@ impl DossierForm {
         Self {
             version: String::new(),
             base: String::new(),
+            number: String::new(),
             received_at: datetime_value(now, tz)
                 .get(..16)
                 .unwrap_or_default()
@@ -89,6 +90,7 @@ impl DossierForm {
         let mut f = Self {
             version: rec.version.to_string(),
             base: String::new(),
+            number: rec.number.to_string(),
             received_at: datetime_value(h.received_at, tz),
             type_id: h.type_id.to_string(),
             sip: h.sip,
@@ -187,6 +189,15 @@ impl DossierForm {
                             .unwrap_or_default(),
                         // Stored children of 18 to 20 were confirmed when they were saved.
                         confirmed_adult: age.is_some_and(|a| (18..21).contains(&a)),
+                        others: c
+                            .other_dossiers
+                            .iter()
+                            .take(MAX_OTHERS_PER_CHILD)
+                            .map(|o| OtherForm {
+                                id: id_str(o.id),
+                                text: crate::dossier::view::OtherView::new(o, tz).text,
+                            })
+                            .collect(),
                     }
                 })
                 .collect(),
