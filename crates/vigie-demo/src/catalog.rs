@@ -388,6 +388,189 @@ fn weighted_by_meaning(
     w
 }
 
+/// The dossier types, weighted (mostly informations préoccupantes), and the IP's id (or the
+/// first type).
+///
+/// # Panics
+/// When the catalog has no dossier type.
+fn dossier_types(p: &[ParamRef]) -> (Weighted<i64>, i64) {
+    use Meaning as M;
+    use ParamKind as K;
+    let type_ip = by_meaning(p, K::DossierType, M::InformationPreoccupante)
+        .or_else(|| of_kind(p, K::DossierType).map(|v| v.id).next())
+        .expect("vigie-demo : le catalogue ne contient aucun type de dossier");
+    let mut types = weighted_by_meaning(
+        p,
+        K::DossierType,
+        &[
+            (Some(M::InformationPreoccupante), 900),
+            (Some(M::DemandeRenseignements), 35),
+            (Some(M::RetourInformation), 35),
+            (None, 20),
+        ],
+    );
+    if types.is_empty() {
+        types.push(type_ip, 1);
+    }
+    (types, type_ip)
+}
+
+/// The reception channels, weighted (SNATED aside), and the SNATED channel.
+///
+/// # Panics
+/// When the catalog has no channel at all.
+fn channels(p: &[ParamRef]) -> (Weighted<i64>, Option<i64>) {
+    use Meaning as M;
+    use ParamKind as K;
+    let channel_snated = by_meaning(p, K::Channel, M::Snated);
+    let mut channels = Weighted::new();
+    for v in of_kind(p, K::Channel).filter(|v| v.meaning != Some(M::Snated)) {
+        let w = match v.code.as_str() {
+            "TEL" => 560,
+            "MEL" => 220,
+            "COURRIER" => 150,
+            "ENTRETIEN" => 70,
+            _ => 20,
+        };
+        channels.push(v.id, w);
+    }
+    if channels.is_empty() {
+        channels.push(
+            channel_snated
+                .expect("vigie-demo : le catalogue ne contient aucun support de réception"),
+            1,
+        );
+    }
+    (channels, channel_snated)
+}
+
+/// The motifs resolved: an id per kind, the administrators' own motifs, the weights.
+struct Motifs {
+    motifs: [Option<i64>; 11],
+    motif_others: Vec<i64>,
+    primary_motifs: Weighted<MotifKind>,
+    secondary_motifs: Weighted<MotifKind>,
+}
+
+/// The motifs by kind (the administrators' own motifs counting as `Other`) and their weights
+/// as primary and secondary motifs, for the kinds available.
+fn motifs(p: &[ParamRef]) -> Motifs {
+    use ParamKind as K;
+    let mut motifs = [None; 11];
+    let mut motif_others = Vec::new();
+    for v in of_kind(p, K::Motif) {
+        let k = MotifKind::from_code(&v.code);
+        if k == MotifKind::Other && !v.code.eq_ignore_ascii_case("AUTRE") {
+            motif_others.push(v.id);
+        } else if motifs[k.index()].is_none() {
+            motifs[k.index()] = Some(v.id);
+        }
+    }
+    let mut primary_motifs = Weighted::new();
+    let mut secondary_motifs = Weighted::new();
+    for k in MotifKind::ALL {
+        let available =
+            motifs[k.index()].is_some() || (k == MotifKind::Other && !motif_others.is_empty());
+        if available {
+            primary_motifs.push(k, k.primary_weight());
+            secondary_motifs.push(k, k.secondary_weight());
+        }
+    }
+    Motifs {
+        motifs,
+        motif_others,
+        primary_motifs,
+        secondary_motifs,
+    }
+}
+
+/// The CSP of working-age parents, weighted.
+fn csp_active(p: &[ParamRef]) -> Weighted<i64> {
+    use ParamKind as K;
+    weighted_by_code(
+        p,
+        K::Csp,
+        &[
+            ("AGRI", 15),
+            ("ARTCOM", 50),
+            ("CADRES", 40),
+            ("INTER", 110),
+            ("EMPL", 300),
+            ("OUVR", 250),
+            ("RETR", 5),
+            ("SANSACT", 230),
+            ("NR", 0),
+        ],
+        5,
+    )
+}
+
+/// The evaluation results by meaning and their weights, normal and for a danger grave.
+fn results(p: &[ParamRef]) -> ([Option<i64>; 3], Weighted<Eval>, Weighted<Eval>) {
+    use Meaning as M;
+    use ParamKind as K;
+    let results = [
+        by_meaning(p, K::EvaluationResult, M::Danger),
+        by_meaning(p, K::EvaluationResult, M::RisqueDeDanger),
+        by_meaning(p, K::EvaluationResult, M::NiDangerNiRisque),
+    ];
+    let eval_weights = |w: [u32; 3]| {
+        let mut out = Weighted::new();
+        for (i, e) in [Eval::Danger, Eval::Risk, Eval::Neither]
+            .into_iter()
+            .enumerate()
+        {
+            if results[i].is_some() {
+                out.push(e, w[i]);
+            }
+        }
+        out
+    };
+    let results_normal = eval_weights([20, 45, 35]);
+    let results_grave = eval_weights([65, 32, 3]);
+    (results, results_normal, results_grave)
+}
+
+/// The conclusions' weights after an evaluation (danger, risk, neither), then without one.
+fn conclusions(p: &[ParamRef]) -> [Weighted<i64>; 4] {
+    use Meaning as M;
+    use ParamKind as K;
+    let conc = |w: [u32; 7]| {
+        weighted_by_meaning(
+            p,
+            K::Conclusion,
+            &[
+                (Some(M::ClassementSansSuite), w[0]),
+                (Some(M::DroitCommun), w[1]),
+                (Some(M::MesureAdministrative), w[2]),
+                (Some(M::SignalementParquet), w[3]),
+                (Some(M::TransmissionAutreDepartement), w[4]),
+                (Some(M::DejaSuivie), w[5]),
+                (None, w[6]),
+            ],
+        )
+    };
+    [
+        conc([0, 2, 40, 45, 3, 10, 0]),
+        conc([5, 30, 45, 8, 2, 10, 0]),
+        conc([58, 37, 0, 0, 0, 2, 3]),
+        conc([30, 10, 0, 5, 20, 30, 5]),
+    ]
+}
+
+/// The communes' weights: the towns' own, 1 for the others.
+fn commune_weights(communes: &[CommuneRef]) -> Weighted<usize> {
+    let mut commune_weights = Weighted::new();
+    for (i, cm) in communes.iter().enumerate() {
+        let w = TOWN_WEIGHTS
+            .iter()
+            .find(|(n, _)| *n == cm.name)
+            .map_or(1, |(_, w)| *w);
+        commune_weights.push(i, w);
+    }
+    commune_weights
+}
+
 impl Tables {
     /// Resolves the catalog.
     ///
@@ -401,141 +584,30 @@ impl Tables {
             !c.territories.is_empty(),
             "vigie-demo : le catalogue ne contient aucun territoire"
         );
-        let type_ip = by_meaning(p, K::DossierType, M::InformationPreoccupante)
-            .or_else(|| of_kind(p, K::DossierType).map(|v| v.id).next())
-            .expect("vigie-demo : le catalogue ne contient aucun type de dossier");
-        let mut types = weighted_by_meaning(
-            p,
-            K::DossierType,
-            &[
-                (Some(M::InformationPreoccupante), 900),
-                (Some(M::DemandeRenseignements), 35),
-                (Some(M::RetourInformation), 35),
-                (None, 20),
-            ],
-        );
-        if types.is_empty() {
-            types.push(type_ip, 1);
-        }
-        let channel_snated = by_meaning(p, K::Channel, M::Snated);
-        let mut channels = Weighted::new();
-        for v in of_kind(p, K::Channel).filter(|v| v.meaning != Some(M::Snated)) {
-            let w = match v.code.as_str() {
-                "TEL" => 560,
-                "MEL" => 220,
-                "COURRIER" => 150,
-                "ENTRETIEN" => 70,
-                _ => 20,
-            };
-            channels.push(v.id, w);
-        }
-        if channels.is_empty() {
-            channels.push(
-                channel_snated
-                    .expect("vigie-demo : le catalogue ne contient aucun support de réception"),
-                1,
-            );
-        }
+        let (types, type_ip) = dossier_types(p);
+        let (channels, channel_snated) = channels(p);
 
         let categories = SourceKind::ALL.map(|k| by_code(p, K::SourceCategory, k.code()));
         let mut source_kinds = Weighted::new();
         for k in SourceKind::ALL {
             source_kinds.push(k, k.weight());
         }
-
-        let mut motifs = [None; 11];
-        let mut motif_others = Vec::new();
-        for v in of_kind(p, K::Motif) {
-            let k = MotifKind::from_code(&v.code);
-            if k == MotifKind::Other && !v.code.eq_ignore_ascii_case("AUTRE") {
-                motif_others.push(v.id);
-            } else if motifs[k.index()].is_none() {
-                motifs[k.index()] = Some(v.id);
-            }
-        }
-        let mut primary_motifs = Weighted::new();
-        let mut secondary_motifs = Weighted::new();
-        for k in MotifKind::ALL {
-            let available =
-                motifs[k.index()].is_some() || (k == MotifKind::Other && !motif_others.is_empty());
-            if available {
-                primary_motifs.push(k, k.primary_weight());
-                secondary_motifs.push(k, k.secondary_weight());
-            }
-        }
+        let Motifs {
+            motifs,
+            motif_others,
+            primary_motifs,
+            secondary_motifs,
+        } = motifs(p);
 
         let link_step =
             by_code(p, K::Link, "BEAUPERE").or_else(|| by_meaning(p, K::Link, M::BeauParent));
         let lieux = Lieu::ALL.map(|l| by_code(p, K::LieuDeVie, l.code()));
-        let csp_active = weighted_by_code(
-            p,
-            K::Csp,
-            &[
-                ("AGRI", 15),
-                ("ARTCOM", 50),
-                ("CADRES", 40),
-                ("INTER", 110),
-                ("EMPL", 300),
-                ("OUVR", 250),
-                ("RETR", 5),
-                ("SANSACT", 230),
-                ("NR", 0),
-            ],
-            5,
-        );
+        let csp_active = csp_active(p);
         let csp_unknown =
             by_meaning(p, K::Csp, M::NonRenseigne).or_else(|| by_code(p, K::Csp, "NR"));
-
-        let results = [
-            by_meaning(p, K::EvaluationResult, M::Danger),
-            by_meaning(p, K::EvaluationResult, M::RisqueDeDanger),
-            by_meaning(p, K::EvaluationResult, M::NiDangerNiRisque),
-        ];
-        let eval_weights = |w: [u32; 3]| {
-            let mut out = Weighted::new();
-            for (i, e) in [Eval::Danger, Eval::Risk, Eval::Neither]
-                .into_iter()
-                .enumerate()
-            {
-                if results[i].is_some() {
-                    out.push(e, w[i]);
-                }
-            }
-            out
-        };
-        let results_normal = eval_weights([20, 45, 35]);
-        let results_grave = eval_weights([65, 32, 3]);
-
-        let conc = |w: [u32; 7]| {
-            weighted_by_meaning(
-                p,
-                K::Conclusion,
-                &[
-                    (Some(M::ClassementSansSuite), w[0]),
-                    (Some(M::DroitCommun), w[1]),
-                    (Some(M::MesureAdministrative), w[2]),
-                    (Some(M::SignalementParquet), w[3]),
-                    (Some(M::TransmissionAutreDepartement), w[4]),
-                    (Some(M::DejaSuivie), w[5]),
-                    (None, w[6]),
-                ],
-            )
-        };
-        let conclusions = [
-            conc([0, 2, 40, 45, 3, 10, 0]),
-            conc([5, 30, 45, 8, 2, 10, 0]),
-            conc([58, 37, 0, 0, 0, 2, 3]),
-            conc([30, 10, 0, 5, 20, 30, 5]),
-        ];
-
-        let mut commune_weights = Weighted::new();
-        for (i, cm) in c.communes.iter().enumerate() {
-            let w = TOWN_WEIGHTS
-                .iter()
-                .find(|(n, _)| *n == cm.name)
-                .map_or(1, |(_, w)| *w);
-            commune_weights.push(i, w);
-        }
+        let (results, results_normal, results_grave) = results(p);
+        let conclusions = conclusions(p);
+        let commune_weights = commune_weights(&c.communes);
 
         Self {
             types,

@@ -1,14 +1,26 @@
 //! Families: a new fratrie with its adults and home, a family seen before taken from the
 //! pool, the links of its adults, the authors of an IP.
 
-use chrono::{DateTime, Days, Months, TimeDelta, Utc};
+use chrono::{DateTime, Days, Months, NaiveDate, TimeDelta, Utc};
 use rand::Rng;
-use vigie_domain::{Author, BirthDate};
+use vigie_domain::{Address, Adult, Author, BirthDate};
 
 use crate::catalog::{Lieu, MotifKind};
 use crate::names::{MEN, MNA_SURNAMES, SURNAMES};
 
 use super::{EXPECTED_RATE, Family, Generator, Kid, Role, add_days, fnv, pick, weighted};
+
+/// The adults of a new family and what the children take from them.
+struct Parents {
+    adults: Vec<Adult>,
+    roles: Vec<Role>,
+    authority: Vec<bool>,
+    /// The fratrie's surname.
+    surname: String,
+    mother_name: &'static str,
+    mother: bool,
+    father: bool,
+}
 
 impl Generator {
     /// A new family: a fratrie of 1–6 children (mostly 1–3) with coherent ages, its parents and home.
@@ -28,31 +40,75 @@ impl Generator {
         let span = (received - limit).num_days().max(1);
 
         if mna {
-            let surname = pick(&mut self.rng, MNA_SURNAMES);
-            let birth = add_days(received, -self.rng.random_range(14 * 365 + 4..=span));
-            let kid = self.kid(surname, birth, received, &[], true);
-            let lieu = if self.rng.random_bool(0.5) {
-                Lieu::Homeless
-            } else {
-                Lieu::Institution
-            };
-            return Family {
-                adults: Vec::new(),
-                roles: Vec::new(),
-                authority: Vec::new(),
-                kids: vec![kid],
-                last: received_at,
-                commune,
-                territory,
-                address,
-                surname: surname.to_owned(),
-                csp_father: None,
-                csp_mother: None,
-                lieu,
-            };
+            return self.mna_family(received_at, span, commune, territory, address);
         }
+        let Parents {
+            adults,
+            roles,
+            authority,
+            surname,
+            mother_name,
+            mother,
+            father,
+        } = self.parents(&address);
+        let kids = self.fratrie(&surname, mother_name, mother, received, span);
+        let csp_father = self.csp(father);
+        let csp_mother = self.csp(mother);
+        let lieu = self.home(mother, father);
+        Family {
+            adults,
+            roles,
+            authority,
+            kids,
+            last: received_at,
+            commune,
+            territory,
+            address,
+            surname,
+            csp_father,
+            csp_mother,
+            lieu,
+        }
+    }
 
-        // Who is around the fratrie.
+    /// A mineur non accompagné: one child of 14 or more, no adult, homeless or in an
+    /// institution.
+    fn mna_family(
+        &mut self,
+        received_at: DateTime<Utc>,
+        span: i64,
+        commune: Option<usize>,
+        territory: usize,
+        address: Address,
+    ) -> Family {
+        let received = received_at.date_naive();
+        let surname = pick(&mut self.rng, MNA_SURNAMES);
+        let birth = add_days(received, -self.rng.random_range(14 * 365 + 4..=span));
+        let kid = self.kid(surname, birth, received, &[], true);
+        let lieu = if self.rng.random_bool(0.5) {
+            Lieu::Homeless
+        } else {
+            Lieu::Institution
+        };
+        Family {
+            adults: Vec::new(),
+            roles: Vec::new(),
+            authority: Vec::new(),
+            kids: vec![kid],
+            last: received_at,
+            commune,
+            territory,
+            address,
+            surname: surname.to_owned(),
+            csp_father: None,
+            csp_mother: None,
+            lieu,
+        }
+    }
+
+    /// Who is around the fratrie (mother, father, a step-parent), their names, the fratrie's
+    /// surname and the parental authority.
+    fn parents(&mut self, address: &Address) -> Parents {
         let (mother, father, step) = match self.rng.random_range(0..100) {
             0..55 => (true, true, false),
             55..85 => (true, false, false),
@@ -81,23 +137,42 @@ impl Generator {
             } else {
                 None
             };
-            adults.push(self.parent(true, mother_name, usage, &address));
+            adults.push(self.parent(true, mother_name, usage, address));
             roles.push(Role::Mother);
             authority.push(self.rng.random_bool(0.97));
         }
         if father {
-            adults.push(self.parent(false, father_name, None, &address));
+            adults.push(self.parent(false, father_name, None, address));
             roles.push(Role::Father);
             authority.push(self.rng.random_bool(0.92));
         }
         if step {
             let step_name = pick(&mut self.rng, SURNAMES);
-            adults.push(self.parent(false, step_name, None, &address));
+            adults.push(self.parent(false, step_name, None, address));
             roles.push(Role::Step);
             authority.push(false);
         }
+        Parents {
+            adults,
+            roles,
+            authority,
+            surname,
+            mother_name,
+            mother,
+            father,
+        }
+    }
 
-        // The children: gaps between births, then the youngest's age.
+    /// The children: gaps between births, then the youngest's age (all minors within `span`
+    /// days), sometimes an enfant à naître when there is a mother.
+    fn fratrie(
+        &mut self,
+        surname: &str,
+        mother_name: &str,
+        mother: bool,
+        received: NaiveDate,
+        span: i64,
+    ) -> Vec<Kid> {
         let with_unborn = mother && self.rng.random_bool(EXPECTED_RATE);
         let mut n: usize = if with_unborn && self.rng.random_bool(0.4) {
             0
@@ -128,12 +203,12 @@ impl Generator {
         let mut birth = add_days(received, -(youngest + total));
         let mut kids: Vec<Kid> = Vec::with_capacity(n + 1);
         for gap in &gaps[..n] {
-            let kid = self.kid(&surname, birth, received, &kids, false);
+            let kid = self.kid(surname, birth, received, &kids, false);
             kids.push(kid);
             birth = add_days(birth, *gap);
         }
         if with_unborn {
-            let kid = self.unborn(&surname, received, &kids);
+            let kid = self.unborn(surname, received, &kids);
             kids.push(kid);
         }
         if self.rng.random_bool(0.02)
@@ -142,10 +217,12 @@ impl Generator {
         {
             k.person.usage_name = Some(mother_name.to_owned());
         }
+        kids
+    }
 
-        let csp_father = self.csp(father);
-        let csp_mother = self.csp(mother);
-        let lieu = match self.rng.random_range(0..100) {
+    /// Where the children live: mostly with their parents, sometimes elsewhere.
+    fn home(&mut self, mother: bool, father: bool) -> Lieu {
+        match self.rng.random_range(0..100) {
             0..4 => Lieu::Alternate,
             4..8 => Lieu::ThirdParty,
             8..10 => Lieu::FosterFamily,
@@ -154,20 +231,6 @@ impl Generator {
             _ if mother && father => Lieu::BothParents,
             _ if mother => Lieu::Mother,
             _ => Lieu::Father,
-        };
-        Family {
-            adults,
-            roles,
-            authority,
-            kids,
-            last: received_at,
-            commune,
-            territory,
-            address,
-            surname,
-            csp_father,
-            csp_mother,
-            lieu,
         }
     }
 

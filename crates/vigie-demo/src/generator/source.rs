@@ -67,28 +67,7 @@ impl Generator {
     pub(super) fn source(&mut self, kind: SourceKind, f: &Family) -> Source {
         let category_id = self.t.category(kind).or(self.t.category(SourceKind::Other));
         let r = self.rng.random_range(0..100);
-        let confidentiality = match kind {
-            SourceKind::Anonymous => SourceConfidentiality::Anonymous,
-            SourceKind::Family | SourceKind::Neighbour if r < 30 => {
-                SourceConfidentiality::Anonymous
-            }
-            SourceKind::Family | SourceKind::Neighbour if r < 75 => {
-                SourceConfidentiality::Confidential
-            }
-            SourceKind::Minor if r < 60 => SourceConfidentiality::Confidential,
-            SourceKind::Other if r < 10 => SourceConfidentiality::Anonymous,
-            SourceKind::Other if r < 20 => SourceConfidentiality::Confidential,
-            SourceKind::School
-            | SourceKind::Health
-            | SourceKind::Police
-            | SourceKind::Social
-            | SourceKind::Association
-                if r < 11 =>
-            {
-                SourceConfidentiality::Confidential
-            }
-            _ => SourceConfidentiality::Known,
-        };
+        let confidentiality = confidentiality(kind, r);
         if confidentiality == SourceConfidentiality::Anonymous {
             return Source::anonymous(category_id);
         }
@@ -101,6 +80,25 @@ impl Generator {
             );
             return s;
         }
+        let (first, last) = self.source_name(kind, f);
+        s.organisation = self.organisation(kind, &commune);
+        let professional = kind.is_professional();
+        if professional || self.rng.random_bool(0.7) {
+            let mobile = !professional || self.rng.random_bool(0.3);
+            s.phone = Some(self.phone(mobile));
+        }
+        s.email = ((professional && self.rng.random_bool(0.7)) || self.rng.random_bool(0.1))
+            .then(|| self.email(&first, &last, !professional));
+        if professional && self.rng.random_bool(0.4) {
+            s.address = self.address(f.commune, true);
+        }
+        s.name = Some(format!("{first} {last}"));
+        s
+    }
+
+    /// The first and last names of a known source: the family's own for a relative or the
+    /// child, else drawn (fewer women among police officers).
+    fn source_name(&mut self, kind: SourceKind, f: &Family) -> (String, String) {
         let woman = self.rng.random_bool(if kind == SourceKind::Police {
             0.35
         } else {
@@ -137,8 +135,14 @@ impl Generator {
                 .to_owned(),
             _ => first.to_owned(),
         };
+        (first, last)
+    }
+
+    /// The organisation of a source by its kind: a school, a health service, a police or
+    /// gendarmerie unit, a social service, an association, sometimes a club.
+    fn organisation(&mut self, kind: SourceKind, commune: &str) -> Option<String> {
         let school = pick(&mut self.rng, SCHOOL_NAMES);
-        s.organisation = match kind {
+        match kind {
             SourceKind::School => Some(match self.rng.random_range(0..3) {
                 0 => format!("École élémentaire {school}, {commune}"),
                 1 => format!("Collège {school}, {commune}"),
@@ -153,7 +157,7 @@ impl Generator {
                 }
                 .to_owned()
                     + ", "
-                    + &commune,
+                    + commune,
             ),
             SourceKind::Police => Some(if self.rng.random_bool(0.4) {
                 format!("Commissariat de police, {commune}")
@@ -180,19 +184,7 @@ impl Generator {
                 Some(format!("Club sportif de {commune}"))
             }
             _ => None,
-        };
-        let professional = kind.is_professional();
-        if professional || self.rng.random_bool(0.7) {
-            let mobile = !professional || self.rng.random_bool(0.3);
-            s.phone = Some(self.phone(mobile));
         }
-        s.email = ((professional && self.rng.random_bool(0.7)) || self.rng.random_bool(0.1))
-            .then(|| self.email(&first, &last, !professional));
-        if professional && self.rng.random_bool(0.4) {
-            s.address = self.address(f.commune, true);
-        }
-        s.name = Some(format!("{first} {last}"));
-        s
     }
 
     /// Builds the text of the children for the exposé.
@@ -234,5 +226,27 @@ impl Generator {
                 }
             }
         }
+    }
+}
+
+/// How confidential a source is by its kind, from a draw `r` in 0..100.
+fn confidentiality(kind: SourceKind, r: i32) -> SourceConfidentiality {
+    match kind {
+        SourceKind::Anonymous => SourceConfidentiality::Anonymous,
+        SourceKind::Family | SourceKind::Neighbour if r < 30 => SourceConfidentiality::Anonymous,
+        SourceKind::Family | SourceKind::Neighbour if r < 75 => SourceConfidentiality::Confidential,
+        SourceKind::Minor if r < 60 => SourceConfidentiality::Confidential,
+        SourceKind::Other if r < 10 => SourceConfidentiality::Anonymous,
+        SourceKind::Other if r < 20 => SourceConfidentiality::Confidential,
+        SourceKind::School
+        | SourceKind::Health
+        | SourceKind::Police
+        | SourceKind::Social
+        | SourceKind::Association
+            if r < 11 =>
+        {
+            SourceConfidentiality::Confidential
+        }
+        _ => SourceConfidentiality::Known,
     }
 }

@@ -115,6 +115,7 @@ pub fn adult_name(a: &Adult) -> String {
     .to_owned()
 }
 
+/// The header part's fields: the header, the source, the adults, the follow-ups.
 pub fn header_fields<Tz: TimeZone>(
     x: &Resolver<'_, Tz>,
     h: &Header,
@@ -126,28 +127,35 @@ where
     Tz::Offset: fmt::Display,
 {
     let mut f = Fields::new();
+    push_header(&mut f, x, h);
+    push_source(&mut f, x, s);
+    push_adults(&mut f, x, adults);
+    push_follow_ups(&mut f, x, follow_ups);
+    f
+}
+
+/// The header's own fields: reception, type, flags, agent, channel, territory, status, texts.
+fn push_header<Tz: TimeZone>(f: &mut Fields, x: &Resolver<'_, Tz>, h: &Header)
+where
+    Tz::Offset: fmt::Display,
+{
     push(
-        &mut f,
+        f,
         "received_at",
         L::RECEIVED_AT_HISTORY,
         x.instant(Some(h.received_at.trunc_subsecs(0))),
     );
-    push(&mut f, "type_id", L::TYPE_HISTORY, x.param(Some(h.type_id)));
-    push(&mut f, "sip", L::SIP, yes_no(h.sip));
+    push(f, "type_id", L::TYPE_HISTORY, x.param(Some(h.type_id)));
+    push(f, "sip", L::SIP, yes_no(h.sip));
+    push(f, "danger_grave", L::DANGER_GRAVE, yes_no(h.danger_grave));
     push(
-        &mut f,
-        "danger_grave",
-        L::DANGER_GRAVE,
-        yes_no(h.danger_grave),
-    );
-    push(
-        &mut f,
+        f,
         "violence_conjugale",
         L::VIOLENCE_CONJUGALE,
         yes_no(h.violence_conjugale),
     );
     push(
-        &mut f,
+        f,
         "receiving_agent_id",
         L::RECEIVING_AGENT,
         h.receiving_agent_id
@@ -159,20 +167,15 @@ where
             })
             .unwrap_or_default(),
     );
+    push(f, "channel_id", L::CHANNEL, x.param(Some(h.channel_id)));
     push(
-        &mut f,
-        "channel_id",
-        L::CHANNEL,
-        x.param(Some(h.channel_id)),
-    );
-    push(
-        &mut f,
+        f,
         "snated_number",
         L::SNATED_NUMBER_HISTORY,
         opt(&h.snated_number),
     );
     push(
-        &mut f,
+        f,
         "territory_id",
         L::TERRITORY,
         x.cat
@@ -180,81 +183,102 @@ where
             .map(|t| t.label.clone())
             .unwrap_or_default(),
     );
-    push(&mut f, "status", L::STATUS, x.cat.status_label(h.status));
-    push(&mut f, "expose", L::EXPOSE_HISTORY, opt(&h.expose));
-    push(&mut f, "observation", L::OBSERVATION, opt(&h.observation));
+    push(f, "status", L::STATUS, x.cat.status_label(h.status));
+    push(f, "expose", L::EXPOSE_HISTORY, opt(&h.expose));
+    push(f, "observation", L::OBSERVATION, opt(&h.observation));
+}
+
+/// The source's fields.
+fn push_source<Tz: TimeZone>(f: &mut Fields, x: &Resolver<'_, Tz>, s: &Source)
+where
+    Tz::Offset: fmt::Display,
+{
     push(
-        &mut f,
+        f,
         "source.category_id",
         L::SOURCE_CATEGORY,
         x.param(s.category_id),
     );
     push(
-        &mut f,
+        f,
         "source.confidentiality",
         L::SOURCE_CONFIDENTIALITY,
         s.confidentiality.label().to_owned(),
     );
-    push(&mut f, "source.name", L::SOURCE_NAME, opt(&s.name));
+    push(f, "source.name", L::SOURCE_NAME, opt(&s.name));
     push(
-        &mut f,
+        f,
         "source.organisation",
         L::SOURCE_ORGANISATION,
         opt(&s.organisation),
     );
     push(
-        &mut f,
+        f,
         "source.address",
         L::SOURCE_ADDRESS,
         address_text(&s.address),
     );
-    push(&mut f, "source.email", L::SOURCE_EMAIL, opt(&s.email));
-    push(&mut f, "source.phone", L::SOURCE_PHONE, opt(&s.phone));
+    push(f, "source.email", L::SOURCE_EMAIL, opt(&s.email));
+    push(f, "source.phone", L::SOURCE_PHONE, opt(&s.phone));
+}
+
+/// Each adult's fields, keyed by its index and labelled by its number.
+fn push_adults<Tz: TimeZone>(f: &mut Fields, x: &Resolver<'_, Tz>, adults: &[Adult])
+where
+    Tz::Offset: fmt::Display,
+{
     for (i, a) in adults.iter().enumerate() {
         let n = i + 1;
         push(
-            &mut f,
+            f,
             format!("adults[{i}].civility_id"),
             adult_history::label(n, adult_history::CIVILITY),
             x.param(a.civility_id),
         );
         push(
-            &mut f,
+            f,
             format!("adults[{i}].birth_name"),
             adult_history::label(n, adult_history::BIRTH_NAME),
             a.birth_name.clone(),
         );
         push(
-            &mut f,
+            f,
             format!("adults[{i}].usage_name"),
             adult_history::label(n, adult_history::USAGE_NAME),
             opt(&a.usage_name),
         );
         push(
-            &mut f,
+            f,
             format!("adults[{i}].first_names"),
             adult_history::label(n, adult_history::FIRST_NAMES),
             opt(&a.first_names),
         );
         push(
-            &mut f,
+            f,
             format!("adults[{i}].address"),
             adult_history::label(n, adult_history::ADDRESS),
             address_text(&a.address),
         );
         push(
-            &mut f,
+            f,
             format!("adults[{i}].phone"),
             adult_history::label(n, adult_history::PHONE),
             opt(&a.phone),
         );
         push(
-            &mut f,
+            f,
             format!("adults[{i}].email"),
             adult_history::label(n, adult_history::EMAIL),
             opt(&a.email),
         );
     }
+}
+
+/// One field per follow-up kind: done, not done (why) or due, empty when absent.
+fn push_follow_ups<Tz: TimeZone>(f: &mut Fields, x: &Resolver<'_, Tz>, follow_ups: &[FollowUp])
+where
+    Tz::Offset: fmt::Display,
+{
     for k in FollowUpKind::ALL {
         let v = follow_ups
             .iter()
@@ -274,13 +298,12 @@ where
             })
             .unwrap_or_default();
         push(
-            &mut f,
+            f,
             format!("follow_ups.{}", k.code()),
             k.label().to_owned(),
             v,
         );
     }
-    f
 }
 
 /// `adult_label` names the adult referenced by a child link (index or id, as stored).
