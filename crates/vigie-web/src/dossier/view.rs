@@ -1,6 +1,7 @@
 //! View models: what a page shows, computed from store records and the catalog.
 //! Templates stay free of logic; askama escapes every value.
 
+use vigie_domain::labels as L;
 use vigie_domain::{Role, SourceConfidentiality};
 use vigie_store::dossiers::{AssignmentRecord, ChildRecord, DossierRecord, OtherDossier};
 use vigie_store::params::Catalog;
@@ -145,12 +146,12 @@ fn header_lines(d: &DossierRecord, cat: &Catalog, tz: chrono_tz::Tz) -> Vec<Line
         .map(|t| t.label.clone())
         .unwrap_or_default();
     vec![
-        line("Reçue le", datetime(h.received_at, tz)),
-        line("Type de dossier", cat.label(Some(h.type_id))),
-        line("Support", cat.label(Some(h.channel_id))),
-        line("N° 119 / SNATED", opt(&h.snated_number)),
-        line("Territoire", territory),
-        line("Statut", cat.status_label(h.status)),
+        line(L::RECEIVED_AT_HISTORY, datetime(h.received_at, tz)),
+        line(L::TYPE, cat.label(Some(h.type_id))),
+        line(L::CHANNEL, cat.label(Some(h.channel_id))),
+        line(L::SNATED_NUMBER, opt(&h.snated_number)),
+        line(L::TERRITORY, territory),
+        line(L::STATUS, cat.status_label(h.status)),
     ]
 }
 
@@ -159,13 +160,13 @@ fn flags(d: &DossierRecord) -> Vec<&'static str> {
     let h = &d.header;
     let mut flags = Vec::new();
     if h.danger_grave {
-        flags.push("Danger grave et immédiat");
+        flags.push(L::DANGER_GRAVE);
     }
     if h.violence_conjugale {
-        flags.push("Violence conjugale");
+        flags.push(L::VIOLENCE_CONJUGALE);
     }
     if h.sip {
-        flags.push("S.I.P.");
+        flags.push(L::SIP);
     }
     flags
 }
@@ -251,18 +252,18 @@ impl ChildView {
         .trim()
         .to_owned();
         let identity = vec![
-            line("Nom de naissance", p.birth_name.clone()),
-            line("Nom d'usage", opt(&p.usage_name)),
-            line("Prénoms", p.first_names.clone()),
-            line("Sexe", p.sex.label()),
-            line("Date de naissance", p.birth.display()),
+            line(L::BIRTH_NAME, p.birth_name.clone()),
+            line(L::USAGE_NAME, opt(&p.usage_name)),
+            line(L::FIRST_NAMES, p.first_names.clone()),
+            line(L::SEX, p.sex.label()),
+            line(L::BIRTH_DATE, p.birth.display()),
         ];
         let facts = vec![
-            line("Adresse", address(&x.address)),
-            line("CSP du père", cat.label(x.csp_father_id)),
-            line("CSP de la mère", cat.label(x.csp_mother_id)),
-            line("Lieu de vie", cat.label(x.lieu_de_vie_id)),
-            line("Commentaire", opt(&x.comment)),
+            line(L::ADDRESS, address(&x.address)),
+            line(L::CSP_FATHER, cat.label(x.csp_father_id)),
+            line(L::CSP_MOTHER, cat.label(x.csp_mother_id)),
+            line(L::LIEU_DE_VIE, cat.label(x.lieu_de_vie_id)),
+            line(L::COMMENT, opt(&x.comment)),
         ];
         ChildView {
             title,
@@ -322,15 +323,15 @@ fn child_authors(d: &DossierRecord, c: &ChildRecord, cat: &Catalog) -> Vec<Strin
 fn child_conclusion(c: &ChildRecord, cat: &Catalog) -> Vec<Line> {
     let x = &c.data;
     let mut conclusion = vec![line(
-        "Résultat de l'évaluation",
+        L::EVALUATION_RESULT,
         cat.label(x.evaluation_result_id),
     )];
     if let Some(cn) = &x.conclusion {
-        conclusion.push(line("Conclusion", cat.label(Some(cn.conclusion_id))));
+        conclusion.push(line(L::CONCLUSION, cat.label(Some(cn.conclusion_id))));
         conclusion.push(line("Date", date(cn.on)));
         conclusion.push(line("Commentaire", opt(&cn.comment)));
     } else {
-        conclusion.push(line("Conclusion", "non renseignée"));
+        conclusion.push(line(L::CONCLUSION, "non renseignée"));
     }
     conclusion
 }
@@ -346,12 +347,15 @@ impl AssignmentView {
                 .unwrap_or_default(),
             lines: vec![
                 line("Demandé le", date(x.asked_on)),
-                line("Échéance", date(x.due_on)),
-                line("Évaluateurs", x.evaluators.join(", ")),
-                line("Retour le", x.returned_on.map(date).unwrap_or_default()),
-                line("Résultat", cat.label(x.result_id)),
+                line(L::DUE_ON, date(x.due_on)),
+                line(L::EVALUATORS, x.evaluators.join(", ")),
+                line(
+                    L::RETURNED_ON_HISTORY,
+                    x.returned_on.map(date).unwrap_or_default(),
+                ),
+                line(L::RESULT, cat.label(x.result_id)),
                 line("Annulé", if x.cancelled { "oui" } else { "non" }),
-                line("Commentaire", opt(&x.comment)),
+                line(L::COMMENT, opt(&x.comment)),
             ],
         }
     }

@@ -1,6 +1,7 @@
 //! Reading a post: the pairs, in order, into the form (every value kept as typed), each
 //! repeated part bounded by the domain's limits.
 
+use vigie_domain::labels as L;
 use vigie_domain::{FieldError, FollowUpKind};
 
 use super::*;
@@ -171,14 +172,14 @@ impl DossierForm {
                 v,
                 &mut self.over_limit,
                 || "removed_children".into(),
-                ("Enfants retirés", "enfants", "dossier"),
+                (L::REMOVED_CHILDREN, "enfants", "dossier"),
             ),
             [("removed_assignments", None)] => push_bounded(
                 (&mut self.removed_assignments, MAX_ASSIGNMENTS),
                 v,
                 &mut self.over_limit,
                 || "removed_assignments".into(),
-                ("Affectations retirées", "affectations", "dossier"),
+                (L::REMOVED_ASSIGNMENTS, "affectations", "dossier"),
             ),
             [("source", None), rest @ ..] => self.set_source(rest, v),
             [("adults", Some(i)), rest @ ..] => self.set_adult(*i, rest, v),
@@ -217,7 +218,7 @@ impl DossierForm {
             note_over(
                 &mut self.over_limit,
                 f,
-                ("Parents", "adultes", "dossier"),
+                (L::ADULTS, "adultes", "dossier"),
                 MAX_ADULTS,
             );
             return;
@@ -242,7 +243,7 @@ impl DossierForm {
     fn set_child(&mut self, i: usize, rest: &[(&str, Option<usize>)], v: &str) {
         let s = |x: &mut String| *x = v.to_owned();
         let Some(c) = row(&mut self.children, i, MAX_CHILDREN) else {
-            let (f, l) = ("children".to_owned(), "Enfants concernés");
+            let (f, l) = ("children".to_owned(), L::CHILDREN);
             note_over(
                 &mut self.over_limit,
                 f,
@@ -286,7 +287,7 @@ impl DossierForm {
                 v,
                 &mut self.over_limit,
                 || format!("children[{i}].motifs"),
-                ("Motifs", "motifs", "enfant"),
+                (L::MOTIFS, "motifs", "enfant"),
             ),
             [("address", None), (k, None)] => {
                 c.address.set(k, v);
@@ -308,7 +309,7 @@ impl DossierForm {
             note_over(
                 &mut self.over_limit,
                 f,
-                ("Parents", "adultes", "enfant"),
+                (L::CHILD_ADULTS, "adultes", "enfant"),
                 MAX_ADULTS,
             );
             return;
@@ -328,7 +329,7 @@ impl DossierForm {
         };
         let Some(a) = row(&mut c.authors, k, MAX_AUTHORS) else {
             let f = format!("children[{i}].authors");
-            let l = "Auteur présumé";
+            let l = L::AUTHOR;
             note_over(
                 &mut self.over_limit,
                 f,
@@ -349,7 +350,7 @@ impl DossierForm {
     fn set_assignment(&mut self, i: usize, field: &str, v: &str) {
         let s = |x: &mut String| *x = v.to_owned();
         let Some(a) = row(&mut self.assignments, i, MAX_ASSIGNMENTS) else {
-            let (f, l) = ("assignments".to_owned(), "Affectations");
+            let (f, l) = ("assignments".to_owned(), L::ASSIGNMENTS);
             note_over(
                 &mut self.over_limit,
                 f,
