@@ -1,6 +1,7 @@
 //! View models: what a page shows, computed from store records and the catalog.
 //! Templates stay free of logic; askama escapes every value.
 
+use vigie_domain::dossier::person_name;
 use vigie_domain::labels as L;
 use vigie_domain::{Role, SourceConfidentiality};
 use vigie_store::dossiers::{AssignmentRecord, ChildRecord, DossierRecord, OtherDossier};
@@ -241,16 +242,7 @@ impl ChildView {
     fn new(d: &DossierRecord, c: &ChildRecord, cat: &Catalog, tz: chrono_tz::Tz) -> Self {
         let x = &c.data;
         let p = &x.person;
-        let title = format!(
-            "{} {}",
-            p.first_names,
-            p.usage_name
-                .clone()
-                .unwrap_or_else(|| p.birth_name.clone())
-                .to_uppercase()
-        )
-        .trim()
-        .to_owned();
+        let title = person_name(p);
         let identity = vec![
             line(L::BIRTH_NAME, p.birth_name.clone()),
             line(L::USAGE_NAME, opt(&p.usage_name)),
