@@ -1,11 +1,12 @@
 //! View models: what a page shows, computed from store records and the catalog.
 //! Templates stay free of logic; askama escapes every value.
 
-use vigie_domain::dossier::person_name;
+use vigie_domain::catalog::Catalog;
+use vigie_domain::dossier::{
+    AssignmentRecord, ChildRecord, DossierRecord, OtherDossier, person_name,
+};
 use vigie_domain::labels as L;
 use vigie_domain::{Role, SourceConfidentiality};
-use vigie_store::dossiers::{AssignmentRecord, ChildRecord, DossierRecord, OtherDossier};
-use vigie_store::params::Catalog;
 
 use crate::shared::dates::{date, datetime};
 

@@ -1,10 +1,10 @@
 //! One child of the dossier form: identity, facts, links to the adults, alleged authors,
 //! motifs, conclusion, other dossiers, and the known persons it may be.
 
+use vigie_domain::dossier::Suggestion;
 use vigie_domain::labels as L;
 use vigie_domain::text::{COMMENT_MAX, SHORT_MAX};
 use vigie_domain::{ParamKind, Sex};
-use vigie_store::suggest::Suggestion;
 
 use super::model::*;
 use super::render::Render;

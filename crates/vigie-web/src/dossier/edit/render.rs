@@ -4,12 +4,11 @@
 
 use std::collections::{HashMap, HashSet};
 
+use vigie_domain::catalog::Catalog;
+use vigie_domain::dossier::{DirectConclusionCode, Part, PartConflict, Suggestion};
 use vigie_domain::labels as L;
 use vigie_domain::text::{COMMENT_MAX, LONG_MAX, SHORT_MAX};
 use vigie_domain::{DossierStatus, FieldError, ParamKind, Permission, Sex, SourceConfidentiality};
-use vigie_store::edit::{DirectConclusionCode, Part, PartConflict};
-use vigie_store::params::Catalog;
-use vigie_store::suggest::Suggestion;
 use vigie_store::users::User;
 
 use super::model::*;

@@ -4,9 +4,9 @@
 use std::collections::{HashMap, HashSet};
 
 use vigie_domain::ParamKind;
+use vigie_domain::catalog::Catalog;
 use vigie_domain::labels as L;
 use vigie_domain::text::SHORT_MAX;
-use vigie_store::params::Catalog;
 
 use crate::dossier::form::{AddressForm, parse_local_datetime};
 use crate::shared::Choice;

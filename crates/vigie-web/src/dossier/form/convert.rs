@@ -3,6 +3,7 @@
 //! the errors are listed.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use vigie_domain::dossier::{DirectConclusionCode, DossierEdit, PartRef};
 use vigie_domain::labels as L;
 use vigie_domain::text::{TextKind, check, clean};
 use vigie_domain::{
@@ -10,7 +11,6 @@ use vigie_domain::{
     DossierInput, DossierStatus, FieldError, FollowUp, Header, Person, Sex, Source,
     SourceConfidentiality,
 };
-use vigie_store::edit::{DirectConclusionCode, DossierEdit, PartRef};
 
 use super::fingerprint::assignment_fingerprint;
 use super::*;

@@ -2,8 +2,8 @@
 //! form of a new dossier.
 
 use chrono::{DateTime, Utc};
+use vigie_domain::dossier::{AdultRecord, AssignmentRecord, ChildRecord, DossierRecord};
 use vigie_domain::{Address, BirthDate, DossierStatus, FollowUpKind, SourceConfidentiality};
-use vigie_store::dossiers::{AdultRecord, AssignmentRecord, ChildRecord, DossierRecord};
 
 use super::fingerprint::assignment_fingerprint;
 use super::*;
