@@ -47,6 +47,9 @@ pub const SOURCE_PHONE: &str = "Téléphone du signalant";
 
 // --- Adults (the parents) -------------------------------------------------------------------
 
+/// The adults of a dossier as a list.
+pub const ADULTS: &str = "Parents";
+
 /// An adult's civility (validation of the reference).
 pub const ADULT_CIVILITY: &str = "Civilité";
 pub const ADULT_BIRTH_NAME: &str = "Nom de naissance du parent";
@@ -119,6 +122,9 @@ pub const ADDRESS_POSTAL_CODE: &str = "Code postal";
 pub const ADDRESS_INSEE: &str = "Commune (code INSEE)";
 
 // --- Assignments ----------------------------------------------------------------------------
+
+/// The assignments of a dossier as a list.
+pub const ASSIGNMENTS: &str = "Affectations";
 
 pub const SERVICE: &str = "Service";
 pub const ASKED_ON: &str = "Demandée le";

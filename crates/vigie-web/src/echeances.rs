@@ -9,8 +9,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use vigie_domain::Scope;
+use vigie_domain::catalog::Catalog;
 use vigie_store::due::{DEFAULT_HORIZON_DAYS, DueItem};
-use vigie_store::params::Catalog;
 use vigie_store::sessions::SessionUser;
 
 use crate::AppState;

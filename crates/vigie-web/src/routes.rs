@@ -189,192 +189,215 @@ fn matched_path(req: &Request) -> String {
         .map_or_else(|| "?".to_owned(), |m| m.as_str().to_owned())
 }
 
-/// Every route of the application.
+/// Every route of the application, screen by screen.
 pub fn build(state: AppState) -> (Router, Vec<RouteSpec>) {
+    let r = Routes::new(state);
+    let r = asset_and_account_routes(r);
+    let r = dossier_routes(r);
+    let r = audit_and_params_routes(r);
+    let r = api_write_routes(r);
+    let r = user_routes(r);
+    let r = access_routes(r);
+    r.finish()
+}
+
+/// The static assets, the health check, sign-in, the second factor, the account pages and the home page.
+fn asset_and_account_routes(r: Routes) -> Routes {
+    use Access::*;
+    r.add(
+        Method::GET,
+        "/healthz",
+        Public,
+        crate::http::assets::healthz,
+    )
+    .add(
+        Method::GET,
+        "/static/vigie.css",
+        Public,
+        crate::http::assets::stylesheet,
+    )
+    .add(
+        Method::GET,
+        "/static/vigie.js",
+        Public,
+        crate::http::assets::script,
+    )
+    .add(
+        Method::GET,
+        "/static/htmx.min.js",
+        Public,
+        crate::http::assets::htmx,
+    )
+    .add(
+        Method::GET,
+        "/connexion",
+        Public,
+        crate::account::login::login_page,
+    )
+    .add(
+        Method::POST,
+        "/connexion",
+        Public,
+        crate::account::login::login,
+    )
+    .add(
+        Method::POST,
+        "/deconnexion",
+        SecondFactorStep,
+        crate::account::login::logout,
+    )
+    .add(
+        Method::GET,
+        "/connexion/second-facteur",
+        SecondFactorStep,
+        crate::account::second_factor::second_factor_page,
+    )
+    .add(
+        Method::POST,
+        "/connexion/second-facteur",
+        SecondFactorStep,
+        crate::account::second_factor::second_factor_post,
+    )
+    .add(
+        Method::GET,
+        "/compte/second-facteur",
+        SecondFactorStep,
+        crate::account::second_factor::enrol_page,
+    )
+    .add(
+        Method::POST,
+        "/compte/second-facteur",
+        SecondFactorStep,
+        crate::account::second_factor::enrol_post,
+    )
+    .add(
+        Method::GET,
+        "/compte/second-facteur/qr.svg",
+        SecondFactorStep,
+        crate::account::second_factor::enrol_qr,
+    )
+    .add(
+        Method::GET,
+        "/reauthentification",
+        Authenticated,
+        crate::account::reauth::reauth_page,
+    )
+    .add(
+        Method::POST,
+        "/reauthentification",
+        Authenticated,
+        crate::account::reauth::reauth_post,
+    )
+    .add(
+        Method::GET,
+        "/compte",
+        Authenticated,
+        crate::account::settings::account_page,
+    )
+    .add(
+        Method::POST,
+        "/compte/mot-de-passe",
+        Authenticated,
+        crate::account::settings::password_post,
+    )
+    .add(
+        Method::POST,
+        "/compte/codes-de-secours",
+        Authenticated,
+        crate::account::settings::recovery_codes_post,
+    )
+    .add(
+        Method::POST,
+        "/compte/deconnexion-partout",
+        Authenticated,
+        crate::account::settings::logout_everywhere,
+    )
+    .add(Method::GET, "/", Authenticated, crate::home::home)
+}
+
+/// The dossiers: list, search, read, new, edit, history, the API's reads and the deadlines.
+fn dossier_routes(r: Routes) -> Routes {
     use Access::*;
     use Permission::*;
-    Routes::new(state)
-        .add(
-            Method::GET,
-            "/healthz",
-            Public,
-            crate::http::assets::healthz,
-        )
-        .add(
-            Method::GET,
-            "/static/vigie.css",
-            Public,
-            crate::http::assets::stylesheet,
-        )
-        .add(
-            Method::GET,
-            "/static/vigie.js",
-            Public,
-            crate::http::assets::script,
-        )
-        .add(
-            Method::GET,
-            "/static/htmx.min.js",
-            Public,
-            crate::http::assets::htmx,
-        )
-        .add(
-            Method::GET,
-            "/connexion",
-            Public,
-            crate::account::login::login_page,
-        )
-        .add(
-            Method::POST,
-            "/connexion",
-            Public,
-            crate::account::login::login,
-        )
-        .add(
-            Method::POST,
-            "/deconnexion",
-            SecondFactorStep,
-            crate::account::login::logout,
-        )
-        .add(
-            Method::GET,
-            "/connexion/second-facteur",
-            SecondFactorStep,
-            crate::account::second_factor::second_factor_page,
-        )
-        .add(
-            Method::POST,
-            "/connexion/second-facteur",
-            SecondFactorStep,
-            crate::account::second_factor::second_factor_post,
-        )
-        .add(
-            Method::GET,
-            "/compte/second-facteur",
-            SecondFactorStep,
-            crate::account::second_factor::enrol_page,
-        )
-        .add(
-            Method::POST,
-            "/compte/second-facteur",
-            SecondFactorStep,
-            crate::account::second_factor::enrol_post,
-        )
-        .add(
-            Method::GET,
-            "/compte/second-facteur/qr.svg",
-            SecondFactorStep,
-            crate::account::second_factor::enrol_qr,
-        )
-        .add(
-            Method::GET,
-            "/reauthentification",
-            Authenticated,
-            crate::account::reauth::reauth_page,
-        )
-        .add(
-            Method::POST,
-            "/reauthentification",
-            Authenticated,
-            crate::account::reauth::reauth_post,
-        )
-        .add(
-            Method::GET,
-            "/compte",
-            Authenticated,
-            crate::account::settings::account_page,
-        )
-        .add(
-            Method::POST,
-            "/compte/mot-de-passe",
-            Authenticated,
-            crate::account::settings::password_post,
-        )
-        .add(
-            Method::POST,
-            "/compte/codes-de-secours",
-            Authenticated,
-            crate::account::settings::recovery_codes_post,
-        )
-        .add(
-            Method::POST,
-            "/compte/deconnexion-partout",
-            Authenticated,
-            crate::account::settings::logout_everywhere,
-        )
-        .add(Method::GET, "/", Authenticated, crate::home::home)
-        .add(
-            Method::GET,
-            "/dossiers",
-            Perm(DossierRead),
-            crate::dossier::list::dossier_list,
-        )
-        .add(
-            Method::POST,
-            "/dossiers/recherche",
-            Perm(DossierRead),
-            crate::dossier::list::dossier_search,
-        )
-        .add(
-            Method::GET,
-            "/dossiers/{id}",
-            Perm(DossierRead),
-            crate::dossier::read::dossier_view,
-        )
-        .add(
-            Method::GET,
-            "/dossiers/nouveau",
-            Perm(DossierWrite),
-            crate::dossier::edit::new_form,
-        )
-        .add(
-            Method::POST,
-            "/dossiers/nouveau",
-            Perm(DossierWrite),
-            crate::dossier::edit::new_post,
-        )
-        .add(
-            Method::GET,
-            "/dossiers/{id}/modifier",
-            Perm(DossierWrite),
-            crate::dossier::edit::edit_form,
-        )
-        .add(
-            Method::POST,
-            "/dossiers/{id}/modifier",
-            Perm(DossierWrite),
-            crate::dossier::edit::edit_post,
-        )
-        .add(
-            Method::GET,
-            "/dossiers/{id}/historique",
-            Perm(DossierRead),
-            crate::dossier::history::history,
-        )
-        .add(
-            Method::GET,
-            "/api/v1/dossiers",
-            Perm(DossierRead),
-            crate::api::dossiers::list,
-        )
-        .add(
-            Method::POST,
-            "/api/v1/dossiers/recherche",
-            Perm(DossierRead),
-            crate::api::dossiers::search,
-        )
-        .add(
-            Method::GET,
-            "/api/v1/dossiers/{id}",
-            Perm(DossierRead),
-            crate::api::dossiers::read,
-        )
-        .add(
-            Method::GET,
-            "/echeances",
-            Perm(DossierRead),
-            crate::echeances::page,
-        )
+    r.add(
+        Method::GET,
+        "/dossiers",
+        Perm(DossierRead),
+        crate::dossier::list::dossier_list,
+    )
+    .add(
+        Method::POST,
+        "/dossiers/recherche",
+        Perm(DossierRead),
+        crate::dossier::list::dossier_search,
+    )
+    .add(
+        Method::GET,
+        "/dossiers/{id}",
+        Perm(DossierRead),
+        crate::dossier::read::dossier_view,
+    )
+    .add(
+        Method::GET,
+        "/dossiers/nouveau",
+        Perm(DossierWrite),
+        crate::dossier::edit::new_form,
+    )
+    .add(
+        Method::POST,
+        "/dossiers/nouveau",
+        Perm(DossierWrite),
+        crate::dossier::edit::new_post,
+    )
+    .add(
+        Method::GET,
+        "/dossiers/{id}/modifier",
+        Perm(DossierWrite),
+        crate::dossier::edit::edit_form,
+    )
+    .add(
+        Method::POST,
+        "/dossiers/{id}/modifier",
+        Perm(DossierWrite),
+        crate::dossier::edit::edit_post,
+    )
+    .add(
+        Method::GET,
+        "/dossiers/{id}/historique",
+        Perm(DossierRead),
+        crate::dossier::history::history,
+    )
+    .add(
+        Method::GET,
+        "/api/v1/dossiers",
+        Perm(DossierRead),
+        crate::api::dossiers::list,
+    )
+    .add(
+        Method::POST,
+        "/api/v1/dossiers/recherche",
+        Perm(DossierRead),
+        crate::api::dossiers::search,
+    )
+    .add(
+        Method::GET,
+        "/api/v1/dossiers/{id}",
+        Perm(DossierRead),
+        crate::api::dossiers::read,
+    )
+    .add(
+        Method::GET,
+        "/echeances",
+        Perm(DossierRead),
+        crate::echeances::page,
+    )
+}
+
+/// The audit trail and the administration of the drop-down lists.
+fn audit_and_params_routes(r: Routes) -> Routes {
+    use Access::*;
+    use Permission::*;
+    r
         // Traçabilité: the audit trail, for the responsable CRIP.
         .add(
             Method::GET,
@@ -443,36 +466,49 @@ pub fn build(state: AppState) -> (Router, Vec<RouteSpec>) {
             Perm(ParamsAdmin),
             crate::admin::params::delete,
         )
-        .add(
-            Method::POST,
-            "/api/v1/dossiers",
-            Perm(DossierWrite),
-            crate::api::dossiers::create,
-        )
-        .add(
-            Method::PUT,
-            "/api/v1/dossiers/{id}",
-            Perm(DossierWrite),
-            crate::api::dossiers::update,
-        )
-        .add(
-            Method::GET,
-            "/api/v1/dossiers/{id}/edition",
-            Perm(DossierWrite),
-            crate::api::dossiers::edition,
-        )
-        .add(
-            Method::POST,
-            "/api/v1/personnes/suggestions",
-            Perm(DossierRead),
-            crate::api::persons::suggestions,
-        )
-        .add(
-            Method::GET,
-            "/api/v1/parametres",
-            Authenticated,
-            crate::api::catalog::parametres,
-        )
+}
+
+/// The API's writes, the person suggestions and the catalog.
+fn api_write_routes(r: Routes) -> Routes {
+    use Access::*;
+    use Permission::*;
+    r.add(
+        Method::POST,
+        "/api/v1/dossiers",
+        Perm(DossierWrite),
+        crate::api::dossiers::create,
+    )
+    .add(
+        Method::PUT,
+        "/api/v1/dossiers/{id}",
+        Perm(DossierWrite),
+        crate::api::dossiers::update,
+    )
+    .add(
+        Method::GET,
+        "/api/v1/dossiers/{id}/edition",
+        Perm(DossierWrite),
+        crate::api::dossiers::edition,
+    )
+    .add(
+        Method::POST,
+        "/api/v1/personnes/suggestions",
+        Perm(DossierRead),
+        crate::api::persons::suggestions,
+    )
+    .add(
+        Method::GET,
+        "/api/v1/parametres",
+        Authenticated,
+        crate::api::catalog::parametres,
+    )
+}
+
+/// User administration and the roles.
+fn user_routes(r: Routes) -> Routes {
+    use Access::*;
+    use Permission::*;
+    r
         // User administration (re-authentication checked by each handler) and the roles.
         .add(
             Method::GET,
@@ -540,6 +576,13 @@ pub fn build(state: AppState) -> (Router, Vec<RouteSpec>) {
             Perm(UsersAdmin),
             crate::admin::roles::roles,
         )
+}
+
+/// Exceptional access, the accounts awaiting confirmation and the OpenAPI document.
+fn access_routes(r: Routes) -> Routes {
+    use Access::*;
+    use Permission::*;
+    r
         // Accès exceptionnel (break-glass): asked by a territorial role, listed for the responsable.
         .add(
             Method::GET,
@@ -579,5 +622,4 @@ pub fn build(state: AppState) -> (Router, Vec<RouteSpec>) {
             Authenticated,
             crate::api::openapi::openapi_json,
         )
-        .finish()
 }

@@ -70,7 +70,7 @@ impl Ctx {
     }
 }
 
-fn dossier(cat: &vigie_store::params::Catalog, territory: i64) -> DossierInput {
+fn dossier(cat: &vigie_domain::catalog::Catalog, territory: i64) -> DossierInput {
     let p = |k: ParamKind, c: &str| cat.of_kind(k).find(|v| v.code == c).unwrap().id;
     DossierInput {
         header: Header {

@@ -10,9 +10,9 @@ use chrono::{Duration, NaiveDate};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;
+use vigie_domain::dossier::DossierEdit;
 use vigie_domain::*;
 use vigie_store::dossiers::ListFilter;
-use vigie_store::edit::DossierEdit;
 use vigie_store::testing::{TestDb, now};
 use vigie_store::users::NewUser;
 use vigie_store::{Actor, Store};
@@ -446,7 +446,7 @@ async fn parameters_suggestions_and_scope() {
 }
 
 /// A small valid dossier in `territory`, as a client sends it.
-fn new_dossier(cat: &vigie_store::params::Catalog, territory: i64) -> DossierInput {
+fn new_dossier(cat: &vigie_domain::catalog::Catalog, territory: i64) -> DossierInput {
     let p = |k: ParamKind, c: &str| cat.of_kind(k).find(|v| v.code == c).unwrap().id;
     DossierInput {
         header: Header {
@@ -492,7 +492,7 @@ fn new_dossier(cat: &vigie_store::params::Catalog, territory: i64) -> DossierInp
 
 /// The body of a PUT from an edit built on the dossier read.
 fn update_body(version: i64, e: &DossierEdit) -> Value {
-    let part = |p: &Option<vigie_store::edit::PartRef>| {
+    let part = |p: &Option<vigie_domain::dossier::PartRef>| {
         p.map(|p| json!({"id": p.id, "version": p.version}))
     };
     json!({

@@ -30,7 +30,7 @@ struct Ctx {
 }
 
 fn dossier(
-    cat: &vigie_store::params::Catalog,
+    cat: &vigie_domain::catalog::Catalog,
     territory: i64,
     person: Option<i64>,
 ) -> DossierInput {

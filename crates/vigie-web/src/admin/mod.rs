@@ -2,7 +2,7 @@
 //! the users ([`users`], [`user_actions`]) and the roles ([`roles`]), and the accounts waiting for a responsable CRIP's
 //! confirmation (two-person rule: [`pending`]).
 
-use vigie_store::params::Catalog;
+use vigie_domain::catalog::Catalog;
 
 pub mod params;
 pub mod pending;

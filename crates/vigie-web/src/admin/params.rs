@@ -15,6 +15,7 @@ use axum::Extension;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use vigie_domain::catalog::Catalog;
 use vigie_domain::{DomainError, FieldError, Meaning};
 use vigie_store::StoreError;
 use vigie_store::params_admin::{
@@ -207,91 +208,134 @@ async fn build(
     let values = state.store.admin_values(table).await?;
     let cat = state.store.catalog().await?;
     let n = values.len();
-    let field_error = |key: &str| -> String {
-        refusal
-            .map(|r| {
-                r.fields
-                    .iter()
-                    .filter(|f| f.field == key)
-                    .map(|f| f.message.clone())
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            })
-            .unwrap_or_default()
-    };
     let mut errors = Vec::new();
     let rows = values
         .iter()
         .enumerate()
-        .map(|(i, v)| {
-            let form = format!("f-{}", v.id);
-            let mut row = Row {
-                id: v.id,
-                position: i + 1,
-                name: v.label.clone(),
-                code: v.code.clone(),
-                // A used value, a value with a meaning, a status: the code shows as text.
-                code_editable: v.code_locked(table).is_none(),
-                stored_code: v.code.clone(),
-                stored_label: v.label.clone(),
-                stored_national_code: v.national_code.clone().unwrap_or_default(),
-                label: v.label.clone(),
-                national_code: v.national_code.clone().unwrap_or_default(),
-                meaning: v.meaning.map(meaning_label).unwrap_or_default().to_owned(),
-                territory: v
-                    .territory_id
-                    .and_then(|t| cat.territory(t))
-                    .map(|t| t.label.clone())
-                    .unwrap_or_default(),
-                active: v.active,
-                usage: v.usage.describe(),
-                can_up: !table.closed() && i > 0,
-                can_down: !table.closed() && i + 1 < n,
-                can_toggle: !table.closed(),
-                can_delete: v.undeletable(table).is_none(),
-                ..Row::default()
-            };
-            if let Some(r) = refusal {
-                let here = match &r.typed {
-                    Typed::Row(id, typed) if *id == v.id => {
-                        // A locked code is shown as stored (it is not an input).
-                        if row.code_editable {
-                            row.code = typed.code.clone();
-                        }
-                        row.label = typed.label.clone();
-                        row.national_code = typed.national_code.clone();
-                        row.code_error = field_error("code");
-                        row.label_error = field_error("label");
-                        row.national_error = field_error("national_code");
-                        for (key, msg) in [
-                            ("code", &row.code_error),
-                            ("label", &row.label_error),
-                            ("national_code", &row.national_error),
-                        ] {
-                            if !msg.is_empty() {
-                                errors.push(SummaryItem {
-                                    href: format!("#{form}-{key}"),
-                                    text: format!("{} de « {} » : {msg}", field_name(key), v.label),
-                                });
-                            }
-                        }
-                        true
-                    }
-                    Typed::Op(id) => *id == v.id,
-                    _ => false,
-                };
-                if here && !r.rule.is_empty() {
-                    row.row_error = r.rule.clone();
-                    errors.push(SummaryItem {
-                        href: format!("#v-{}", v.id),
-                        text: r.rule.clone(),
-                    });
-                }
-            }
-            row.form = form;
-            row
-        })
+        .map(|(i, v)| row_view(v, i, n, table, &cat, refusal, &mut errors))
         .collect();
+    let add = add_view(table, &cat, refusal, &mut errors);
+    Ok(TablePage {
+        demo: state.config.demo,
+        chrome: Chrome::new(state, u),
+        code: table.code(),
+        title: table.label(),
+        closed: table.closed(),
+        has_national: table.has_national_code(),
+        has_meanings: !table.meanings().is_empty(),
+        is_services: table == Table::Services,
+        rows,
+        add,
+        done: if refusal.is_none() {
+            confirmation(done, &values)
+        } else {
+            String::new()
+        },
+        errors,
+    })
+}
+
+/// The refusal's messages for the field `key`, joined (empty without a refusal).
+fn field_error(refusal: Option<&Refusal>, key: &str) -> String {
+    refusal
+        .map(|r| {
+            r.fields
+                .iter()
+                .filter(|f| f.field == key)
+                .map(|f| f.message.clone())
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .unwrap_or_default()
+}
+
+/// The `i`-th row of `n`: the stored value, or what was typed in it when its post was
+/// refused (the messages are added to `errors`, the page's summary).
+fn row_view(
+    v: &AdminValue,
+    i: usize,
+    n: usize,
+    table: Table,
+    cat: &Catalog,
+    refusal: Option<&Refusal>,
+    errors: &mut Vec<SummaryItem>,
+) -> Row {
+    let form = format!("f-{}", v.id);
+    let mut row = Row {
+        id: v.id,
+        position: i + 1,
+        name: v.label.clone(),
+        code: v.code.clone(),
+        // A used value, a value with a meaning, a status: the code shows as text.
+        code_editable: v.code_locked(table).is_none(),
+        stored_code: v.code.clone(),
+        stored_label: v.label.clone(),
+        stored_national_code: v.national_code.clone().unwrap_or_default(),
+        label: v.label.clone(),
+        national_code: v.national_code.clone().unwrap_or_default(),
+        meaning: v.meaning.map(meaning_label).unwrap_or_default().to_owned(),
+        territory: v
+            .territory_id
+            .and_then(|t| cat.territory(t))
+            .map(|t| t.label.clone())
+            .unwrap_or_default(),
+        active: v.active,
+        usage: v.usage.describe(),
+        can_up: !table.closed() && i > 0,
+        can_down: !table.closed() && i + 1 < n,
+        can_toggle: !table.closed(),
+        can_delete: v.undeletable(table).is_none(),
+        ..Row::default()
+    };
+    if let Some(r) = refusal {
+        let here = match &r.typed {
+            Typed::Row(id, typed) if *id == v.id => {
+                // A locked code is shown as stored (it is not an input).
+                if row.code_editable {
+                    row.code = typed.code.clone();
+                }
+                row.label = typed.label.clone();
+                row.national_code = typed.national_code.clone();
+                row.code_error = field_error(refusal, "code");
+                row.label_error = field_error(refusal, "label");
+                row.national_error = field_error(refusal, "national_code");
+                for (key, msg) in [
+                    ("code", &row.code_error),
+                    ("label", &row.label_error),
+                    ("national_code", &row.national_error),
+                ] {
+                    if !msg.is_empty() {
+                        errors.push(SummaryItem {
+                            href: format!("#{form}-{key}"),
+                            text: format!("{} de « {} » : {msg}", field_name(key), v.label),
+                        });
+                    }
+                }
+                true
+            }
+            Typed::Op(id) => *id == v.id,
+            _ => false,
+        };
+        if here && !r.rule.is_empty() {
+            row.row_error = r.rule.clone();
+            errors.push(SummaryItem {
+                href: format!("#v-{}", v.id),
+                text: r.rule.clone(),
+            });
+        }
+    }
+    row.form = form;
+    row
+}
+
+/// The add form: empty, or what was typed when the add was refused (the messages are
+/// added to `errors`, the page's summary).
+fn add_view(
+    table: Table,
+    cat: &Catalog,
+    refusal: Option<&Refusal>,
+    errors: &mut Vec<SummaryItem>,
+) -> AddView {
     let typed_add = match refusal {
         Some(Refusal {
             typed: Typed::Add(a),
@@ -334,11 +378,11 @@ async fn build(
         ..AddView::default()
     };
     if typed_add.is_some() {
-        add.code_error = field_error("code");
-        add.label_error = field_error("label");
-        add.national_error = field_error("national_code");
-        add.meaning_error = field_error("meaning");
-        add.territory_error = field_error("territory_id");
+        add.code_error = field_error(refusal, "code");
+        add.label_error = field_error(refusal, "label");
+        add.national_error = field_error(refusal, "national_code");
+        add.meaning_error = field_error(refusal, "meaning");
+        add.territory_error = field_error(refusal, "territory_id");
         for (key, msg) in [
             ("code", &add.code_error),
             ("label", &add.label_error),
@@ -362,24 +406,7 @@ async fn build(
             });
         }
     }
-    Ok(TablePage {
-        demo: state.config.demo,
-        chrome: Chrome::new(state, u),
-        code: table.code(),
-        title: table.label(),
-        closed: table.closed(),
-        has_national: table.has_national_code(),
-        has_meanings: !table.meanings().is_empty(),
-        is_services: table == Table::Services,
-        rows,
-        add,
-        done: if refusal.is_none() {
-            confirmation(done, &values)
-        } else {
-            String::new()
-        },
-        errors,
-    })
+    add
 }
 
 fn field_name(key: &str) -> &'static str {

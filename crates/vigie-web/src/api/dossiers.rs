@@ -4,9 +4,8 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
+use vigie_domain::dossier::{DirectConclusionCode, DossierEdit, DossierRecord, PartRef, Saved};
 use vigie_domain::{DomainError, DossierInput, FieldError};
-use vigie_store::dossiers::DossierRecord;
-use vigie_store::edit::{DirectConclusionCode, DossierEdit, PartRef, Saved};
 use vigie_store::sessions::SessionUser;
 
 use super::ApiJson;

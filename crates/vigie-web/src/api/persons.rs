@@ -2,10 +2,10 @@
 
 use axum::extract::State;
 use axum::{Extension, Json};
+use vigie_domain::dossier::Suggestion;
 use vigie_domain::{BirthDate, Person, Sex};
 use vigie_store::audit::Event;
 use vigie_store::sessions::SessionUser;
-use vigie_store::suggest::Suggestion;
 
 use super::ApiJson;
 use crate::AppState;

@@ -6,7 +6,7 @@ use axum::Extension;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use vigie_store::edit::Revision;
+use vigie_domain::dossier::Revision;
 use vigie_store::sessions::SessionUser;
 
 use crate::AppState;

@@ -49,7 +49,7 @@ struct ListPage {
 fn rows(
     list: Vec<DossierSummary>,
     tz: chrono_tz::Tz,
-    cat: &vigie_store::params::Catalog,
+    cat: &vigie_domain::catalog::Catalog,
 ) -> Vec<Row> {
     list.into_iter()
         .map(|d| Row {
@@ -137,7 +137,7 @@ async fn list_page(
 
 /// Territories worth offering as a filter: all, or for a restricted scope its own and
 /// those of its services (another territory could only ever give an empty list).
-fn reachable(scope: &Scope, cat: &vigie_store::params::Catalog, territory: i64) -> bool {
+fn reachable(scope: &Scope, cat: &vigie_domain::catalog::Catalog, territory: i64) -> bool {
     match scope {
         Scope::All => true,
         Scope::Nothing => false,

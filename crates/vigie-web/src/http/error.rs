@@ -21,7 +21,7 @@ pub enum WebError {
     Invalid(DomainError),
     Conflict(String),
     /// Parts of a dossier changed by someone else since they were read: what changed.
-    Conflicts(Vec<vigie_store::edit::PartConflict>),
+    Conflicts(Vec<vigie_domain::dossier::PartConflict>),
     /// The database failed (full disk, I/O error, server gone): nothing was saved. The
     /// operation number is logged with the cause.
     Unavailable(String),
@@ -182,7 +182,7 @@ pub struct Problem {
     /// written): the other user's values (`old`, now stored) against the request's (`new`),
     /// who and when, and the version now stored.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub conflicts: Vec<vigie_store::edit::PartConflict>,
+    pub conflicts: Vec<vigie_domain::dossier::PartConflict>,
 }
 
 /// A refused field.

@@ -1,9 +1,10 @@
 //! One child of the dossier form: identity, facts, links to the adults, alleged authors,
 //! motifs, conclusion, other dossiers, and the known persons it may be.
 
+use vigie_domain::dossier::Suggestion;
+use vigie_domain::labels as L;
 use vigie_domain::text::{COMMENT_MAX, SHORT_MAX};
 use vigie_domain::{ParamKind, Sex};
-use vigie_store::suggest::Suggestion;
 
 use super::model::*;
 use super::render::Render;
@@ -34,26 +35,26 @@ impl Render<'_> {
             &c.sex,
         );
         let identity = vec![
-            b.select(&format!("{p}.sex"), "Sexe", sexes),
+            b.select(&format!("{p}.sex"), L::SEX, sexes),
             W {
                 required: true,
                 hint: "« INCONNU » si le nom n'est pas connu.".into(),
                 ..b.text(
                     &format!("{p}.birth_name"),
-                    "Nom de naissance",
+                    L::BIRTH_NAME,
                     &c.birth_name,
                     SHORT_MAX,
                 )
             },
             b.text(
                 &format!("{p}.usage_name"),
-                "Nom d'usage",
+                L::USAGE_NAME,
                 &c.usage_name,
                 SHORT_MAX,
             ),
             b.text(
                 &format!("{p}.first_names"),
-                "Prénoms",
+                L::FIRST_NAMES,
                 &c.first_names,
                 SHORT_MAX,
             ),
@@ -70,7 +71,7 @@ impl Render<'_> {
                 ..b.w(
                     "date",
                     &format!("{p}.birth_date"),
-                    "Date de naissance",
+                    L::BIRTH_DATE,
                     &c.birth_date,
                 )
             },
@@ -97,27 +98,27 @@ impl Render<'_> {
         };
         let mut address = address(b, &format!("{p}.address"), &c.address);
         if let Some(first) = address.first_mut() {
-            first.label = "Numéro".into();
+            first.label = L::ADDRESS_NUMBER.into();
         }
         let facts = vec![
             b.select(
                 &format!("{p}.csp_father_id"),
-                "CSP du père",
+                L::CSP_FATHER,
                 param_opts(cat, ParamKind::Csp, &c.csp_father_id, Some("—")),
             ),
             b.select(
                 &format!("{p}.csp_mother_id"),
-                "CSP de la mère",
+                L::CSP_MOTHER,
                 param_opts(cat, ParamKind::Csp, &c.csp_mother_id, Some("—")),
             ),
             b.select(
                 &format!("{p}.lieu_de_vie_id"),
-                "Lieu de vie",
+                L::LIEU_DE_VIE,
                 param_opts(cat, ParamKind::LieuDeVie, &c.lieu_de_vie_id, Some("—")),
             ),
             b.area(
                 &format!("{p}.comment"),
-                "Commentaire",
+                L::COMMENT,
                 &c.comment,
                 COMMENT_MAX,
                 2,
@@ -189,7 +190,7 @@ impl Render<'_> {
                         ),
                         b.select(
                             &format!("{q}.link_id"),
-                            "Lien avec l'enfant",
+                            L::ADULT_LINK,
                             param_opts(cat, ParamKind::Link, &a.link_id, Some("— choisir —")),
                         ),
                     ],
@@ -243,7 +244,7 @@ impl Render<'_> {
         let conclusion = vec![
             b.select(
                 &format!("{p}.evaluation_result_id"),
-                "Résultat de l'évaluation",
+                L::EVALUATION_RESULT,
                 param_opts(
                     cat,
                     ParamKind::EvaluationResult,
@@ -253,7 +254,7 @@ impl Render<'_> {
             ),
             b.select(
                 &format!("{p}.conclusion"),
-                "Conclusion",
+                L::CONCLUSION,
                 param_opts(
                     cat,
                     ParamKind::Conclusion,
@@ -264,12 +265,12 @@ impl Render<'_> {
             b.w(
                 "date",
                 &format!("{p}.conclusion.on"),
-                "Date de conclusion",
+                L::CONCLUSION_ON,
                 &c.conclusion_on,
             ),
             b.area(
                 &format!("{p}.conclusion.comment"),
-                "Commentaire de conclusion",
+                L::CONCLUSION_COMMENT,
                 &c.conclusion_comment,
                 COMMENT_MAX,
                 2,

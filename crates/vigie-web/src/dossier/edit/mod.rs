@@ -15,11 +15,10 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Form};
+use vigie_domain::dossier::{Part, PartConflict, Suggestion};
 use vigie_domain::{DomainError, FieldError, ParamKind};
 use vigie_store::StoreError;
-use vigie_store::edit::{Part, PartConflict};
 use vigie_store::sessions::SessionUser;
-use vigie_store::suggest::Suggestion;
 
 use self::model::EditView;
 use self::rebase::rebase;
@@ -187,7 +186,7 @@ async fn suggestions(
     scope: &vigie_domain::Scope,
     form: &DossierForm,
     i: usize,
-) -> Result<Result<Vec<vigie_store::suggest::Suggestion>, Vec<FieldError>>, WebError> {
+) -> Result<Result<Vec<vigie_domain::dossier::Suggestion>, Vec<FieldError>>, WebError> {
     let Some(p) = form.children.get(i).and_then(ChildForm::typed_person) else {
         return Ok(Ok(vec![]));
     };

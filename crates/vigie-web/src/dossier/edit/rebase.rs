@@ -1,8 +1,7 @@
 //! After a conflict: each conflicting part starts again from what is stored, so that
 //! saving again deliberately applies the typed values.
 
-use vigie_store::dossiers::DossierRecord;
-use vigie_store::edit::{Part, PartConflict};
+use vigie_domain::dossier::{DossierRecord, Part, PartConflict};
 
 use crate::dossier::form::{Converted, DossierForm};
 

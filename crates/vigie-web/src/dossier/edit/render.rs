@@ -4,11 +4,11 @@
 
 use std::collections::{HashMap, HashSet};
 
+use vigie_domain::catalog::Catalog;
+use vigie_domain::dossier::{DirectConclusionCode, Part, PartConflict, Suggestion};
+use vigie_domain::labels as L;
 use vigie_domain::text::{COMMENT_MAX, LONG_MAX, SHORT_MAX};
 use vigie_domain::{DossierStatus, FieldError, ParamKind, Permission, Sex, SourceConfidentiality};
-use vigie_store::edit::{DirectConclusionCode, Part, PartConflict};
-use vigie_store::params::Catalog;
-use vigie_store::suggest::Suggestion;
 use vigie_store::users::User;
 
 use super::model::*;
@@ -174,7 +174,7 @@ impl Render<'_> {
         received.hint = format!("Heure locale ({}).", tz.name());
         let mut type_id = b.select(
             "type_id",
-            "Type de dossier",
+            L::TYPE,
             param_opts(cat, ParamKind::DossierType, &f.type_id, Some("— choisir —")),
         );
         type_id.required = true;
@@ -204,16 +204,16 @@ impl Render<'_> {
             unknown_opt(&mut v, cur, found);
             v
         };
-        let receiving = b.select("receiving_agent_id", "Récepteur", agents);
+        let receiving = b.select("receiving_agent_id", L::RECEIVING_AGENT, agents);
         let mut channel = b.select(
             "channel_id",
-            "Support",
+            L::CHANNEL,
             param_opts(cat, ParamKind::Channel, &f.channel_id, Some("— choisir —")),
         );
         channel.required = true;
         let snated = b.text(
             "snated_number",
-            "N° 119 (SNATED)",
+            L::SNATED_NUMBER_HISTORY,
             &f.snated_number,
             SHORT_MAX,
         );
@@ -243,22 +243,22 @@ impl Render<'_> {
             unknown_opt(&mut v, cur, found);
             v
         };
-        let mut territory = b.select("territory_id", "Territoire", territories);
+        let mut territory = b.select("territory_id", L::TERRITORY, territories);
         territory.required = true;
         let header = vec![received, type_id, receiving, channel, snated, territory];
         let flags = vec![
-            b.check("sip", "S.I.P.", f.sip),
-            b.check("danger_grave", "Danger grave et immédiat", f.danger_grave),
+            b.check("sip", L::SIP, f.sip),
+            b.check("danger_grave", L::DANGER_GRAVE, f.danger_grave),
             b.check(
                 "violence_conjugale",
-                "Violence conjugale",
+                L::VIOLENCE_CONJUGALE,
                 f.violence_conjugale,
             ),
         ];
         let status = vec![
             b.select(
                 "status",
-                "Statut",
+                L::STATUS,
                 fixed_opts(
                     DossierStatus::ALL
                         .iter()
@@ -354,27 +354,27 @@ impl Render<'_> {
                     identity: vec![
                         b.select(
                             &format!("{p}.civility_id"),
-                            "Civilité",
+                            L::ADULT_CIVILITY,
                             param_opts(cat, ParamKind::Civility, &a.civility_id, Some("—")),
                         ),
                         W {
                             required: true,
                             ..b.text(
                                 &format!("{p}.birth_name"),
-                                "Nom de naissance",
+                                L::BIRTH_NAME,
                                 &a.birth_name,
                                 SHORT_MAX,
                             )
                         },
                         b.text(
                             &format!("{p}.usage_name"),
-                            "Nom d'usage",
+                            L::USAGE_NAME,
                             &a.usage_name,
                             SHORT_MAX,
                         ),
                         b.text(
                             &format!("{p}.first_names"),
-                            "Prénoms",
+                            L::FIRST_NAMES,
                             &a.first_names,
                             SHORT_MAX,
                         ),
@@ -435,20 +435,8 @@ impl Render<'_> {
         }
         // Exposé.
         let expose = vec![
-            b.area(
-                "expose",
-                "Synthèse de la situation",
-                &f.expose,
-                LONG_MAX,
-                10,
-            ),
-            b.area(
-                "observation",
-                "Observation de la CRIP",
-                &f.observation,
-                LONG_MAX,
-                6,
-            ),
+            b.area("expose", L::EXPOSE, &f.expose, LONG_MAX, 10),
+            b.area("observation", L::OBSERVATION, &f.observation, LONG_MAX, 6),
         ];
         // Traitement de l'information.
         let assignments_group = b.group("assignments");
@@ -494,7 +482,7 @@ impl Render<'_> {
                     .service(a.service_id.trim().parse().unwrap_or_default())
                     .map(|s| s.label.clone())
                     .unwrap_or_else(|| format!("Affectation {}", i + 1));
-                let mut due = b.w("date", &format!("{p}.due_on"), "Échéance", &a.due_on);
+                let mut due = b.w("date", &format!("{p}.due_on"), L::DUE_ON, &a.due_on);
                 due.required = true;
                 if let Some((legal, short)) = deadline {
                     due.hint = if legal == short {
@@ -535,29 +523,29 @@ impl Render<'_> {
                     widgets: vec![
                         W {
                             required: true,
-                            ..b.select(&format!("{p}.service_id"), "Service", services)
+                            ..b.select(&format!("{p}.service_id"), L::SERVICE, services)
                         },
                         W {
                             required: true,
-                            ..b.w("date", &format!("{p}.asked_on"), "Demandée le", &a.asked_on)
+                            ..b.w("date", &format!("{p}.asked_on"), L::ASKED_ON, &a.asked_on)
                         },
                         due,
                         evaluators,
                         b.w(
                             "date",
                             &format!("{p}.returned_on"),
-                            "Retour le",
+                            L::RETURNED_ON_HISTORY,
                             &a.returned_on,
                         ),
                         b.select(
                             &format!("{p}.result_id"),
-                            "Résultat",
+                            L::RESULT,
                             param_opts(cat, ParamKind::EvaluationResult, &a.result_id, Some("—")),
                         ),
-                        b.check(&format!("{p}.cancelled"), "Annulée", a.cancelled),
+                        b.check(&format!("{p}.cancelled"), L::CANCELLED, a.cancelled),
                         b.area(
                             &format!("{p}.comment"),
-                            "Commentaire",
+                            L::COMMENT,
                             &a.comment,
                             COMMENT_MAX,
                             2,

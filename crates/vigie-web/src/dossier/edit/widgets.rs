@@ -4,8 +4,9 @@
 use std::collections::{HashMap, HashSet};
 
 use vigie_domain::ParamKind;
+use vigie_domain::catalog::Catalog;
+use vigie_domain::labels as L;
 use vigie_domain::text::SHORT_MAX;
-use vigie_store::params::Catalog;
 
 use crate::dossier::form::{AddressForm, parse_local_datetime};
 use crate::shared::Choice;
@@ -280,7 +281,12 @@ pub(super) fn address(b: &mut B<'_>, p: &str, a: &AddressForm) -> Vec<W> {
             class: "narrow",
             ..b.text(&format!("{p}.number"), "N°", &a.number, SHORT_MAX)
         },
-        b.text(&format!("{p}.street"), "Voie", &a.street, SHORT_MAX),
+        b.text(
+            &format!("{p}.street"),
+            L::ADDRESS_STREET,
+            &a.street,
+            SHORT_MAX,
+        ),
         b.text(
             &format!("{p}.complement"),
             "Complément",
@@ -292,7 +298,7 @@ pub(super) fn address(b: &mut B<'_>, p: &str, a: &AddressForm) -> Vec<W> {
             placeholder: "18000",
             ..b.text(
                 &format!("{p}.postal_code"),
-                "Code postal",
+                L::ADDRESS_POSTAL_CODE,
                 &a.postal_code,
                 5,
             )
@@ -303,11 +309,11 @@ pub(super) fn address(b: &mut B<'_>, p: &str, a: &AddressForm) -> Vec<W> {
             hint: "Choisir dans la liste (communes du département) ou saisir le code.".into(),
             ..b.text(
                 &format!("{p}.commune_insee"),
-                "Commune (code INSEE)",
+                L::ADDRESS_INSEE,
                 &a.commune_insee,
                 5,
             )
         },
-        b.text(&format!("{p}.city"), "Commune", &a.city, SHORT_MAX),
+        b.text(&format!("{p}.city"), L::ADDRESS_CITY, &a.city, SHORT_MAX),
     ]
 }

@@ -3,13 +3,14 @@
 //! the errors are listed.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use vigie_domain::dossier::{DirectConclusionCode, DossierEdit, PartRef};
+use vigie_domain::labels as L;
 use vigie_domain::text::{TextKind, check, clean};
 use vigie_domain::{
     Address, Adult, AdultLink, AssignmentInput, Author, BirthDate, ChildInput, Conclusion,
     DossierInput, DossierStatus, FieldError, FollowUp, Header, Person, Sex, Source,
     SourceConfidentiality,
 };
-use vigie_store::edit::{DirectConclusionCode, DossierEdit, PartRef};
 
 use super::fingerprint::assignment_fingerprint;
 use super::*;
@@ -146,11 +147,11 @@ impl DossierForm {
             Some(l) => local_to_utc(l, tz).unwrap_or(now),
             None => {
                 if self.received_at.trim().is_empty() {
-                    e.push("received_at", "Date de réception", "obligatoire.");
+                    e.push("received_at", L::RECEIVED_AT, "obligatoire.");
                 } else {
                     e.push(
                         "received_at",
-                        "Date de réception",
+                        L::RECEIVED_AT,
                         "date et heure attendues au format jj/mm/aaaa hh:mm.",
                     );
                 }
@@ -159,18 +160,22 @@ impl DossierForm {
         };
         Header {
             received_at,
-            type_id: e.required_id("type_id", "Type de dossier", &self.type_id),
+            type_id: e.required_id("type_id", L::TYPE, &self.type_id),
             danger_grave: self.danger_grave,
             violence_conjugale: self.violence_conjugale,
             sip: self.sip,
-            receiving_agent_id: e.id("receiving_agent_id", "Récepteur", &self.receiving_agent_id),
-            channel_id: e.required_id("channel_id", "Support", &self.channel_id),
+            receiving_agent_id: e.id(
+                "receiving_agent_id",
+                L::RECEIVING_AGENT,
+                &self.receiving_agent_id,
+            ),
+            channel_id: e.required_id("channel_id", L::CHANNEL, &self.channel_id),
             snated_number: clean(&self.snated_number),
-            territory_id: e.required_id("territory_id", "Territoire", &self.territory_id),
+            territory_id: e.required_id("territory_id", L::TERRITORY, &self.territory_id),
             status: match DossierStatus::parse(self.status.trim()) {
                 Some(s) => s,
                 None => {
-                    e.push("status", "Statut", "valeur inconnue.");
+                    e.push("status", L::STATUS, "valeur inconnue.");
                     DossierStatus::Recue
                 }
             },
@@ -197,17 +202,13 @@ impl DossierForm {
     fn source_input(&self, e: &mut Problems, communes: &Communes) -> Source {
         let s = &self.source;
         Source {
-            category_id: e.id(
-                "source.category_id",
-                "Catégorie du signalant",
-                &s.category_id,
-            ),
+            category_id: e.id("source.category_id", L::SOURCE_CATEGORY, &s.category_id),
             confidentiality: match SourceConfidentiality::parse(s.confidentiality.trim()) {
                 Some(c) => c,
                 None => {
                     e.push(
                         "source.confidentiality",
-                        "Confidentialité du signalant",
+                        L::SOURCE_CONFIDENTIALITY,
                         "valeur inconnue.",
                     );
                     SourceConfidentiality::Anonymous
@@ -242,7 +243,7 @@ impl DossierForm {
                 Adult {
                     civility_id: e.id(
                         &format!("adults[{i}].civility_id"),
-                        "Civilité",
+                        L::ADULT_CIVILITY,
                         &a.civility_id,
                     ),
                     birth_name: a.birth_name.trim().to_owned(),
@@ -298,7 +299,7 @@ impl DossierForm {
         communes: &Communes,
     ) -> ChildInput {
         let sex = Sex::parse(c.sex.trim()).unwrap_or_else(|| {
-            e.push(format!("{f}.sex"), "Sexe", "valeur inconnue.");
+            e.push(format!("{f}.sex"), L::SEX, "valeur inconnue.");
             Sex::Unknown
         });
         let birth = birth_input(e, f, c);
@@ -308,11 +309,11 @@ impl DossierForm {
         for m in &c.motifs {
             match m.trim().parse::<i64>() {
                 Ok(id) => motif_ids.push(id),
-                Err(_) => e.push(format!("{f}.motifs"), "Motifs", "valeur inconnue."),
+                Err(_) => e.push(format!("{f}.motifs"), L::MOTIFS, "valeur inconnue."),
             }
         }
         let conclusion = conclusion_input(e, f, c);
-        let person_id = e.id(&format!("{f}.person_id"), "Ancien dossier", &c.person_id);
+        let person_id = e.id(&format!("{f}.person_id"), L::PERSON, &c.person_id);
         ChildInput {
             person_id,
             person: Person {
@@ -325,17 +326,17 @@ impl DossierForm {
             address: c.address.to_address(communes),
             csp_father_id: e.id(
                 &format!("{f}.csp_father_id"),
-                "CSP du père",
+                L::CSP_FATHER,
                 &c.csp_father_id,
             ),
             csp_mother_id: e.id(
                 &format!("{f}.csp_mother_id"),
-                "CSP de la mère",
+                L::CSP_MOTHER,
                 &c.csp_mother_id,
             ),
             lieu_de_vie_id: e.id(
                 &format!("{f}.lieu_de_vie_id"),
-                "Lieu de vie",
+                L::LIEU_DE_VIE,
                 &c.lieu_de_vie_id,
             ),
             comment: clean(&c.comment),
@@ -344,7 +345,7 @@ impl DossierForm {
             motif_ids,
             evaluation_result_id: e.id(
                 &format!("{f}.evaluation_result_id"),
-                "Résultat de l'évaluation",
+                L::EVALUATION_RESULT,
                 &c.evaluation_result_id,
             ),
             conclusion,
@@ -364,12 +365,12 @@ impl DossierForm {
                 continue;
             }
             let f = format!("assignments[{i}]");
-            let service_id = e.required_id(&format!("{f}.service_id"), "Service", &a.service_id);
-            let asked = e.date(&format!("{f}.asked_on"), "Demandée le", &a.asked_on, true);
-            let due = e.date(&format!("{f}.due_on"), "Échéance", &a.due_on, true);
+            let service_id = e.required_id(&format!("{f}.service_id"), L::SERVICE, &a.service_id);
+            let asked = e.date(&format!("{f}.asked_on"), L::ASKED_ON, &a.asked_on, true);
+            let due = e.date(&format!("{f}.due_on"), L::DUE_ON, &a.due_on, true);
             let returned_on = e.date(
                 &format!("{f}.returned_on"),
-                "Retour le",
+                L::RETURNED_ON_HISTORY,
                 &a.returned_on,
                 false,
             );
@@ -380,7 +381,7 @@ impl DossierForm {
                 due_on: due.unwrap_or(asked_on),
                 evaluators: a.evaluator_names(),
                 returned_on,
-                result_id: e.id(&format!("{f}.result_id"), "Résultat", &a.result_id),
+                result_id: e.id(&format!("{f}.result_id"), L::RESULT, &a.result_id),
                 cancelled: a.cancelled,
                 comment: clean(&a.comment),
             });
@@ -454,7 +455,7 @@ fn birth_input(e: &mut Problems, f: &str, c: &ChildForm) -> BirthDate {
                 None if c.birth_date.trim().is_empty() => {
                     e.push(
                         format!("{f}.birth_date"),
-                        "Date de naissance",
+                        L::BIRTH_DATE,
                         if p == "a_naitre" {
                             "indiquez la date prévue du terme."
                         } else {
@@ -466,7 +467,7 @@ fn birth_input(e: &mut Problems, f: &str, c: &ChildForm) -> BirthDate {
                 None => {
                     e.push(
                         format!("{f}.birth_date"),
-                        "Date de naissance",
+                        L::BIRTH_DATE,
                         "date attendue au format jj/mm/aaaa.",
                     );
                     BirthDate::Unknown
@@ -493,13 +494,13 @@ fn link_inputs(e: &mut Problems, f: &str, c: &ChildForm, n_adults: usize) -> Vec
             if l.parental_authority {
                 e.push(
                     key,
-                    "Lien avec l'enfant",
+                    L::ADULT_LINK,
                     "choisissez le lien de ce parent avec l'enfant (autorité parentale cochée).",
                 );
             }
             continue;
         }
-        if let Some(link_id) = e.id(&key, "Lien avec l'enfant", &l.link_id) {
+        if let Some(link_id) = e.id(&key, L::ADULT_LINK, &l.link_id) {
             links.push(AdultLink {
                 adult: k as i64,
                 link_id,
@@ -525,7 +526,7 @@ fn author_inputs(e: &mut Problems, f: &str, c: &ChildForm, n_adults: usize) -> V
                 _ => {
                     e.push(
                         format!("{key}.adult"),
-                        "Auteur présumé",
+                        L::AUTHOR,
                         "ce parent n'existe plus dans le dossier.",
                     );
                     None
@@ -536,21 +537,17 @@ fn author_inputs(e: &mut Problems, f: &str, c: &ChildForm, n_adults: usize) -> V
         match (&adult, &name) {
             (Some(_), Some(_)) => e.push(
                 format!("{key}.third_party_name"),
-                "Auteur présumé",
+                L::AUTHOR,
                 "un parent du dossier ou un tiers nommé, pas les deux.",
             ),
             (None, None) if a.adult.trim().is_empty() => e.push(
                 format!("{key}.adult"),
-                "Auteur présumé",
+                L::AUTHOR,
                 "choisissez un parent du dossier ou nommez le tiers.",
             ),
             _ => {}
         }
-        let link = e.required_id(
-            &format!("{key}.link_id"),
-            "Lien de l'auteur présumé",
-            &a.link_id,
-        );
+        let link = e.required_id(&format!("{key}.link_id"), L::AUTHOR_LINK, &a.link_id);
         authors.push(Author {
             adult,
             third_party_name: if adult.is_some() { None } else { name },
@@ -562,7 +559,7 @@ fn author_inputs(e: &mut Problems, f: &str, c: &ChildForm, n_adults: usize) -> V
 
 /// A child's conclusion: the conclusion, its date and comment, together or not at all.
 fn conclusion_input(e: &mut Problems, f: &str, c: &ChildForm) -> Option<Conclusion> {
-    let conclusion_id = e.id(&format!("{f}.conclusion"), "Conclusion", &c.conclusion);
+    let conclusion_id = e.id(&format!("{f}.conclusion"), L::CONCLUSION, &c.conclusion);
     let conclusion_comment = clean(&c.conclusion_comment);
     match conclusion_id {
         Some(conclusion_id) => match parse_date(&c.conclusion_on) {
@@ -574,7 +571,7 @@ fn conclusion_input(e: &mut Problems, f: &str, c: &ChildForm) -> Option<Conclusi
             None => {
                 e.push(
                     format!("{f}.conclusion.on"),
-                    "Date de conclusion",
+                    L::CONCLUSION_ON,
                     if c.conclusion_on.trim().is_empty() {
                         "obligatoire avec une conclusion."
                     } else {
@@ -590,7 +587,7 @@ fn conclusion_input(e: &mut Problems, f: &str, c: &ChildForm) -> Option<Conclusi
             {
                 e.push(
                     format!("{f}.conclusion"),
-                    "Conclusion",
+                    L::CONCLUSION,
                     "choisissez la conclusion (ou effacez sa date et son commentaire).",
                 );
             }

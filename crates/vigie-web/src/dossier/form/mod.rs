@@ -17,9 +17,9 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use vigie_domain::dossier::DossierEdit;
 use vigie_domain::text::clean;
 use vigie_domain::{BirthDate, FieldError, FollowUpKind, Sex};
-use vigie_store::edit::DossierEdit;
 
 use crate::shared::dates::parse_date;
 

@@ -1,6 +1,7 @@
 //! Reading a post: the pairs, in order, into the form (every value kept as typed), each
 //! repeated part bounded by the domain's limits.
 
+use vigie_domain::labels as L;
 use vigie_domain::{FieldError, FollowUpKind};
 
 use super::*;
@@ -143,6 +144,8 @@ impl DossierForm {
         (f, action.unwrap_or(Some(Action::Save)))
     }
 
+    /// Sets the field named `name` (`children[0].birth_name`…) to `v`; an unknown name is
+    /// ignored, a row beyond its part's limit is noted in `over_limit`.
     fn set(&mut self, name: &str, v: &str) {
         let Some(segs) = segments(name) else { return };
         let s = |x: &mut String| *x = v.to_owned();
@@ -169,182 +172,219 @@ impl DossierForm {
                 v,
                 &mut self.over_limit,
                 || "removed_children".into(),
-                ("Enfants retirés", "enfants", "dossier"),
+                (L::REMOVED_CHILDREN, "enfants", "dossier"),
             ),
             [("removed_assignments", None)] => push_bounded(
                 (&mut self.removed_assignments, MAX_ASSIGNMENTS),
                 v,
                 &mut self.over_limit,
                 || "removed_assignments".into(),
-                ("Affectations retirées", "affectations", "dossier"),
+                (L::REMOVED_ASSIGNMENTS, "affectations", "dossier"),
             ),
-            [("source", None), rest @ ..] => {
-                let src = &mut self.source;
-                match rest {
-                    [("category_id", None)] => s(&mut src.category_id),
-                    [("confidentiality", None)] => s(&mut src.confidentiality),
-                    [("name", None)] => s(&mut src.name),
-                    [("organisation", None)] => s(&mut src.organisation),
-                    [("email", None)] => s(&mut src.email),
-                    [("phone", None)] => s(&mut src.phone),
-                    [("address", None), (k, None)] => {
-                        src.address.set(k, v);
-                    }
-                    _ => {}
-                }
-            }
-            [("adults", Some(i)), rest @ ..] => {
-                let Some(a) = row(&mut self.adults, *i, MAX_ADULTS) else {
-                    let f = "adults".to_owned();
-                    note_over(
-                        &mut self.over_limit,
-                        f,
-                        ("Parents", "adultes", "dossier"),
-                        MAX_ADULTS,
-                    );
-                    return;
-                };
-                match rest {
-                    [("id", None)] => s(&mut a.id),
-                    [("civility_id", None)] => s(&mut a.civility_id),
-                    [("birth_name", None)] => s(&mut a.birth_name),
-                    [("usage_name", None)] => s(&mut a.usage_name),
-                    [("first_names", None)] => s(&mut a.first_names),
-                    [("phone", None)] => s(&mut a.phone),
-                    [("email", None)] => s(&mut a.email),
-                    [("address", None), (k, None)] => {
-                        a.address.set(k, v);
-                    }
-                    _ => {}
-                }
-            }
-            [("children", Some(i)), rest @ ..] => {
-                let Some(c) = row(&mut self.children, *i, MAX_CHILDREN) else {
-                    let (f, l) = ("children".to_owned(), "Enfants concernés");
-                    note_over(
-                        &mut self.over_limit,
-                        f,
-                        (l, "enfants", "dossier"),
-                        MAX_CHILDREN,
-                    );
-                    return;
-                };
-                match rest {
-                    [("id", None)] => s(&mut c.id),
-                    [("version", None)] => s(&mut c.version),
-                    [("base", None)] => s(&mut c.base),
-                    [("person_id", None)] => s(&mut c.person_id),
-                    [("sex", None)] => s(&mut c.sex),
-                    [("birth_name", None)] => s(&mut c.birth_name),
-                    [("usage_name", None)] => s(&mut c.usage_name),
-                    [("first_names", None)] => s(&mut c.first_names),
-                    [("birth_precision", None)] => s(&mut c.birth_precision),
-                    [("birth_date", None)] => s(&mut c.birth_date),
-                    [("csp_father_id", None)] => s(&mut c.csp_father_id),
-                    [("csp_mother_id", None)] => s(&mut c.csp_mother_id),
-                    [("lieu_de_vie_id", None)] => s(&mut c.lieu_de_vie_id),
-                    [("comment", None)] => s(&mut c.comment),
-                    [("evaluation_result_id", None)] => s(&mut c.evaluation_result_id),
-                    [("conclusion", None)] => s(&mut c.conclusion),
-                    [("conclusion", None), ("on", None)] => s(&mut c.conclusion_on),
-                    [("conclusion", None), ("comment", None)] => s(&mut c.conclusion_comment),
-                    [("confirmed_adult", None)] => c.confirmed_adult = checked(v),
-                    // Display only: beyond the bound, the rest is not shown again.
-                    [("others", Some(k)), (field, None)] => {
-                        if let Some(o) = row(&mut c.others, *k, MAX_OTHERS_PER_CHILD) {
-                            match *field {
-                                "id" => s(&mut o.id),
-                                "text" => s(&mut o.text),
-                                _ => {}
-                            }
-                        }
-                    }
-                    [("motifs", None)] => push_bounded(
-                        (&mut c.motifs, MAX_MOTIFS_PER_CHILD),
-                        v,
-                        &mut self.over_limit,
-                        || format!("children[{i}].motifs"),
-                        ("Motifs", "motifs", "enfant"),
-                    ),
-                    [("address", None), (k, None)] => {
-                        c.address.set(k, v);
-                    }
-                    [("adults", Some(k)), (field, None)] => {
-                        let Some(l) = row(&mut c.adults, *k, MAX_ADULTS) else {
-                            let f = format!("children[{i}].adults");
-                            note_over(
-                                &mut self.over_limit,
-                                f,
-                                ("Parents", "adultes", "enfant"),
-                                MAX_ADULTS,
-                            );
-                            return;
-                        };
-                        match *field {
-                            "link_id" => s(&mut l.link_id),
-                            "parental_authority" => l.parental_authority = checked(v),
-                            _ => {}
-                        }
-                    }
-                    [("authors", Some(k)), (field, None)] => {
-                        let Some(a) = row(&mut c.authors, *k, MAX_AUTHORS) else {
-                            let f = format!("children[{i}].authors");
-                            let l = "Auteur présumé";
-                            note_over(
-                                &mut self.over_limit,
-                                f,
-                                (l, "auteurs", "enfant"),
-                                MAX_AUTHORS,
-                            );
-                            return;
-                        };
-                        match *field {
-                            "adult" => s(&mut a.adult),
-                            "third_party_name" => s(&mut a.third_party_name),
-                            "link_id" => s(&mut a.link_id),
-                            _ => {}
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            [("assignments", Some(i)), (field, None)] => {
-                let Some(a) = row(&mut self.assignments, *i, MAX_ASSIGNMENTS) else {
-                    let (f, l) = ("assignments".to_owned(), "Affectations");
-                    note_over(
-                        &mut self.over_limit,
-                        f,
-                        (l, "affectations", "dossier"),
-                        MAX_ASSIGNMENTS,
-                    );
-                    return;
-                };
-                match *field {
-                    "id" => s(&mut a.id),
-                    "version" => s(&mut a.version),
-                    "base" => s(&mut a.base),
-                    "service_id" => s(&mut a.service_id),
-                    "asked_on" => s(&mut a.asked_on),
-                    "due_on" => s(&mut a.due_on),
-                    "evaluators" => s(&mut a.evaluators),
-                    "returned_on" => s(&mut a.returned_on),
-                    "result_id" => s(&mut a.result_id),
-                    "cancelled" => a.cancelled = checked(v),
-                    "comment" => s(&mut a.comment),
-                    _ => {}
-                }
-            }
+            [("source", None), rest @ ..] => self.set_source(rest, v),
+            [("adults", Some(i)), rest @ ..] => self.set_adult(*i, rest, v),
+            [("children", Some(i)), rest @ ..] => self.set_child(*i, rest, v),
+            [("assignments", Some(i)), (field, None)] => self.set_assignment(*i, field, v),
             [("follow_ups", None), (kind, None), (field, None)] => {
-                let Some(fu) = self.follow_ups.iter_mut().find(|f| f.kind.code() == *kind) else {
-                    return;
-                };
-                match *field {
-                    "done_at" => s(&mut fu.done_at),
-                    "due_on" => s(&mut fu.due_on),
-                    "not_done_reason" => s(&mut fu.not_done_reason),
-                    _ => {}
+                self.set_follow_up(kind, field, v);
+            }
+            _ => {}
+        }
+    }
+
+    /// `source.…`: a field of the source.
+    fn set_source(&mut self, rest: &[(&str, Option<usize>)], v: &str) {
+        let s = |x: &mut String| *x = v.to_owned();
+        let src = &mut self.source;
+        match rest {
+            [("category_id", None)] => s(&mut src.category_id),
+            [("confidentiality", None)] => s(&mut src.confidentiality),
+            [("name", None)] => s(&mut src.name),
+            [("organisation", None)] => s(&mut src.organisation),
+            [("email", None)] => s(&mut src.email),
+            [("phone", None)] => s(&mut src.phone),
+            [("address", None), (k, None)] => {
+                src.address.set(k, v);
+            }
+            _ => {}
+        }
+    }
+
+    /// `adults[i].…`: a field of the `i`-th adult.
+    fn set_adult(&mut self, i: usize, rest: &[(&str, Option<usize>)], v: &str) {
+        let s = |x: &mut String| *x = v.to_owned();
+        let Some(a) = row(&mut self.adults, i, MAX_ADULTS) else {
+            let f = "adults".to_owned();
+            note_over(
+                &mut self.over_limit,
+                f,
+                (L::ADULTS, "adultes", "dossier"),
+                MAX_ADULTS,
+            );
+            return;
+        };
+        match rest {
+            [("id", None)] => s(&mut a.id),
+            [("civility_id", None)] => s(&mut a.civility_id),
+            [("birth_name", None)] => s(&mut a.birth_name),
+            [("usage_name", None)] => s(&mut a.usage_name),
+            [("first_names", None)] => s(&mut a.first_names),
+            [("phone", None)] => s(&mut a.phone),
+            [("email", None)] => s(&mut a.email),
+            [("address", None), (k, None)] => {
+                a.address.set(k, v);
+            }
+            _ => {}
+        }
+    }
+
+    /// `children[i].…`: a field of the `i`-th child (its adults' links and its authors
+    /// through [`Self::set_child_link`] and [`Self::set_child_author`]).
+    fn set_child(&mut self, i: usize, rest: &[(&str, Option<usize>)], v: &str) {
+        let s = |x: &mut String| *x = v.to_owned();
+        let Some(c) = row(&mut self.children, i, MAX_CHILDREN) else {
+            let (f, l) = ("children".to_owned(), L::CHILDREN);
+            note_over(
+                &mut self.over_limit,
+                f,
+                (l, "enfants", "dossier"),
+                MAX_CHILDREN,
+            );
+            return;
+        };
+        match rest {
+            [("id", None)] => s(&mut c.id),
+            [("version", None)] => s(&mut c.version),
+            [("base", None)] => s(&mut c.base),
+            [("person_id", None)] => s(&mut c.person_id),
+            [("sex", None)] => s(&mut c.sex),
+            [("birth_name", None)] => s(&mut c.birth_name),
+            [("usage_name", None)] => s(&mut c.usage_name),
+            [("first_names", None)] => s(&mut c.first_names),
+            [("birth_precision", None)] => s(&mut c.birth_precision),
+            [("birth_date", None)] => s(&mut c.birth_date),
+            [("csp_father_id", None)] => s(&mut c.csp_father_id),
+            [("csp_mother_id", None)] => s(&mut c.csp_mother_id),
+            [("lieu_de_vie_id", None)] => s(&mut c.lieu_de_vie_id),
+            [("comment", None)] => s(&mut c.comment),
+            [("evaluation_result_id", None)] => s(&mut c.evaluation_result_id),
+            [("conclusion", None)] => s(&mut c.conclusion),
+            [("conclusion", None), ("on", None)] => s(&mut c.conclusion_on),
+            [("conclusion", None), ("comment", None)] => s(&mut c.conclusion_comment),
+            [("confirmed_adult", None)] => c.confirmed_adult = checked(v),
+            // Display only: beyond the bound, the rest is not shown again.
+            [("others", Some(k)), (field, None)] => {
+                if let Some(o) = row(&mut c.others, *k, MAX_OTHERS_PER_CHILD) {
+                    match *field {
+                        "id" => s(&mut o.id),
+                        "text" => s(&mut o.text),
+                        _ => {}
+                    }
                 }
             }
+            [("motifs", None)] => push_bounded(
+                (&mut c.motifs, MAX_MOTIFS_PER_CHILD),
+                v,
+                &mut self.over_limit,
+                || format!("children[{i}].motifs"),
+                (L::MOTIFS, "motifs", "enfant"),
+            ),
+            [("address", None), (k, None)] => {
+                c.address.set(k, v);
+            }
+            [("adults", Some(k)), (field, None)] => self.set_child_link(i, *k, field, v),
+            [("authors", Some(k)), (field, None)] => self.set_child_author(i, *k, field, v),
+            _ => {}
+        }
+    }
+
+    /// `children[i].adults[k].…`: the `i`-th child's link to the `k`-th adult.
+    fn set_child_link(&mut self, i: usize, k: usize, field: &str, v: &str) {
+        let s = |x: &mut String| *x = v.to_owned();
+        let Some(c) = self.children.get_mut(i) else {
+            return;
+        };
+        let Some(l) = row(&mut c.adults, k, MAX_ADULTS) else {
+            let f = format!("children[{i}].adults");
+            note_over(
+                &mut self.over_limit,
+                f,
+                (L::CHILD_ADULTS, "adultes", "enfant"),
+                MAX_ADULTS,
+            );
+            return;
+        };
+        match field {
+            "link_id" => s(&mut l.link_id),
+            "parental_authority" => l.parental_authority = checked(v),
+            _ => {}
+        }
+    }
+
+    /// `children[i].authors[k].…`: the `i`-th child's `k`-th presumed author.
+    fn set_child_author(&mut self, i: usize, k: usize, field: &str, v: &str) {
+        let s = |x: &mut String| *x = v.to_owned();
+        let Some(c) = self.children.get_mut(i) else {
+            return;
+        };
+        let Some(a) = row(&mut c.authors, k, MAX_AUTHORS) else {
+            let f = format!("children[{i}].authors");
+            let l = L::AUTHOR;
+            note_over(
+                &mut self.over_limit,
+                f,
+                (l, "auteurs", "enfant"),
+                MAX_AUTHORS,
+            );
+            return;
+        };
+        match field {
+            "adult" => s(&mut a.adult),
+            "third_party_name" => s(&mut a.third_party_name),
+            "link_id" => s(&mut a.link_id),
+            _ => {}
+        }
+    }
+
+    /// `assignments[i].…`: a field of the `i`-th assignment.
+    fn set_assignment(&mut self, i: usize, field: &str, v: &str) {
+        let s = |x: &mut String| *x = v.to_owned();
+        let Some(a) = row(&mut self.assignments, i, MAX_ASSIGNMENTS) else {
+            let (f, l) = ("assignments".to_owned(), L::ASSIGNMENTS);
+            note_over(
+                &mut self.over_limit,
+                f,
+                (l, "affectations", "dossier"),
+                MAX_ASSIGNMENTS,
+            );
+            return;
+        };
+        match field {
+            "id" => s(&mut a.id),
+            "version" => s(&mut a.version),
+            "base" => s(&mut a.base),
+            "service_id" => s(&mut a.service_id),
+            "asked_on" => s(&mut a.asked_on),
+            "due_on" => s(&mut a.due_on),
+            "evaluators" => s(&mut a.evaluators),
+            "returned_on" => s(&mut a.returned_on),
+            "result_id" => s(&mut a.result_id),
+            "cancelled" => a.cancelled = checked(v),
+            "comment" => s(&mut a.comment),
+            _ => {}
+        }
+    }
+
+    /// `follow_ups.<kind>.…`: a field of a follow-up (an unknown kind is ignored).
+    fn set_follow_up(&mut self, kind: &str, field: &str, v: &str) {
+        let s = |x: &mut String| *x = v.to_owned();
+        let Some(fu) = self.follow_ups.iter_mut().find(|f| f.kind.code() == kind) else {
+            return;
+        };
+        match field {
+            "done_at" => s(&mut fu.done_at),
+            "due_on" => s(&mut fu.due_on),
+            "not_done_reason" => s(&mut fu.not_done_reason),
             _ => {}
         }
     }
