@@ -51,6 +51,11 @@ impl Store {
         crate::backend::is_sqlite(self.backend())
     }
 
+    /// Whether the database has roles and privileges to grant (PostgreSQL; SQLite has none).
+    pub fn has_roles(&self) -> bool {
+        crate::backend::has_roles(self.backend())
+    }
+
     pub fn timezone(&self) -> chrono_tz::Tz {
         self.tz
     }

@@ -57,27 +57,7 @@ pub fn is_storage_failure(e: &sea_orm::DbErr) -> bool {
     let sqlx::Error::Database(d) = &**sqlx_err else {
         return false;
     };
-    let code = d.code().unwrap_or_default();
-    if d.try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
-        .is_some()
-    {
-        pg_storage_code(&code)
-    } else {
-        sqlite_storage_code(&code)
-    }
-}
-
-/// SQLite: SQLITE_FULL, SQLITE_IOERR (and its extended codes), SQLITE_READONLY,
-/// SQLITE_CANTOPEN (the primary code is the low byte of the extended one).
-fn sqlite_storage_code(code: &str) -> bool {
-    code.parse::<u32>()
-        .is_ok_and(|n| matches!(n & 0xff, 8 | 10 | 13 | 14))
-}
-
-/// PostgreSQL: class 53 (insufficient resources: disk full, out of memory) and class 58
-/// (system error: I/O).
-fn pg_storage_code(code: &str) -> bool {
-    code.starts_with("53") || code.starts_with("58")
+    crate::backend::is_storage_error_code(&**d)
 }
 
 impl Store {
@@ -128,23 +108,5 @@ impl Store {
         .await?;
         txn.commit().await?;
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn storage_failures_are_told_apart() {
-        assert!(sqlite_storage_code("13")); // SQLITE_FULL
-        assert!(sqlite_storage_code("778")); // SQLITE_IOERR_WRITE
-        assert!(sqlite_storage_code("8")); // SQLITE_READONLY
-        assert!(!sqlite_storage_code("2067")); // SQLITE_CONSTRAINT_UNIQUE
-        assert!(!sqlite_storage_code("5")); // SQLITE_BUSY
-        assert!(pg_storage_code("53100")); // disk_full
-        assert!(pg_storage_code("58030")); // io_error
-        assert!(!pg_storage_code("23505")); // unique_violation
-        assert!(!pg_storage_code("40001")); // serialization_failure
     }
 }
