@@ -9,6 +9,7 @@ use sea_orm::{DatabaseTransaction, Value};
 use vigie_domain::{AssignmentInput, DomainError, DossierInput, DossierNumber};
 
 use crate::audit::Actor;
+use crate::columns::{HEADER_COLUMNS, addr_vals, header_vals};
 use crate::persons::{birth_year, person_keys};
 use crate::sql::{Sql, all_sql, exec_sql, get, one};
 use crate::{Result, StoreError, vals};
@@ -57,17 +58,6 @@ async fn insert_rows(txn: &DatabaseTransaction, insert: &str, rows: Vec<Vec<Valu
         }
     }
     Ok(())
-}
-
-fn addr(a: &vigie_domain::Address) -> Vec<Value> {
-    vals![
-        a.number.clone(),
-        a.street.clone(),
-        a.complement.clone(),
-        a.postal_code.clone(),
-        a.commune_insee.clone(),
-        a.city.clone()
-    ]
 }
 
 /// Checks one dossier's internal references; field names as in [`DossierInput::validate`].
@@ -178,7 +168,7 @@ pub(crate) async fn insert_dossiers(
     for (i, d) in ds.iter().enumerate() {
         let id = ids.dossiers[i];
         let number = numbers[i].ok_or(StoreError::NotFound)?;
-        rows.push_dossier(id, number, received[i], d, actor, now);
+        rows.push_dossier(id, number, d, actor, now);
         let these_adults = rows.push_adults(&mut ids, id, d)?;
         let person_ids = rows.push_children(&mut ids, id, d, &these_adults, now)?;
         rows.push_assignments_and_follow_ups(id, d);
@@ -313,32 +303,14 @@ impl<'a> Rows<'a> {
         &mut self,
         id: i64,
         number: DossierNumber,
-        received: DateTime<Utc>,
         d: &DossierInput,
         actor: &Actor,
         now: DateTime<Utc>,
     ) {
-        let h = &d.header;
-        self.dossiers.push(vals![
-            id,
-            number.to_string(),
-            received,
-            h.type_id,
-            h.danger_grave,
-            h.violence_conjugale,
-            h.sip,
-            h.receiving_agent_id,
-            h.channel_id,
-            h.snated_number.clone(),
-            h.territory_id,
-            h.status.code(),
-            h.expose.clone(),
-            h.observation.clone(),
-            actor.user_id,
-            now,
-            actor.user_id,
-            now,
-        ]);
+        let mut v = vals![id, number.to_string()];
+        v.extend(header_vals(&d.header));
+        v.extend(vals![actor.user_id, now, actor.user_id, now]);
+        self.dossiers.push(v);
         let s = &d.source;
         let mut v = vals![
             id,
@@ -347,7 +319,7 @@ impl<'a> Rows<'a> {
             s.name.clone(),
             s.organisation.clone()
         ];
-        v.extend(addr(&s.address));
+        v.extend(addr_vals(&s.address));
         v.extend(vals![s.email.clone(), s.phone.clone()]);
         self.sources.push(v);
     }
@@ -367,7 +339,7 @@ impl<'a> Rows<'a> {
                 a.usage_name.clone(),
                 a.first_names.clone()
             ];
-            v.extend(addr(&a.address));
+            v.extend(addr_vals(&a.address));
             v.extend(vals![a.phone.clone(), a.email.clone()]);
             self.adults.push(v);
         }
@@ -399,7 +371,7 @@ impl<'a> Rows<'a> {
             let cid = ids.children.next().ok_or(StoreError::NotFound)?;
             let conc = c.conclusion.as_ref();
             let mut v = vals![cid, id, pid, pos as i64];
-            v.extend(addr(&c.address));
+            v.extend(addr_vals(&c.address));
             v.extend(vals![
                 c.csp_father_id,
                 c.csp_mother_id,
@@ -478,8 +450,10 @@ impl<'a> Rows<'a> {
     async fn insert(self, txn: &DatabaseTransaction) -> Result<()> {
         insert_rows(
             txn,
-            "INSERT INTO dossier (id, number, received_at, type_id, danger_grave, violence_conjugale, sip, receiving_agent_id, channel_id,
-            snated_number, territory_id, status, expose, observation, created_by, created_at, updated_by, updated_at) VALUES ",
+            &format!(
+                "INSERT INTO dossier (id, number, {}, created_by, created_at, updated_by, updated_at) VALUES ",
+                HEADER_COLUMNS.join(", ")
+            ),
             self.dossiers,
         )
         .await?;

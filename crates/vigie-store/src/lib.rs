@@ -21,6 +21,7 @@ mod backend;
 pub mod break_glass;
 mod bulk;
 pub mod check;
+mod columns;
 pub mod communes;
 pub mod db;
 pub mod demo;
