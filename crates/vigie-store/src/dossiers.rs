@@ -15,47 +15,8 @@ use crate::audit::{Actor, Event};
 use crate::db::Store;
 use crate::params::load_catalog;
 use crate::persons::{find_by_name, person_from};
-use crate::sql::{Sql, all, all_sql, get, one};
+use crate::sql::{Sql, all, all_sql, get, one, scope_filter};
 use crate::{Result, StoreError, vals};
-
-/// Appends the scope condition on dossier alias `d`.
-pub(crate) fn scope_filter(q: &mut Sql, scope: &Scope, d: &str) {
-    match scope {
-        Scope::All => {
-            q.push("1 = 1");
-        }
-        Scope::Nothing => {
-            q.push("1 = 0");
-        }
-        Scope::Restricted {
-            territories,
-            services,
-            dossiers,
-        } => {
-            q.push("(");
-            if territories.is_empty() {
-                q.push("1 = 0");
-            } else {
-                q.push(&format!("{d}.territory_id IN "))
-                    .bind_list(territories);
-            }
-            if !services.is_empty() {
-                // A correlated scalar subquery, not `EXISTS`: PostgreSQL turns an `EXISTS`
-                // under `OR` into a hashed subplan that reads every assignment of the
-                // services on each list page (4–25 ms at 100,000 dossiers); this form is
-                // probed per row through `assignment_service`, on both backends.
-                q.push(&format!(" OR (SELECT 1 FROM assignment sa WHERE sa.dossier_id = {d}.id AND sa.service_id IN "))
-                    .bind_list(services)
-                    .push(" LIMIT 1) IS NOT NULL");
-            }
-            if !dossiers.is_empty() {
-                // Accès exceptionnels (break-glass): single dossiers, for a limited time.
-                q.push(&format!(" OR {d}.id IN ")).bind_list(dossiers);
-            }
-            q.push(")");
-        }
-    }
-}
 
 /// Appends the list filters (` AND …`) on dossier alias `d`: the list and the record
 /// navigation ([`crate::navigation`]) share them.
@@ -456,7 +417,7 @@ pub(crate) async fn load_dossier(
         follow_ups,
         direct: get::<Option<String>>(&r, "direct_conclusion")?
             .as_deref()
-            .and_then(crate::edit::DirectConclusionCode::parse),
+            .and_then(vigie_domain::dossier::DirectConclusionCode::parse),
         created_by: get(&r, "created_by")?,
         created_at: get(&r, "created_at")?,
         updated_by: get(&r, "updated_by")?,

@@ -4,11 +4,11 @@
 //! A database that answers `SELECT 1` may still refuse every save (a full disk): load
 //! balancers and supervision must learn it from `/healthz`, not from the agents.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::db::Store;
+use crate::db::{Probe, STORAGE_FAILURES, Store};
 use crate::sql::exec;
 use crate::{Result, vals};
 
@@ -17,27 +17,6 @@ pub const PROBE_EVERY: Duration = Duration::seconds(10);
 
 /// The probe writes this much (several pages: a full database refuses it as it refuses a save).
 const PROBE_BYTES: usize = 16 * 1024;
-
-/// Storage failures (disk full, I/O error, read-only file) seen by any store of the process
-/// (`vigie serve` has one store; tests that fill a database take turns).
-static STORAGE_FAILURES: AtomicU64 = AtomicU64::new(0);
-
-/// The last probe (when, its answer) and the storage failures counted then (or when the
-/// store connected).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Probe {
-    last: Option<(DateTime<Utc>, bool)>,
-    failures: u64,
-}
-
-impl Probe {
-    pub(crate) fn new() -> Self {
-        Self {
-            last: None,
-            failures: STORAGE_FAILURES.load(Ordering::Relaxed),
-        }
-    }
-}
 
 /// Counts a database error when it says the storage cannot write.
 pub(crate) fn note(e: &sea_orm::DbErr) {

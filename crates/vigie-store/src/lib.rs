@@ -15,6 +15,7 @@
 // longer ones say why. Tests read as one scenario each and are not held to it.
 #![cfg_attr(not(test), warn(clippy::too_many_lines))]
 
+mod anchor_log;
 pub mod audit;
 pub mod authn;
 mod backend;
