@@ -9,6 +9,7 @@ use sea_orm::{DatabaseTransaction, Value};
 use vigie_domain::{AssignmentInput, DomainError, DossierInput, DossierNumber};
 
 use crate::audit::Actor;
+use crate::columns::{HEADER_COLUMNS, addr_vals, header_vals};
 use crate::persons::{birth_year, person_keys};
 use crate::sql::{Sql, all_sql, exec_sql, get, one};
 use crate::{Result, StoreError, vals};
@@ -57,17 +58,6 @@ async fn insert_rows(txn: &DatabaseTransaction, insert: &str, rows: Vec<Vec<Valu
         }
     }
     Ok(())
-}
-
-fn addr(a: &vigie_domain::Address) -> Vec<Value> {
-    vals![
-        a.number.clone(),
-        a.street.clone(),
-        a.complement.clone(),
-        a.postal_code.clone(),
-        a.commune_insee.clone(),
-        a.city.clone()
-    ]
 }
 
 /// Checks one dossier's internal references; field names as in [`DossierInput::validate`].
@@ -166,7 +156,34 @@ pub(crate) async fn insert_dossiers(
     if ds.is_empty() {
         return Ok(vec![]);
     }
-    // Linked persons must exist; links inside each dossier must point to its adults.
+    check_persons_and_links(txn, ds).await?;
+    let received: Vec<DateTime<Utc>> = ds
+        .iter()
+        .map(|d| d.header.received_at.trunc_subsecs(0))
+        .collect();
+    let numbers = assign_numbers(txn, tz, &received).await?;
+    let mut ids = Reserved::reserve(txn, ds).await?;
+    let mut rows = Rows::default();
+    let mut out = Vec::with_capacity(ds.len());
+    for (i, d) in ds.iter().enumerate() {
+        let id = ids.dossiers[i];
+        let number = numbers[i].ok_or(StoreError::NotFound)?;
+        rows.push_dossier(id, number, d, actor, now);
+        let these_adults = rows.push_adults(&mut ids, id, d)?;
+        let person_ids = rows.push_children(&mut ids, id, d, &these_adults, now)?;
+        rows.push_assignments_and_follow_ups(id, d);
+        out.push(Inserted {
+            id,
+            number,
+            person_ids,
+        });
+    }
+    rows.insert(txn).await?;
+    Ok(out)
+}
+
+/// Linked persons must exist; links inside each dossier must point to its adults.
+async fn check_persons_and_links(txn: &DatabaseTransaction, ds: &[&DossierInput]) -> Result<()> {
     let mut linked: Vec<i64> = ds
         .iter()
         .flat_map(|d| d.children.iter().filter_map(|c| c.person_id))
@@ -188,17 +205,20 @@ pub(crate) async fn insert_dossiers(
     for d in ds {
         check_links(d, &existing)?;
     }
+    Ok(())
+}
 
-    // Numbers: per year of reception (local time), in the order given.
-    let received: Vec<DateTime<Utc>> = ds
-        .iter()
-        .map(|d| d.header.received_at.trunc_subsecs(0))
-        .collect();
+/// Numbers: per year of reception (local time, from `received`), in the order given.
+async fn assign_numbers(
+    txn: &DatabaseTransaction,
+    tz: chrono_tz::Tz,
+    received: &[DateTime<Utc>],
+) -> Result<Vec<Option<DossierNumber>>> {
     let years: Vec<i32> = received
         .iter()
         .map(|r| r.with_timezone(&tz).year())
         .collect();
-    let mut numbers: Vec<Option<DossierNumber>> = vec![None; ds.len()];
+    let mut numbers: Vec<Option<DossierNumber>> = vec![None; received.len()];
     let mut distinct = years.clone();
     distinct.sort_unstable();
     distinct.dedup();
@@ -225,50 +245,72 @@ pub(crate) async fn insert_dossiers(
             );
         }
     }
+    Ok(numbers)
+}
 
-    let n_adults: usize = ds.iter().map(|d| d.adults.len()).sum();
-    let n_children: usize = ds.iter().map(|d| d.children.len()).sum();
-    let n_new_persons: usize = ds
-        .iter()
-        .flat_map(|d| &d.children)
-        .filter(|c| c.person_id.is_none())
-        .count();
-    let dossier_ids = reserve_ids(txn, "dossier", ds.len()).await?;
-    let mut adult_ids = reserve_ids(txn, "adult", n_adults).await?.into_iter();
-    let mut person_ids_new = reserve_ids(txn, "person", n_new_persons).await?.into_iter();
-    let mut child_ids = reserve_ids(txn, "dossier_child", n_children)
-        .await?
-        .into_iter();
+/// The ids reserved for a batch: one per dossier, adult, new person and child.
+struct Reserved {
+    dossiers: Vec<i64>,
+    adults: std::vec::IntoIter<i64>,
+    new_persons: std::vec::IntoIter<i64>,
+    children: std::vec::IntoIter<i64>,
+}
 
-    let (mut dossiers, mut sources, mut adults, mut persons, mut keys, mut children) =
-        (vec![], vec![], vec![], vec![], vec![], vec![]);
-    let (mut links, mut authors, mut motifs, mut assignments, mut follow_ups) =
-        (vec![], vec![], vec![], vec![], vec![]);
-    let mut out = Vec::with_capacity(ds.len());
-    for (i, d) in ds.iter().enumerate() {
-        let id = dossier_ids[i];
-        let number = numbers[i].ok_or(StoreError::NotFound)?;
-        let h = &d.header;
-        dossiers.push(vals![
-            id,
-            number.to_string(),
-            received[i],
-            h.type_id,
-            h.danger_grave,
-            h.violence_conjugale,
-            h.sip,
-            h.receiving_agent_id,
-            h.channel_id,
-            h.snated_number.clone(),
-            h.territory_id,
-            h.status.code(),
-            h.expose.clone(),
-            h.observation.clone(),
-            actor.user_id,
-            now,
-            actor.user_id,
-            now,
-        ]);
+impl Reserved {
+    /// Reserves every id the dossiers `ds` need.
+    async fn reserve(txn: &DatabaseTransaction, ds: &[&DossierInput]) -> Result<Self> {
+        let n_adults: usize = ds.iter().map(|d| d.adults.len()).sum();
+        let n_children: usize = ds.iter().map(|d| d.children.len()).sum();
+        let n_new_persons: usize = ds
+            .iter()
+            .flat_map(|d| &d.children)
+            .filter(|c| c.person_id.is_none())
+            .count();
+        let dossiers = reserve_ids(txn, "dossier", ds.len()).await?;
+        let adults = reserve_ids(txn, "adult", n_adults).await?.into_iter();
+        let new_persons = reserve_ids(txn, "person", n_new_persons).await?.into_iter();
+        let children = reserve_ids(txn, "dossier_child", n_children)
+            .await?
+            .into_iter();
+        Ok(Self {
+            dossiers,
+            adults,
+            new_persons,
+            children,
+        })
+    }
+}
+
+/// The rows of each table for a batch, inserted together by [`Rows::insert`].
+#[derive(Default)]
+struct Rows<'a> {
+    dossiers: Vec<Vec<Value>>,
+    sources: Vec<Vec<Value>>,
+    adults: Vec<Vec<Value>>,
+    persons: Vec<Vec<Value>>,
+    keys: Vec<Vec<Value>>,
+    children: Vec<Vec<Value>>,
+    links: Vec<Vec<Value>>,
+    authors: Vec<Vec<Value>>,
+    motifs: Vec<Vec<Value>>,
+    assignments: Vec<(i64, &'a AssignmentInput)>,
+    follow_ups: Vec<Vec<Value>>,
+}
+
+impl<'a> Rows<'a> {
+    /// The dossier row and its source.
+    fn push_dossier(
+        &mut self,
+        id: i64,
+        number: DossierNumber,
+        d: &DossierInput,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) {
+        let mut v = vals![id, number.to_string()];
+        v.extend(header_vals(&d.header));
+        v.extend(vals![actor.user_id, now, actor.user_id, now]);
+        self.dossiers.push(v);
         let s = &d.source;
         let mut v = vals![
             id,
@@ -277,12 +319,16 @@ pub(crate) async fn insert_dossiers(
             s.name.clone(),
             s.organisation.clone()
         ];
-        v.extend(addr(&s.address));
+        v.extend(addr_vals(&s.address));
         v.extend(vals![s.email.clone(), s.phone.clone()]);
-        sources.push(v);
+        self.sources.push(v);
+    }
+
+    /// The adults of dossier `id`; returns their ids, in order.
+    fn push_adults(&mut self, ids: &mut Reserved, id: i64, d: &DossierInput) -> Result<Vec<i64>> {
         let mut these_adults = Vec::with_capacity(d.adults.len());
         for (pos, a) in d.adults.iter().enumerate() {
-            let aid = adult_ids.next().ok_or(StoreError::NotFound)?;
+            let aid = ids.adults.next().ok_or(StoreError::NotFound)?;
             these_adults.push(aid);
             let mut v = vals![
                 aid,
@@ -293,10 +339,23 @@ pub(crate) async fn insert_dossiers(
                 a.usage_name.clone(),
                 a.first_names.clone()
             ];
-            v.extend(addr(&a.address));
+            v.extend(addr_vals(&a.address));
             v.extend(vals![a.phone.clone(), a.email.clone()]);
-            adults.push(v);
+            self.adults.push(v);
         }
+        Ok(these_adults)
+    }
+
+    /// The children of dossier `id` (new persons with their keys, links to the adults
+    /// `these_adults`, authors, motifs); returns the person id of each child.
+    fn push_children(
+        &mut self,
+        ids: &mut Reserved,
+        id: i64,
+        d: &DossierInput,
+        these_adults: &[i64],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<i64>> {
         let adult_id = |ix: i64| {
             usize::try_from(ix)
                 .ok()
@@ -306,31 +365,13 @@ pub(crate) async fn insert_dossiers(
         for (pos, c) in d.children.iter().enumerate() {
             let pid = match c.person_id {
                 Some(pid) => pid,
-                None => {
-                    let pid = person_ids_new.next().ok_or(StoreError::NotFound)?;
-                    let p = &c.person;
-                    let (precision, date) = p.birth.to_parts();
-                    persons.push(vals![
-                        pid,
-                        p.birth_name.clone(),
-                        p.usage_name.clone(),
-                        p.first_names.clone(),
-                        p.sex.code(),
-                        precision,
-                        date,
-                        birth_year(p.birth),
-                        now,
-                        now
-                    ]);
-                    keys.extend(person_keys(p).into_iter().map(|k| vals![k, pid]));
-                    pid
-                }
+                None => self.push_new_person(ids, &c.person, now)?,
             };
             person_ids.push(pid);
-            let cid = child_ids.next().ok_or(StoreError::NotFound)?;
+            let cid = ids.children.next().ok_or(StoreError::NotFound)?;
             let conc = c.conclusion.as_ref();
             let mut v = vals![cid, id, pid, pos as i64];
-            v.extend(addr(&c.address));
+            v.extend(addr_vals(&c.address));
             v.extend(vals![
                 c.csp_father_id,
                 c.csp_mother_id,
@@ -341,14 +382,15 @@ pub(crate) async fn insert_dossiers(
                 conc.map(|x| x.on),
                 conc.and_then(|x| x.comment.clone()),
             ]);
-            children.push(v);
+            self.children.push(v);
             for l in &c.adults {
                 if let Some(a) = adult_id(l.adult) {
-                    links.push(vals![cid, a, l.link_id, l.parental_authority]);
+                    self.links
+                        .push(vals![cid, a, l.link_id, l.parental_authority]);
                 }
             }
             for au in &c.authors {
-                authors.push(vals![
+                self.authors.push(vals![
                     cid,
                     au.adult.and_then(adult_id),
                     au.third_party_name.clone(),
@@ -358,10 +400,42 @@ pub(crate) async fn insert_dossiers(
             let mut m = c.motif_ids.clone();
             m.sort_unstable();
             m.dedup();
-            motifs.extend(m.into_iter().map(|m| vals![cid, m]));
+            self.motifs.extend(m.into_iter().map(|m| vals![cid, m]));
         }
-        assignments.extend(d.assignments.iter().map(|a| (id, a)));
-        follow_ups.extend(d.follow_ups.iter().map(|f| {
+        Ok(person_ids)
+    }
+
+    /// A new person with its search keys; returns its id.
+    fn push_new_person(
+        &mut self,
+        ids: &mut Reserved,
+        p: &vigie_domain::Person,
+        now: DateTime<Utc>,
+    ) -> Result<i64> {
+        let pid = ids.new_persons.next().ok_or(StoreError::NotFound)?;
+        let (precision, date) = p.birth.to_parts();
+        self.persons.push(vals![
+            pid,
+            p.birth_name.clone(),
+            p.usage_name.clone(),
+            p.first_names.clone(),
+            p.sex.code(),
+            precision,
+            date,
+            birth_year(p.birth),
+            now,
+            now
+        ]);
+        self.keys
+            .extend(person_keys(p).into_iter().map(|k| vals![k, pid]));
+        Ok(pid)
+    }
+
+    /// The assignments and follow-ups of dossier `id`.
+    fn push_assignments_and_follow_ups(&mut self, id: i64, d: &'a DossierInput) {
+        self.assignments
+            .extend(d.assignments.iter().map(|a| (id, a)));
+        self.follow_ups.extend(d.follow_ups.iter().map(|f| {
             vals![
                 id,
                 f.kind.code(),
@@ -370,72 +444,78 @@ pub(crate) async fn insert_dossiers(
                 f.due_on
             ]
         }));
-        out.push(Inserted {
-            id,
-            number,
-            person_ids,
-        });
     }
-    insert_rows(
-        txn,
-        "INSERT INTO dossier (id, number, received_at, type_id, danger_grave, violence_conjugale, sip, receiving_agent_id, channel_id,
-            snated_number, territory_id, status, expose, observation, created_by, created_at, updated_by, updated_at) VALUES ",
-        dossiers,
-    )
-    .await?;
-    insert_rows(
-        txn,
-        "INSERT INTO dossier_source (dossier_id, category_id, confidentiality, name, organisation, addr_number, addr_street,
+
+    /// Inserts every table's rows, parents before children.
+    async fn insert(self, txn: &DatabaseTransaction) -> Result<()> {
+        insert_rows(
+            txn,
+            &format!(
+                "INSERT INTO dossier (id, number, {}, created_by, created_at, updated_by, updated_at) VALUES ",
+                HEADER_COLUMNS.join(", ")
+            ),
+            self.dossiers,
+        )
+        .await?;
+        insert_rows(
+            txn,
+            "INSERT INTO dossier_source (dossier_id, category_id, confidentiality, name, organisation, addr_number, addr_street,
             addr_complement, addr_postal_code, addr_insee, addr_city, email, phone) VALUES ",
-        sources,
-    )
-    .await?;
-    insert_rows(
-        txn,
-        "INSERT INTO adult (id, dossier_id, position, civility_id, birth_name, usage_name, first_names, addr_number, addr_street,
+            self.sources,
+        )
+        .await?;
+        insert_rows(
+            txn,
+            "INSERT INTO adult (id, dossier_id, position, civility_id, birth_name, usage_name, first_names, addr_number, addr_street,
             addr_complement, addr_postal_code, addr_insee, addr_city, phone, email) VALUES ",
-        adults,
-    )
-    .await?;
-    insert_rows(
-        txn,
-        "INSERT INTO person (id, birth_name, usage_name, first_names, sex, birth_precision, birth_date, birth_year, created_at, updated_at) VALUES ",
-        persons,
-    )
-    .await?;
-    insert_rows(txn, "INSERT INTO person_key (key, person_id) VALUES ", keys).await?;
-    insert_rows(
-        txn,
-        "INSERT INTO dossier_child (id, dossier_id, person_id, position, addr_number, addr_street, addr_complement, addr_postal_code,
+            self.adults,
+        )
+        .await?;
+        insert_rows(
+            txn,
+            "INSERT INTO person (id, birth_name, usage_name, first_names, sex, birth_precision, birth_date, birth_year, created_at, updated_at) VALUES ",
+            self.persons,
+        )
+        .await?;
+        insert_rows(
+            txn,
+            "INSERT INTO person_key (key, person_id) VALUES ",
+            self.keys,
+        )
+        .await?;
+        insert_rows(
+            txn,
+            "INSERT INTO dossier_child (id, dossier_id, person_id, position, addr_number, addr_street, addr_complement, addr_postal_code,
             addr_insee, addr_city, csp_father_id, csp_mother_id, lieu_de_vie_id, comment, evaluation_result_id, conclusion_id,
             conclusion_on, conclusion_comment) VALUES ",
-        children,
-    )
-    .await?;
-    insert_rows(
-        txn,
-        "INSERT INTO child_adult (child_id, adult_id, link_id, parental_authority) VALUES ",
-        links,
-    )
-    .await?;
-    insert_rows(
-        txn,
-        "INSERT INTO child_author (child_id, adult_id, third_party_name, link_id) VALUES ",
-        authors,
-    )
-    .await?;
-    insert_rows(
-        txn,
-        "INSERT INTO child_motif (child_id, motif_id) VALUES ",
-        motifs,
-    )
-    .await?;
-    insert_assignments(txn, &assignments).await?;
-    insert_rows(
-        txn,
-        "INSERT INTO follow_up (dossier_id, kind, done_at, not_done_reason, due_on) VALUES ",
-        follow_ups,
-    )
-    .await?;
-    Ok(out)
+            self.children,
+        )
+        .await?;
+        insert_rows(
+            txn,
+            "INSERT INTO child_adult (child_id, adult_id, link_id, parental_authority) VALUES ",
+            self.links,
+        )
+        .await?;
+        insert_rows(
+            txn,
+            "INSERT INTO child_author (child_id, adult_id, third_party_name, link_id) VALUES ",
+            self.authors,
+        )
+        .await?;
+        insert_rows(
+            txn,
+            "INSERT INTO child_motif (child_id, motif_id) VALUES ",
+            self.motifs,
+        )
+        .await?;
+        insert_assignments(txn, &self.assignments).await?;
+        insert_rows(
+            txn,
+            "INSERT INTO follow_up (dossier_id, kind, done_at, not_done_reason, due_on) VALUES ",
+            self.follow_ups,
+        )
+        .await?;
+        Ok(())
+    }
 }

@@ -1,6 +1,9 @@
 //! The store and its transaction helpers (opening the pool, and everything that differs
 //! between SQLite and PostgreSQL, is in [`crate::backend`]).
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, TransactionTrait};
 
 use crate::Result;
@@ -13,14 +16,35 @@ pub struct Store {
     pub(crate) db: DatabaseConnection,
     pub(crate) tz: chrono_tz::Tz,
     /// The last write probe (see [`Store::can_write`]).
-    pub(crate) probe: std::sync::Arc<std::sync::Mutex<crate::health::Probe>>,
+    pub(crate) probe: std::sync::Arc<std::sync::Mutex<Probe>>,
     /// The instance key ring, kept outside the database (see [`crate::keys`]).
     pub(crate) keys: crate::keys::Keys,
     /// Where the audit chain's head is anchored outside the database (see [`crate::audit::anchors`]).
-    pub(crate) anchors: Option<std::sync::Arc<crate::audit::anchors::AnchorLog>>,
+    pub(crate) anchors: Option<std::sync::Arc<crate::anchor_log::AnchorLog>>,
 }
 
 pub use crate::backend::connect::PageLimit;
+
+/// Storage failures (disk full, I/O error, read-only file) seen by any store of the process
+/// (`vigie serve` has one store; tests that fill a database take turns).
+pub(crate) static STORAGE_FAILURES: AtomicU64 = AtomicU64::new(0);
+
+/// The last write probe of [`Store::can_write`] (when, its answer) and the storage
+/// failures counted then (or when the store connected).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Probe {
+    pub(crate) last: Option<(DateTime<Utc>, bool)>,
+    pub(crate) failures: u64,
+}
+
+impl Probe {
+    pub(crate) fn new() -> Self {
+        Self {
+            last: None,
+            failures: STORAGE_FAILURES.load(Ordering::Relaxed),
+        }
+    }
+}
 
 impl Store {
     /// Connects (creating the SQLite file and its directory when needed). Does not migrate.
@@ -37,7 +61,7 @@ impl Store {
         Ok(Self {
             db,
             tz,
-            probe: std::sync::Arc::new(std::sync::Mutex::new(crate::health::Probe::new())),
+            probe: std::sync::Arc::new(std::sync::Mutex::new(Probe::new())),
             keys: crate::keys::Keys::default(),
             anchors: None,
         })
@@ -49,6 +73,11 @@ impl Store {
 
     pub fn is_sqlite(&self) -> bool {
         crate::backend::is_sqlite(self.backend())
+    }
+
+    /// Whether the database has roles and privileges to grant (PostgreSQL; SQLite has none).
+    pub fn has_roles(&self) -> bool {
+        crate::backend::has_roles(self.backend())
     }
 
     pub fn timezone(&self) -> chrono_tz::Tz {

@@ -115,60 +115,7 @@ impl Store {
         count: usize,
         mut progress: impl FnMut(usize),
     ) -> Result<usize> {
-        let cat = load_catalog(&self.db).await?;
-        let departements = self
-            .instance()
-            .await?
-            .map(|i| i.departements)
-            .unwrap_or_else(|| vec!["18".into()]);
-        let communes = self.communes_of(&departements).await?;
-        let agents = all(&self.db, "SELECT id FROM app_user WHERE role IN ('agent', 'responsable') AND active = TRUE ORDER BY id", vec![])
-            .await?
-            .iter()
-            .map(|r| get::<i64>(r, "id"))
-            .collect::<Result<Vec<_>>>()?;
-        let demo_cat = DemoCatalog {
-            params: cat
-                .params
-                .iter()
-                .filter(|p| p.active)
-                .map(|p| ParamRef {
-                    id: p.id,
-                    kind: p.kind,
-                    code: p.code.clone(),
-                    meaning: p.meaning,
-                })
-                .collect(),
-            territories: cat
-                .territories
-                .iter()
-                .filter(|t| t.active)
-                .map(|t| TerritoryRef {
-                    id: t.id,
-                    services: cat
-                        .services
-                        .iter()
-                        .filter(|s| s.territory_id == t.id && s.active)
-                        .map(|s| s.id)
-                        .collect(),
-                })
-                .filter(|t| !t.services.is_empty())
-                .collect(),
-            communes: communes
-                .into_iter()
-                .map(|c| CommuneRef {
-                    insee: c.insee,
-                    postal_code: c.postal_code,
-                    name: c.name,
-                })
-                .collect(),
-            agents,
-        };
-        if demo_cat.territories.is_empty() {
-            return Err(StoreError::Config(
-                "aucun territoire avec un service : impossible de générer des dossiers".into(),
-            ));
-        }
+        let demo_cat = self.demo_catalog().await?;
         let mut generator = Generator::new(seed, demo_cat, now, count);
         let mut persons: HashMap<usize, i64> = HashMap::new();
         let actor = Actor::system();
@@ -238,6 +185,66 @@ impl Store {
             progress(done);
         }
         Ok(done)
+    }
+
+    /// What the generator draws from: the active parameters, the territories with an
+    /// active service, the communes of the instance's départements, the agents.
+    async fn demo_catalog(&self) -> Result<DemoCatalog> {
+        let cat = load_catalog(&self.db).await?;
+        let departements = self
+            .instance()
+            .await?
+            .map(|i| i.departements)
+            .unwrap_or_else(|| vec!["18".into()]);
+        let communes = self.communes_of(&departements).await?;
+        let agents = all(&self.db, "SELECT id FROM app_user WHERE role IN ('agent', 'responsable') AND active = TRUE ORDER BY id", vec![])
+            .await?
+            .iter()
+            .map(|r| get::<i64>(r, "id"))
+            .collect::<Result<Vec<_>>>()?;
+        let demo_cat = DemoCatalog {
+            params: cat
+                .params
+                .iter()
+                .filter(|p| p.active)
+                .map(|p| ParamRef {
+                    id: p.id,
+                    kind: p.kind,
+                    code: p.code.clone(),
+                    meaning: p.meaning,
+                })
+                .collect(),
+            territories: cat
+                .territories
+                .iter()
+                .filter(|t| t.active)
+                .map(|t| TerritoryRef {
+                    id: t.id,
+                    services: cat
+                        .services
+                        .iter()
+                        .filter(|s| s.territory_id == t.id && s.active)
+                        .map(|s| s.id)
+                        .collect(),
+                })
+                .filter(|t| !t.services.is_empty())
+                .collect(),
+            communes: communes
+                .into_iter()
+                .map(|c| CommuneRef {
+                    insee: c.insee,
+                    postal_code: c.postal_code,
+                    name: c.name,
+                })
+                .collect(),
+            agents,
+        };
+        if demo_cat.territories.is_empty() {
+            return Err(StoreError::Config(
+                "aucun territoire avec un service : impossible de générer des dossiers".into(),
+            ));
+        }
+        Ok(demo_cat)
     }
 }
 

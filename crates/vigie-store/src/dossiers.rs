@@ -15,47 +15,8 @@ use crate::audit::{Actor, Event};
 use crate::db::Store;
 use crate::params::load_catalog;
 use crate::persons::{find_by_name, person_from};
-use crate::sql::{Sql, all, all_sql, get, one};
+use crate::sql::{Sql, all, all_sql, get, one, scope_filter};
 use crate::{Result, StoreError, vals};
-
-/// Appends the scope condition on dossier alias `d`.
-pub(crate) fn scope_filter(q: &mut Sql, scope: &Scope, d: &str) {
-    match scope {
-        Scope::All => {
-            q.push("1 = 1");
-        }
-        Scope::Nothing => {
-            q.push("1 = 0");
-        }
-        Scope::Restricted {
-            territories,
-            services,
-            dossiers,
-        } => {
-            q.push("(");
-            if territories.is_empty() {
-                q.push("1 = 0");
-            } else {
-                q.push(&format!("{d}.territory_id IN "))
-                    .bind_list(territories);
-            }
-            if !services.is_empty() {
-                // A correlated scalar subquery, not `EXISTS`: PostgreSQL turns an `EXISTS`
-                // under `OR` into a hashed subplan that reads every assignment of the
-                // services on each list page (4–25 ms at 100,000 dossiers); this form is
-                // probed per row through `assignment_service`, on both backends.
-                q.push(&format!(" OR (SELECT 1 FROM assignment sa WHERE sa.dossier_id = {d}.id AND sa.service_id IN "))
-                    .bind_list(services)
-                    .push(" LIMIT 1) IS NOT NULL");
-            }
-            if !dossiers.is_empty() {
-                // Accès exceptionnels (break-glass): single dossiers, for a limited time.
-                q.push(&format!(" OR {d}.id IN ")).bind_list(dossiers);
-            }
-            q.push(")");
-        }
-    }
-}
 
 /// Appends the list filters (` AND …`) on dossier alias `d`: the list and the record
 /// navigation ([`crate::navigation`]) share them.
@@ -439,29 +400,62 @@ pub(crate) async fn load_dossier(
 ) -> Result<DossierRecord> {
     let (header, version, r) = load_header(c, scope, id).await?;
     let number: String = get(&r, "number")?;
-    let source = match one(
-        c,
-        "SELECT * FROM dossier_source WHERE dossier_id = $1",
-        vals![id],
-    )
-    .await?
-    {
-        Some(s) => {
-            let conf: String = get(&s, "confidentiality")?;
-            Source {
-                category_id: get(&s, "category_id")?,
-                confidentiality: SourceConfidentiality::parse(&conf)
-                    .unwrap_or(SourceConfidentiality::Anonymous),
-                name: get(&s, "name")?,
-                organisation: get(&s, "organisation")?,
-                address: address_from(&s)?,
-                email: get(&s, "email")?,
-                phone: get(&s, "phone")?,
+    let source = load_source(c, id).await?;
+    let adults = load_adults(c, id).await?;
+    let children = load_children(c, scope, id).await?;
+    let assignments = load_assignments(c, id).await?;
+    let follow_ups = load_follow_ups(c, id).await?;
+    Ok(DossierRecord {
+        id,
+        number: number.parse().map_err(StoreError::Config)?,
+        version,
+        header,
+        source,
+        adults,
+        children,
+        assignments,
+        follow_ups,
+        direct: get::<Option<String>>(&r, "direct_conclusion")?
+            .as_deref()
+            .and_then(vigie_domain::dossier::DirectConclusionCode::parse),
+        created_by: get(&r, "created_by")?,
+        created_at: get(&r, "created_at")?,
+        updated_by: get(&r, "updated_by")?,
+        updated_at: get(&r, "updated_at")?,
+    })
+}
+
+/// The dossier's source (anonymous when no row is stored).
+async fn load_source(c: &impl ConnectionTrait, id: i64) -> Result<Source> {
+    Ok(
+        match one(
+            c,
+            "SELECT * FROM dossier_source WHERE dossier_id = $1",
+            vals![id],
+        )
+        .await?
+        {
+            Some(s) => {
+                let conf: String = get(&s, "confidentiality")?;
+                Source {
+                    category_id: get(&s, "category_id")?,
+                    confidentiality: SourceConfidentiality::parse(&conf)
+                        .unwrap_or(SourceConfidentiality::Anonymous),
+                    name: get(&s, "name")?,
+                    organisation: get(&s, "organisation")?,
+                    address: address_from(&s)?,
+                    email: get(&s, "email")?,
+                    phone: get(&s, "phone")?,
+                }
             }
-        }
-        None => Source::anonymous(None),
-    };
-    let adults = all(
+            None => Source::anonymous(None),
+        },
+    )
+}
+
+/// The dossier's adults (parents), in order.
+async fn load_adults(c: &impl ConnectionTrait, id: i64) -> Result<Vec<AdultRecord>> {
+    all(
         c,
         "SELECT * FROM adult WHERE dossier_id = $1 ORDER BY position",
         vals![id],
@@ -482,8 +476,36 @@ pub(crate) async fn load_dossier(
             },
         })
     })
-    .collect::<Result<Vec<_>>>()?;
-    let child_rows = all(
+    .collect()
+}
+
+/// The rows of a dossier's children and of what hangs on them (links to adults,
+/// authors, motifs, the children's other dossiers), read in one query each.
+struct ChildRows {
+    children: Vec<QueryResult>,
+    links: Vec<QueryResult>,
+    authors: Vec<QueryResult>,
+    motifs: Vec<QueryResult>,
+    others: Vec<QueryResult>,
+}
+
+/// The dossier's children, in order, each with its other dossiers (those outside the
+/// scope are shown without their id).
+async fn load_children(
+    c: &impl ConnectionTrait,
+    scope: &Scope,
+    id: i64,
+) -> Result<Vec<ChildRecord>> {
+    let rows = load_child_rows(c, scope, id).await?;
+    rows.children
+        .iter()
+        .map(|cr| child_from(cr, &rows))
+        .collect()
+}
+
+/// Reads the rows of [`ChildRows`] for dossier `id`.
+async fn load_child_rows(c: &impl ConnectionTrait, scope: &Scope, id: i64) -> Result<ChildRows> {
+    let children = all(
         c,
         "SELECT dc.*, p.birth_name, p.usage_name, p.first_names, p.sex, p.birth_precision, p.birth_date
          FROM dossier_child dc JOIN person p ON p.id = dc.person_id WHERE dc.dossier_id = $1 ORDER BY dc.position",
@@ -524,78 +546,95 @@ pub(crate) async fn load_dossier(
     .bind(id)
     .push(" ORDER BY d.received_at DESC, d.id DESC");
     let others = all_sql(c, &oq).await?;
-    let mut children = Vec::with_capacity(child_rows.len());
-    for cr in &child_rows {
-        let cid: i64 = get(cr, "id")?;
-        let person_id: i64 = get(cr, "person_id")?;
-        let conclusion_id: Option<i64> = get(cr, "conclusion_id")?;
-        let conclusion_on: Option<NaiveDate> = get(cr, "conclusion_on")?;
-        let conclusion = match (conclusion_id, conclusion_on) {
-            (Some(conclusion_id), Some(on)) => Some(Conclusion {
-                conclusion_id,
-                on,
-                comment: get(cr, "conclusion_comment")?,
-            }),
-            _ => None,
-        };
-        let other_dossiers = others
-            .iter()
-            .filter(|o| get::<i64>(o, "person_id").ok() == Some(person_id))
-            .map(|o| {
-                let n: String = get(o, "number")?;
-                let in_scope: i64 = get::<i64>(o, "in_scope")
-                    .or_else(|_| get::<i32>(o, "in_scope").map(i64::from))?;
-                Ok(OtherDossier {
-                    id: (in_scope == 1).then(|| get(o, "id")).transpose()?,
-                    number: n.parse().map_err(StoreError::Config)?,
-                    received_at: get(o, "received_at")?,
-                    territory_label: get(o, "territory_label")?,
-                    in_scope: in_scope == 1,
+    Ok(ChildRows {
+        children,
+        links,
+        authors,
+        motifs,
+        others,
+    })
+}
+
+/// One child from its row `cr` and the rows hanging on it in `rows`.
+fn child_from(cr: &QueryResult, rows: &ChildRows) -> Result<ChildRecord> {
+    let cid: i64 = get(cr, "id")?;
+    let person_id: i64 = get(cr, "person_id")?;
+    let conclusion_id: Option<i64> = get(cr, "conclusion_id")?;
+    let conclusion_on: Option<NaiveDate> = get(cr, "conclusion_on")?;
+    let conclusion = match (conclusion_id, conclusion_on) {
+        (Some(conclusion_id), Some(on)) => Some(Conclusion {
+            conclusion_id,
+            on,
+            comment: get(cr, "conclusion_comment")?,
+        }),
+        _ => None,
+    };
+    let other_dossiers = other_dossiers_of(&rows.others, person_id)?;
+    Ok(ChildRecord {
+        id: cid,
+        person_id,
+        version: get(cr, "version")?,
+        data: ChildInput {
+            person_id: Some(person_id),
+            person: person_from(cr)?,
+            address: address_from(cr)?,
+            csp_father_id: get(cr, "csp_father_id")?,
+            csp_mother_id: get(cr, "csp_mother_id")?,
+            lieu_de_vie_id: get(cr, "lieu_de_vie_id")?,
+            comment: get(cr, "comment")?,
+            adults: rows_of(&rows.links, cid)
+                .into_iter()
+                .map(|l| {
+                    Ok(AdultLink {
+                        adult: get(l, "adult_id")?,
+                        link_id: get(l, "link_id")?,
+                        parental_authority: get(l, "parental_authority")?,
+                    })
                 })
+                .collect::<Result<Vec<_>>>()?,
+            authors: rows_of(&rows.authors, cid)
+                .into_iter()
+                .map(|a| {
+                    Ok(Author {
+                        adult: get(a, "adult_id")?,
+                        third_party_name: get(a, "third_party_name")?,
+                        link_id: get(a, "link_id")?,
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?,
+            motif_ids: rows_of(&rows.motifs, cid)
+                .into_iter()
+                .map(|m| get::<i64>(m, "motif_id"))
+                .collect::<Result<Vec<_>>>()?,
+            evaluation_result_id: get(cr, "evaluation_result_id")?,
+            conclusion,
+        },
+        other_dossiers,
+    })
+}
+
+/// The other dossiers of person `person_id` among the rows `others`.
+fn other_dossiers_of(others: &[QueryResult], person_id: i64) -> Result<Vec<OtherDossier>> {
+    others
+        .iter()
+        .filter(|o| get::<i64>(o, "person_id").ok() == Some(person_id))
+        .map(|o| {
+            let n: String = get(o, "number")?;
+            let in_scope: i64 =
+                get::<i64>(o, "in_scope").or_else(|_| get::<i32>(o, "in_scope").map(i64::from))?;
+            Ok(OtherDossier {
+                id: (in_scope == 1).then(|| get(o, "id")).transpose()?,
+                number: n.parse().map_err(StoreError::Config)?,
+                received_at: get(o, "received_at")?,
+                territory_label: get(o, "territory_label")?,
+                in_scope: in_scope == 1,
             })
-            .collect::<Result<Vec<_>>>()?;
-        children.push(ChildRecord {
-            id: cid,
-            person_id,
-            version: get(cr, "version")?,
-            data: ChildInput {
-                person_id: Some(person_id),
-                person: person_from(cr)?,
-                address: address_from(cr)?,
-                csp_father_id: get(cr, "csp_father_id")?,
-                csp_mother_id: get(cr, "csp_mother_id")?,
-                lieu_de_vie_id: get(cr, "lieu_de_vie_id")?,
-                comment: get(cr, "comment")?,
-                adults: rows_of(&links, cid)
-                    .into_iter()
-                    .map(|l| {
-                        Ok(AdultLink {
-                            adult: get(l, "adult_id")?,
-                            link_id: get(l, "link_id")?,
-                            parental_authority: get(l, "parental_authority")?,
-                        })
-                    })
-                    .collect::<Result<Vec<_>>>()?,
-                authors: rows_of(&authors, cid)
-                    .into_iter()
-                    .map(|a| {
-                        Ok(Author {
-                            adult: get(a, "adult_id")?,
-                            third_party_name: get(a, "third_party_name")?,
-                            link_id: get(a, "link_id")?,
-                        })
-                    })
-                    .collect::<Result<Vec<_>>>()?,
-                motif_ids: rows_of(&motifs, cid)
-                    .into_iter()
-                    .map(|m| get::<i64>(m, "motif_id"))
-                    .collect::<Result<Vec<_>>>()?,
-                evaluation_result_id: get(cr, "evaluation_result_id")?,
-                conclusion,
-            },
-            other_dossiers,
-        });
-    }
+        })
+        .collect()
+}
+
+/// The dossier's assignments (by date asked), each with its evaluators.
+async fn load_assignments(c: &impl ConnectionTrait, id: i64) -> Result<Vec<AssignmentRecord>> {
     let evaluators = all(
         c,
         "SELECT e.assignment_id, e.name FROM assignment_evaluator e JOIN assignment a ON a.id = e.assignment_id
@@ -603,7 +642,7 @@ pub(crate) async fn load_dossier(
         vals![id],
     )
     .await?;
-    let assignments = all(
+    all(
         c,
         "SELECT * FROM assignment WHERE dossier_id = $1 ORDER BY asked_on, id",
         vals![id],
@@ -631,7 +670,11 @@ pub(crate) async fn load_dossier(
             },
         })
     })
-    .collect::<Result<Vec<_>>>()?;
+    .collect()
+}
+
+/// The dossier's follow-ups in the order of [`FollowUpKind::ALL`] (unknown kinds skipped).
+async fn load_follow_ups(c: &impl ConnectionTrait, id: i64) -> Result<Vec<FollowUp>> {
     let mut follow_ups = all(
         c,
         "SELECT kind, done_at, not_done_reason, due_on FROM follow_up WHERE dossier_id = $1",
@@ -650,24 +693,7 @@ pub(crate) async fn load_dossier(
     })
     .collect::<Result<Vec<_>>>()?;
     follow_ups.sort_by_key(|f| FollowUpKind::ALL.iter().position(|k| *k == f.kind));
-    Ok(DossierRecord {
-        id,
-        number: number.parse().map_err(StoreError::Config)?,
-        version,
-        header,
-        source,
-        adults,
-        children,
-        assignments,
-        follow_ups,
-        direct: get::<Option<String>>(&r, "direct_conclusion")?
-            .as_deref()
-            .and_then(crate::edit::DirectConclusionCode::parse),
-        created_by: get(&r, "created_by")?,
-        created_at: get(&r, "created_at")?,
-        updated_by: get(&r, "updated_by")?,
-        updated_at: get(&r, "updated_at")?,
-    })
+    Ok(follow_ups)
 }
 
 fn rows_of(rows: &[QueryResult], child_id: i64) -> Vec<&QueryResult> {

@@ -6,8 +6,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use vigie_domain::{DossierNumber, FollowUpKind, Scope};
 
 use crate::db::Store;
-use crate::dossiers::scope_filter;
-use crate::sql::{Sql, all_sql, get};
+use crate::sql::{Sql, all_sql, get, scope_filter};
 use crate::{Result, StoreError};
 
 /// The default horizon of the échéances page and of the home page's count, in days.

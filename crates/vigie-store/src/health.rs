@@ -4,11 +4,11 @@
 //! A database that answers `SELECT 1` may still refuse every save (a full disk): load
 //! balancers and supervision must learn it from `/healthz`, not from the agents.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::db::Store;
+use crate::db::{Probe, STORAGE_FAILURES, Store};
 use crate::sql::exec;
 use crate::{Result, vals};
 
@@ -17,27 +17,6 @@ pub const PROBE_EVERY: Duration = Duration::seconds(10);
 
 /// The probe writes this much (several pages: a full database refuses it as it refuses a save).
 const PROBE_BYTES: usize = 16 * 1024;
-
-/// Storage failures (disk full, I/O error, read-only file) seen by any store of the process
-/// (`vigie serve` has one store; tests that fill a database take turns).
-static STORAGE_FAILURES: AtomicU64 = AtomicU64::new(0);
-
-/// The last probe (when, its answer) and the storage failures counted then (or when the
-/// store connected).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Probe {
-    last: Option<(DateTime<Utc>, bool)>,
-    failures: u64,
-}
-
-impl Probe {
-    pub(crate) fn new() -> Self {
-        Self {
-            last: None,
-            failures: STORAGE_FAILURES.load(Ordering::Relaxed),
-        }
-    }
-}
 
 /// Counts a database error when it says the storage cannot write.
 pub(crate) fn note(e: &sea_orm::DbErr) {
@@ -57,27 +36,7 @@ pub fn is_storage_failure(e: &sea_orm::DbErr) -> bool {
     let sqlx::Error::Database(d) = &**sqlx_err else {
         return false;
     };
-    let code = d.code().unwrap_or_default();
-    if d.try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
-        .is_some()
-    {
-        pg_storage_code(&code)
-    } else {
-        sqlite_storage_code(&code)
-    }
-}
-
-/// SQLite: SQLITE_FULL, SQLITE_IOERR (and its extended codes), SQLITE_READONLY,
-/// SQLITE_CANTOPEN (the primary code is the low byte of the extended one).
-fn sqlite_storage_code(code: &str) -> bool {
-    code.parse::<u32>()
-        .is_ok_and(|n| matches!(n & 0xff, 8 | 10 | 13 | 14))
-}
-
-/// PostgreSQL: class 53 (insufficient resources: disk full, out of memory) and class 58
-/// (system error: I/O).
-fn pg_storage_code(code: &str) -> bool {
-    code.starts_with("53") || code.starts_with("58")
+    crate::backend::is_storage_error_code(&**d)
 }
 
 impl Store {
@@ -128,23 +87,5 @@ impl Store {
         .await?;
         txn.commit().await?;
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn storage_failures_are_told_apart() {
-        assert!(sqlite_storage_code("13")); // SQLITE_FULL
-        assert!(sqlite_storage_code("778")); // SQLITE_IOERR_WRITE
-        assert!(sqlite_storage_code("8")); // SQLITE_READONLY
-        assert!(!sqlite_storage_code("2067")); // SQLITE_CONSTRAINT_UNIQUE
-        assert!(!sqlite_storage_code("5")); // SQLITE_BUSY
-        assert!(pg_storage_code("53100")); // disk_full
-        assert!(pg_storage_code("58030")); // io_error
-        assert!(!pg_storage_code("23505")); // unique_violation
-        assert!(!pg_storage_code("40001")); // serialization_failure
     }
 }

@@ -15,12 +15,14 @@
 // longer ones say why. Tests read as one scenario each and are not held to it.
 #![cfg_attr(not(test), warn(clippy::too_many_lines))]
 
+mod anchor_log;
 pub mod audit;
 pub mod authn;
 mod backend;
 pub mod break_glass;
 mod bulk;
 pub mod check;
+mod columns;
 pub mod communes;
 pub mod db;
 pub mod demo;

@@ -7,8 +7,8 @@ use vigie_domain::Scope;
 
 use crate::Result;
 use crate::db::Store;
-use crate::dossiers::{Cursor, ListFilter, list_filter, scope_filter};
-use crate::sql::{Sql, all_sql, get};
+use crate::dossiers::{Cursor, ListFilter, list_filter};
+use crate::sql::{Sql, all_sql, get, scope_filter};
 
 async fn seek(
     c: &impl ConnectionTrait,

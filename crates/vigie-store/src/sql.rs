@@ -2,6 +2,7 @@
 //! accepts them too), a builder that numbers them, and typed row getters.
 
 use sea_orm::{ConnectionTrait, DatabaseBackend, QueryResult, Statement, TryGetable, Value};
+use vigie_domain::Scope;
 
 use crate::Result;
 pub use crate::backend::placeholders;
@@ -116,4 +117,43 @@ pub fn get<T: TryGetable>(r: &QueryResult, col: &str) -> Result<T> {
 #[macro_export]
 macro_rules! vals {
     ($($v:expr),* $(,)?) => { vec![$(sea_orm::Value::from($v)),*] };
+}
+
+/// Appends the scope condition on dossier alias `d`.
+pub(crate) fn scope_filter(q: &mut Sql, scope: &Scope, d: &str) {
+    match scope {
+        Scope::All => {
+            q.push("1 = 1");
+        }
+        Scope::Nothing => {
+            q.push("1 = 0");
+        }
+        Scope::Restricted {
+            territories,
+            services,
+            dossiers,
+        } => {
+            q.push("(");
+            if territories.is_empty() {
+                q.push("1 = 0");
+            } else {
+                q.push(&format!("{d}.territory_id IN "))
+                    .bind_list(territories);
+            }
+            if !services.is_empty() {
+                // A correlated scalar subquery, not `EXISTS`: PostgreSQL turns an `EXISTS`
+                // under `OR` into a hashed subplan that reads every assignment of the
+                // services on each list page (4–25 ms at 100,000 dossiers); this form is
+                // probed per row through `assignment_service`, on both backends.
+                q.push(&format!(" OR (SELECT 1 FROM assignment sa WHERE sa.dossier_id = {d}.id AND sa.service_id IN "))
+                    .bind_list(services)
+                    .push(" LIMIT 1) IS NOT NULL");
+            }
+            if !dossiers.is_empty() {
+                // Accès exceptionnels (break-glass): single dossiers, for a limited time.
+                q.push(&format!(" OR {d}.id IN ")).bind_list(dossiers);
+            }
+            q.push(")");
+        }
+    }
 }

@@ -17,9 +17,8 @@ use vigie_domain::names::{phonetic, tokens};
 use vigie_domain::{BirthDate, Person, Scope};
 
 use crate::db::Store;
-use crate::dossiers::scope_filter;
 use crate::persons::{birth_year, person_from};
-use crate::sql::{Sql, all_sql, get};
+use crate::sql::{Sql, all_sql, get, scope_filter};
 use crate::{Result, StoreError};
 
 /// At most this many suggestions, whatever the caller asks.

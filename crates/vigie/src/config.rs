@@ -73,40 +73,9 @@ impl std::fmt::Debug for KeySource {
 
 /// Reads the configuration from `file` (if it exists) and the environment.
 pub fn load(file: &str) -> Result<Settings, String> {
-    let raw: Raw = config::Config::builder()
-        .set_default("database_url", "sqlite://data/vigie.db")
-        .and_then(|b| b.set_default("migrate_database_url", ""))
-        .and_then(|b| b.set_default("listen", "127.0.0.1:8080"))
-        .and_then(|b| b.set_default("timezone", "Europe/Paris"))
-        .and_then(|b| b.set_default("departements", "18"))
-        .and_then(|b| b.set_default("behind_tls", false))
-        .and_then(|b| b.set_default("log_format", "text"))
-        .and_then(|b| b.set_default("session_idle_minutes", 30))
-        .and_then(|b| b.set_default("session_max_hours", 12))
-        .and_then(|b| b.set_default("trusted_proxies", ""))
-        .and_then(|b| b.set_default("public_url", ""))
-        .and_then(|b| b.set_default("instance_key_file", ""))
-        .and_then(|b| b.set_default("instance_key", ""))
-        .and_then(|b| b.set_default("audit_anchor_dir", "data/ancres"))
-        .map_err(|e| format!("configuration : {e}"))?
-        .add_source(config::File::new(file, config::FileFormat::Toml).required(false))
-        .add_source(config::Environment::with_prefix("VIGIE").try_parsing(true))
-        .build()
-        .and_then(|c| c.try_deserialize())
-        .map_err(|e| format!("configuration invalide ({file} ou VIGIE_*) : {e}"))?;
+    let raw = read_raw(file)?;
     let database_url: DbUrl = raw.database_url.parse()?;
-    let migrate_database_url = match raw.migrate_database_url.trim() {
-        "" => None,
-        u => {
-            let m: DbUrl = u.parse().map_err(|e: String| {
-                e.replacen("VIGIE_DATABASE_URL", "VIGIE_MIGRATE_DATABASE_URL", 1)
-            })?;
-            if !vigie_store::grants::same_database(&database_url, &m) {
-                return Err("VIGIE_MIGRATE_DATABASE_URL : doit désigner la même base PostgreSQL (serveur, port, nom de base) que VIGIE_DATABASE_URL, avec le rôle propriétaire (sans objet sur SQLite)".into());
-            }
-            Some(m)
-        }
-    };
+    let migrate_database_url = migrate_url(&raw.migrate_database_url, &database_url)?;
     let listen: SocketAddr = raw.listen.parse().map_err(|_| {
         format!(
             "VIGIE_LISTEN : adresse invalide « {} » (attendu : IP:port, ex. 127.0.0.1:8080)",
@@ -117,25 +86,7 @@ pub fn load(file: &str) -> Result<Settings, String> {
         .timezone
         .parse()
         .map_err(|_| format!("VIGIE_TIMEZONE : fuseau horaire inconnu « {} » (ex. Europe/Paris, America/Cayenne, Indian/Reunion)", raw.timezone))?;
-    let departements: Vec<String> = raw
-        .departements
-        .split(',')
-        .map(|s| s.trim().to_uppercase())
-        .filter(|s| !s.is_empty())
-        .collect();
-    if departements.is_empty()
-        || departements.iter().any(|d| {
-            !(d.len() == 2 || d.len() == 3)
-                || !d
-                    .chars()
-                    .all(|c| c.is_ascii_digit() || c == 'A' || c == 'B')
-        })
-    {
-        return Err(format!(
-            "VIGIE_DEPARTEMENTS : codes de département attendus, séparés par des virgules (ex. 18 ou 2A,2B) ; reçu « {} »",
-            raw.departements
-        ));
-    }
+    let departements = parse_departements(&raw.departements)?;
     let json_logs = match raw.log_format.as_str() {
         "text" => false,
         "json" => true,
@@ -195,6 +146,69 @@ pub fn load(file: &str) -> Result<Settings, String> {
         session_idle_minutes: raw.session_idle_minutes,
         session_max_hours: raw.session_max_hours,
     })
+}
+
+/// The raw settings: the defaults, then `file` (if it exists), then the environment.
+fn read_raw(file: &str) -> Result<Raw, String> {
+    config::Config::builder()
+        .set_default("database_url", "sqlite://data/vigie.db")
+        .and_then(|b| b.set_default("migrate_database_url", ""))
+        .and_then(|b| b.set_default("listen", "127.0.0.1:8080"))
+        .and_then(|b| b.set_default("timezone", "Europe/Paris"))
+        .and_then(|b| b.set_default("departements", "18"))
+        .and_then(|b| b.set_default("behind_tls", false))
+        .and_then(|b| b.set_default("log_format", "text"))
+        .and_then(|b| b.set_default("session_idle_minutes", 30))
+        .and_then(|b| b.set_default("session_max_hours", 12))
+        .and_then(|b| b.set_default("trusted_proxies", ""))
+        .and_then(|b| b.set_default("public_url", ""))
+        .and_then(|b| b.set_default("instance_key_file", ""))
+        .and_then(|b| b.set_default("instance_key", ""))
+        .and_then(|b| b.set_default("audit_anchor_dir", "data/ancres"))
+        .map_err(|e| format!("configuration : {e}"))?
+        .add_source(config::File::new(file, config::FileFormat::Toml).required(false))
+        .add_source(config::Environment::with_prefix("VIGIE").try_parsing(true))
+        .build()
+        .and_then(|c| c.try_deserialize())
+        .map_err(|e| format!("configuration invalide ({file} ou VIGIE_*) : {e}"))
+}
+
+/// `VIGIE_MIGRATE_DATABASE_URL` (empty: none): the same database as `database_url`.
+fn migrate_url(migrate_database_url: &str, database_url: &DbUrl) -> Result<Option<DbUrl>, String> {
+    Ok(match migrate_database_url.trim() {
+        "" => None,
+        u => {
+            let m: DbUrl = u.parse().map_err(|e: String| {
+                e.replacen("VIGIE_DATABASE_URL", "VIGIE_MIGRATE_DATABASE_URL", 1)
+            })?;
+            if !vigie_store::grants::same_database(database_url, &m) {
+                return Err("VIGIE_MIGRATE_DATABASE_URL : doit désigner la même base PostgreSQL (serveur, port, nom de base) que VIGIE_DATABASE_URL, avec le rôle propriétaire (sans objet sur SQLite)".into());
+            }
+            Some(m)
+        }
+    })
+}
+
+/// `VIGIE_DEPARTEMENTS`: codes separated by commas (ex. 18 or 2A,2B), upper-cased.
+fn parse_departements(raw: &str) -> Result<Vec<String>, String> {
+    let departements: Vec<String> = raw
+        .split(',')
+        .map(|s| s.trim().to_uppercase())
+        .filter(|s| !s.is_empty())
+        .collect();
+    if departements.is_empty()
+        || departements.iter().any(|d| {
+            !(d.len() == 2 || d.len() == 3)
+                || !d
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || c == 'A' || c == 'B')
+        })
+    {
+        return Err(format!(
+            "VIGIE_DEPARTEMENTS : codes de département attendus, séparés par des virgules (ex. 18 ou 2A,2B) ; reçu « {raw} »"
+        ));
+    }
+    Ok(departements)
 }
 
 /// What `vigie serve` and `vigie check` say when `VIGIE_PUBLIC_URL` is unset.

@@ -28,7 +28,7 @@ pub async fn migrate(s: &Settings, now: DateTime<Utc>) -> anyhow::Result<()> {
 }
 
 async fn grant(store: &Store, s: &Settings) -> anyhow::Result<()> {
-    if store.is_sqlite() {
+    if !store.has_roles() {
         tracing::info!("base SQLite : pas de rôles, aucun droit à accorder");
         return Ok(());
     }
@@ -61,7 +61,7 @@ pub async fn migrate_on_start(
     s: &Settings,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    if s.migrate_database_url.is_some() && !store.is_sqlite() {
+    if s.migrate_database_url.is_some() && store.has_roles() {
         store.require_current_schema().await?;
     } else {
         store.migrate(now).await?;

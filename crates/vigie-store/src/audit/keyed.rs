@@ -125,6 +125,9 @@ pub(super) struct Plan {
     pub broken: Option<(i64, String)>,
 }
 
+/// Where the chain is broken and why: an entry's sequence number and a message.
+type Broken = (i64, String);
+
 /// Reads the key segments and checks them against the ring (when given), the head and the
 /// latest checkpoint.
 pub(super) async fn plan(
@@ -140,152 +143,179 @@ pub(super) async fn plan(
         checkpoint_signed: false,
         broken: None,
     };
-    let fail = |plan: &mut Plan, seq: i64, why: String| {
-        plan.broken = Some((seq, why));
-    };
     if segs.is_empty() {
-        if head.key_id.is_some() {
-            fail(
-                &mut plan,
-                head.seq,
-                "la tête de chaîne nomme une clé qu'aucun segment n'enregistre : segments de clé supprimés".into(),
-            );
-        } else if ring.is_some() {
-            fail(
-                &mut plan,
-                head.seq,
-                "une clé d'instance est fournie mais aucune entrée n'est signée : la chaîne a pu être réécrite sans la clé (ou la clé n'a jamais été adoptée par cette base)".into(),
-            );
-        }
-        if let Some(cp) = checkpoint
-            && cp.mac.is_some()
-        {
-            fail(
-                &mut plan,
-                cp.first_seq,
-                format!(
-                    "le point de contrôle n° {} est signé par une clé que la base n'enregistre pas",
-                    cp.id
-                ),
-            );
-        }
+        plan.broken = unkeyed_broken(ring, head, checkpoint);
         return Ok(plan);
     }
-    for (i, s) in segs.iter().enumerate() {
-        if s.from_seq > head.seq {
-            fail(
-                &mut plan,
-                s.from_seq,
-                format!(
-                    "le journal s'arrête à l'entrée {} alors que la clé n° {} signe à partir de l'entrée {} : journal tronqué",
-                    head.seq, s.id, s.from_seq
-                ),
-            );
-            return Ok(plan);
+    for i in 0..segs.len() {
+        match segment_signer(ring, &segs, i, head) {
+            Ok(signer) => plan.signers.push(signer),
+            Err(broken) => {
+                plan.broken = Some(broken);
+                return Ok(plan);
+            }
         }
-        let ordered = i == 0 || (segs[i - 1].id < s.id && segs[i - 1].from_seq < s.from_seq);
-        if !ordered || s.from_seq < 1 {
-            fail(
-                &mut plan,
-                s.from_seq,
-                format!(
-                    "le segment de la clé n° {} est incohérent (début à l'entrée {}) : segments de clé falsifiés",
-                    s.id, s.from_seq
-                ),
-            );
-            return Ok(plan);
-        }
-        let mac = match ring {
-            Some(r) => match r.get(s.id) {
-                Some(k) if k.fingerprint() == s.fingerprint => Some(k.chain_mac()),
-                Some(k) => {
-                    fail(
-                        &mut plan,
-                        s.from_seq,
-                        format!(
-                            "la clé n° {} du fichier (empreinte {}) n'est pas celle qui a signé la chaîne (empreinte {})",
-                            s.id,
-                            k.fingerprint(),
-                            s.fingerprint
-                        ),
-                    );
-                    return Ok(plan);
-                }
-                None => {
-                    fail(
-                        &mut plan,
-                        s.from_seq,
-                        format!(
-                            "la clé n° {} (empreinte {}), qui signe la chaîne à partir de l'entrée {}, est absente du fichier de clés",
-                            s.id, s.fingerprint, s.from_seq
-                        ),
-                    );
-                    return Ok(plan);
-                }
-            },
-            None => None,
-        };
-        plan.signers.push(Signer {
-            from_seq: s.from_seq,
-            id: s.id,
-            mac,
-            opening: opening_detail(s.id, &s.fingerprint),
-        });
     }
     let newest = segs.last().map(|s| s.id);
     if head.key_id != newest {
-        fail(
-            &mut plan,
+        plan.broken = Some((
             head.seq,
             "la tête de chaîne ne nomme pas la dernière clé enregistrée".into(),
-        );
+        ));
         return Ok(plan);
     }
     if let Some(cp) = checkpoint {
-        let first_keyed = segs.first().map_or(i64::MAX, |s| s.from_seq);
-        match (&cp.mac, cp.key_id) {
-            (Some(mac), Some(id)) => {
-                if let Some(r) = ring {
-                    let ok = segs.iter().any(|s| s.id == id)
-                        && r.get(id).is_some_and(|k| {
-                            checkpoint_mac(
-                                &k.chain_mac(),
-                                cp.at,
-                                cp.purged_before,
-                                cp.first_seq,
-                                &cp.prev_hash,
-                                cp.entries_purged,
-                            ) == *mac
-                        });
-                    if !ok {
-                        fail(
-                            &mut plan,
-                            cp.first_seq,
-                            format!(
-                                "le point de contrôle n° {} n'est pas signé par la clé d'instance : point de contrôle falsifié",
-                                cp.id
-                            ),
-                        );
-                        return Ok(plan);
-                    }
-                    plan.checkpoint_signed = true;
-                }
-            }
-            _ if cp.first_seq > first_keyed => {
-                fail(
-                    &mut plan,
-                    cp.first_seq,
-                    format!(
-                        "le point de contrôle n° {} n'est pas signé alors que la chaîne l'est depuis l'entrée {first_keyed} : point de contrôle falsifié",
-                        cp.id
-                    ),
-                );
+        match checkpoint_signed(ring, &segs, cp) {
+            Ok(signed) => plan.checkpoint_signed = signed,
+            Err(broken) => {
+                plan.broken = Some(broken);
                 return Ok(plan);
             }
-            _ => {}
         }
     }
     Ok(plan)
+}
+
+/// Without any key segment: what is broken, if anything (a head naming a key, a ring
+/// given, a signed checkpoint; the last one found wins).
+fn unkeyed_broken(
+    ring: Option<&KeyRing>,
+    head: &Head,
+    checkpoint: Option<&Checkpoint>,
+) -> Option<Broken> {
+    let mut broken = None;
+    if head.key_id.is_some() {
+        broken = Some((
+            head.seq,
+            "la tête de chaîne nomme une clé qu'aucun segment n'enregistre : segments de clé supprimés".into(),
+        ));
+    } else if ring.is_some() {
+        broken = Some((
+            head.seq,
+            "une clé d'instance est fournie mais aucune entrée n'est signée : la chaîne a pu être réécrite sans la clé (ou la clé n'a jamais été adoptée par cette base)".into(),
+        ));
+    }
+    if let Some(cp) = checkpoint
+        && cp.mac.is_some()
+    {
+        broken = Some((
+            cp.first_seq,
+            format!(
+                "le point de contrôle n° {} est signé par une clé que la base n'enregistre pas",
+                cp.id
+            ),
+        ));
+    }
+    broken
+}
+
+/// The signer of segment `segs[i]`, checked against the head, the previous segment and
+/// the ring (when given).
+fn segment_signer(
+    ring: Option<&KeyRing>,
+    segs: &[KeySegment],
+    i: usize,
+    head: &Head,
+) -> std::result::Result<Signer, Broken> {
+    let s = &segs[i];
+    if s.from_seq > head.seq {
+        return Err((
+            s.from_seq,
+            format!(
+                "le journal s'arrête à l'entrée {} alors que la clé n° {} signe à partir de l'entrée {} : journal tronqué",
+                head.seq, s.id, s.from_seq
+            ),
+        ));
+    }
+    let ordered = i == 0 || (segs[i - 1].id < s.id && segs[i - 1].from_seq < s.from_seq);
+    if !ordered || s.from_seq < 1 {
+        return Err((
+            s.from_seq,
+            format!(
+                "le segment de la clé n° {} est incohérent (début à l'entrée {}) : segments de clé falsifiés",
+                s.id, s.from_seq
+            ),
+        ));
+    }
+    let mac = match ring {
+        Some(r) => match r.get(s.id) {
+            Some(k) if k.fingerprint() == s.fingerprint => Some(k.chain_mac()),
+            Some(k) => {
+                return Err((
+                    s.from_seq,
+                    format!(
+                        "la clé n° {} du fichier (empreinte {}) n'est pas celle qui a signé la chaîne (empreinte {})",
+                        s.id,
+                        k.fingerprint(),
+                        s.fingerprint
+                    ),
+                ));
+            }
+            None => {
+                return Err((
+                    s.from_seq,
+                    format!(
+                        "la clé n° {} (empreinte {}), qui signe la chaîne à partir de l'entrée {}, est absente du fichier de clés",
+                        s.id, s.fingerprint, s.from_seq
+                    ),
+                ));
+            }
+        },
+        None => None,
+    };
+    Ok(Signer {
+        from_seq: s.from_seq,
+        id: s.id,
+        mac,
+        opening: opening_detail(s.id, &s.fingerprint),
+    })
+}
+
+/// Whether the latest checkpoint is signed and checked (only with a ring); an unsigned
+/// checkpoint after the first keyed entry, or a wrong signature, is a falsified one.
+fn checkpoint_signed(
+    ring: Option<&KeyRing>,
+    segs: &[KeySegment],
+    cp: &Checkpoint,
+) -> std::result::Result<bool, Broken> {
+    let first_keyed = segs.first().map_or(i64::MAX, |s| s.from_seq);
+    match (&cp.mac, cp.key_id) {
+        (Some(mac), Some(id)) => {
+            let Some(r) = ring else {
+                return Ok(false);
+            };
+            let ok = segs.iter().any(|s| s.id == id)
+                && r.get(id).is_some_and(|k| {
+                    checkpoint_mac(
+                        &k.chain_mac(),
+                        cp.at,
+                        cp.purged_before,
+                        cp.first_seq,
+                        &cp.prev_hash,
+                        cp.entries_purged,
+                    ) == *mac
+                });
+            if ok {
+                Ok(true)
+            } else {
+                Err((
+                    cp.first_seq,
+                    format!(
+                        "le point de contrôle n° {} n'est pas signé par la clé d'instance : point de contrôle falsifié",
+                        cp.id
+                    ),
+                ))
+            }
+        }
+        _ if cp.first_seq > first_keyed => Err((
+            cp.first_seq,
+            format!(
+                "le point de contrôle n° {} n'est pas signé alors que la chaîne l'est depuis l'entrée {first_keyed} : point de contrôle falsifié",
+                cp.id
+            ),
+        )),
+        _ => Ok(false),
+    }
 }
 
 /// The signature of a checkpoint under a chain key.

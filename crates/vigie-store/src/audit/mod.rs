@@ -16,9 +16,6 @@
 //! Consultation ([`Store::audit_search`]): by user, dossier, child (a person, across its
 //! dossiers), action, period; newest first, keyset paging.
 
-use std::fmt;
-use std::str::FromStr;
-
 use chrono::{DateTime, Months, SubsecRound, Utc};
 use hmac::Mac;
 use sea_orm::{ConnectionTrait, DatabaseTransaction, QueryResult};
@@ -26,10 +23,9 @@ use sha2::{Digest, Sha256};
 use vigie_domain::{DomainError, DossierNumber, Person, Scope};
 
 use crate::db::Store;
-use crate::dossiers::scope_filter;
 use crate::keys::{HmacSha256, Keys};
 use crate::persons::{find_by_name, person_from};
-use crate::sql::{Sql, all, all_sql, exec, get, one};
+use crate::sql::{Sql, all, all_sql, exec, get, one, scope_filter};
 use crate::{Result, StoreError, vals};
 
 pub mod anchors;
@@ -39,6 +35,7 @@ mod retention;
 #[cfg(feature = "testing")]
 mod synthetic;
 mod verify;
+pub use crate::anchor_log::Anchor;
 pub use consult::{ActionFilter, AuditFilter, AuditPage, AuditRow, ChildCandidate};
 pub use keyed::{KeySegment, KeyStatus};
 pub use retention::{RETENTION_DEFAULT_MONTHS, RETENTION_RANGE, RETENTION_SETTING};
@@ -397,37 +394,6 @@ impl Checkpoint {
             seq: self.first_seq - 1,
             hash: self.prev_hash.clone(),
         }
-    }
-}
-
-/// A head recorded outside the database (`vigie audit tete`): entry `seq` had hash `hash`.
-/// Written `SEQ:HASH`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Anchor {
-    pub seq: i64,
-    pub hash: String,
-}
-
-impl fmt::Display for Anchor {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.seq, self.hash)
-    }
-}
-
-impl FromStr for Anchor {
-    type Err = String;
-
-    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
-        let err = || {
-            "ancre attendue sous la forme NUMÉRO:EMPREINTE (64 caractères hexadécimaux), telle qu'affichée par « vigie audit tete »".to_owned()
-        };
-        let (seq, hash) = s.trim().split_once(':').ok_or_else(err)?;
-        let seq: i64 = seq.trim().parse().map_err(|_| err())?;
-        let hash = hash.trim().to_ascii_lowercase();
-        if seq < 0 || hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(err());
-        }
-        Ok(Self { seq, hash })
     }
 }
 

@@ -85,14 +85,7 @@ impl Store {
         actor: &Actor,
         before: DateTime<Utc>,
     ) -> Result<Option<Checkpoint>> {
-        let limit = self.audit_purge_limit(now).await?;
-        if before > limit {
-            let months = self.audit_retention_months().await?;
-            return Err(StoreError::Config(format!(
-                "la durée de conservation du journal d'audit est de {months} mois : seules les entrées antérieures au {} peuvent être purgées",
-                limit.with_timezone(&self.tz).format("%d/%m/%Y %H:%M")
-            )));
-        }
+        self.check_purge_before(now, before).await?;
         let txn = self.write().await?;
         let head = lock_head(&txn).await?;
         let (head_seq, head_hash) = (head.seq, head.hash.clone());
@@ -107,25 +100,13 @@ impl Store {
         let plan = keyed::plan(&txn, ring.as_deref(), &head, latest.as_ref()).await?;
         if let Some((seq, why)) = plan.broken {
             txn.rollback().await?;
-            return Err(StoreError::Config(format!(
-                "purge refusée : la chaîne d'audit est rompue à l'entrée {seq} ({why}) ; rien n'a été supprimé. Lancez « vigie audit verify »."
-            )));
+            return Err(purge_refused(seq, &why));
         }
         let (start, start_prev) = match latest {
             Some(cp) => (cp.first_seq, cp.prev_hash),
             None => (1, GENESIS.to_owned()),
         };
-        // The first entry kept: the first one recorded at or after `before` (entries are
-        // appended in time order); none: every entry goes, and the purge's own entry
-        // becomes the first one kept.
-        let first_kept = one(
-            &txn,
-            "SELECT seq FROM audit_entry WHERE seq >= $1 AND at >= $2 ORDER BY seq LIMIT 1",
-            vals![start, before],
-        )
-        .await?
-        .map(|r| get::<i64>(&r, "seq"))
-        .transpose()?;
+        let first_kept = first_kept(&txn, start, before).await?;
         let first_seq = first_kept.unwrap_or(head_seq + 1);
         if first_seq <= start {
             txn.rollback().await?;
@@ -139,21 +120,9 @@ impl Store {
             first_seq
         };
         walk.run(&txn, Some(through)).await?;
-        let refuse = |seq: i64, why: &str| {
-            StoreError::Config(format!(
-                "purge refusée : la chaîne d'audit est rompue à l'entrée {seq} ({why}) ; rien n'a été supprimé. Lancez « vigie audit verify »."
-            ))
-        };
-        if let Some((seq, why)) = &walk.broken {
+        if let Some(refusal) = walk_refusal(&walk, through) {
             txn.rollback().await?;
-            return Err(refuse(*seq, why));
-        }
-        if walk.next_seq != through {
-            txn.rollback().await?;
-            return Err(refuse(
-                walk.next_seq,
-                &format!("entrée {} manquante", walk.next_seq),
-            ));
+            return Err(refusal);
         }
         let prev_hash = match first_kept {
             // The hash of the last entry purged, which the first entry kept links to.
@@ -161,11 +130,13 @@ impl Store {
                 .await?
                 .pop()
                 .map(|e| e.prev_hash)
-                .ok_or_else(|| refuse(first_seq, &format!("entrée {first_seq} manquante")))?,
+                .ok_or_else(|| {
+                    purge_refused(first_seq, &format!("entrée {first_seq} manquante"))
+                })?,
             None => {
                 if walk.prev != head_hash {
                     txn.rollback().await?;
-                    return Err(refuse(
+                    return Err(purge_refused(
                         head_seq,
                         "la tête de chaîne ne correspond pas à la dernière entrée",
                     ));
@@ -173,31 +144,18 @@ impl Store {
                 head_hash
             }
         };
-        let purged = first_seq - start;
-        let at = now.trunc_subsecs(6);
-        let signature = match head.key_id {
-            Some(id) => {
-                let key = self.keys.key(id).map_err(StoreError::Config)?;
-                Some(keyed::checkpoint_mac(
-                    &key.chain_mac(),
-                    at,
-                    before,
-                    first_seq,
-                    &prev_hash,
-                    purged,
-                ))
-            }
-            None => None,
+        let mut checkpoint = Checkpoint {
+            id: 0,
+            at: now.trunc_subsecs(6),
+            purged_before: before,
+            first_seq,
+            prev_hash,
+            entries_purged: first_seq - start,
+            key_id: head.key_id,
+            mac: None,
         };
-        let row = one(
-            &txn,
-            "INSERT INTO audit_checkpoint (at, purged_before, first_seq, prev_hash, entries_purged, key_id, mac)
-             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-            vals![at, before, first_seq, prev_hash.clone(), purged, head.key_id, signature.clone()],
-        )
-        .await?
-        .ok_or(StoreError::NotFound)?;
-        let id: i64 = get(&row, "id")?;
+        self.record_checkpoint(&txn, &mut checkpoint).await?;
+        let purged = checkpoint.entries_purged;
         let deleted = exec(
             &txn,
             "DELETE FROM audit_entry WHERE seq < $1",
@@ -216,21 +174,98 @@ impl Store {
                 &txn,
                 now,
                 actor,
-                Event::new("audit.purge").detail(purge_detail(purged, first_seq, id)),
+                Event::new("audit.purge").detail(purge_detail(purged, first_seq, checkpoint.id)),
             )
             .await?;
         txn.commit().await?;
         self.anchor_after_commit(now, "purge", Some(purge_seq))
             .await;
-        Ok(Some(Checkpoint {
-            id,
-            at,
-            purged_before: before,
-            first_seq,
-            prev_hash,
-            entries_purged: purged,
-            key_id: head.key_id,
-            mac: signature,
-        }))
+        Ok(Some(checkpoint))
     }
+
+    /// Refuses a purge cutting at `before` when that is within the retention.
+    async fn check_purge_before(&self, now: DateTime<Utc>, before: DateTime<Utc>) -> Result<()> {
+        let limit = self.audit_purge_limit(now).await?;
+        if before > limit {
+            let months = self.audit_retention_months().await?;
+            return Err(StoreError::Config(format!(
+                "la durée de conservation du journal d'audit est de {months} mois : seules les entrées antérieures au {} peuvent être purgées",
+                limit.with_timezone(&self.tz).format("%d/%m/%Y %H:%M")
+            )));
+        }
+        Ok(())
+    }
+
+    /// Signs the checkpoint (`mac`, under the head's key when the chain is keyed) and
+    /// records it (`id`).
+    async fn record_checkpoint(
+        &self,
+        txn: &DatabaseTransaction,
+        cp: &mut Checkpoint,
+    ) -> Result<()> {
+        cp.mac = match cp.key_id {
+            Some(id) => {
+                let key = self.keys.key(id).map_err(StoreError::Config)?;
+                Some(keyed::checkpoint_mac(
+                    &key.chain_mac(),
+                    cp.at,
+                    cp.purged_before,
+                    cp.first_seq,
+                    &cp.prev_hash,
+                    cp.entries_purged,
+                ))
+            }
+            None => None,
+        };
+        let row = one(
+            txn,
+            "INSERT INTO audit_checkpoint (at, purged_before, first_seq, prev_hash, entries_purged, key_id, mac)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+            vals![cp.at, cp.purged_before, cp.first_seq, cp.prev_hash.clone(), cp.entries_purged, cp.key_id, cp.mac.clone()],
+        )
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        cp.id = get(&row, "id")?;
+        Ok(())
+    }
+}
+
+/// A purge refused because the chain is broken at entry `seq` (`why`).
+fn purge_refused(seq: i64, why: &str) -> StoreError {
+    StoreError::Config(format!(
+        "purge refusée : la chaîne d'audit est rompue à l'entrée {seq} ({why}) ; rien n'a été supprimé. Lancez « vigie audit verify »."
+    ))
+}
+
+/// The first entry kept: the first one recorded at or after `before` (entries are
+/// appended in time order) from `start`; none: every entry goes, and the purge's own
+/// entry becomes the first one kept.
+async fn first_kept(
+    txn: &DatabaseTransaction,
+    start: i64,
+    before: DateTime<Utc>,
+) -> Result<Option<i64>> {
+    one(
+        txn,
+        "SELECT seq FROM audit_entry WHERE seq >= $1 AND at >= $2 ORDER BY seq LIMIT 1",
+        vals![start, before],
+    )
+    .await?
+    .map(|r| get::<i64>(&r, "seq"))
+    .transpose()
+}
+
+/// Why a purge is refused after walking the part purged up to `through` (excluded): a
+/// broken link, or a missing entry.
+fn walk_refusal(walk: &Walk, through: i64) -> Option<StoreError> {
+    if let Some((seq, why)) = &walk.broken {
+        return Some(purge_refused(*seq, why));
+    }
+    if walk.next_seq != through {
+        return Some(purge_refused(
+            walk.next_seq,
+            &format!("entrée {} manquante", walk.next_seq),
+        ));
+    }
+    None
 }

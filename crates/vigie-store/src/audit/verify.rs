@@ -246,102 +246,27 @@ impl Store {
         }
         .with_signers(plan.signers);
         let start = walk.next_seq;
-        let mut sorted: Vec<Anchor> = anchors.to_vec();
-        sorted.sort_by_key(|a| a.seq);
-        sorted.dedup();
-        for a in &sorted {
-            if a.seq > head_seq {
-                out.broken = Some((
-                    a.seq,
-                    format!(
-                        "l'entrée {}, enregistrée hors de la base, n'existe plus : le journal s'arrête à l'entrée {head_seq} (journal tronqué ou restauré d'une sauvegarde antérieure)",
-                        a.seq
-                    ),
-                ));
-                return Ok(out);
-            }
-            if a.seq == start - 1 {
-                // The checkpoint's link (or the genesis): checked before walking.
-                if a.hash != walk.prev {
-                    out.broken = Some((a.seq, anchor_mismatch(a, &walk.prev)));
-                    return Ok(out);
-                }
-                out.anchors.push((a.clone(), AnchorCheck::Matches));
-            } else if a.seq < start - 1 {
-                if !plan.checkpoint_signed {
-                    out.broken = Some((
-                        a.seq,
-                        format!(
-                            "l'entrée {}, enregistrée hors de la base, a été supprimée par une purge que rien ne prouve (point de contrôle non signé par la clé d'instance, ou vérification sans la clé)",
-                            a.seq
-                        ),
-                    ));
-                    return Ok(out);
-                }
-                out.anchors.push((a.clone(), AnchorCheck::Purged));
-            } else if let Some(other) = walk.anchors.get(&a.seq)
-                && *other != a.hash
-            {
-                out.broken = Some((a.seq, anchor_mismatch(a, other)));
-                return Ok(out);
-            } else {
-                walk.anchors.insert(a.seq, a.hash.clone());
-            }
+        if let Some(b) = place_anchors(
+            anchors,
+            &mut walk,
+            head_seq,
+            plan.checkpoint_signed,
+            &mut out.anchors,
+        ) {
+            out.broken = Some(b);
+            return Ok(out);
         }
-        // Rows below where the walk starts would never be read: none may exist.
-        if let Some(r) = one(
-            &self.db,
-            "SELECT MIN(seq) AS s FROM audit_entry WHERE seq < $1",
-            vals![start],
-        )
-        .await?
-            && let Some(seq) = get::<Option<i64>>(&r, "s")?
-        {
-            out.broken = Some((
-                seq,
-                format!(
-                    "l'entrée {seq} se trouve avant le début de la chaîne (entrée {start}) : entrée insérée hors de la chaîne"
-                ),
-            ));
+        if let Some(b) = rows_before_start(&self.db, start).await? {
+            out.broken = Some(b);
             return Ok(out);
         }
         let mut walk = walk.run_pipelined(&self.db).await?;
         out.entries = walk.checked;
         out.unverified = walk.unverified;
-        let mut broken = walk.broken.take();
-        if broken.is_none() && (walk.next_seq - 1 != head_seq || walk.prev != head_hash) {
-            broken = Some((
-                walk.next_seq,
-                "la tête de chaîne ne correspond pas à la dernière entrée".into(),
-            ));
-        }
-        // Every key segment the walk covers must have been reached (two segments cannot
-        // share their first entry: the later key would never be checked).
-        if broken.is_none()
-            && let Some(last) = walk.signers.last()
-            && last.from_seq >= start
-            && walk.signer != Some(walk.signers.len() - 1)
-        {
-            broken = Some((
-                last.from_seq,
-                format!(
-                    "le segment de la clé n° {} n'a pas été atteint : segments de clé falsifiés",
-                    last.id
-                ),
-            ));
-        }
-        if broken.is_none()
-            && let Some(cp) = &checkpoint
-            && !walk.purge_met
-        {
-            broken = Some((
-                cp.first_seq,
-                format!(
-                    "le point de contrôle n° {} n'a pas son entrée « audit.purge » dans la chaîne : purge non tracée",
-                    cp.id
-                ),
-            ));
-        }
+        let broken = match walk.broken.take() {
+            Some(b) => Some(b),
+            None => walk_end_broken(&walk, start, head_seq, &head_hash, checkpoint.as_ref()),
+        };
         if broken.is_none() {
             for seq in &walk.anchors_met {
                 if let Some(h) = walk.anchors.get(seq) {
@@ -361,4 +286,124 @@ impl Store {
         out.broken = broken;
         Ok(out)
     }
+}
+
+/// Places the anchors recorded outside the database (sorted, deduplicated) against the
+/// walk before it starts: beyond the head is a truncated tail; the checkpoint's link (or
+/// the genesis) is checked now (`checked`); below it, only a signed checkpoint accounts
+/// for them (`checked`, purged); inside the walked range, they are given to the walk.
+/// Returns the first broken link.
+fn place_anchors(
+    anchors: &[Anchor],
+    walk: &mut Walk,
+    head_seq: i64,
+    checkpoint_signed: bool,
+    checked: &mut Vec<(Anchor, AnchorCheck)>,
+) -> Option<(i64, String)> {
+    let start = walk.next_seq;
+    let mut sorted: Vec<Anchor> = anchors.to_vec();
+    sorted.sort_by_key(|a| a.seq);
+    sorted.dedup();
+    for a in &sorted {
+        if a.seq > head_seq {
+            return Some((
+                a.seq,
+                format!(
+                    "l'entrée {}, enregistrée hors de la base, n'existe plus : le journal s'arrête à l'entrée {head_seq} (journal tronqué ou restauré d'une sauvegarde antérieure)",
+                    a.seq
+                ),
+            ));
+        }
+        if a.seq == start - 1 {
+            // The checkpoint's link (or the genesis): checked before walking.
+            if a.hash != walk.prev {
+                return Some((a.seq, anchor_mismatch(a, &walk.prev)));
+            }
+            checked.push((a.clone(), AnchorCheck::Matches));
+        } else if a.seq < start - 1 {
+            if !checkpoint_signed {
+                return Some((
+                    a.seq,
+                    format!(
+                        "l'entrée {}, enregistrée hors de la base, a été supprimée par une purge que rien ne prouve (point de contrôle non signé par la clé d'instance, ou vérification sans la clé)",
+                        a.seq
+                    ),
+                ));
+            }
+            checked.push((a.clone(), AnchorCheck::Purged));
+        } else if let Some(other) = walk.anchors.get(&a.seq)
+            && *other != a.hash
+        {
+            return Some((a.seq, anchor_mismatch(a, other)));
+        } else {
+            walk.anchors.insert(a.seq, a.hash.clone());
+        }
+    }
+    None
+}
+
+/// Rows below where the walk starts would never be read: none may exist.
+async fn rows_before_start(
+    db: &sea_orm::DatabaseConnection,
+    start: i64,
+) -> Result<Option<(i64, String)>> {
+    if let Some(r) = one(
+        db,
+        "SELECT MIN(seq) AS s FROM audit_entry WHERE seq < $1",
+        vals![start],
+    )
+    .await?
+        && let Some(seq) = get::<Option<i64>>(&r, "s")?
+    {
+        return Ok(Some((
+            seq,
+            format!(
+                "l'entrée {seq} se trouve avant le début de la chaîne (entrée {start}) : entrée insérée hors de la chaîne"
+            ),
+        )));
+    }
+    Ok(None)
+}
+
+/// After a walk without a broken link: the head must be its last entry, every key
+/// segment it covers must have been reached, and the checkpoint's purge entry met.
+fn walk_end_broken(
+    walk: &Walk,
+    start: i64,
+    head_seq: i64,
+    head_hash: &str,
+    checkpoint: Option<&Checkpoint>,
+) -> Option<(i64, String)> {
+    if walk.next_seq - 1 != head_seq || walk.prev != head_hash {
+        return Some((
+            walk.next_seq,
+            "la tête de chaîne ne correspond pas à la dernière entrée".into(),
+        ));
+    }
+    // Every key segment the walk covers must have been reached (two segments cannot
+    // share their first entry: the later key would never be checked).
+    if let Some(last) = walk.signers.last()
+        && last.from_seq >= start
+        && walk.signer != Some(walk.signers.len() - 1)
+    {
+        return Some((
+            last.from_seq,
+            format!(
+                "le segment de la clé n° {} n'a pas été atteint : segments de clé falsifiés",
+                last.id
+            ),
+        ));
+    }
+    if let Some(cp) = checkpoint
+        && !walk.purge_met
+    {
+        return Some((
+            cp.first_seq,
+            format!(
+                "le point de contrôle n° {} n'a pas son entrée « audit.purge » dans la chaîne : purge non tracée",
+                cp.id
+            ),
+        ));
+    }
+    None
 }

@@ -1,6 +1,7 @@
 //! Every difference between SQLite and PostgreSQL lives here: row locks, id reservation,
-//! integrity and foreign-key checks, the system catalogs, placeholders, the type tokens of
-//! the migrations, the transaction mode, and opening the pool ([`connect`]). The rest of
+//! integrity and foreign-key checks, the system catalogs, placeholders, the storage error
+//! codes (disk full, I/O: see [`crate::health`]), the type tokens of the migrations, the
+//! transaction mode, and opening the pool ([`connect`]). The rest of
 //! the store writes one SQL text and asks this module whenever the two backends differ;
 //! the future backup and restore go through it too.
 //!
@@ -238,6 +239,32 @@ pub(crate) fn has_roles(backend: DatabaseBackend) -> bool {
     backend == DatabaseBackend::Postgres
 }
 
+/// Whether a database error's code says the storage cannot write (disk full, I/O error,
+/// read-only file), by the backend that raised it.
+pub(crate) fn is_storage_error_code(d: &dyn sqlx::error::DatabaseError) -> bool {
+    let code = d.code().unwrap_or_default();
+    if d.try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+        .is_some()
+    {
+        pg_storage_code(&code)
+    } else {
+        sqlite_storage_code(&code)
+    }
+}
+
+/// SQLite: SQLITE_FULL, SQLITE_IOERR (and its extended codes), SQLITE_READONLY,
+/// SQLITE_CANTOPEN (the primary code is the low byte of the extended one).
+fn sqlite_storage_code(code: &str) -> bool {
+    code.parse::<u32>()
+        .is_ok_and(|n| matches!(n & 0xff, 8 | 10 | 13 | 14))
+}
+
+/// PostgreSQL: class 53 (insufficient resources: disk full, out of memory) and class 58
+/// (system error: I/O).
+fn pg_storage_code(code: &str) -> bool {
+    code.starts_with("53") || code.starts_with("58")
+}
+
 /// Gives back the pages freed by rewritten rows, so that no cleared value lingers in the
 /// file (SQLite `VACUUM`); PostgreSQL's free space is not readable by SQL: nothing to do.
 pub(crate) async fn reclaim_free_pages(c: &impl ConnectionTrait) -> Result<(), sea_orm::DbErr> {
@@ -310,5 +337,18 @@ mod tests {
             "a = ?1 AND b = ?12"
         );
         assert_eq!(placeholders("a = $1", DatabaseBackend::Postgres), "a = $1");
+    }
+
+    #[test]
+    fn storage_failures_are_told_apart() {
+        assert!(sqlite_storage_code("13")); // SQLITE_FULL
+        assert!(sqlite_storage_code("778")); // SQLITE_IOERR_WRITE
+        assert!(sqlite_storage_code("8")); // SQLITE_READONLY
+        assert!(!sqlite_storage_code("2067")); // SQLITE_CONSTRAINT_UNIQUE
+        assert!(!sqlite_storage_code("5")); // SQLITE_BUSY
+        assert!(pg_storage_code("53100")); // disk_full
+        assert!(pg_storage_code("58030")); // io_error
+        assert!(!pg_storage_code("23505")); // unique_violation
+        assert!(!pg_storage_code("40001")); // serialization_failure
     }
 }

@@ -7,12 +7,12 @@ use sea_orm::DatabaseTransaction;
 use vigie_domain::dossier::history::{Fields, adult_name, child_fields, diff, person_name};
 use vigie_domain::{ChildInput, DomainError};
 
-use super::header::addr_vals;
 use super::person::write_person;
 use super::revision::last_change;
 use super::update::{Update, field_list};
 use super::{ChildRecord, DossierEdit, DossierRecord, FieldChange, Part, PartConflict};
 use crate::audit::Event;
+use crate::columns::addr_vals;
 use crate::sql::{exec, get, one};
 use crate::{Result, StoreError, vals};
 

@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use chrono::{DateTime, SubsecRound, Utc};
-use sea_orm::{DatabaseTransaction, Value};
+use sea_orm::DatabaseTransaction;
 use vigie_domain::Adult;
 use vigie_domain::dossier::history::{diff, header_fields};
 
@@ -12,23 +12,12 @@ use super::revision::last_change;
 use super::update::{Update, field_list};
 use super::{AdultRecord, DossierEdit, FieldChange, Part, PartConflict, PartRef};
 use crate::audit::Actor;
+use crate::columns::{addr_vals, header_set_list, header_vals};
 use crate::sql::{exec, get, one};
 use crate::{Result, StoreError, vals};
 
 /// How the history and a conflict name the header part.
 const HEADER_LABEL: &str = "En-tête, signalant, parents, exposé et suites";
-
-/// The columns of an address, in the order of the tables' `addr_*` columns.
-pub(super) fn addr_vals(a: &vigie_domain::Address) -> Vec<Value> {
-    vals![
-        a.number.clone(),
-        a.street.clone(),
-        a.complement.clone(),
-        a.postal_code.clone(),
-        a.commune_insee.clone(),
-        a.city.clone()
-    ]
-}
 
 /// Writes the header part: dossier row, source, adults (kept by id), follow-ups.
 /// Returns the adult id of each `input.adults`.
@@ -41,30 +30,16 @@ pub(super) async fn write_header(
     stored_adults: &[AdultRecord],
 ) -> Result<Vec<i64>> {
     let h = &e.input.header;
+    let mut v = header_vals(h);
+    v.extend(vals![e.direct.map(|d| d.code()), actor.user_id, now, id]);
     exec(
         txn,
-        "UPDATE dossier SET received_at = $1, type_id = $2, danger_grave = $3, violence_conjugale = $4, sip = $5,
-            receiving_agent_id = $6, channel_id = $7, snated_number = $8, territory_id = $9, status = $10, expose = $11,
-            observation = $12, direct_conclusion = $13, version = version + 1, updated_by = $14, updated_at = $15
-         WHERE id = $16",
-        vals![
-            h.received_at.trunc_subsecs(0),
-            h.type_id,
-            h.danger_grave,
-            h.violence_conjugale,
-            h.sip,
-            h.receiving_agent_id,
-            h.channel_id,
-            h.snated_number.clone(),
-            h.territory_id,
-            h.status.code(),
-            h.expose.clone(),
-            h.observation.clone(),
-            e.direct.map(|d| d.code()),
-            actor.user_id,
-            now,
-            id
-        ],
+        &format!(
+            "UPDATE dossier SET {}, direct_conclusion = $13, version = version + 1, updated_by = $14,
+             updated_at = $15 WHERE id = $16",
+            header_set_list()
+        ),
+        v,
     )
     .await?;
     let s = &e.input.source;
