@@ -38,8 +38,8 @@ pub(crate) fn list_filter(q: &mut Sql, f: &ListFilter) {
     }
 }
 
-pub use vigie_domain::dossier::check_references;
-pub use vigie_domain::dossier::{
+use vigie_domain::dossier::check_references;
+use vigie_domain::dossier::{
     AdultRecord, AssignmentRecord, ChildRecord, DossierRecord, OtherDossier,
 };
 

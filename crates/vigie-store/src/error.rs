@@ -14,7 +14,7 @@ pub enum StoreError {
     /// Parts of a dossier changed by someone else since the editor read them: nothing
     /// was written; each conflict says what the other agent changed.
     #[error("le dossier a été modifié entre-temps par un autre utilisateur")]
-    Conflicts(Vec<crate::edit::PartConflict>),
+    Conflicts(Vec<vigie_domain::dossier::PartConflict>),
     /// A row (other than a dossier) changed since the caller read it (optimistic lock):
     /// nothing was written; the French message says what to do.
     #[error("{0}")]

@@ -7,7 +7,7 @@ use crate::db::Store;
 use crate::sql::{all, exec, get};
 use crate::{Result, StoreError, vals};
 
-pub use vigie_domain::catalog::{Catalog, ParamValue, Service, Territory};
+use vigie_domain::catalog::{Catalog, ParamValue, Service, Territory};
 
 /// Seeds the default values (migration step).
 pub(crate) async fn seed_defaults(txn: &DatabaseTransaction) -> Result<()> {

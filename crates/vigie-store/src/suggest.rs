@@ -24,7 +24,7 @@ use crate::{Result, StoreError};
 /// At most this many suggestions, whatever the caller asks.
 pub const MAX_SUGGESTIONS: usize = 10;
 
-pub use vigie_domain::dossier::{EarlierDossier, Suggestion};
+use vigie_domain::dossier::{EarlierDossier, Suggestion};
 
 /// The `person_key` keys of what is typed: family words under `n`/`np`, first names under `f`/`fp`.
 fn typed_keys(typed: &Person) -> (Vec<String>, Vec<String>) {

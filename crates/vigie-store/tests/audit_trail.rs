@@ -7,9 +7,9 @@ mod common;
 
 use chrono::{DateTime, Duration, Utc};
 use common::*;
+use vigie_domain::dossier::DossierEdit;
 use vigie_domain::*;
 use vigie_store::audit::{ActionFilter, Anchor, AnchorCheck, AuditFilter, Event};
-use vigie_store::edit::DossierEdit;
 use vigie_store::testing::{TestDb, now};
 use vigie_store::{Actor, Store, StoreError};
 

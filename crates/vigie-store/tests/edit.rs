@@ -5,9 +5,9 @@
 mod common;
 
 use common::*;
+use vigie_domain::dossier::{DirectConclusionCode, DossierEdit, Part, PartRef};
 use vigie_domain::*;
 use vigie_store::StoreError;
-use vigie_store::edit::{DirectConclusionCode, DossierEdit, Part, PartRef};
 use vigie_store::params_admin::Table;
 use vigie_store::testing::now;
 use vigie_store::{Actor, Store};

@@ -8,8 +8,8 @@ mod common;
 use std::collections::BTreeSet;
 
 use common::*;
+use vigie_domain::catalog::{ParamValue, Service, Territory};
 use vigie_domain::*;
-use vigie_store::params::{ParamValue, Service, Territory};
 use vigie_store::params_admin::{
     AdminValue, Direction, NewValue, ReadValue, Table, ValueChange, counted_references,
 };

@@ -4,9 +4,9 @@
 mod common;
 
 use common::*;
+use vigie_domain::dossier::DossierEdit;
 use vigie_domain::*;
 use vigie_store::dossiers::ListFilter;
-use vigie_store::edit::DossierEdit;
 use vigie_store::migrate::{Migration, Step, migrations};
 use vigie_store::params_admin::{NewValue, Table};
 use vigie_store::password;
@@ -649,7 +649,7 @@ async fn a_stale_header_save_is_refused() {
             .unwrap();
         let rec = s.read_dossier(now(), &a, &Scope::All, id).await.unwrap();
         // The header of `rec` replaced by `h`, saved as the dossier screen does.
-        let save = |rec: &vigie_store::dossiers::DossierRecord, h: &Header| {
+        let save = |rec: &vigie_domain::dossier::DossierRecord, h: &Header| {
             let mut e = DossierEdit::from_record(rec);
             e.input.header = h.clone();
             let s = s.clone();

@@ -220,7 +220,9 @@ pub(crate) async fn table_exists(c: &impl ConnectionTrait, name: &str) -> Result
     Ok(!all(c, sql, vals![name]).await?.is_empty())
 }
 
-/// The tables of the database (PostgreSQL: of its current schema), sorted.
+/// The tables of the database (PostgreSQL: of its current schema), sorted. Used by the
+/// tests' helpers today (and by the coming backup).
+#[cfg(feature = "testing")]
 pub(crate) async fn table_names(c: &impl ConnectionTrait) -> Result<Vec<String>> {
     let sql = if is_postgres(c) {
         "SELECT tablename::text AS t FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename"

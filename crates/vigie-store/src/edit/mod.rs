@@ -22,7 +22,7 @@ mod revision;
 mod update;
 
 pub use crate::settings::UNDER_TWO_SETTING;
-pub use vigie_domain::dossier::{
+use vigie_domain::dossier::{
     DirectConclusionCode, DossierEdit, FieldChange, Part, PartConflict, PartRef, Revision, Saved,
 };
 
@@ -40,10 +40,11 @@ use vigie_domain::{DomainError, DossierStatus, FieldError, Scope};
 
 use crate::audit::Actor;
 use crate::db::Store;
-use crate::dossiers::{AdultRecord, ChildRecord, DossierRecord, load_dossier};
+use crate::dossiers::load_dossier;
 use crate::params::load_catalog;
 use crate::sql::get;
 use crate::{Result, StoreError};
+use vigie_domain::dossier::{AdultRecord, ChildRecord, DossierRecord};
 
 /// Display values resolved with the store's time zone.
 type Ctx<'a> = Resolver<'a, chrono_tz::Tz>;

@@ -1,8 +1,8 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use chrono::{DateTime, NaiveDate, Utc};
+use vigie_domain::catalog::Catalog;
 use vigie_domain::*;
-use vigie_store::params::Catalog;
 use vigie_store::testing::{TestDb, add_service, add_territory, now};
 use vigie_store::{Actor, Store};
 
