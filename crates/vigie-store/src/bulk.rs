@@ -9,8 +9,10 @@ use sea_orm::{DatabaseTransaction, Value};
 use vigie_domain::{AssignmentInput, DomainError, DossierInput, DossierNumber};
 
 use crate::audit::Actor;
-use crate::columns::{HEADER_COLUMNS, addr_vals, header_vals};
-use crate::persons::{birth_year, person_keys};
+use crate::columns::{
+    HEADER_COLUMNS, adult_vals, assignment_vals, child_vals, header_vals, person_vals, source_vals,
+};
+use crate::persons::person_keys;
 use crate::sql::{Sql, all_sql, exec_sql, get, one};
 use crate::{Result, StoreError, vals};
 
@@ -111,17 +113,9 @@ pub(crate) async fn insert_assignments(
     let mut rows = Vec::with_capacity(items.len());
     let mut evaluators = Vec::new();
     for (&aid, (dossier_id, a)) in ids.iter().zip(items) {
-        rows.push(vals![
-            aid,
-            *dossier_id,
-            a.service_id,
-            a.asked_on,
-            a.due_on,
-            a.returned_on,
-            a.result_id,
-            a.cancelled,
-            a.comment.clone()
-        ]);
+        let mut v = vals![aid, *dossier_id];
+        v.extend(assignment_vals(a));
+        rows.push(v);
         evaluators.extend(
             a.evaluators
                 .iter()
@@ -312,15 +306,8 @@ impl<'a> Rows<'a> {
         v.extend(vals![actor.user_id, now, actor.user_id, now]);
         self.dossiers.push(v);
         let s = &d.source;
-        let mut v = vals![
-            id,
-            s.category_id,
-            s.confidentiality.code(),
-            s.name.clone(),
-            s.organisation.clone()
-        ];
-        v.extend(addr_vals(&s.address));
-        v.extend(vals![s.email.clone(), s.phone.clone()]);
+        let mut v = vals![id];
+        v.extend(source_vals(s));
         self.sources.push(v);
     }
 
@@ -330,17 +317,8 @@ impl<'a> Rows<'a> {
         for (pos, a) in d.adults.iter().enumerate() {
             let aid = ids.adults.next().ok_or(StoreError::NotFound)?;
             these_adults.push(aid);
-            let mut v = vals![
-                aid,
-                id,
-                pos as i64,
-                a.civility_id,
-                a.birth_name.clone(),
-                a.usage_name.clone(),
-                a.first_names.clone()
-            ];
-            v.extend(addr_vals(&a.address));
-            v.extend(vals![a.phone.clone(), a.email.clone()]);
+            let mut v = vals![aid, id, pos as i64];
+            v.extend(adult_vals(a));
             self.adults.push(v);
         }
         Ok(these_adults)
@@ -369,19 +347,8 @@ impl<'a> Rows<'a> {
             };
             person_ids.push(pid);
             let cid = ids.children.next().ok_or(StoreError::NotFound)?;
-            let conc = c.conclusion.as_ref();
             let mut v = vals![cid, id, pid, pos as i64];
-            v.extend(addr_vals(&c.address));
-            v.extend(vals![
-                c.csp_father_id,
-                c.csp_mother_id,
-                c.lieu_de_vie_id,
-                c.comment.clone(),
-                c.evaluation_result_id,
-                conc.map(|x| x.conclusion_id),
-                conc.map(|x| x.on),
-                conc.and_then(|x| x.comment.clone()),
-            ]);
+            v.extend(child_vals(c));
             self.children.push(v);
             for l in &c.adults {
                 if let Some(a) = adult_id(l.adult) {
@@ -413,19 +380,10 @@ impl<'a> Rows<'a> {
         now: DateTime<Utc>,
     ) -> Result<i64> {
         let pid = ids.new_persons.next().ok_or(StoreError::NotFound)?;
-        let (precision, date) = p.birth.to_parts();
-        self.persons.push(vals![
-            pid,
-            p.birth_name.clone(),
-            p.usage_name.clone(),
-            p.first_names.clone(),
-            p.sex.code(),
-            precision,
-            date,
-            birth_year(p.birth),
-            now,
-            now
-        ]);
+        let mut v = vals![pid];
+        v.extend(person_vals(p));
+        v.extend(vals![now, now]);
+        self.persons.push(v);
         self.keys
             .extend(person_keys(p).into_iter().map(|k| vals![k, pid]));
         Ok(pid)

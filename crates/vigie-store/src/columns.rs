@@ -1,10 +1,13 @@
 //! Column lists written by more than one module: the dossier table's header columns
-//! (inserted by [`crate::bulk`], updated by [`crate::edit`]) and the `addr_*` columns of an
-//! address, each with the values that go in them, in the same order.
+//! (inserted by [`crate::bulk`], updated by [`crate::edit`]), the `addr_*` columns of an
+//! address and the data columns of the source, an adult, a person, a child and an
+//! assignment, each with the values that go in them, in the same order.
 
 use chrono::SubsecRound;
 use sea_orm::Value;
-use vigie_domain::{Address, Header};
+use vigie_domain::{Address, Adult, AssignmentInput, ChildInput, Header, Person, Source};
+
+use crate::persons::birth_year;
 
 use crate::vals;
 
@@ -62,5 +65,77 @@ pub(crate) fn addr_vals(a: &Address) -> Vec<Value> {
         a.postal_code.clone(),
         a.commune_insee.clone(),
         a.city.clone()
+    ]
+}
+
+/// `dossier_source`: `category_id, confidentiality, name, organisation, addr_*, email, phone`.
+pub(crate) fn source_vals(s: &Source) -> Vec<Value> {
+    let mut v = vals![
+        s.category_id,
+        s.confidentiality.code(),
+        s.name.clone(),
+        s.organisation.clone()
+    ];
+    v.extend(addr_vals(&s.address));
+    v.extend(vals![s.email.clone(), s.phone.clone()]);
+    v
+}
+
+/// `adult`: `civility_id, birth_name, usage_name, first_names, addr_*, phone, email`.
+pub(crate) fn adult_vals(a: &Adult) -> Vec<Value> {
+    let mut v = vals![
+        a.civility_id,
+        a.birth_name.clone(),
+        a.usage_name.clone(),
+        a.first_names.clone()
+    ];
+    v.extend(addr_vals(&a.address));
+    v.extend(vals![a.phone.clone(), a.email.clone()]);
+    v
+}
+
+/// `person`: `birth_name, usage_name, first_names, sex, birth_precision, birth_date,
+/// birth_year`.
+pub(crate) fn person_vals(p: &Person) -> Vec<Value> {
+    let (precision, date) = p.birth.to_parts();
+    vals![
+        p.birth_name.clone(),
+        p.usage_name.clone(),
+        p.first_names.clone(),
+        p.sex.code(),
+        precision,
+        date,
+        birth_year(p.birth)
+    ]
+}
+
+/// `dossier_child`: `addr_*, csp_father_id, csp_mother_id, lieu_de_vie_id, comment,
+/// evaluation_result_id, conclusion_id, conclusion_on, conclusion_comment`.
+pub(crate) fn child_vals(c: &ChildInput) -> Vec<Value> {
+    let conc = c.conclusion.as_ref();
+    let mut v = addr_vals(&c.address);
+    v.extend(vals![
+        c.csp_father_id,
+        c.csp_mother_id,
+        c.lieu_de_vie_id,
+        c.comment.clone(),
+        c.evaluation_result_id,
+        conc.map(|x| x.conclusion_id),
+        conc.map(|x| x.on),
+        conc.and_then(|x| x.comment.clone()),
+    ]);
+    v
+}
+
+/// `assignment`: `service_id, asked_on, due_on, returned_on, result_id, cancelled, comment`.
+pub(crate) fn assignment_vals(a: &AssignmentInput) -> Vec<Value> {
+    vals![
+        a.service_id,
+        a.asked_on,
+        a.due_on,
+        a.returned_on,
+        a.result_id,
+        a.cancelled,
+        a.comment.clone()
     ]
 }

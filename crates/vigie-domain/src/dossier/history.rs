@@ -89,30 +89,40 @@ where
     }
 }
 
+/// The family name as shown: the usage name, else the birth name, in capitals.
+fn shown_family_name(birth_name: &str, usage_name: Option<&str>) -> String {
+    usage_name.unwrap_or(birth_name).to_uppercase()
+}
+
+/// « Léa MARTIN »: a person's first names and family name.
 pub fn person_name(p: &Person) -> String {
     format!(
         "{} {}",
         p.first_names,
-        p.usage_name
-            .clone()
-            .unwrap_or_else(|| p.birth_name.clone())
-            .to_uppercase()
+        shown_family_name(&p.birth_name, p.usage_name.as_deref())
     )
     .trim()
     .to_owned()
 }
 
+/// « Marie DUPONT »: an adult's first names (if known) and family name.
 pub fn adult_name(a: &Adult) -> String {
-    format!(
+    adult_name_with_civility("", a)
+}
+
+/// « Mme Marie DUPONT »: an adult's name after its civility (as the dossier view shows it;
+/// an empty civility or first names leave their space).
+pub fn adult_name_with_civility(civility: &str, a: &Adult) -> String {
+    let name = format!(
         "{} {}",
-        a.first_names.clone().unwrap_or_default(),
-        a.usage_name
-            .clone()
-            .unwrap_or_else(|| a.birth_name.clone())
-            .to_uppercase()
-    )
-    .trim()
-    .to_owned()
+        a.first_names.as_deref().unwrap_or_default(),
+        shown_family_name(&a.birth_name, a.usage_name.as_deref())
+    );
+    if civility.is_empty() {
+        name.trim().to_owned()
+    } else {
+        format!("{civility} {name}").trim().to_owned()
+    }
 }
 
 /// The header part's fields: the header, the source, the adults, the follow-ups.

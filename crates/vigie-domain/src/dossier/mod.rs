@@ -14,6 +14,6 @@ pub use edit::{
     DirectConclusionCode, DossierEdit, FieldChange, Part, PartConflict, PartRef, Revision, Saved,
     check_edit_bounds,
 };
-pub use history::{adult_name, person_name};
+pub use history::{adult_name, adult_name_with_civility, person_name};
 pub use record::{AdultRecord, AssignmentRecord, ChildRecord, DossierRecord, OtherDossier};
 pub use suggestion::{EarlierDossier, Suggestion};

@@ -10,6 +10,7 @@ use vigie_domain::dossier::history::{Fields, assignment_fields, diff};
 use super::revision::last_change;
 use super::update::{Update, field_list};
 use super::{Ctx, FieldChange, Part, PartConflict};
+use crate::columns::assignment_vals;
 use crate::sql::exec;
 use crate::{Result, StoreError, vals};
 
@@ -42,16 +43,7 @@ pub(super) async fn write_assignment(
                 txn,
                 "UPDATE assignment SET service_id = $1, asked_on = $2, due_on = $3, returned_on = $4, result_id = $5, cancelled = $6,
                  comment = $7, version = version + 1 WHERE id = $8",
-                vals![
-                    a.service_id,
-                    a.asked_on,
-                    a.due_on,
-                    a.returned_on,
-                    a.result_id,
-                    a.cancelled,
-                    a.comment.clone(),
-                    aid
-                ],
+                assignment_vals(a).into_iter().chain(vals![aid]).collect(),
             )
             .await?;
             exec(

@@ -12,7 +12,7 @@ use super::revision::last_change;
 use super::update::{Update, field_list};
 use super::{ChildRecord, DossierEdit, DossierRecord, FieldChange, Part, PartConflict};
 use crate::audit::Event;
-use crate::columns::addr_vals;
+use crate::columns::child_vals;
 use crate::sql::{exec, get, one};
 use crate::{Result, StoreError, vals};
 
@@ -58,19 +58,8 @@ pub(super) async fn write_child(
     c: &ChildInput,
     adult_ids: &[i64],
 ) -> Result<i64> {
-    let conc = c.conclusion.as_ref();
     let mut v = vals![person_id, position];
-    v.extend(addr_vals(&c.address));
-    v.extend(vals![
-        c.csp_father_id,
-        c.csp_mother_id,
-        c.lieu_de_vie_id,
-        c.comment.clone(),
-        c.evaluation_result_id,
-        conc.map(|x| x.conclusion_id),
-        conc.map(|x| x.on),
-        conc.and_then(|x| x.comment.clone()),
-    ]);
+    v.extend(child_vals(c));
     let cid = match child_id {
         Some(cid) => {
             v.push(cid.into());

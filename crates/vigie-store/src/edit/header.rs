@@ -12,7 +12,7 @@ use super::revision::last_change;
 use super::update::{Update, field_list};
 use super::{AdultRecord, DossierEdit, FieldChange, Part, PartConflict, PartRef};
 use crate::audit::Actor;
-use crate::columns::{addr_vals, header_set_list, header_vals};
+use crate::columns::{adult_vals, header_set_list, header_vals, source_vals};
 use crate::sql::{exec, get, one};
 use crate::{Result, StoreError, vals};
 
@@ -49,15 +49,8 @@ pub(super) async fn write_header(
         vals![id],
     )
     .await?;
-    let mut v = vals![
-        id,
-        s.category_id,
-        s.confidentiality.code(),
-        s.name.clone(),
-        s.organisation.clone()
-    ];
-    v.extend(addr_vals(&s.address));
-    v.extend(vals![s.email.clone(), s.phone.clone()]);
+    let mut v = vals![id];
+    v.extend(source_vals(s));
     exec(
         txn,
         "INSERT INTO dossier_source (dossier_id, category_id, confidentiality, name, organisation, addr_number, addr_street,
@@ -72,15 +65,8 @@ pub(super) async fn write_header(
     }
     let mut ids = Vec::with_capacity(e.input.adults.len());
     for (pos, (a, aid)) in e.input.adults.iter().zip(&e.adult_ids).enumerate() {
-        let mut v = vals![
-            pos as i64,
-            a.civility_id,
-            a.birth_name.clone(),
-            a.usage_name.clone(),
-            a.first_names.clone()
-        ];
-        v.extend(addr_vals(&a.address));
-        v.extend(vals![a.phone.clone(), a.email.clone()]);
+        let mut v = vals![pos as i64];
+        v.extend(adult_vals(a));
         match aid.filter(|x| stored_adults.iter().any(|s| s.id == *x)) {
             Some(aid) => {
                 v.push(aid.into());

@@ -4,7 +4,8 @@ use chrono::{DateTime, Utc};
 use sea_orm::DatabaseTransaction;
 use vigie_domain::Person;
 
-use crate::persons::{birth_year, person_keys};
+use crate::columns::person_vals;
+use crate::persons::person_keys;
 use crate::sql::{exec, get, one};
 use crate::{Result, StoreError, vals};
 
@@ -15,24 +16,13 @@ pub(super) async fn write_person(
     id: Option<i64>,
     p: &Person,
 ) -> Result<i64> {
-    let (precision, date) = p.birth.to_parts();
     let pid = match id {
         Some(pid) => {
             exec(
                 txn,
                 "UPDATE person SET birth_name = $1, usage_name = $2, first_names = $3, sex = $4, birth_precision = $5,
                  birth_date = $6, birth_year = $7, version = version + 1, updated_at = $8 WHERE id = $9",
-                vals![
-                    p.birth_name.clone(),
-                    p.usage_name.clone(),
-                    p.first_names.clone(),
-                    p.sex.code(),
-                    precision,
-                    date,
-                    birth_year(p.birth),
-                    now,
-                    pid
-                ],
+                person_vals(p).into_iter().chain(vals![now, pid]).collect(),
             )
             .await?;
             exec(
@@ -48,16 +38,7 @@ pub(super) async fn write_person(
                 txn,
                 "INSERT INTO person (birth_name, usage_name, first_names, sex, birth_precision, birth_date, birth_year, created_at, updated_at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id",
-                vals![
-                    p.birth_name.clone(),
-                    p.usage_name.clone(),
-                    p.first_names.clone(),
-                    p.sex.code(),
-                    precision,
-                    date,
-                    birth_year(p.birth),
-                    now
-                ],
+                person_vals(p).into_iter().chain(vals![now]).collect(),
             )
             .await?
             .ok_or(StoreError::NotFound)?;

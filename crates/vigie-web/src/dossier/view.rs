@@ -200,18 +200,7 @@ fn adult_name(d: &DossierRecord, cat: &Catalog, id: i64) -> String {
         .iter()
         .find(|a| a.id == id)
         .map(|a| {
-            let a = &a.data;
-            format!(
-                "{} {} {}",
-                cat.label(a.civility_id),
-                opt(&a.first_names),
-                a.usage_name
-                    .clone()
-                    .unwrap_or_else(|| a.birth_name.clone())
-                    .to_uppercase()
-            )
-            .trim()
-            .to_owned()
+            vigie_domain::dossier::adult_name_with_civility(&cat.label(a.data.civility_id), &a.data)
         })
         .unwrap_or_default()
 }
