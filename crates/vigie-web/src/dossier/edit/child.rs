@@ -9,11 +9,72 @@ use vigie_domain::{ParamKind, Sex};
 use super::model::*;
 use super::render::Render;
 use super::widgets::*;
-use crate::dossier::form::{BIRTH_KINDS, ChildForm};
+use crate::dossier::form::{BIRTH_KINDS, ChildForm, DossierForm, marked, parse_local_datetime};
 use crate::dossier::view::OtherView;
 use crate::shared::Choice;
 
 impl Render<'_> {
+    /// The children: their group, the grid that sums them up, and each child.
+    pub(super) fn children(
+        &self,
+        f: &DossierForm,
+        b: &mut B<'_>,
+    ) -> (Group, Vec<GridRow>, Vec<ChildView>) {
+        let group = b.group("children");
+        let adult_names: Vec<String> = f
+            .adults
+            .iter()
+            .enumerate()
+            .map(|(i, a)| a.display(i))
+            .collect();
+        let received_on = parse_local_datetime(&f.received_at).map(|d| d.date());
+        let n_children = f.children.len();
+        let mut grid = Vec::new();
+        let mut children = Vec::new();
+        for (i, c) in f.children.iter().enumerate() {
+            let p = format!("children[{i}]");
+            let removing = marked(&f.removed_children, &c.id);
+            let view = self.child(b, c, i, n_children, &p, &adult_names, received_on, removing);
+            grid.push(self.grid_row(c, i, &p, view.anchor.clone(), removing));
+            children.push(view);
+        }
+        (group, grid, children)
+    }
+
+    /// One child's row in the grid: name, sex, birth, motifs, conclusion, whether it is
+    /// being removed or has errors.
+    fn grid_row(
+        &self,
+        c: &ChildForm,
+        i: usize,
+        p: &str,
+        anchor: String,
+        removing: bool,
+    ) -> GridRow {
+        GridRow {
+            anchor,
+            n: i + 1,
+            name: c.display(i),
+            sex: Sex::parse(c.sex.trim())
+                .map(|s| s.label().to_owned())
+                .unwrap_or_default(),
+            birth: c.birth().map(|b| b.display()).unwrap_or_default(),
+            motifs: c.motifs.len(),
+            conclusion: c
+                .conclusion
+                .trim()
+                .parse()
+                .ok()
+                .map(|id| self.ctx.cat.label(Some(id)))
+                .unwrap_or_default(),
+            removing,
+            invalid: self
+                .errors
+                .iter()
+                .any(|e| e.field.starts_with(&format!("{p}."))),
+        }
+    }
+
     #[allow(clippy::too_many_arguments, clippy::too_many_lines)]
     pub(super) fn child(
         &self,

@@ -29,8 +29,10 @@ use crate::http::client::ClientIp;
 use crate::http::error::WebError;
 use crate::shared::{Chrome, actor, path_id, render};
 
+mod assignment;
 mod child;
 pub mod model;
+mod parts;
 mod rebase;
 mod render;
 pub mod widgets;
