@@ -16,7 +16,7 @@ pub mod departements;
 pub mod dossier;
 pub mod error;
 pub mod labels;
-pub mod limits;
+pub use model::limits;
 pub mod matching;
 pub mod model;
 pub mod names;

@@ -510,6 +510,7 @@ pub struct DossierSummary {
     pub children: String,
 }
 
+pub mod limits;
 mod validate;
 
 #[cfg(test)]

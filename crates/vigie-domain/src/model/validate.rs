@@ -17,7 +17,7 @@ impl DossierInput {
     pub fn validate(&self, now: DateTime<Utc>) -> Result<(), DomainError> {
         let mut e = Errors::default();
         // Beyond the limits, nothing else is checked: the work stays bounded.
-        crate::limits::check(self, &mut e);
+        super::limits::check(self, &mut e);
         if !e.is_empty() {
             return e.into_result();
         }

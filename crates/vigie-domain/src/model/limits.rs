@@ -4,8 +4,8 @@
 //! The figures cover the largest fratries a CRIP records (a family of 30 children is
 //! already exceptional) with room to spare, and bound the work one request can cause.
 
+use super::{DossierInput, FollowUpKind};
 use crate::error::Errors;
-use crate::model::{DossierInput, FollowUpKind};
 
 /// Children in one dossier (one fratrie).
 pub const MAX_CHILDREN: usize = 30;
