@@ -10,6 +10,20 @@
 //! - migrations run in a transaction on both backends ([`migrate`]).
 //!
 //! Errors: [`StoreError`]; never SQL text, never personal data.
+//!
+//! # Map of the crate
+//! The store maps rows to `vigie_domain` types (the dossier read model, the edit types,
+//! the catalog); it keeps SQL, transactions and the audit chain. By concern:
+//! - `backend/`: the only place SQLite and PostgreSQL differ (connection, row locks, id
+//!   reservation, integrity and foreign-key checks, storage errors); [`db`] and [`sql`]
+//!   build on it (the [`Store`] handle, statements, rows);
+//! - dossiers: [`dossiers`] (read, list), [`edit`] (`save_dossier`: creation, update, one
+//!   writer per part, revisions), `bulk` (many dossiers at once), `columns` (the column
+//!   lists both write), [`suggest`], [`persons`], [`due`];
+//! - parameter tables: [`params`], [`params_admin`]; accounts: [`users`], [`authn`],
+//!   [`sessions`], [`pending`], [`break_glass`], [`grants`];
+//! - traceability: [`audit`] (chain, verification, retention, search), `anchor_log`, [`keys`];
+//! - operations: [`migrate`] and its migrations, [`check`], [`health`], [`demo`].
 
 // Functions stay short (clippy.toml: `too-many-lines-threshold`); the few allowed
 // longer ones say why. Tests read as one scenario each and are not held to it.

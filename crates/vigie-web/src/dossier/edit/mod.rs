@@ -2,7 +2,9 @@
 //! which works fully without JavaScript.
 //!
 //! Every action is a submit button (`name="action"`): `save` writes; the others (add a
-//! child, remove an author…) only show the form again from the posted values. A save
+//! child, remove an author…) only show the form again from the posted values, without
+//! reading the dossier again (its consultation is traced when the page opens; its number
+//! and each child's other dossiers travel in the page). A save
 //! sends each part's version and whether the agent changed it (its fingerprint differs
 //! from the one rendered): two agents editing different children do not collide; a stale
 //! part comes back with the other agent's values (409) and saving again applies the
