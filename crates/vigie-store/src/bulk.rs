@@ -10,7 +10,8 @@ use vigie_domain::{AssignmentInput, DomainError, DossierInput, DossierNumber};
 
 use crate::audit::Actor;
 use crate::columns::{
-    HEADER_COLUMNS, adult_vals, assignment_vals, child_vals, header_vals, person_vals, source_vals,
+    HEADER_COLUMNS, adult_vals, assignment_vals, child_vals, follow_up_vals, header_vals,
+    person_vals, source_vals,
 };
 use crate::persons::person_keys;
 use crate::sql::{Sql, all_sql, exec_sql, get, one};
@@ -393,15 +394,8 @@ impl<'a> Rows<'a> {
     fn push_assignments_and_follow_ups(&mut self, id: i64, d: &'a DossierInput) {
         self.assignments
             .extend(d.assignments.iter().map(|a| (id, a)));
-        self.follow_ups.extend(d.follow_ups.iter().map(|f| {
-            vals![
-                id,
-                f.kind.code(),
-                f.done_at.map(|t| t.trunc_subsecs(0)),
-                f.not_done_reason.clone(),
-                f.due_on
-            ]
-        }));
+        self.follow_ups
+            .extend(d.follow_ups.iter().map(|f| follow_up_vals(id, f)));
     }
 
     /// Inserts every table's rows, parents before children.

@@ -5,7 +5,7 @@
 
 use chrono::SubsecRound;
 use sea_orm::Value;
-use vigie_domain::{Address, Adult, AssignmentInput, ChildInput, Header, Person, Source};
+use vigie_domain::{Address, Adult, AssignmentInput, ChildInput, FollowUp, Header, Person, Source};
 
 use crate::persons::birth_year;
 
@@ -137,5 +137,16 @@ pub(crate) fn assignment_vals(a: &AssignmentInput) -> Vec<Value> {
         a.result_id,
         a.cancelled,
         a.comment.clone()
+    ]
+}
+
+/// `follow_up`: `dossier_id, kind, done_at, not_done_reason, due_on` (done to the second).
+pub(crate) fn follow_up_vals(dossier_id: i64, f: &FollowUp) -> Vec<Value> {
+    vals![
+        dossier_id,
+        f.kind.code(),
+        f.done_at.map(|t| t.trunc_subsecs(0)),
+        f.not_done_reason.clone(),
+        f.due_on
     ]
 }

@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, Utc};
 use sea_orm::DatabaseTransaction;
 use vigie_domain::Adult;
 use vigie_domain::dossier::history::{diff, header_fields};
@@ -12,7 +12,7 @@ use super::revision::last_change;
 use super::update::{Update, field_list};
 use super::{AdultRecord, DossierEdit, FieldChange, Part, PartConflict, PartRef};
 use crate::audit::Actor;
-use crate::columns::{adult_vals, header_set_list, header_vals, source_vals};
+use crate::columns::{adult_vals, follow_up_vals, header_set_list, header_vals, source_vals};
 use crate::sql::{exec, get, one};
 use crate::{Result, StoreError, vals};
 
@@ -105,13 +105,7 @@ pub(super) async fn write_header(
         exec(
             txn,
             "INSERT INTO follow_up (dossier_id, kind, done_at, not_done_reason, due_on) VALUES ($1, $2, $3, $4, $5)",
-            vals![
-                id,
-                f.kind.code(),
-                f.done_at.map(|t| t.trunc_subsecs(0)),
-                f.not_done_reason.clone(),
-                f.due_on
-            ],
+            follow_up_vals(id, f),
         )
         .await?;
     }
