@@ -172,6 +172,35 @@ impl Store {
         }
     }
 
+    /// Whether dossier `id` is within the scope, for a page that re-renders what was
+    /// posted without reading the dossier again: one row read, nothing recorded when it is
+    /// (the page was a traced consultation). Outside the scope or unknown:
+    /// [`StoreError::NotFound`], and the refusal is recorded as by [`Store::read_dossier`].
+    pub async fn require_in_scope(
+        &self,
+        now: DateTime<Utc>,
+        actor: &Actor,
+        scope: &Scope,
+        id: i64,
+    ) -> Result<()> {
+        let mut q = Sql::new("SELECT d.id AS id FROM dossier d WHERE d.id = ");
+        q.bind(id).push(" AND ");
+        scope_filter(&mut q, scope, "d");
+        if !all_sql(&self.db, &q).await?.is_empty() {
+            return Ok(());
+        }
+        let txn = self.write().await?;
+        self.append(
+            &txn,
+            now,
+            actor,
+            Event::new("dossier.consultation_refusee").on("dossier", id),
+        )
+        .await?;
+        txn.commit().await?;
+        Err(StoreError::NotFound)
+    }
+
     /// One page of the list, newest first, filtered in SQL by scope and filters.
     pub async fn list_dossiers(
         &self,

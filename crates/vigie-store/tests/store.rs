@@ -395,6 +395,23 @@ async fn an_evaluator_sees_only_their_territory_and_what_is_assigned_to_their_se
             s.audit_tail(1).await.unwrap()[0].action,
             "dossier.consultation_refusee"
         );
+        // The form's buttons check the scope without reading the dossier: nothing is
+        // recorded within it; outside it, the refusal is.
+        let count = async || s.audit_page(0, 100_000).await.unwrap().len();
+        let before = count().await;
+        s.require_in_scope(now(), &a, &evaluator, in_t1)
+            .await
+            .unwrap();
+        assert_eq!(count().await, before);
+        assert!(matches!(
+            s.require_in_scope(now(), &a, &evaluator, in_t2).await,
+            Err(StoreError::NotFound)
+        ));
+        assert_eq!(count().await, before + 1);
+        assert_eq!(
+            s.audit_tail(1).await.unwrap()[0].action,
+            "dossier.consultation_refusee"
+        );
 
         // Assigned to the evaluator's service: now visible.
         let assignment = AssignmentInput {

@@ -808,6 +808,18 @@ async fn buttons_on_an_existing_dossier_read_nothing_again_and_trace_one_consult
             before + 1,
             "no entry per button: the dossier is not read again"
         );
+        // A button on a dossier outside the scope or unknown: 404, and the refusal traced.
+        let r = send(
+            app,
+            Method::POST,
+            "/dossiers/999999/modifier",
+            &c,
+            Some(&with_action(fields, "add_child")),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+        let last = ctx.db.store.audit_tail(1).await.unwrap().remove(0);
+        assert_eq!(last.action, "dossier.consultation_refusee");
         ctx.db.finish().await;
     }
 }

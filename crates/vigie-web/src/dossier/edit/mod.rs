@@ -234,6 +234,13 @@ async fn post(
     if matches!(action, Some(Action::Save)) {
         return save(&state, &u, &who, id, form).await;
     }
+    // Outside the scope (or unknown), 404 as when the page opens; nothing else is read.
+    if let Some(did) = id {
+        state
+            .store
+            .require_in_scope(state.now(), &who, &scope, did)
+            .await?;
+    }
     let ctx = Ctx::load(&state).await?;
     let mut out = Outcome::default();
     match action {
