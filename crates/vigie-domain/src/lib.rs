@@ -26,6 +26,7 @@ pub mod password;
 pub mod role;
 pub mod rules;
 pub mod scope;
+pub mod search;
 pub mod text;
 pub mod two_person;
 

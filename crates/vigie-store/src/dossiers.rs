@@ -14,7 +14,7 @@ use vigie_domain::{
 use crate::audit::{Actor, Event};
 use crate::db::Store;
 use crate::params::load_catalog;
-use crate::persons::{find_by_name, person_from};
+use crate::persons::{find_by_query, person_from};
 use crate::sql::{Sql, all, all_sql, get, one, scope_filter};
 use crate::{Result, StoreError, vals};
 
@@ -247,7 +247,9 @@ impl Store {
     }
 
     /// Search by dossier number, 119/SNATED number or child name, within the scope;
-    /// the best matches first, at most `limit`. The terms are never logged nor audited.
+    /// the best matches first, at most `limit`. A birth year, month/year or date typed
+    /// among the names narrows by birth date (`vigie_domain::search`). The terms are never
+    /// logged nor audited.
     pub async fn search_dossiers(
         &self,
         now: DateTime<Utc>,
@@ -280,7 +282,7 @@ impl Store {
         if out.is_empty() {
             // Twice the page: enough persons for a full page of dossiers (each has one at
             // least), without loading the dossiers of hundreds of namesakes (load benchmark).
-            let hits = find_by_name(&self.db, text, None, 2 * limit as usize).await?;
+            let hits = find_by_query(&self.db, text, 2 * limit as usize).await?;
             if !hits.is_empty() {
                 let ids: Vec<i64> = hits.iter().map(|h| h.person_id).collect();
                 let mut q = Sql::new(SUMMARY_SELECT);

@@ -2,13 +2,15 @@
 //!
 //! Keys (see `vigie_domain::names`) are stored in `person_key`; candidates are found
 //! by key in SQL (optionally with the birth year), and ranked here in Rust, so both
-//! backends return the same rows in the same order.
+//! backends return the same rows in the same order. A birth date typed in a search
+//! (`vigie_domain::search`) narrows the persons found instead of being a name word.
 
 use std::collections::HashMap;
 
 use chrono::Datelike;
 use sea_orm::ConnectionTrait;
 use vigie_domain::names::{keys, phonetic, tokens};
+use vigie_domain::search::BirthHint;
 use vigie_domain::{BirthDate, Person, Sex};
 
 use crate::Result;
@@ -122,4 +124,49 @@ pub(crate) async fn find_by_name(
     hits.sort_by(|a, b| b.score.cmp(&a.score).then(b.person_id.cmp(&a.person_id)));
     hits.truncate(limit);
     Ok(hits)
+}
+
+/// Finds persons by a search as typed: its name words, narrowed by the birth date typed
+/// among them (a year in SQL; a month or a day then on each person's birth date, where it
+/// is exact). A search of only a date finds nobody: a date alone names no one.
+pub(crate) async fn find_by_query(
+    c: &impl ConnectionTrait,
+    text: &str,
+    limit: usize,
+) -> Result<Vec<PersonHit>> {
+    let q = vigie_domain::search::parse_name_query(text);
+    let Some(hint) = q.birth else {
+        return find_by_name(c, &q.words, None, limit).await;
+    };
+    if matches!(hint, BirthHint::Year(_)) {
+        return find_by_name(c, &q.words, Some(hint.year()), limit).await;
+    }
+    // Every namesake born that year, narrowed, then the best `limit`: narrowing only the
+    // best would lose a match ranked after namesakes born another month.
+    let hits = find_by_name(c, &q.words, Some(hint.year()), usize::MAX).await?;
+    if hits.is_empty() {
+        return Ok(hits);
+    }
+    let ids: Vec<i64> = hits.iter().map(|h| h.person_id).collect();
+    let mut s = Sql::new("SELECT id, birth_precision, birth_date FROM person WHERE id IN ");
+    s.bind_list(&ids);
+    let mut births: HashMap<i64, BirthDate> = HashMap::new();
+    for r in &all_sql(c, &s).await? {
+        let precision: String = get(r, "birth_precision")?;
+        let birth =
+            BirthDate::from_parts(&precision, get(r, "birth_date")?).unwrap_or(BirthDate::Unknown);
+        births.insert(get(r, "id")?, birth);
+    }
+    Ok(hits
+        .into_iter()
+        .filter(|h| {
+            hint.admits(
+                births
+                    .get(&h.person_id)
+                    .copied()
+                    .unwrap_or(BirthDate::Unknown),
+            )
+        })
+        .take(limit)
+        .collect())
 }

@@ -644,6 +644,81 @@ async fn name_search_normalises_and_sounds_alike_with_identical_results_on_both(
     }
 }
 
+/// A birth year, month/year or date typed among the names narrows by birth date instead
+/// of being taken for a name word (which made every such search empty).
+#[tokio::test]
+async fn a_birth_date_typed_in_the_search_narrows_the_namesakes() {
+    let mut results: Vec<Vec<Vec<String>>> = Vec::new();
+    for db in TestDb::both().await {
+        let s = &db.store;
+        let f = fixture(s).await;
+        let a = Actor::system();
+        let kids = [
+            ("Dupont", "Léa", BirthDate::Exact(day("2019-05-12"))),
+            ("Dupont", "Léo", BirthDate::Exact(day("2019-09-03"))),
+            ("Dupont", "Hugo", BirthDate::Exact(day("2009-05-12"))),
+            ("Dupont", "Inès", BirthDate::Approximate(day("2019-01-01"))),
+            ("Dupont", "Adam", BirthDate::Unknown),
+        ];
+        for (i, (name, first, born)) in kids.iter().enumerate() {
+            let when = format!("2026-09-{:02}T10:00:00Z", i + 1);
+            s.create_dossier(
+                now(),
+                &a,
+                &simple(&f, f.t1, &when, vec![child(name, first, *born)]),
+            )
+            .await
+            .unwrap();
+        }
+        let search = |q: &'static str| {
+            let s = s.clone();
+            async move {
+                let mut found: Vec<String> = s
+                    .search_dossiers(now(), &Actor::system(), &Scope::All, q, 20)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|r| r.children)
+                    .collect();
+                found.sort();
+                found
+            }
+        };
+        assert_eq!(search("dupont").await.len(), 5);
+        // The year: the children born that year, approximate or exact, and the unknown.
+        assert_eq!(
+            search("dupont 2019").await,
+            vec!["Adam DUPONT", "Inès DUPONT", "Léa DUPONT", "Léo DUPONT"]
+        );
+        // Month/year and a full date narrow the exact dates; an approximate date is
+        // compared on its year; an unknown date never excludes.
+        assert_eq!(
+            search("dupont 05/2019").await,
+            vec!["Adam DUPONT", "Inès DUPONT", "Léa DUPONT"]
+        );
+        assert_eq!(
+            search("12/05/2019 dupont").await,
+            vec!["Adam DUPONT", "Inès DUPONT", "Léa DUPONT"]
+        );
+        assert_eq!(search("lea dupont 2019-05-12").await, vec!["Léa DUPONT"]);
+        assert_eq!(
+            search("dupont 2009").await,
+            vec!["Adam DUPONT", "Hugo DUPONT"]
+        );
+        assert!(search("lea dupont 2009").await.is_empty());
+        // A date alone names nobody.
+        assert!(search("2019").await.is_empty());
+        results.push(vec![
+            search("dupont 2019").await,
+            search("dupont 05/2019").await,
+        ]);
+        db.finish().await;
+    }
+    if results.len() == 2 {
+        assert_eq!(results[0], results[1], "SQLite and PostgreSQL agree");
+    }
+}
+
 #[tokio::test]
 async fn a_stale_header_save_is_refused() {
     on_both(|db| async move {
