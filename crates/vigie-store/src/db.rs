@@ -71,10 +71,6 @@ impl Store {
         self.db.get_database_backend()
     }
 
-    pub fn is_sqlite(&self) -> bool {
-        crate::backend::is_sqlite(self.backend())
-    }
-
     /// Whether the database has roles and privileges to grant (PostgreSQL; SQLite has none).
     pub fn has_roles(&self) -> bool {
         crate::backend::has_roles(self.backend())

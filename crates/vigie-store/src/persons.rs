@@ -37,16 +37,20 @@ pub(crate) fn birth_year(b: BirthDate) -> Option<i64> {
     }
 }
 
+/// A person's birth date from its `birth_precision` and `birth_date` columns.
+fn birth_from(r: &sea_orm::QueryResult) -> Result<BirthDate> {
+    let precision: String = get(r, "birth_precision")?;
+    Ok(BirthDate::from_parts(&precision, get(r, "birth_date")?).unwrap_or(BirthDate::Unknown))
+}
+
 pub(crate) fn person_from(r: &sea_orm::QueryResult) -> Result<Person> {
     let sex: String = get(r, "sex")?;
-    let precision: String = get(r, "birth_precision")?;
     Ok(Person {
         birth_name: get(r, "birth_name")?,
         usage_name: get(r, "usage_name")?,
         first_names: get(r, "first_names")?,
         sex: Sex::parse(&sex).unwrap_or(Sex::Unknown),
-        birth: BirthDate::from_parts(&precision, get(r, "birth_date")?)
-            .unwrap_or(BirthDate::Unknown),
+        birth: birth_from(r)?,
     })
 }
 
@@ -152,10 +156,7 @@ pub(crate) async fn find_by_query(
     s.bind_list(&ids);
     let mut births: HashMap<i64, BirthDate> = HashMap::new();
     for r in &all_sql(c, &s).await? {
-        let precision: String = get(r, "birth_precision")?;
-        let birth =
-            BirthDate::from_parts(&precision, get(r, "birth_date")?).unwrap_or(BirthDate::Unknown);
-        births.insert(get(r, "id")?, birth);
+        births.insert(get(r, "id")?, birth_from(r)?);
     }
     Ok(hits
         .into_iter()

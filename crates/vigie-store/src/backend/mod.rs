@@ -44,11 +44,6 @@ fn is_postgres(c: &impl ConnectionTrait) -> bool {
     c.get_database_backend() == DatabaseBackend::Postgres
 }
 
-/// Whether the backend is SQLite.
-pub(crate) fn is_sqlite(backend: DatabaseBackend) -> bool {
-    backend == DatabaseBackend::Sqlite
-}
-
 /// The options of a write transaction: `BEGIN IMMEDIATE` on SQLite (a read that writes its
 /// audit entry is a write).
 pub(crate) fn write_options(backend: DatabaseBackend) -> TransactionOptions {

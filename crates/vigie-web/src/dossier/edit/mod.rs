@@ -24,7 +24,7 @@ use vigie_store::sessions::SessionUser;
 
 use self::model::EditView;
 use self::rebase::rebase;
-use self::render::{Ctx, Render, Stored, commune_map, load_communes};
+use self::render::{Ctx, Render, commune_map, load_communes};
 use super::form::{Action, ChildForm, DossierForm};
 use crate::AppState;
 use crate::http::client::ClientIp;
@@ -90,7 +90,7 @@ pub async fn new_form(
     let f = DossierForm::new_dossier(state.now(), ctx.tz, &ctx.defaults, type_id, me);
     let r = Render {
         ctx: &ctx,
-        stored: None,
+        id: None,
         errors: &[],
         conflicts: &[],
         conflict_children: HashSet::new(),
@@ -127,10 +127,7 @@ pub async fn edit_form(
     let f = DossierForm::from_record(&rec, ctx.tz);
     let r = Render {
         ctx: &ctx,
-        stored: Some(Stored {
-            id,
-            number: rec.number.to_string(),
-        }),
+        id: Some(id),
         errors: &[],
         conflicts: &[],
         conflict_children: HashSet::new(),
@@ -232,7 +229,7 @@ async fn post(
     let who = actor(&u, ip);
     let scope = u.scope();
     if matches!(action, Some(Action::Save)) {
-        return save(&state, &u, &who, id, form).await;
+        return save(&state, &u, (&who, &scope), id, form).await;
     }
     // Outside the scope (or unknown), 404 as when the page opens; nothing else is read.
     if let Some(did) = id {
@@ -288,7 +285,7 @@ async fn post(
 async fn save(
     state: &AppState,
     u: &SessionUser,
-    who: &vigie_store::audit::Actor,
+    (who, scope): (&vigie_store::audit::Actor, &vigie_domain::Scope),
     id: Option<i64>,
     mut form: DossierForm,
 ) -> Result<Response, WebError> {
@@ -306,7 +303,7 @@ async fn save(
     if conv.errors.is_empty() {
         match state
             .store
-            .save_dossier(state.now(), who, &u.scope(), &conv.edit)
+            .save_dossier(state.now(), who, scope, &conv.edit)
             .await
         {
             Ok(saved) => {
@@ -360,7 +357,7 @@ async fn save(
         // The other agent's values are shown: that is a consultation of the dossier.
         let rec = state
             .store
-            .read_dossier(state.now(), who, &u.scope(), did)
+            .read_dossier(state.now(), who, scope, did)
             .await?;
         rebase(&mut form, &conv, &out.conflicts, &rec, ctx.tz);
         form.number = rec.number.to_string();
@@ -391,10 +388,7 @@ fn respond(
 ) -> Response {
     let r = Render {
         ctx,
-        stored: id.map(|id| Stored {
-            id,
-            number: form.number.clone(),
-        }),
+        id,
         errors: &out.errors,
         conflicts: &out.conflicts,
         conflict_children: out.conflict_children,

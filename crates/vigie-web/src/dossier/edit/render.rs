@@ -91,16 +91,10 @@ impl Ctx {
     }
 }
 
-/// The dossier being edited, as far as the page needs it (its number comes from the
-/// record when the page opens, from the posted form afterwards).
-pub(super) struct Stored {
-    pub(super) id: i64,
-    pub(super) number: String,
-}
-
 pub(super) struct Render<'a> {
     pub(super) ctx: &'a Ctx,
-    pub(super) stored: Option<Stored>,
+    /// The dossier being edited (`None`: a new one); its number is the form's.
+    pub(super) id: Option<i64>,
     pub(super) errors: &'a [FieldError],
     pub(super) conflicts: &'a [PartConflict],
     /// Form indexes of the conflicting children and assignments.
@@ -171,15 +165,11 @@ impl Render<'_> {
         let expose = expose(f, b);
         let (assignments_group, assignments) = self.assignments(f, b);
         let follow_ups = follow_ups(f, b);
-        let (title, action, back, history) = self.links();
+        let (title, action, back, history) = self.links(f);
         EditView {
             title,
-            is_new: self.stored.is_none(),
-            number: self
-                .stored
-                .as_ref()
-                .map(|s| s.number.clone())
-                .unwrap_or_default(),
+            is_new: self.id.is_none(),
+            number: f.number.clone(),
             action,
             back,
             history,
@@ -211,13 +201,13 @@ impl Render<'_> {
     }
 
     /// The page's title, form action, back link and history link (for a stored dossier).
-    fn links(&self) -> (String, String, String, Option<String>) {
-        match &self.stored {
-            Some(s) => (
-                format!("Modifier le dossier {}", s.number),
-                format!("/dossiers/{}/modifier", s.id),
-                format!("/dossiers/{}", s.id),
-                Some(format!("/dossiers/{}/historique", s.id)),
+    fn links(&self, f: &DossierForm) -> (String, String, String, Option<String>) {
+        match self.id {
+            Some(id) => (
+                format!("Modifier le dossier {}", f.number),
+                format!("/dossiers/{id}/modifier"),
+                format!("/dossiers/{id}"),
+                Some(format!("/dossiers/{id}/historique")),
             ),
             None => (
                 "Nouveau dossier".to_owned(),

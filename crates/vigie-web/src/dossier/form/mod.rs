@@ -257,6 +257,21 @@ pub struct FollowUpForm {
     pub not_done_reason: String,
 }
 
+impl FollowUpForm {
+    /// The four follow-ups, none done, in [`FollowUpKind::ALL`] order.
+    fn all_blank() -> Vec<Self> {
+        FollowUpKind::ALL
+            .iter()
+            .map(|k| Self {
+                kind: *k,
+                done_at: String::new(),
+                due_on: String::new(),
+                not_done_reason: String::new(),
+            })
+            .collect()
+    }
+}
+
 /// The whole form.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DossierForm {
@@ -292,6 +307,39 @@ pub struct DossierForm {
     pub removed_assignments: Vec<String>,
     /// Rows or values posted beyond the domain's limits (not read): one error per field.
     pub over_limit: Vec<FieldError>,
+}
+
+impl DossierForm {
+    /// A form with nothing typed and the four follow-ups: what a post starts from.
+    pub(super) fn empty() -> Self {
+        Self {
+            version: String::new(),
+            base: String::new(),
+            number: String::new(),
+            received_at: String::new(),
+            type_id: String::new(),
+            sip: false,
+            danger_grave: false,
+            violence_conjugale: false,
+            receiving_agent_id: String::new(),
+            channel_id: String::new(),
+            snated_number: String::new(),
+            territory_id: String::new(),
+            status: String::new(),
+            direct: String::new(),
+            status_reason: String::new(),
+            source: SourceForm::default(),
+            adults: vec![],
+            children: vec![],
+            expose: String::new(),
+            observation: String::new(),
+            assignments: vec![],
+            follow_ups: FollowUpForm::all_blank(),
+            removed_children: vec![],
+            removed_assignments: vec![],
+            over_limit: vec![],
+        }
+    }
 }
 
 fn parse_year(s: &str) -> Option<NaiveDate> {

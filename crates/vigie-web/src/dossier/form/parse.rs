@@ -1,8 +1,8 @@
 //! Reading a post: the pairs, in order, into the form (every value kept as typed), each
 //! repeated part bounded by the domain's limits.
 
+use vigie_domain::FieldError;
 use vigie_domain::labels as L;
-use vigie_domain::{FieldError, FollowUpKind};
 
 use super::*;
 
@@ -93,41 +93,7 @@ fn checked(v: &str) -> bool {
 impl DossierForm {
     /// Reads the posted pairs, in order; returns the form and the requested action.
     pub fn parse(pairs: &[(String, String)]) -> (Self, Option<Action>) {
-        let mut f = Self {
-            version: String::new(),
-            base: String::new(),
-            number: String::new(),
-            received_at: String::new(),
-            type_id: String::new(),
-            sip: false,
-            danger_grave: false,
-            violence_conjugale: false,
-            receiving_agent_id: String::new(),
-            channel_id: String::new(),
-            snated_number: String::new(),
-            territory_id: String::new(),
-            status: String::new(),
-            direct: String::new(),
-            status_reason: String::new(),
-            source: SourceForm::default(),
-            adults: vec![],
-            children: vec![],
-            expose: String::new(),
-            observation: String::new(),
-            assignments: vec![],
-            follow_ups: FollowUpKind::ALL
-                .iter()
-                .map(|k| FollowUpForm {
-                    kind: *k,
-                    done_at: String::new(),
-                    due_on: String::new(),
-                    not_done_reason: String::new(),
-                })
-                .collect(),
-            removed_children: vec![],
-            removed_assignments: vec![],
-            over_limit: vec![],
-        };
+        let mut f = Self::empty();
         let mut action = None;
         for (k, v) in pairs {
             if k == "action" {

@@ -39,45 +39,19 @@ impl DossierForm {
         receiving_agent_id: String,
     ) -> Self {
         Self {
-            version: String::new(),
-            base: String::new(),
-            number: String::new(),
             received_at: datetime_value(now, tz)
                 .get(..16)
                 .unwrap_or_default()
                 .to_owned(),
             type_id,
-            sip: false,
-            danger_grave: false,
-            violence_conjugale: false,
             receiving_agent_id,
-            channel_id: String::new(),
-            snated_number: String::new(),
-            territory_id: String::new(),
             status: DossierStatus::Recue.code().into(),
-            direct: String::new(),
-            status_reason: String::new(),
             source: SourceForm {
                 confidentiality: SourceConfidentiality::Known.code().into(),
                 ..SourceForm::default()
             },
-            adults: vec![],
             children: vec![ChildForm::blank(0, &d.lieu_de_vie)],
-            expose: String::new(),
-            observation: String::new(),
-            assignments: vec![],
-            follow_ups: FollowUpKind::ALL
-                .iter()
-                .map(|k| FollowUpForm {
-                    kind: *k,
-                    done_at: String::new(),
-                    due_on: String::new(),
-                    not_done_reason: String::new(),
-                })
-                .collect(),
-            removed_children: vec![],
-            removed_assignments: vec![],
-            over_limit: vec![],
+            ..Self::empty()
         }
     }
 
