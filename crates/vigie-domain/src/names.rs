@@ -22,6 +22,12 @@ pub fn normalize(s: &str) -> String {
             'œ' | 'Œ' => "oe",
             'æ' | 'Æ' => "ae",
             'ß' => "ss",
+            // Letters that Unicode does not decompose into a base letter and an accent.
+            'ı' => "i",
+            'ł' | 'Ł' => "l",
+            'đ' | 'Đ' | 'ð' | 'Ð' => "d",
+            'ø' | 'Ø' => "o",
+            'þ' | 'Þ' => "th",
             _ => "",
         };
         if !mapped.is_empty() {
@@ -112,14 +118,29 @@ pub fn phonetic(word: &str) -> String {
         t.push(c);
         prev = c;
     }
-    // Nasals: en/em → an, ain/ein/im/ym → in, om → on.
-    let t = t
-        .replace("em", "an")
-        .replace("en", "an")
-        .replace("am", "an")
-        .replace("im", "in");
+    // Double letters, then nasals before a consonant or at the end (en/em/am → an,
+    // im → in, om → on; « Mohamed » keeps its « am », « Florent » gets « an »).
+    let mut single: Vec<char> = Vec::with_capacity(t.len());
+    for c in t.chars() {
+        if single.last() != Some(&c) {
+            single.push(c);
+        }
+    }
+    let vowel = |c: Option<&char>| c.is_some_and(|c| "aeiouy".contains(*c));
+    let mut t = String::with_capacity(single.len());
+    for (i, &c) in single.iter().enumerate() {
+        let nasal = matches!(c, 'm' | 'n') && !vowel(single.get(i + 1));
+        match (t.chars().last(), c) {
+            (Some('e' | 'a'), 'm' | 'n') if nasal => {
+                t.pop();
+                t.push_str("an");
+            }
+            (Some('i'), 'm') if nasal => t.push('n'),
+            (Some('o'), 'm') if nasal => t.push('n'),
+            _ => t.push(c),
+        }
+    }
     // Silent endings.
-    let mut t = t;
     for end in ["ent", "es", "er", "ez", "et"] {
         if t.len() > end.len() + 1 && t.ends_with(end) {
             t.truncate(t.len() - end.len());
@@ -140,45 +161,70 @@ pub fn phonetic(word: &str) -> String {
     out
 }
 
-/// The keys stored for a name (one family of keys per kind of name, e.g. `n` for
-/// family names and `f` for first names): each word normalised (`n:`) and phonetic
-/// (`np:`), plus the whole name without spaces for compound names.
-pub fn keys(prefix: &str, name: &str) -> Vec<String> {
+/// Words that join a family name to what follows (« de La Tour », « Ben Ali », « El Amrani »,
+/// « Van Damme », « d'Arc »): typed or not, joined or not, a search still finds the name.
+pub const PARTICLES: &[&str] = &[
+    "d", "l", "de", "du", "des", "la", "le", "les", "van", "von", "der", "den", "ter", "ten",
+    "ben", "bin", "ibn", "bint", "ould", "el", "al", "da", "das", "do", "dos", "di", "del",
+    "della", "dal", "mac", "mc",
+];
+
+/// Whether a normalised word is a particle ([`PARTICLES`]).
+pub fn is_particle(word: &str) -> bool {
+    PARTICLES.contains(&word)
+}
+
+/// At most this many words are joined into one piece of a name.
+pub const MAX_JOINED: usize = 4;
+
+/// The pieces of a name: each word, and each run of consecutive words joined without
+/// space (« de La Tour » → de, la, tour, dela, latour, delatour), so that a name typed
+/// joined or split at its spaces, hyphens and apostrophes is found.
+pub fn pieces(name: &str) -> Vec<String> {
     let words = tokens(name);
     let mut out = Vec::new();
-    for w in &words {
-        out.push(format!("{prefix}:{w}"));
-        let p = phonetic(w);
-        if !p.is_empty() {
-            out.push(format!("{prefix}p:{p}"));
+    for start in 0..words.len() {
+        for end in start + 1..=(start + MAX_JOINED).min(words.len()) {
+            out.push(words[start..end].concat());
         }
     }
-    if words.len() > 1 {
-        let joined: String = words.concat();
-        out.push(format!("{prefix}:{joined}"));
-    }
+    out
+}
+
+/// The words one deletion away from `word` (the neighbourhood that finds a typo:
+/// two words within one edit share one of these, or one is the other's).
+pub fn deletions(word: &str) -> Vec<String> {
+    let chars: Vec<char> = word.chars().collect();
+    let mut out: Vec<String> = (0..chars.len())
+        .map(|i| {
+            chars
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .map(|(_, c)| c)
+                .collect()
+        })
+        .collect();
     out.sort();
     out.dedup();
     out
 }
 
-/// How well a typed query matches a name: 0 none, 1 phonetic, 2 normalised word, 3 whole name.
-pub fn score(query: &str, name: &str) -> u8 {
-    let q = tokens(query);
-    let n = tokens(name);
-    if q.is_empty() || n.is_empty() {
-        return 0;
+/// The keys stored for a name (one family of keys per kind of name, e.g. `n` for
+/// family names and `f` for first names): each of its [`pieces`] normalised (`n:`)
+/// and phonetic (`np:`).
+pub fn keys(prefix: &str, name: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for piece in pieces(name) {
+        let p = phonetic(&piece);
+        out.push(format!("{prefix}:{piece}"));
+        if !p.is_empty() {
+            out.push(format!("{prefix}p:{p}"));
+        }
     }
-    if q == n || q.concat() == n.concat() {
-        return 3;
-    }
-    let words = |a: &[String], b: &[String]| a.iter().all(|w| b.contains(w));
-    if words(&q, &n) {
-        return 2;
-    }
-    let qp: Vec<String> = q.iter().map(|w| phonetic(w)).collect();
-    let np: Vec<String> = n.iter().map(|w| phonetic(w)).collect();
-    if words(&qp, &np) { 1 } else { 0 }
+    out.sort();
+    out.dedup();
+    out
 }
 
 #[cfg(test)]
@@ -194,6 +240,10 @@ mod tests {
         assert_eq!(normalize("N'Diaye"), "n diaye");
         assert_eq!(normalize("  Cœur   d’Alène "), "coeur d alene");
         assert_eq!(normalize("Ægidius"), "aegidius");
+        assert_eq!(
+            normalize("Yılmaz Łukasz Đorđe Søren"),
+            "yilmaz lukasz dorde soren"
+        );
     }
 
     #[test]
@@ -232,14 +282,11 @@ mod tests {
         assert!(k.contains(&"n:dubois".to_owned()));
         assert!(k.contains(&"n:lefevredubois".to_owned()));
         assert!(k.contains(&format!("np:{}", phonetic("lefebvre"))));
-    }
-
-    #[test]
-    fn score_ranks_exact_above_phonetic() {
-        assert_eq!(score("LEFÈVRE", "Lefevre"), 3);
-        assert_eq!(score("dubois", "Lefèvre-Dubois"), 2);
-        assert_eq!(score("lefebvre", "Lefèvre"), 1);
-        assert_eq!(score("martin", "Lefèvre"), 0);
+        let k = keys("n", "de La Tour");
+        for piece in ["de", "la", "tour", "dela", "latour", "delatour"] {
+            assert!(k.contains(&format!("n:{piece}")), "{piece}");
+        }
+        assert_eq!(deletions("anna"), ["ana", "ann", "nna"]);
     }
 
     proptest! {

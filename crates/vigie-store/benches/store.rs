@@ -375,9 +375,10 @@ async fn bench_backend(db: TestDb, dossiers: usize, iters: usize) -> BackendResu
         let name = NAMES[i % NAMES.len()];
         let t = Instant::now();
         let found = store
-            .search_dossiers(now, &agent_actor, &Scope::All, name, 50)
+            .search_dossiers(now, &agent_actor, &Scope::All, name, 1)
             .await
-            .expect("search");
+            .expect("search")
+            .dossiers();
         let e = t.elapsed();
         rows += found.len();
         e
@@ -403,7 +404,8 @@ async fn bench_backend(db: TestDb, dossiers: usize, iters: usize) -> BackendResu
                 50,
             )
             .await
-            .expect("search");
+            .expect("search")
+            .dossiers();
         let e = t.elapsed();
         rows += found.len();
         e

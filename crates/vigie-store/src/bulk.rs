@@ -13,7 +13,7 @@ use crate::columns::{
     HEADER_COLUMNS, adult_vals, assignment_vals, child_vals, follow_up_vals, header_vals,
     person_vals, source_vals,
 };
-use crate::persons::person_keys;
+use crate::name_keys::{adult_keys, insert_keys, person_keys};
 use crate::sql::{Sql, all_sql, exec_sql, get, one};
 use crate::{Result, StoreError, vals};
 
@@ -283,7 +283,9 @@ struct Rows<'a> {
     sources: Vec<Vec<Value>>,
     adults: Vec<Vec<Value>>,
     persons: Vec<Vec<Value>>,
-    keys: Vec<Vec<Value>>,
+    /// `person_key` and `adult_key` rows: (key, id).
+    keys: Vec<(String, i64)>,
+    adult_keys: Vec<(String, i64)>,
     children: Vec<Vec<Value>>,
     links: Vec<Vec<Value>>,
     authors: Vec<Vec<Value>>,
@@ -321,6 +323,8 @@ impl<'a> Rows<'a> {
             let mut v = vals![aid, id, pos as i64];
             v.extend(adult_vals(a));
             self.adults.push(v);
+            self.adult_keys
+                .extend(adult_keys(a).into_iter().map(|k| (k, aid)));
         }
         Ok(these_adults)
     }
@@ -386,7 +390,7 @@ impl<'a> Rows<'a> {
         v.extend(vals![now, now]);
         self.persons.push(v);
         self.keys
-            .extend(person_keys(p).into_iter().map(|k| vals![k, pid]));
+            .extend(person_keys(p).into_iter().map(|k| (k, pid)));
         Ok(pid)
     }
 
@@ -429,12 +433,8 @@ impl<'a> Rows<'a> {
             self.persons,
         )
         .await?;
-        insert_rows(
-            txn,
-            "INSERT INTO person_key (key, person_id) VALUES ",
-            self.keys,
-        )
-        .await?;
+        insert_keys(txn, "person_key", &self.keys).await?;
+        insert_keys(txn, "adult_key", &self.adult_keys).await?;
         insert_rows(
             txn,
             "INSERT INTO dossier_child (id, dossier_id, person_id, position, addr_number, addr_street, addr_complement, addr_postal_code,

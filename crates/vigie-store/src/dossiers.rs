@@ -1,8 +1,6 @@
 //! Dossiers: create a whole dossier in one transaction, read it (and record the
 //! consultation), list and search — always within the caller's [`Scope`], filtered in SQL.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{ConnectionTrait, DatabaseTransaction, QueryResult};
 use vigie_domain::{
@@ -14,7 +12,7 @@ use vigie_domain::{
 use crate::audit::{Actor, Event};
 use crate::db::Store;
 use crate::params::load_catalog;
-use crate::persons::{find_by_query, person_from};
+use crate::persons::person_from;
 use crate::sql::{Sql, all, all_sql, get, one, scope_filter};
 use crate::{Result, StoreError, vals};
 
@@ -93,7 +91,7 @@ pub(crate) async fn insert_dossier(
     Ok((one.id, one.number, one.person_ids))
 }
 
-fn summary_from(r: &QueryResult) -> Result<DossierSummary> {
+pub(crate) fn summary_from(r: &QueryResult) -> Result<DossierSummary> {
     let number: String = get(r, "number")?;
     let status: String = get(r, "status")?;
     Ok(DossierSummary {
@@ -108,7 +106,7 @@ fn summary_from(r: &QueryResult) -> Result<DossierSummary> {
     })
 }
 
-const SUMMARY_SELECT: &str = "SELECT d.id, d.number, d.received_at, d.status, d.danger_grave, t.label AS territory_label, pt.label AS type_label
+pub(crate) const SUMMARY_SELECT: &str = "SELECT d.id, d.number, d.received_at, d.status, d.danger_grave, t.label AS territory_label, pt.label AS type_label
      FROM dossier d JOIN territory t ON t.id = d.territory_id JOIN param_value pt ON pt.id = d.type_id WHERE ";
 
 impl Store {
@@ -246,94 +244,6 @@ impl Store {
         Ok(Page { rows: out, next })
     }
 
-    /// Search by dossier number, 119/SNATED number or child name, within the scope;
-    /// the best matches first, at most `limit`. A birth year, month/year or date typed
-    /// among the names narrows by birth date (`vigie_domain::search`). The terms are never
-    /// logged nor audited.
-    pub async fn search_dossiers(
-        &self,
-        now: DateTime<Utc>,
-        actor: &Actor,
-        scope: &Scope,
-        text: &str,
-        limit: u32,
-    ) -> Result<Vec<DossierSummary>> {
-        let text = text.trim();
-        crate::text_in("q", "Recherche", vigie_domain::text::TextKind::Short, text)?;
-        let mut out: Vec<DossierSummary> = Vec::new();
-        if text.is_empty() {
-            return Ok(out);
-        }
-        let mut q = Sql::new(SUMMARY_SELECT);
-        scope_filter(&mut q, scope, "d");
-        q.push(" AND (d.snated_number = ").bind(text.to_owned());
-        if let Ok(n) = text.parse::<DossierNumber>() {
-            q.push(" OR d.number = ").bind(n.to_string());
-        }
-        q.push(") ORDER BY d.received_at DESC, d.id DESC LIMIT ")
-            .bind(i64::from(limit));
-        out.extend(
-            all_sql(&self.db, &q)
-                .await?
-                .iter()
-                .map(summary_from)
-                .collect::<Result<Vec<_>>>()?,
-        );
-        if out.is_empty() {
-            // Twice the page: enough persons for a full page of dossiers (each has one at
-            // least), without loading the dossiers of hundreds of namesakes (load benchmark).
-            let hits = find_by_query(&self.db, text, 2 * limit as usize).await?;
-            if !hits.is_empty() {
-                let ids: Vec<i64> = hits.iter().map(|h| h.person_id).collect();
-                let mut q = Sql::new(SUMMARY_SELECT);
-                scope_filter(&mut q, scope, "d");
-                q.push(" AND d.id IN (SELECT dc.dossier_id FROM dossier_child dc WHERE dc.person_id IN ").bind_list(&ids).push(")");
-                let rows = all_sql(&self.db, &q).await?;
-                let mut found = rows.iter().map(summary_from).collect::<Result<Vec<_>>>()?;
-                // Rank: best person score among the dossier's children, then newest.
-                let mut q2 =
-                    Sql::new("SELECT dossier_id, person_id FROM dossier_child WHERE person_id IN ");
-                q2.bind_list(&ids);
-                let persons_of = all_sql(&self.db, &q2).await?;
-                // Computed once (not in the comparator: that was quadratic in the hits).
-                let person_score: HashMap<i64, u32> =
-                    hits.iter().map(|h| (h.person_id, h.score)).collect();
-                let mut dossier_score: HashMap<i64, u32> = HashMap::new();
-                for r in &persons_of {
-                    let dossier: i64 = get(r, "dossier_id")?;
-                    let person: i64 = get(r, "person_id")?;
-                    let score = person_score.get(&person).copied().unwrap_or(0);
-                    let best = dossier_score.entry(dossier).or_insert(0);
-                    *best = (*best).max(score);
-                }
-                let score_of = |dossier: i64| dossier_score.get(&dossier).copied().unwrap_or(0);
-                found.sort_by(|a, b| {
-                    score_of(b.id)
-                        .cmp(&score_of(a.id))
-                        .then(b.received_at.cmp(&a.received_at))
-                        .then(b.id.cmp(&a.id))
-                });
-                found.truncate(limit as usize);
-                out = found;
-            }
-        }
-        self.fill_children(&mut out).await?;
-        self.audit(
-            now,
-            actor,
-            Event::new("dossier.recherche").detail(format!(
-                "resultats={} ids={}",
-                out.len(),
-                out.iter()
-                    .map(|d| d.id.to_string())
-                    .collect::<Vec<_>>()
-                    .join(",")
-            )),
-        )
-        .await?;
-        Ok(out)
-    }
-
     /// Records that a list of dossiers was shown (the list page, the API list, the
     /// échéances): their ids only, so that every access to a dossier's data is traced.
     pub async fn record_listing(
@@ -356,7 +266,7 @@ impl Store {
         Ok(())
     }
 
-    async fn fill_children(&self, rows: &mut [DossierSummary]) -> Result<()> {
+    pub(crate) async fn fill_children(&self, rows: &mut [DossierSummary]) -> Result<()> {
         if rows.is_empty() {
             return Ok(());
         }

@@ -24,6 +24,8 @@ mod m0004_instance_key;
 mod m0005_pending_accounts;
 #[path = "migrations/m0006_least_privilege.rs"]
 mod m0006_least_privilege;
+#[path = "migrations/m0007_name_search.rs"]
+mod m0007_name_search;
 
 /// What the application's role may do on a table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +69,8 @@ pub enum Step {
     SeedParams,
     /// Load the communes reference file.
     LoadCommunes,
+    /// Recompute the name-search keys of every person and adult (`crate::name_keys`).
+    RebuildNameKeys,
 }
 
 /// A numbered migration.
@@ -133,6 +137,15 @@ pub fn migrations() -> Vec<Migration> {
             name: "least privilege",
             steps: steps_of(&[], &[], m0006_least_privilege::POSTGRES_ONLY),
             grants: m0006_least_privilege::GRANTS,
+        },
+        Migration {
+            version: 7,
+            name: "name search",
+            steps: steps_of(m0007_name_search::STATEMENTS, &[], &[])
+                .into_iter()
+                .chain([Step::RebuildNameKeys])
+                .collect(),
+            grants: m0007_name_search::GRANTS,
         },
     ]
 }
@@ -275,6 +288,7 @@ async fn apply(txn: &DatabaseTransaction, m: &Migration) -> Result<()> {
             Step::Only(..) => {}
             Step::SeedParams => crate::params::seed_defaults(txn).await?,
             Step::LoadCommunes => crate::communes::load(txn).await?,
+            Step::RebuildNameKeys => crate::name_keys::rebuild(txn).await?,
         }
     }
     Ok(())

@@ -493,14 +493,12 @@ impl TestDb {
     }
 }
 
-/// Person matching by name and birth year (the store's internal candidate query), for tests.
-pub async fn find_persons(
-    store: &Store,
-    text: &str,
-    year: Option<i32>,
-) -> Vec<crate::persons::PersonHit> {
+/// The children matching a name search (the store's candidate query and the domain's
+/// rule), best first, for tests.
+pub async fn find_persons(store: &Store, text: &str) -> Vec<i64> {
     #[allow(clippy::expect_used)]
-    crate::persons::find_by_name(&store.db, text, year, 50)
+    store
+        .children_matching(&vigie_domain::Scope::All, text, 50)
         .await
         .expect("find persons")
 }

@@ -375,16 +375,18 @@ async fn an_evaluator_sees_only_their_territory_and_what_is_assigned_to_their_se
         assert_eq!(listed(on(f.t2)).await, Vec::<i64>::new());
         assert_eq!(
             ids(s
-                .search_dossiers(now(), &a, &evaluator, "martin", 50)
+                .search_dossiers(now(), &a, &evaluator, "martin", 1)
                 .await
-                .unwrap()),
+                .unwrap()
+                .dossiers()),
             vec![in_t1]
         );
         assert_eq!(
             ids(s
-                .search_dossiers(now(), &a, &evaluator, &n3.to_string(), 50)
+                .search_dossiers(now(), &a, &evaluator, &n3.to_string(), 1)
                 .await
-                .unwrap()),
+                .unwrap()
+                .dossiers()),
             Vec::<i64>::new()
         );
         assert!(matches!(
@@ -446,9 +448,10 @@ async fn an_evaluator_sees_only_their_territory_and_what_is_assigned_to_their_se
         );
         assert_eq!(
             ids(s
-                .search_dossiers(now(), &a, &evaluator, &n3.to_string(), 50)
+                .search_dossiers(now(), &a, &evaluator, &n3.to_string(), 1)
                 .await
-                .unwrap()),
+                .unwrap()
+                .dossiers()),
             vec![in_t2_assigned]
         );
         // Administrators and statistics readers see no dossier at all.
@@ -462,9 +465,10 @@ async fn an_evaluator_sees_only_their_territory_and_what_is_assigned_to_their_se
                     .is_empty()
             );
             assert!(
-                s.search_dossiers(now(), &a, &none, "martin", 50)
+                s.search_dossiers(now(), &a, &none, "martin", 1)
                     .await
                     .unwrap()
+                    .dossiers()
                     .is_empty()
             );
             assert!(matches!(
@@ -590,9 +594,10 @@ async fn name_search_normalises_and_sounds_alike_with_identical_results_on_both(
         let search = |q: &'static str| {
             let s = s.clone();
             async move {
-                s.search_dossiers(now(), &Actor::system(), &Scope::All, q, 20)
+                s.search_dossiers(now(), &Actor::system(), &Scope::All, q, 1)
                     .await
                     .unwrap()
+                    .dossiers()
                     .into_iter()
                     .map(|r| r.children)
                     .collect::<Vec<_>>()
@@ -629,7 +634,7 @@ async fn name_search_normalises_and_sounds_alike_with_identical_results_on_both(
         assert_eq!(e.action, "dossier.recherche");
         assert!(!e.detail.clone().unwrap_or_default().contains("dupont"));
         // Birth-year filter on person matching.
-        let ppl = vigie_store::testing::find_persons(s, "lefevre", Some(2016)).await;
+        let ppl = vigie_store::testing::find_persons(s, "lefevre 2016").await;
         assert_eq!(ppl.len(), 1);
         results.push(vec![
             eloise,
@@ -674,9 +679,10 @@ async fn a_birth_date_typed_in_the_search_narrows_the_namesakes() {
             let s = s.clone();
             async move {
                 let mut found: Vec<String> = s
-                    .search_dossiers(now(), &Actor::system(), &Scope::All, q, 20)
+                    .search_dossiers(now(), &Actor::system(), &Scope::All, q, 1)
                     .await
                     .unwrap()
+                    .dossiers()
                     .into_iter()
                     .map(|r| r.children)
                     .collect();

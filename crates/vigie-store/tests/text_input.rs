@@ -189,7 +189,7 @@ async fn every_text_entry_point(store: &Store, f: &Fixture, strings: &[String]) 
         acceptable("save_dossier", s, &r);
         refused_if_control("save_dossier", s, &r);
 
-        let r = store.search_dossiers(now, &sys, &Scope::All, s, 20).await;
+        let r = store.search_dossiers(now, &sys, &Scope::All, s, 1).await;
         acceptable("search_dossiers", s, &r);
         refused_if_control("search_dossiers", s, &r);
 

@@ -261,8 +261,7 @@ impl Store {
             vigie_domain::text::TextKind::Short,
             text,
         )?;
-        let hits = find_by_name(&self.db, text, None, 20).await?;
-        let ids: Vec<i64> = hits.iter().map(|h| h.person_id).collect();
+        let ids = self.children_matching(scope, text, 20).await?;
         let found = self.child_candidates(scope, &ids).await?;
         self.audit(
             now,

@@ -24,7 +24,7 @@ use vigie_domain::{DomainError, DossierNumber, Person, Scope};
 
 use crate::db::Store;
 use crate::keys::{HmacSha256, Keys};
-use crate::persons::{find_by_name, person_from};
+use crate::persons::person_from;
 use crate::sql::{Sql, all, all_sql, exec, get, one, scope_filter};
 use crate::{Result, StoreError, vals};
 

@@ -78,6 +78,7 @@ pub(super) async fn write_header(
                     v,
                 )
                 .await?;
+                crate::name_keys::write_adult_keys(txn, aid, a).await?;
                 ids.push(aid);
             }
             None => {
@@ -91,7 +92,9 @@ pub(super) async fn write_header(
                 )
                 .await?
                 .ok_or(StoreError::NotFound)?;
-                ids.push(get(&r, "id")?);
+                let aid = get(&r, "id")?;
+                crate::name_keys::write_adult_keys(txn, aid, a).await?;
+                ids.push(aid);
             }
         }
     }

@@ -5,7 +5,7 @@ use sea_orm::DatabaseTransaction;
 use vigie_domain::Person;
 
 use crate::columns::person_vals;
-use crate::persons::person_keys;
+use crate::name_keys::write_person_keys;
 use crate::sql::{exec, get, one};
 use crate::{Result, StoreError, vals};
 
@@ -25,12 +25,6 @@ pub(super) async fn write_person(
                 person_vals(p).into_iter().chain(vals![now, pid]).collect(),
             )
             .await?;
-            exec(
-                txn,
-                "DELETE FROM person_key WHERE person_id = $1",
-                vals![pid],
-            )
-            .await?;
             pid
         }
         None => {
@@ -45,13 +39,6 @@ pub(super) async fn write_person(
             get(&r, "id")?
         }
     };
-    for k in person_keys(p) {
-        exec(
-            txn,
-            "INSERT INTO person_key (key, person_id) VALUES ($1, $2)",
-            vals![k, pid],
-        )
-        .await?;
-    }
+    write_person_keys(txn, pid, p).await?;
     Ok(pid)
 }

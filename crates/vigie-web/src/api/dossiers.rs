@@ -67,27 +67,32 @@ pub async fn list(
 pub struct SearchBody {
     /// 200 characters at most are used.
     pub q: String,
+    /// The page of results (from 1; 50 dossiers per page).
+    #[serde(default)]
+    pub page: Option<usize>,
 }
 
-/// Search within the caller's scope, best matches first (100 at most). POST: names never go into a URL.
+/// Search within the caller's scope by dossier number, 119 number or the name of a child
+/// or a parent; best matches first, each with why it was found. POST: names never go into a URL.
 #[utoipa::path(
     post,
     path = "/api/v1/dossiers/recherche",
     tag = "dossiers",
     request_body = SearchBody,
-    responses((status = 200, body = Vec<vigie_domain::DossierSummary>))
+    responses((status = 200, body = vigie_domain::search::SearchResults))
 )]
 pub async fn search(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     Extension(u): Extension<SessionUser>,
     ApiJson(body): ApiJson<SearchBody>,
-) -> Result<Json<Vec<vigie_domain::DossierSummary>>, ApiError> {
+) -> Result<Json<vigie_domain::search::SearchResults>, ApiError> {
     let text: String = body.q.chars().take(200).collect();
+    let page = body.page.unwrap_or(1);
     Ok(Json(
         state
             .store
-            .search_dossiers(state.now(), &actor(&u, ip), &u.scope(), &text, 100)
+            .search_dossiers(state.now(), &actor(&u, ip), &u.scope(), &text, page)
             .await?,
     ))
 }

@@ -6,6 +6,7 @@ use axum::Extension;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use vigie_domain::search::SearchResults;
 use vigie_domain::{DossierStatus, DossierSummary, ParamKind, Scope};
 use vigie_store::sessions::SessionUser;
 
@@ -27,6 +28,21 @@ pub struct Row {
     pub status: String,
     pub danger: bool,
     pub children: String,
+    /// Why a search found it (« même orthographe », « parent (même prononciation) »…).
+    pub reason: Option<String>,
+}
+
+/// What the page says about a search's results.
+#[derive(Debug)]
+pub struct SearchInfo {
+    pub total: usize,
+    pub page: usize,
+    pub pages: usize,
+    pub truncated: bool,
+    pub previous: Option<usize>,
+    pub next: Option<usize>,
+    /// Ranked at most (see `vigie_store::search::MAX_RANKED`).
+    pub max_ranked: usize,
 }
 
 #[derive(Template)]
@@ -43,7 +59,7 @@ struct ListPage {
     rows: Vec<Row>,
     next: Option<String>,
     errors: Vec<String>,
-    searching: bool,
+    searching: Option<SearchInfo>,
 }
 
 fn rows(
@@ -61,8 +77,36 @@ fn rows(
             status: cat.status_label(d.status),
             danger: d.danger_grave,
             children: d.children,
+            reason: None,
         })
         .collect()
+}
+
+/// The rows and what the page says of a page of search results.
+fn search_rows(
+    found: SearchResults,
+    tz: chrono_tz::Tz,
+    cat: &vigie_domain::catalog::Catalog,
+) -> (Vec<Row>, SearchInfo) {
+    let reasons: Vec<Option<String>> = found
+        .rows
+        .iter()
+        .map(|h| h.found.as_ref().map(|f| f.reason.clone()))
+        .collect();
+    let mut listed = rows(found.rows.into_iter().map(|h| h.dossier).collect(), tz, cat);
+    for (r, reason) in listed.iter_mut().zip(reasons) {
+        r.reason = reason;
+    }
+    let info = SearchInfo {
+        total: found.total,
+        page: found.page,
+        pages: found.pages,
+        truncated: found.truncated,
+        previous: (found.page > 1).then(|| found.page - 1),
+        next: (found.page < found.pages).then(|| found.page + 1),
+        max_ranked: vigie_store::search::MAX_RANKED,
+    };
+    (listed, info)
 }
 
 async fn list_page(
@@ -70,13 +114,16 @@ async fn list_page(
     u: &SessionUser,
     ip: Option<String>,
     q: &ListQuery,
-    search: Option<(String, Vec<DossierSummary>)>,
+    search: Option<(String, SearchResults)>,
 ) -> Result<ListPage, WebError> {
     let tz = state.config.timezone;
     let cat = state.store.catalog().await?;
     let (filter, cursor, errors) = parse_filter(q, tz);
     let (rows_, next, search_text, searching) = match search {
-        Some((text, found)) => (rows(found, tz, &cat), None, text, true),
+        Some((text, found)) => {
+            let (listed, info) = search_rows(found, tz, &cat);
+            (listed, None, text, Some(info))
+        }
         None => {
             let page = list_recorded(state, u, ip, &filter, cursor).await?;
             let filters = filter_query(q);
@@ -91,7 +138,7 @@ async fn list_page(
             for r in &mut listed {
                 r.href.push_str(&suffix);
             }
-            (listed, next, String::new(), false)
+            (listed, next, String::new(), None)
         }
     };
     let sel = |v: &str, cur: &str| v == cur.trim();
@@ -177,6 +224,9 @@ pub async fn dossier_list(
 pub struct SearchForm {
     #[serde(default)]
     q: String,
+    /// The page of results asked for (from 1; anything else is the first).
+    #[serde(default)]
+    page: String,
 }
 
 pub async fn dossier_search(
@@ -192,7 +242,13 @@ pub async fn dossier_search(
     let actor = actor(&u, ip);
     let found = match state
         .store
-        .search_dossiers(state.now(), &actor, &u.scope(), &text, 100)
+        .search_dossiers(
+            state.now(),
+            &actor,
+            &u.scope(),
+            &text,
+            form.page.trim().parse().unwrap_or(1),
+        )
         .await
     {
         Ok(f) => f,

@@ -40,6 +40,20 @@ impl BirthHint {
             },
         }
     }
+
+    /// How closely a birth date matches, when it is admitted ([`BirthHint::admits`]): 2 an
+    /// exact date at the precision typed, 1 an approximate or expected date of that year,
+    /// 0 an unknown date. A match raises a row in the ranking.
+    pub fn closeness(self, birth: BirthDate) -> Option<u8> {
+        if !self.admits(birth) {
+            return None;
+        }
+        Some(match birth {
+            BirthDate::Unknown => 0,
+            BirthDate::Approximate(_) | BirthDate::Expected(_) => 1,
+            BirthDate::Exact(_) => 2,
+        })
+    }
 }
 
 /// A search split into its name words and the birth date typed among them (the last one,

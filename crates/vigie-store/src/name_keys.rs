@@ -1,0 +1,167 @@
+//! The name-search keys written with every child (`person_key`) and every adult of a
+//! dossier's « Parents » part (`adult_key`), and the vocabulary of the names stored
+//! (`name_variant`) that finds a name within one typo of a word typed. The keys are the
+//! domain's ([`vigie_domain::names::keys`]): family names under `n`/`np`, first names
+//! under `f`/`fp`. The vocabulary keeps every piece of five letters or more with its
+//! one-deletion variants ([`vigie_domain::names::deletions`]); a word whose last person
+//! is gone stays in it until the dossiers' retention prunes it (not built yet).
+
+use std::collections::BTreeSet;
+
+use sea_orm::{ConnectionTrait, DatabaseTransaction, Value};
+use vigie_domain::names::{deletions, keys};
+use vigie_domain::search::TYPO_MIN_LETTERS;
+use vigie_domain::{Adult, Person};
+
+use crate::Result;
+use crate::sql::{Sql, all_sql, exec, exec_sql, get};
+
+/// Rows per multi-row insert (two parameters each).
+const ROWS_PER_INSERT: usize = 5_000;
+
+/// The search keys of a child: family names (birth and usage) under `n`, first names under `f`.
+pub fn person_keys(p: &Person) -> Vec<String> {
+    names_keys(&p.birth_name, p.usage_name.as_deref(), Some(&p.first_names))
+}
+
+/// The search keys of an adult, as a child's.
+pub fn adult_keys(a: &Adult) -> Vec<String> {
+    names_keys(
+        &a.birth_name,
+        a.usage_name.as_deref(),
+        a.first_names.as_deref(),
+    )
+}
+
+fn names_keys(birth: &str, usage: Option<&str>, first: Option<&str>) -> Vec<String> {
+    let mut k = keys("n", birth);
+    if let Some(u) = usage {
+        k.extend(keys("n", u));
+    }
+    if let Some(f) = first {
+        k.extend(keys("f", f));
+    }
+    k.sort();
+    k.dedup();
+    k
+}
+
+/// The vocabulary rows `(variant, word)` of some keys: each name piece of five letters or
+/// more, as itself and as each of its one-deletion variants.
+pub fn variants<'a>(keys: impl IntoIterator<Item = &'a String>) -> BTreeSet<(String, String)> {
+    let mut out = BTreeSet::new();
+    for k in keys {
+        let word = match k.split_once(':') {
+            Some(("n" | "f", w)) if w.chars().count() >= TYPO_MIN_LETTERS => w,
+            _ => continue,
+        };
+        for d in deletions(word) {
+            out.insert((d, word.to_owned()));
+        }
+        out.insert((word.to_owned(), word.to_owned()));
+    }
+    out
+}
+
+/// Inserts keys into `person_key` or `adult_key` (`table` is one of them) and their words
+/// into the vocabulary.
+pub(crate) async fn insert_keys(
+    c: &impl ConnectionTrait,
+    table: &'static str,
+    rows: &[(String, i64)],
+) -> Result<()> {
+    let insert = match table {
+        "person_key" => "INSERT INTO person_key (key, person_id) VALUES ",
+        _ => "INSERT INTO adult_key (key, adult_id) VALUES ",
+    };
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let mut q = Sql::new(insert);
+        q.rows(
+            chunk
+                .iter()
+                .map(|(k, id)| vec![Value::from(k.clone()), Value::from(*id)]),
+        );
+        exec_sql(c, &q).await?;
+    }
+    insert_variants(c, variants(rows.iter().map(|(k, _)| k))).await
+}
+
+/// Adds words to the vocabulary (those already there are kept).
+async fn insert_variants(c: &impl ConnectionTrait, rows: BTreeSet<(String, String)>) -> Result<()> {
+    let rows: Vec<(String, String)> = rows.into_iter().collect();
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let mut q = Sql::new("INSERT INTO name_variant (variant, word) VALUES ");
+        q.rows(
+            chunk
+                .iter()
+                .map(|(v, w)| vec![Value::from(v.clone()), Value::from(w.clone())]),
+        );
+        q.push(" ON CONFLICT DO NOTHING");
+        exec_sql(c, &q).await?;
+    }
+    Ok(())
+}
+
+/// Rewrites one child's keys.
+pub(crate) async fn write_person_keys(
+    txn: &DatabaseTransaction,
+    pid: i64,
+    p: &Person,
+) -> Result<()> {
+    exec(
+        txn,
+        "DELETE FROM person_key WHERE person_id = $1",
+        vec![pid.into()],
+    )
+    .await?;
+    let rows: Vec<(String, i64)> = person_keys(p).into_iter().map(|k| (k, pid)).collect();
+    insert_keys(txn, "person_key", &rows).await
+}
+
+/// Rewrites one adult's keys.
+pub(crate) async fn write_adult_keys(txn: &DatabaseTransaction, aid: i64, a: &Adult) -> Result<()> {
+    exec(
+        txn,
+        "DELETE FROM adult_key WHERE adult_id = $1",
+        vec![aid.into()],
+    )
+    .await?;
+    let rows: Vec<(String, i64)> = adult_keys(a).into_iter().map(|k| (k, aid)).collect();
+    insert_keys(txn, "adult_key", &rows).await
+}
+
+/// Persons or adults read per batch while rebuilding.
+const REBUILD_BATCH: i64 = 20_000;
+
+/// Recomputes every key and the vocabulary (migration 7), by batches of ids.
+pub(crate) async fn rebuild(txn: &DatabaseTransaction) -> Result<()> {
+    exec(txn, "DELETE FROM person_key", vec![]).await?;
+    exec(txn, "DELETE FROM adult_key", vec![]).await?;
+    exec(txn, "DELETE FROM name_variant", vec![]).await?;
+    for (table, from) in [("person_key", "person"), ("adult_key", "adult")] {
+        let mut last = 0i64;
+        loop {
+            let mut q = Sql::new(&format!(
+                "SELECT id, birth_name, usage_name, first_names FROM {from} WHERE id > "
+            ));
+            q.bind(last).push(" ORDER BY id LIMIT ").bind(REBUILD_BATCH);
+            let batch = all_sql(txn, &q).await?;
+            let Some(r) = batch.last() else { break };
+            last = get(r, "id")?;
+            let mut rows = Vec::new();
+            for r in &batch {
+                let id: i64 = get(r, "id")?;
+                let birth: String = get(r, "birth_name")?;
+                let usage: Option<String> = get(r, "usage_name")?;
+                let first: Option<String> = get(r, "first_names")?;
+                rows.extend(
+                    names_keys(&birth, usage.as_deref(), first.as_deref())
+                        .into_iter()
+                        .map(|k| (k, id)),
+                );
+            }
+            insert_keys(txn, table, &rows).await?;
+        }
+    }
+    Ok(())
+}

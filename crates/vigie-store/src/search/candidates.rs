@@ -1,0 +1,181 @@
+//! The persons and adults a search may match, found by key in SQL within the scope; the
+//! domain ([`vigie_domain::search`]) then decides which match and how well.
+//!
+//! Each word a match requires ([`Typed::required`]) gives the keys of every group of typed
+//! words it belongs to: spelt the same (`n:`/`f:`), pronounced the same (`np:`/`fp:`), and
+//! the stored words within one typo (`name_variant`). A candidate has a key of every such
+//! word: the longest word's keys are read, the others probed (`IN (SELECT …)`).
+
+use std::collections::{BTreeSet, HashMap};
+
+use sea_orm::ConnectionTrait;
+use vigie_domain::Scope;
+use vigie_domain::names::deletions;
+use vigie_domain::search::{Search, Typed, within_typo};
+
+use crate::Result;
+use crate::sql::{Sql, all_sql, get, scope_filter};
+
+/// Which key table: children (`person_key`) or adults (`adult_key`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Who {
+    Child,
+    Parent,
+}
+
+impl Who {
+    fn table(self) -> (&'static str, &'static str) {
+        match self {
+            Who::Child => ("person_key", "person_id"),
+            Who::Parent => ("adult_key", "adult_id"),
+        }
+    }
+}
+
+/// The keys of each required word: every kind, or spelt the same only.
+#[derive(Debug, Clone, Default)]
+pub(super) struct WordKeys {
+    all: Vec<BTreeSet<String>>,
+    exact: Vec<BTreeSet<String>>,
+}
+
+impl WordKeys {
+    pub(super) fn is_empty(&self) -> bool {
+        self.all.is_empty()
+    }
+
+    /// The keys of the required words of `typed`, with the stored words within one typo
+    /// of each group (`typos`, by group text).
+    pub(super) fn of(typed: &Typed, typos: &HashMap<String, Vec<String>>) -> Self {
+        let mut out = Self::default();
+        let mut required = typed.required();
+        // The longest word first: its keys are read, the others' probed.
+        required.sort_by_key(|&i| std::cmp::Reverse(typed.words()[i].len()));
+        for i in required {
+            let mut all = BTreeSet::new();
+            let mut exact = BTreeSet::new();
+            for g in typed.groups_with(i) {
+                for p in ["n", "f"] {
+                    exact.insert(format!("{p}:{}", g.text));
+                    if !g.sound.is_empty() {
+                        all.insert(format!("{p}p:{}", g.sound));
+                    }
+                    for w in typos.get(&g.text).into_iter().flatten() {
+                        all.insert(format!("{p}:{w}"));
+                    }
+                }
+            }
+            all.extend(exact.iter().cloned());
+            out.all.push(all);
+            out.exact.push(exact);
+        }
+        out
+    }
+}
+
+/// The stored words within one typo of each group typed (by group text), from the
+/// vocabulary: a word and a group within one edit share a one-deletion variant.
+pub(super) async fn typo_words(
+    c: &impl ConnectionTrait,
+    typed: &Typed,
+) -> Result<HashMap<String, Vec<String>>> {
+    let groups: Vec<&str> = (0..typed.words().len())
+        .flat_map(|i| typed.groups_with(i))
+        .filter(|g| {
+            g.typo_allowed && g.text.chars().count() + 1 >= vigie_domain::search::TYPO_MIN_LETTERS
+        })
+        .map(|g| g.text.as_str())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut variants: BTreeSet<String> = BTreeSet::new();
+    for g in &groups {
+        variants.insert((*g).to_owned());
+        variants.extend(deletions(g));
+    }
+    let mut out: HashMap<String, Vec<String>> = HashMap::new();
+    if variants.is_empty() {
+        return Ok(out);
+    }
+    let variants: Vec<String> = variants.into_iter().collect();
+    let mut q = Sql::new("SELECT DISTINCT word FROM name_variant WHERE variant IN ");
+    q.bind_list(&variants);
+    for r in &all_sql(c, &q).await? {
+        let word: String = get(r, "word")?;
+        for g in &groups {
+            if *g != word && within_typo(g, &word) {
+                out.entry((*g).to_owned()).or_default().push(word.clone());
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The ids of the children or adults with a key of every required word, having a dossier
+/// within `scope` (children: born in the year typed, or of unknown year), the most
+/// recently recorded first, at most `cap + 1` (one more tells that there are more).
+pub(super) async fn find(
+    c: &impl ConnectionTrait,
+    who: Who,
+    keys: &[BTreeSet<String>],
+    search: &Search,
+    scope: &Scope,
+    cap: usize,
+) -> Result<Vec<i64>> {
+    let Some((first, rest)) = keys.split_first() else {
+        return Ok(vec![]);
+    };
+    let (table, id) = who.table();
+    let list = |s: &BTreeSet<String>| s.iter().cloned().collect::<Vec<String>>();
+    let mut q = Sql::new(&format!(
+        "SELECT DISTINCT k.{id} AS id FROM {table} k WHERE k.key IN "
+    ));
+    q.bind_list(&list(first));
+    for k in rest {
+        q.push(&format!(
+            " AND k.{id} IN (SELECT {id} FROM {table} WHERE key IN "
+        ))
+        .bind_list(&list(k))
+        .push(")");
+    }
+    if let (Who::Child, Some(hint)) = (who, search.birth) {
+        q.push(" AND EXISTS (SELECT 1 FROM person p WHERE p.id = k.person_id AND (p.birth_year IS NULL OR p.birth_year = ")
+            .bind(i64::from(hint.year()))
+            .push("))");
+    }
+    if !matches!(scope, Scope::All) {
+        match who {
+            Who::Child => q.push(" AND EXISTS (SELECT 1 FROM dossier_child dc JOIN dossier d ON d.id = dc.dossier_id WHERE dc.person_id = k.person_id AND "),
+            Who::Parent => q.push(" AND EXISTS (SELECT 1 FROM adult a JOIN dossier d ON d.id = a.dossier_id WHERE a.id = k.adult_id AND "),
+        };
+        scope_filter(&mut q, scope, "d");
+        q.push(")");
+    }
+    q.push(" ORDER BY id DESC LIMIT ")
+        .bind(i64::try_from(cap + 1).unwrap_or(i64::MAX));
+    all_sql(c, &q)
+        .await?
+        .iter()
+        .map(|r| get::<i64>(r, "id"))
+        .collect()
+}
+
+/// [`find`] with every kind of key; when there are more than `cap`, those spelt the same
+/// only (the best ones), so that a common name still lists its exact matches first.
+/// Returns the ids and whether some were left out.
+pub(super) async fn find_best(
+    c: &impl ConnectionTrait,
+    who: Who,
+    keys: &WordKeys,
+    search: &Search,
+    scope: &Scope,
+    cap: usize,
+) -> Result<(Vec<i64>, bool)> {
+    let mut ids = find(c, who, &keys.all, search, scope, cap).await?;
+    if ids.len() <= cap {
+        return Ok((ids, false));
+    }
+    ids = find(c, who, &keys.exact, search, scope, cap).await?;
+    ids.truncate(cap);
+    Ok((ids, true))
+}

@@ -1,0 +1,283 @@
+//! Search by dossier number, 119/SNATED number or name (children, and the adults of the
+//! « Parents » part), within the caller's scope: candidates by key in SQL
+//! ([`candidates`]), the match and the ranking decided by the domain
+//! ([`vigie_domain::search`]), so that both backends return the same rows in the same order.
+
+mod candidates;
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use vigie_domain::search::{Found, Names, Search, SearchHit, SearchResults, cmp_results};
+use vigie_domain::{DossierNumber, DossierSummary, Scope};
+
+use crate::Result;
+use crate::audit::{Actor, Event};
+use crate::db::Store;
+use crate::dossiers::{SUMMARY_SELECT, summary_from};
+use crate::persons::birth_from;
+use crate::sql::{Sql, all_sql, get, scope_filter};
+use candidates::{Who, WordKeys, find_best, typo_words};
+
+/// Dossiers per page of results.
+pub const PER_PAGE: usize = 50;
+
+/// At most this many children, and as many adults, are ranked for one search (the most
+/// recently recorded when more match: the search says to narrow it).
+pub const MAX_RANKED: usize = 500;
+
+/// A dossier found and the best reason it was.
+type Ranked = (i64, DateTime<Utc>, Found);
+
+impl Store {
+    /// Search by dossier number, 119/SNATED number or name, within the scope; page `page`
+    /// (from 1) of the best matches. A birth year, month/year or date typed among the names
+    /// narrows by birth date (`vigie_domain::search`). The terms are never logged nor
+    /// audited; the dossiers shown are.
+    pub async fn search_dossiers(
+        &self,
+        now: DateTime<Utc>,
+        actor: &Actor,
+        scope: &Scope,
+        text: &str,
+        page: usize,
+    ) -> Result<SearchResults> {
+        let text = text.trim();
+        crate::text_in("q", "Recherche", vigie_domain::text::TextKind::Short, text)?;
+        let mut out = SearchResults {
+            page: page.max(1),
+            ..SearchResults::default()
+        };
+        if text.is_empty() || matches!(scope, Scope::Nothing) {
+            return Ok(out);
+        }
+        let by_number = self.search_numbers(scope, text).await?;
+        if by_number.is_empty() {
+            let (ranked, truncated) = self.rank_by_name(scope, text).await?;
+            out.truncated = truncated;
+            out.total = ranked.len();
+            let page_rows: Vec<&Ranked> = ranked
+                .iter()
+                .skip((out.page - 1) * PER_PAGE)
+                .take(PER_PAGE)
+                .collect();
+            out.rows = self.summaries(&page_rows).await?;
+        } else {
+            out.total = by_number.len();
+            out.rows = by_number
+                .into_iter()
+                .map(|dossier| SearchHit {
+                    dossier,
+                    found: None,
+                })
+                .collect();
+        }
+        out.pages = out.total.div_ceil(PER_PAGE);
+        self.audit(
+            now,
+            actor,
+            Event::new("dossier.recherche").detail(format!(
+                "resultats={} ids={}",
+                out.rows.len(),
+                out.rows
+                    .iter()
+                    .map(|d| d.dossier.id.to_string())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            )),
+        )
+        .await?;
+        Ok(out)
+    }
+
+    /// The dossiers with this number or 119/SNATED number, within the scope.
+    async fn search_numbers(&self, scope: &Scope, text: &str) -> Result<Vec<DossierSummary>> {
+        let mut q = Sql::new(SUMMARY_SELECT);
+        scope_filter(&mut q, scope, "d");
+        q.push(" AND (d.snated_number = ").bind(text.to_owned());
+        if let Ok(n) = text.parse::<DossierNumber>() {
+            q.push(" OR d.number = ").bind(n.to_string());
+        }
+        q.push(") ORDER BY d.received_at DESC, d.id DESC LIMIT ")
+            .bind(i64::try_from(PER_PAGE).unwrap_or(50));
+        let mut rows = all_sql(&self.db, &q)
+            .await?
+            .iter()
+            .map(summary_from)
+            .collect::<Result<Vec<_>>>()?;
+        self.fill_children(&mut rows).await?;
+        Ok(rows)
+    }
+
+    /// Every dossier within the scope whose children or adults match the name typed, best
+    /// first; and whether some candidates were left out.
+    async fn rank_by_name(&self, scope: &Scope, text: &str) -> Result<(Vec<Ranked>, bool)> {
+        let search = Search::parse(text);
+        let typos = typo_words(&self.db, &search.typed).await?;
+        let keys = WordKeys::of(&search.typed, &typos);
+        if keys.is_empty() {
+            return Ok((vec![], false));
+        }
+        let mut best: HashMap<i64, (DateTime<Utc>, Found)> = HashMap::new();
+        let mut keep = |dossier: i64, received: DateTime<Utc>, f: Found| match best.remove(&dossier)
+        {
+            Some((r, old)) => {
+                best.insert(dossier, (r, Found::best(old, f)));
+            }
+            None => {
+                best.insert(dossier, (received, f));
+            }
+        };
+        let (children, cut_children) =
+            find_best(&self.db, Who::Child, &keys, &search, scope, MAX_RANKED).await?;
+        for (dossier, received, f) in self.children_found(&search, scope, &children).await? {
+            keep(dossier, received, f);
+        }
+        let mut cut_adults = false;
+        if search.birth.is_none() {
+            let (adults, cut) =
+                find_best(&self.db, Who::Parent, &keys, &search, scope, MAX_RANKED).await?;
+            cut_adults = cut;
+            for (dossier, received, f) in self.adults_found(&search, scope, &adults).await? {
+                keep(dossier, received, f);
+            }
+        }
+        let mut ranked: Vec<Ranked> = best.into_iter().map(|(d, (r, f))| (d, r, f)).collect();
+        ranked.sort_by(|a, b| cmp_results((&a.2, a.1, a.0), (&b.2, b.1, b.0)));
+        Ok((ranked, cut_children || cut_adults))
+    }
+
+    /// The children (person ids) within the scope that match the name typed, best first,
+    /// at most `limit` (the audit consultation's child filter).
+    pub(crate) async fn children_matching(
+        &self,
+        scope: &Scope,
+        text: &str,
+        limit: usize,
+    ) -> Result<Vec<i64>> {
+        let search = Search::parse(text);
+        let typos = typo_words(&self.db, &search.typed).await?;
+        let keys = WordKeys::of(&search.typed, &typos);
+        let (ids, _) = find_best(&self.db, Who::Child, &keys, &search, scope, MAX_RANKED).await?;
+        let mut found: Vec<(i64, Found)> = self
+            .persons_found(&search, &ids)
+            .await?
+            .into_iter()
+            .collect();
+        let same_day = DateTime::<Utc>::UNIX_EPOCH;
+        found.sort_by(|a, b| cmp_results((&a.1, same_day, a.0), (&b.1, same_day, b.0)));
+        Ok(found.into_iter().take(limit).map(|(id, _)| id).collect())
+    }
+
+    /// Which of the candidate children match, and why.
+    async fn persons_found(&self, search: &Search, ids: &[i64]) -> Result<HashMap<i64, Found>> {
+        let mut found: HashMap<i64, Found> = HashMap::new();
+        if ids.is_empty() {
+            return Ok(found);
+        }
+        let mut q = Sql::new(
+            "SELECT id, birth_name, usage_name, first_names, birth_precision, birth_date FROM person WHERE id IN ",
+        );
+        q.bind_list(ids);
+        for r in &all_sql(&self.db, &q).await? {
+            let birth: String = get(r, "birth_name")?;
+            let usage: Option<String> = get(r, "usage_name")?;
+            let first: String = get(r, "first_names")?;
+            let names = Names::new(
+                &std::iter::once(birth.as_str())
+                    .chain(usage.as_deref())
+                    .collect::<Vec<_>>(),
+                &[&first],
+            );
+            if let Some(f) = search.child(&names, birth_from(r)?) {
+                found.insert(get(r, "id")?, f);
+            }
+        }
+        Ok(found)
+    }
+
+    /// The dossiers within the scope of the candidate children that match, with why.
+    async fn children_found(
+        &self,
+        search: &Search,
+        scope: &Scope,
+        ids: &[i64],
+    ) -> Result<Vec<Ranked>> {
+        let found = self.persons_found(search, ids).await?;
+        if found.is_empty() {
+            return Ok(vec![]);
+        }
+        let matched: Vec<i64> = found.keys().copied().collect();
+        let mut q = Sql::new(
+            "SELECT dc.person_id, d.id, d.received_at FROM dossier_child dc JOIN dossier d ON d.id = dc.dossier_id WHERE dc.person_id IN ",
+        );
+        q.bind_list(&matched).push(" AND ");
+        scope_filter(&mut q, scope, "d");
+        let mut out = Vec::new();
+        for r in &all_sql(&self.db, &q).await? {
+            if let Some(f) = found.get(&get::<i64>(r, "person_id")?) {
+                out.push((get(r, "id")?, get(r, "received_at")?, f.clone()));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The dossiers within the scope of the candidate adults that match, with why.
+    async fn adults_found(
+        &self,
+        search: &Search,
+        scope: &Scope,
+        ids: &[i64],
+    ) -> Result<Vec<Ranked>> {
+        if ids.is_empty() {
+            return Ok(vec![]);
+        }
+        let mut q = Sql::new(
+            "SELECT a.birth_name, a.usage_name, a.first_names, d.id, d.received_at FROM adult a JOIN dossier d ON d.id = a.dossier_id WHERE a.id IN ",
+        );
+        q.bind_list(ids).push(" AND ");
+        scope_filter(&mut q, scope, "d");
+        let mut out = Vec::new();
+        for r in &all_sql(&self.db, &q).await? {
+            let birth: String = get(r, "birth_name")?;
+            let usage: Option<String> = get(r, "usage_name")?;
+            let first: Option<String> = get(r, "first_names")?;
+            let names = Names::new(
+                &std::iter::once(birth.as_str())
+                    .chain(usage.as_deref())
+                    .collect::<Vec<_>>(),
+                &first.as_deref().into_iter().collect::<Vec<_>>(),
+            );
+            if let Some(f) = search.parent(&names) {
+                out.push((get(r, "id")?, get(r, "received_at")?, f));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The list rows of a page of ranked dossiers, in their order.
+    async fn summaries(&self, page: &[&Ranked]) -> Result<Vec<SearchHit>> {
+        if page.is_empty() {
+            return Ok(vec![]);
+        }
+        let ids: Vec<i64> = page.iter().map(|r| r.0).collect();
+        let mut q = Sql::new(SUMMARY_SELECT);
+        q.push("d.id IN ").bind_list(&ids);
+        let mut rows = all_sql(&self.db, &q)
+            .await?
+            .iter()
+            .map(summary_from)
+            .collect::<Result<Vec<_>>>()?;
+        self.fill_children(&mut rows).await?;
+        let mut by_id: HashMap<i64, DossierSummary> = rows.into_iter().map(|d| (d.id, d)).collect();
+        Ok(page
+            .iter()
+            .filter_map(|(id, _, f)| {
+                by_id.remove(id).map(|dossier| SearchHit {
+                    dossier,
+                    found: Some(f.clone()),
+                })
+            })
+            .collect())
+    }
+}
