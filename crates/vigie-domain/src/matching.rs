@@ -1,37 +1,41 @@
 //! The rule that proposes known persons while a child's names and birth date are typed
-//! (no duplicate children): (a family name matches, normalised or phonetically) and
-//! (a first name matches, normalised or phonetically) and (birth dates within ±31 days,
-//! or the same year when one is approximate, or one is unknown). Best first.
+//! (no duplicate children): (the family names match) and (the first names match), each by
+//! the name search's rule ([`crate::search`]: so a child the search finds is proposed too),
+//! and (birth dates within ±31 days, or the same year when one is approximate, or one is
+//! unknown). Best first.
 
 use crate::model::{BirthDate, Person};
-use crate::names::{phonetic, tokens};
+use crate::search::{MatchKind, Names, Typed};
 
-/// How well two word lists match: 2 a normalised word in common, 1 a phonetic one, 0 none.
-fn words_match(a: &[String], b: &[String]) -> u32 {
-    if a.iter().any(|w| b.contains(w)) {
-        return 2;
-    }
-    let pb: Vec<String> = b
-        .iter()
-        .map(|w| phonetic(w))
-        .filter(|p| !p.is_empty())
-        .collect();
-    if a.iter()
-        .map(|w| phonetic(w))
-        .any(|p| !p.is_empty() && pb.contains(&p))
-    {
-        1
-    } else {
-        0
+/// How well the words typed in one field match a candidate's names in that field: every
+/// word by the search's rule ([`crate::search`]: joined or split, particles, one typo…),
+/// or else at least one word alone (while typing, a family name of two words may match a
+/// known child by one of them). 3 same spelling, 2 same sound, 1 a typo, 0 none.
+fn field_match(typed: &str, candidate: &Names) -> u32 {
+    let words = Typed::new(typed);
+    let kind = words.matches(candidate).map(|m| m.kind).or_else(|| {
+        words
+            .required()
+            .into_iter()
+            .filter_map(|i| {
+                Typed::new(&words.words()[i])
+                    .matches(candidate)
+                    .map(|m| m.kind)
+            })
+            .max()
+    });
+    match kind {
+        Some(MatchKind::SameSpelling) => 3,
+        Some(MatchKind::SameSound) => 2,
+        Some(MatchKind::CloseSpelling) => 1,
+        None => 0,
     }
 }
 
-fn family_words(p: &Person) -> Vec<String> {
-    let mut w = tokens(&p.birth_name);
-    if let Some(u) = &p.usage_name {
-        w.extend(tokens(u));
-    }
-    w
+fn family_names(p: &Person) -> Names {
+    let mut family = vec![p.birth_name.as_str()];
+    family.extend(p.usage_name.as_deref());
+    Names::new(&family, &[])
 }
 
 /// Birth-date closeness: `None` when the rule excludes the pair, else a score.
@@ -61,8 +65,16 @@ fn birth_score(a: BirthDate, b: BirthDate) -> Option<u32> {
 
 /// The score of a candidate for what is typed, or `None` when the rule excludes it.
 pub fn score(typed: &Person, candidate: &Person) -> Option<u32> {
-    let family = words_match(&family_words(typed), &family_words(candidate));
-    let first = words_match(&tokens(&typed.first_names), &tokens(&candidate.first_names));
+    let typed_family = format!(
+        "{} {}",
+        typed.birth_name,
+        typed.usage_name.as_deref().unwrap_or_default()
+    );
+    let family = field_match(&typed_family, &family_names(candidate));
+    let first = field_match(
+        &typed.first_names,
+        &Names::new(&[], &[&candidate.first_names]),
+    );
     if family == 0 || first == 0 {
         return None;
     }
@@ -156,6 +168,38 @@ mod tests {
             )
             .is_none()
         );
+    }
+
+    #[test]
+    fn the_search_rule_proposes_names_joined_split_or_with_a_typo() {
+        let cases = [
+            (
+                p("N'Diaye", None, "Aminata", BirthDate::Unknown),
+                "Ndiaye",
+                "Aminata",
+            ),
+            (
+                p("Delatour", None, "Charles", BirthDate::Unknown),
+                "de La Tour",
+                "Charles",
+            ),
+            (
+                p("Martin", None, "Jean-Baptiste", BirthDate::Unknown),
+                "Matrin",
+                "Baptiste",
+            ),
+            (
+                p("Ben Ali", None, "Yasmine", BirthDate::Unknown),
+                "Benali",
+                "Yasmine",
+            ),
+        ];
+        for (known, family, first) in cases {
+            let typed = p(family, None, first, BirthDate::Unknown);
+            assert!(score(&typed, &known).is_some(), "{family} {first}");
+        }
+        let leo = p("Martin", None, "Léo", BirthDate::Unknown);
+        assert!(score(&p("Martin", None, "Léa", BirthDate::Unknown), &leo).is_none());
     }
 
     #[test]

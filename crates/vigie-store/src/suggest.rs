@@ -1,11 +1,11 @@
 //! Known persons proposed while a child's identity is typed (no duplicate children).
 //!
 //! The rule is the domain's ([`vigie_domain::matching`]): (a family name — birth or usage —
-//! matches, normalised or phonetically) and (a first name matches, normalised or
-//! phonetically) and (birth dates within ±31 days, or the same year when one is
+//! matches) and (a first name matches), each by the name search's rule (joined or split,
+//! particles, phonetic, one typo) and (birth dates within ±31 days, or the same year when one is
 //! approximate, or one is unknown). Candidates are found in SQL through the `person_key`
 //! index (`n:`/`np:` family-name keys, `f:`/`fp:` first-name keys, see
-//! [`crate::persons::person_keys`]) with a coarse birth-year bound, then kept and ranked by
+//! [`crate::name_keys::person_keys`]) with a coarse birth-year bound, then kept and ranked by
 //! the rule in Rust, so both backends propose the same persons in the same order.
 //!
 //! Scope: only persons with at least one dossier within the caller's scope are proposed
@@ -13,11 +13,12 @@
 //! person's dossiers; outside the scope, only the number, the date and the territory, with
 //! no id to link to — as the « ancien dossier » of the dossier view.
 
-use vigie_domain::names::{phonetic, tokens};
+use vigie_domain::search::Typed;
 use vigie_domain::{BirthDate, Person, Scope};
 
 use crate::db::Store;
 use crate::persons::{birth_year, person_from};
+use crate::search::candidates::{field_keys, typo_words};
 use crate::sql::{Sql, all_sql, get, scope_filter};
 use crate::{Result, StoreError};
 
@@ -26,32 +27,22 @@ pub const MAX_SUGGESTIONS: usize = 10;
 
 use vigie_domain::dossier::{EarlierDossier, Suggestion};
 
-/// The `person_key` keys of what is typed: family words under `n`/`np`, first names under `f`/`fp`.
-fn typed_keys(typed: &Person) -> (Vec<String>, Vec<String>) {
-    let mut family_words = tokens(&typed.birth_name);
-    if let Some(u) = &typed.usage_name {
-        family_words.extend(tokens(u));
-    }
-    let words_keys = |words: &[String], prefix: &str| {
-        let mut k: Vec<String> = words
-            .iter()
-            .flat_map(|w| {
-                let p = phonetic(w);
-                let mut v = vec![format!("{prefix}:{w}")];
-                if !p.is_empty() {
-                    v.push(format!("{prefix}p:{p}"));
-                }
-                v
-            })
-            .collect();
-        k.sort();
-        k.dedup();
-        k
-    };
-    (
-        words_keys(&family_words, "n"),
-        words_keys(&tokens(&typed.first_names), "f"),
-    )
+/// The `person_key` keys of what is typed, family names under `n`/`np`, first names under
+/// `f`/`fp`: every group of words, joined or not, by spelling, sound, and the stored words
+/// within one typo.
+async fn typed_keys(store: &Store, typed: &Person) -> Result<(Vec<String>, Vec<String>)> {
+    let family = Typed::new(&format!(
+        "{} {}",
+        typed.birth_name,
+        typed.usage_name.as_deref().unwrap_or_default()
+    ));
+    let first = Typed::new(&typed.first_names);
+    let family_typos = typo_words(&store.db, &family).await?;
+    let first_typos = typo_words(&store.db, &first).await?;
+    Ok((
+        field_keys(&family, &family_typos, "n"),
+        field_keys(&first, &first_typos, "f"),
+    ))
 }
 
 /// Reads `in_scope` (an integer column, 32-bit on PostgreSQL).
@@ -76,7 +67,7 @@ impl Store {
         let usage = typed.usage_name.as_deref().unwrap_or_default();
         crate::text_in("usage_name", "Nom d'usage", short, usage)?;
         crate::text_in("first_names", "Prénoms", short, &typed.first_names)?;
-        let (family, first) = typed_keys(typed);
+        let (family, first) = typed_keys(self, typed).await?;
         if limit == 0 || family.is_empty() || first.is_empty() || matches!(scope, Scope::Nothing) {
             return Ok(vec![]);
         }

@@ -240,3 +240,48 @@ async fn parents_are_found_with_their_own_reason_and_exact_spellings_come_first(
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_form_proposes_the_children_the_search_finds() {
+    on_both(|db| async move {
+        let s = &db.store;
+        let f = fixture(s).await;
+        let a = Actor::system();
+        let known = [
+            ("N'Diaye", "Aminata", "ndiaye", "Aminata"),
+            ("de La Tour", "Charles", "Delatour", "Charles"),
+            ("Martin", "Jean-Baptiste", "Matrin", "Baptiste"),
+            ("Öztürk", "Çağla", "OZTURK", "cagla"),
+        ];
+        for (i, (family, first, typed_family, typed_first)) in known.iter().enumerate() {
+            let when = format!("2026-0{}-01T10:00:00Z", i + 1);
+            s.create_dossier(
+                now(),
+                &a,
+                &simple(
+                    &f,
+                    f.t1,
+                    &when,
+                    vec![child(family, first, BirthDate::Unknown)],
+                ),
+            )
+            .await
+            .unwrap();
+            let typed = child(typed_family, typed_first, BirthDate::Unknown).person;
+            let proposed = s.suggest_persons(&Scope::All, &typed, 10).await.unwrap();
+            assert_eq!(
+                proposed
+                    .iter()
+                    .map(|p| p.person.birth_name.as_str())
+                    .collect::<Vec<_>>(),
+                vec![*family],
+                "{typed_family} {typed_first}"
+            );
+            // The search finds the same child.
+            let found = search(s, &Scope::All, &format!("{typed_family} {typed_first}"), 1).await;
+            assert_eq!(found.rows.len(), 1, "{typed_family} {typed_first}");
+        }
+        db
+    })
+    .await;
+}

@@ -410,7 +410,39 @@ async fn parameters_suggestions_and_scope() {
                 .iter()
                 .any(|x| x["person_id"] == inside_id)
         );
+        // The search finds the same child, each row with why, in the page of results.
+        let q = format!("{} {}", inside.first_names, inside.birth_name);
+        let r = post_json(
+            app,
+            Method::POST,
+            "/api/v1/dossiers/recherche",
+            &eval,
+            &json!({ "q": q }),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let res = r.json();
+        assert!(
+            res["total"].as_u64().unwrap() >= 1 && res["page"] == 1,
+            "{res}"
+        );
+        let top = &res["rows"][0];
+        assert!(
+            top["number"].is_string() && top["children"].is_string(),
+            "{top}"
+        );
+        assert_eq!(top["found"]["kind"], "same_spelling", "{top}");
+        assert_eq!(top["found"]["reason"], "même orthographe", "{top}");
         // No names in the trail: only how many.
+        let r = post_json(
+            app,
+            Method::POST,
+            "/api/v1/personnes/suggestions",
+            &eval,
+            &body(&inside),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK);
         let last = &s.audit_tail(1).await.unwrap()[0];
         assert_eq!(last.action, "personne.suggestion");
         assert!(

@@ -339,6 +339,14 @@ async fn login_list_view_search_and_logout() {
             "{}",
             found.body
         );
+        // Each row says why it was found, in text.
+        assert!(found.body.contains(r#"<th scope="col">Trouvé par</th>"#));
+        assert!(
+            found.body.contains("<td>même prononciation</td>"),
+            "{}",
+            found.body
+        );
+        assert!(found.body.contains("Résultats de la recherche : 1 dossier"));
         // Filters by GET.
         let filtered = send(
             app,

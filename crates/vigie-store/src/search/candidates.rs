@@ -73,9 +73,32 @@ impl WordKeys {
     }
 }
 
+/// Every key, of every kind, of every group of the words typed in one field, under
+/// `prefix` (`n` family names, `f` first names): what the known-child suggestions read
+/// (there, one word of the field matching is enough to be a candidate).
+pub(crate) fn field_keys(
+    typed: &Typed,
+    typos: &HashMap<String, Vec<String>>,
+    prefix: &str,
+) -> Vec<String> {
+    let mut out = BTreeSet::new();
+    for i in 0..typed.words().len() {
+        for g in typed.groups_with(i) {
+            out.insert(format!("{prefix}:{}", g.text));
+            if !g.sound.is_empty() {
+                out.insert(format!("{prefix}p:{}", g.sound));
+            }
+            for w in typos.get(&g.text).into_iter().flatten() {
+                out.insert(format!("{prefix}:{w}"));
+            }
+        }
+    }
+    out.into_iter().collect()
+}
+
 /// The stored words within one typo of each group typed (by group text), from the
 /// vocabulary: a word and a group within one edit share a one-deletion variant.
-pub(super) async fn typo_words(
+pub(crate) async fn typo_words(
     c: &impl ConnectionTrait,
     typed: &Typed,
 ) -> Result<HashMap<String, Vec<String>>> {

@@ -3,7 +3,7 @@
 //! ([`candidates`]), the match and the ranking decided by the domain
 //! ([`vigie_domain::search`]), so that both backends return the same rows in the same order.
 
-mod candidates;
+pub(crate) mod candidates;
 
 use std::collections::HashMap;
 
