@@ -120,11 +120,18 @@ test('search by surname is sent by POST and finds the dossier', T, async () => {
     assert.ok(!decodeURIComponent(request.url()).toLowerCase().includes(lower));
 
     const caption = await page.locator('table.list caption').textContent();
-    assert.match(caption, /^Résultats de la recherche \(\d+\)$/);
+    assert.match(caption, /^Résultats de la recherche : \d+ dossiers?(, page \d+ sur \d+)?$/);
     const found = await listRows(page);
     assert.ok(found.length >= 1);
     assert.ok(found.some((r) => r.href === row.href), `${row.number} not in the results`);
     assert.equal(await page.getByLabel(/^Rechercher/).inputValue(), surname);
+    // Each row says why it was found, in words, under its own column header.
+    const headers = (await page.locator('table.list thead th').allTextContents()).map((t) => t.trim());
+    const col = headers.indexOf('Trouvé par');
+    assert.ok(col > 0, headers.join(' | '));
+    const reason = await page.locator('table.list tbody tr').filter({ has: page.locator(`a[href="${row.href}"]`) }).locator('td').nth(col).textContent();
+    assert.match(reason.trim(), /^(parent \()?même orthographe\)?$/);
+    assert.deepEqual(await axeViolations(page), [], 'the results page is axe clean');
   });
 });
 

@@ -183,9 +183,9 @@ pub(super) async fn find(
         .collect()
 }
 
-/// [`find`] with every kind of key; when there are more than `cap`, those spelt the same
-/// only (the best ones), so that a common name still lists its exact matches first.
-/// Returns the ids and whether some were left out.
+/// [`find`] with every kind of key, unless those spelt the same already number more than
+/// `cap`: then only the most recent of those (the best kind first, so that a common name
+/// still lists its exact matches). Returns the ids and whether some were left out.
 pub(super) async fn find_best(
     c: &impl ConnectionTrait,
     who: Who,
@@ -194,11 +194,19 @@ pub(super) async fn find_best(
     scope: &Scope,
     cap: usize,
 ) -> Result<(Vec<i64>, bool)> {
-    let mut ids = find(c, who, &keys.all, search, scope, cap).await?;
-    if ids.len() <= cap {
-        return Ok((ids, false));
+    let mut exact = find(c, who, &keys.exact, search, scope, cap).await?;
+    if exact.len() > cap {
+        exact.truncate(cap);
+        return Ok((exact, true));
     }
-    ids = find(c, who, &keys.exact, search, scope, cap).await?;
-    ids.truncate(cap);
-    Ok((ids, true))
+    let mut all = find(c, who, &keys.all, search, scope, cap).await?;
+    if all.len() <= cap {
+        return Ok((all, false));
+    }
+    // Every exact match, then the most recent of the others.
+    let spelt: std::collections::HashSet<i64> = exact.iter().copied().collect();
+    all.retain(|id| !spelt.contains(id));
+    all.truncate(cap - exact.len());
+    exact.extend(all);
+    Ok((exact, true))
 }
