@@ -50,12 +50,19 @@ pub struct NameMatch {
     pub skipped: u8,
 }
 
-/// One piece of a stored name, prepared once.
+/// One piece of a stored name; its phonetic key computed only if a word typed is not
+/// spelt the same (most candidates match by spelling: the key is the costly part).
 #[derive(Debug, Clone)]
 struct Piece {
     text: String,
-    sound: String,
+    sound: std::cell::OnceCell<String>,
     first_name: bool,
+}
+
+impl Piece {
+    fn sound(&self) -> &str {
+        self.sound.get_or_init(|| phonetic(&self.text))
+    }
 }
 
 /// A stored person's names (family names and first names), prepared for matching.
@@ -87,10 +94,9 @@ impl Names {
                     .iter()
                     .any(|p| p.text == text && p.first_name == first_name)
                 {
-                    let sound = phonetic(&text);
                     out.push(Piece {
                         text,
-                        sound,
+                        sound: std::cell::OnceCell::new(),
                         first_name,
                     });
                 }
@@ -99,24 +105,23 @@ impl Names {
         Self { pieces: out }
     }
 
-    /// The best kind of match of one typed group, if any.
+    /// The best kind of match of one typed group, if any: the same spelling (or a first
+    /// name's initial) first, then the same sound, then a typo.
     fn best_kind(&self, g: &Group) -> Option<MatchKind> {
-        let mut best = None;
         let initial = g.text.chars().count() == 1;
-        for p in &self.pieces {
-            let kind =
-                if g.text == p.text || (initial && p.first_name && p.text.starts_with(&g.text)) {
-                    return Some(MatchKind::SameSpelling);
-                } else if !initial && !g.sound.is_empty() && g.sound == p.sound {
-                    MatchKind::SameSound
-                } else if g.typo_allowed && within_typo(&g.text, &p.text) {
-                    MatchKind::CloseSpelling
-                } else {
-                    continue;
-                };
-            best = best.max(Some(kind));
+        if self.pieces.iter().any(|p| {
+            g.text == p.text || (initial && p.first_name && p.text.starts_with(&g.text))
+        }) {
+            return Some(MatchKind::SameSpelling);
         }
-        best
+        if initial {
+            return None;
+        }
+        if !g.sound.is_empty() && self.pieces.iter().any(|p| p.sound() == g.sound) {
+            return Some(MatchKind::SameSound);
+        }
+        (g.typo_allowed && self.pieces.iter().any(|p| within_typo(&g.text, &p.text)))
+            .then_some(MatchKind::CloseSpelling)
     }
 }
 
