@@ -109,9 +109,11 @@ impl Names {
     /// name's initial) first, then the same sound, then a typo.
     fn best_kind(&self, g: &Group) -> Option<MatchKind> {
         let initial = g.text.chars().count() == 1;
-        if self.pieces.iter().any(|p| {
-            g.text == p.text || (initial && p.first_name && p.text.starts_with(&g.text))
-        }) {
+        if self
+            .pieces
+            .iter()
+            .any(|p| g.text == p.text || (initial && p.first_name && p.text.starts_with(&g.text)))
+        {
             return Some(MatchKind::SameSpelling);
         }
         if initial {

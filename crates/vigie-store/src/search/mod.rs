@@ -128,19 +128,24 @@ impl Store {
                 best.insert(dossier, (received, f));
             }
         };
-        let (children, cut_children) =
-            find_best(&self.db, Who::Child, &keys, &search, scope, MAX_RANKED).await?;
-        for (dossier, received, f) in self.children_found(&search, scope, &children).await? {
-            keep(dossier, received, f);
-        }
-        let mut cut_adults = false;
-        if search.birth.is_none() {
-            let (adults, cut) =
-                find_best(&self.db, Who::Parent, &keys, &search, scope, MAX_RANKED).await?;
-            cut_adults = cut;
-            for (dossier, received, f) in self.adults_found(&search, scope, &adults).await? {
-                keep(dossier, received, f);
+        // Children and parents at once, on two connections.
+        let children = async {
+            let (ids, cut) =
+                find_best(&self.db, Who::Child, &keys, &search, scope, MAX_RANKED).await?;
+            Ok::<_, crate::StoreError>((self.children_found(&search, scope, &ids).await?, cut))
+        };
+        let adults = async {
+            if search.birth.is_some() {
+                // A birth date typed searches a child.
+                return Ok((vec![], false));
             }
+            let (ids, cut) =
+                find_best(&self.db, Who::Parent, &keys, &search, scope, MAX_RANKED).await?;
+            Ok((self.adults_found(&search, scope, &ids).await?, cut))
+        };
+        let ((children, cut_children), (adults, cut_adults)) = tokio::try_join!(children, adults)?;
+        for (dossier, received, f) in children.into_iter().chain(adults) {
+            keep(dossier, received, f);
         }
         let mut ranked: Vec<Ranked> = best.into_iter().map(|(d, (r, f))| (d, r, f)).collect();
         ranked.sort_by(|a, b| cmp_results((&a.2, a.1, a.0), (&b.2, b.1, b.0)));
