@@ -4,7 +4,7 @@
 //! Each word a match requires ([`Typed::required`]) gives the keys of every group of typed
 //! words it belongs to: spelt the same (`n:`/`f:`), pronounced the same (`np:`/`fp:`), and
 //! the stored words within one typo (`name_variant`). A candidate has a key of every such
-//! word: the longest word's keys are read, the others probed (`IN (SELECT …)`).
+//! word: the sets of ids of each word are intersected in SQL.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -49,7 +49,7 @@ impl WordKeys {
     pub(super) fn of(typed: &Typed, typos: &HashMap<String, Vec<String>>) -> Self {
         let mut out = Self::default();
         let mut required = typed.required();
-        // The longest word first: its keys are read, the others' probed.
+        // The longest word first (the order of the intersected sets).
         required.sort_by_key(|&i| std::cmp::Reverse(typed.words()[i].len()));
         for i in required {
             let mut all = BTreeSet::new();
@@ -150,26 +150,38 @@ pub(super) async fn find(
     };
     let (table, id) = who.table();
     let list = |s: &BTreeSet<String>| s.iter().cloned().collect::<Vec<String>>();
+    // One word: its keys' ids, distinct (SQLite then reads only the newest of a common name).
+    // Several: one set of ids per word, intersected, then the birth year and the scope on the
+    // few that remain (measured at 1,000,000 dossiers on SQLite: « léa martin » 28 ms so,
+    // 40 to 170 ms with `IN (SELECT …)` probes of the other words).
     let mut q = Sql::new(&format!(
-        "SELECT DISTINCT k.{id} AS id FROM {table} k WHERE k.key IN "
+        "SELECT DISTINCT c.{id} AS id FROM {table} c WHERE c.key IN "
     ));
+    let mut col = format!("c.{id}");
     q.bind_list(&list(first));
-    for k in rest {
-        q.push(&format!(
-            " AND k.{id} IN (SELECT {id} FROM {table} WHERE key IN "
-        ))
-        .bind_list(&list(k))
-        .push(")");
+    if !rest.is_empty() {
+        q = Sql::new(&format!(
+            "SELECT c.id FROM (SELECT {id} AS id FROM {table} WHERE key IN "
+        ));
+        q.bind_list(&list(first));
+        for k in rest {
+            q.push(&format!(
+                " INTERSECT SELECT {id} FROM {table} WHERE key IN "
+            ))
+            .bind_list(&list(k));
+        }
+        q.push(") c WHERE 1 = 1");
+        col = "c.id".to_owned();
     }
     if let (Who::Child, Some(hint)) = (who, search.birth) {
-        q.push(" AND EXISTS (SELECT 1 FROM person p WHERE p.id = k.person_id AND (p.birth_year IS NULL OR p.birth_year = ")
+        q.push(&format!(" AND EXISTS (SELECT 1 FROM person p WHERE p.id = {col} AND (p.birth_year IS NULL OR p.birth_year = "))
             .bind(i64::from(hint.year()))
             .push("))");
     }
     if !matches!(scope, Scope::All) {
         match who {
-            Who::Child => q.push(" AND EXISTS (SELECT 1 FROM dossier_child dc JOIN dossier d ON d.id = dc.dossier_id WHERE dc.person_id = k.person_id AND "),
-            Who::Parent => q.push(" AND EXISTS (SELECT 1 FROM adult a JOIN dossier d ON d.id = a.dossier_id WHERE a.id = k.adult_id AND "),
+            Who::Child => q.push(&format!(" AND EXISTS (SELECT 1 FROM dossier_child dc JOIN dossier d ON d.id = dc.dossier_id WHERE dc.person_id = {col} AND ")),
+            Who::Parent => q.push(&format!(" AND EXISTS (SELECT 1 FROM adult a JOIN dossier d ON d.id = a.dossier_id WHERE a.id = {col} AND ")),
         };
         scope_filter(&mut q, scope, "d");
         q.push(")");
