@@ -14,11 +14,8 @@ use crate::columns::{
     person_vals, source_vals,
 };
 use crate::name_keys::{adult_keys, insert_keys, person_keys};
-use crate::sql::{Sql, all_sql, exec_sql, get, one};
+use crate::sql::{Sql, all_sql, get, one};
 use crate::{Result, StoreError, vals};
-
-/// At most this many bound parameters per statement (SQLite's limit is 32,766).
-const MAX_PARAMS: usize = 30_000;
 
 /// What was inserted for one dossier.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,33 +31,20 @@ async fn reserve_ids(txn: &DatabaseTransaction, table: &'static str, n: usize) -
     crate::backend::reserve_ids(txn, table, n).await
 }
 
-/// Multi-row insert, split so that no statement exceeds [`MAX_PARAMS`].
-async fn insert_rows(txn: &DatabaseTransaction, insert: &str, rows: Vec<Vec<Value>>) -> Result<()> {
-    let Some(width) = rows.first().map(Vec::len) else {
-        return Ok(());
-    };
-    let per = (MAX_PARAMS / width.max(1)).max(1);
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        let chunk: Vec<Vec<Value>> = rows.by_ref().take(per).collect();
-        let mut q = Sql::new(insert);
-        q.rows(chunk);
-        match exec_sql(txn, &q).await {
-            Ok(_) => {}
-            Err(e) => {
-                if e.is_unique_violation() && insert.contains("dossier_child") {
-                    return Err(DomainError::field(
-                        "children",
-                        "Enfant",
-                        "cet enfant figure deux fois dans le dossier.",
-                    )
-                    .into());
-                }
-                return Err(e);
-            }
+/// Inserts `rows` with `head`, `INSERT INTO table (columns)` (see
+/// [`crate::backend::insert_rows`]); a child named twice in a dossier is the user's error.
+async fn insert_rows(txn: &DatabaseTransaction, head: &str, rows: Vec<Vec<Value>>) -> Result<()> {
+    match crate::backend::insert_rows(txn, head, rows).await {
+        Err(e) if e.is_unique_violation() && head.contains("dossier_child") => {
+            Err(DomainError::field(
+                "children",
+                "Enfant",
+                "cet enfant figure deux fois dans le dossier.",
+            )
+            .into())
         }
+        r => r,
     }
-    Ok(())
 }
 
 /// Checks one dossier's internal references; field names as in [`DossierInput::validate`].
@@ -126,13 +110,13 @@ pub(crate) async fn insert_assignments(
     }
     insert_rows(
         txn,
-        "INSERT INTO assignment (id, dossier_id, service_id, asked_on, due_on, returned_on, result_id, cancelled, comment) VALUES ",
+        "INSERT INTO assignment (id, dossier_id, service_id, asked_on, due_on, returned_on, result_id, cancelled, comment)",
         rows,
     )
     .await?;
     insert_rows(
         txn,
-        "INSERT INTO assignment_evaluator (assignment_id, position, name) VALUES ",
+        "INSERT INTO assignment_evaluator (assignment_id, position, name)",
         evaluators,
     )
     .await?;
@@ -186,7 +170,7 @@ async fn check_persons_and_links(txn: &DatabaseTransaction, ds: &[&DossierInput]
     linked.sort_unstable();
     linked.dedup();
     let mut existing = Vec::new();
-    for chunk in linked.chunks(MAX_PARAMS) {
+    for chunk in linked.chunks(crate::backend::MAX_PARAMS) {
         let mut q = Sql::new("SELECT id FROM person WHERE id IN ");
         q.bind_list(chunk);
         existing.extend(
@@ -407,7 +391,7 @@ impl<'a> Rows<'a> {
         insert_rows(
             txn,
             &format!(
-                "INSERT INTO dossier (id, number, {}, created_by, created_at, updated_by, updated_at) VALUES ",
+                "INSERT INTO dossier (id, number, {}, created_by, created_at, updated_by, updated_at)",
                 HEADER_COLUMNS.join(", ")
             ),
             self.dossiers,
@@ -416,20 +400,20 @@ impl<'a> Rows<'a> {
         insert_rows(
             txn,
             "INSERT INTO dossier_source (dossier_id, category_id, confidentiality, name, organisation, addr_number, addr_street,
-            addr_complement, addr_postal_code, addr_insee, addr_city, email, phone) VALUES ",
+            addr_complement, addr_postal_code, addr_insee, addr_city, email, phone)",
             self.sources,
         )
         .await?;
         insert_rows(
             txn,
             "INSERT INTO adult (id, dossier_id, position, civility_id, birth_name, usage_name, first_names, addr_number, addr_street,
-            addr_complement, addr_postal_code, addr_insee, addr_city, phone, email) VALUES ",
+            addr_complement, addr_postal_code, addr_insee, addr_city, phone, email)",
             self.adults,
         )
         .await?;
         insert_rows(
             txn,
-            "INSERT INTO person (id, birth_name, usage_name, first_names, sex, birth_precision, birth_date, birth_year, created_at, updated_at) VALUES ",
+            "INSERT INTO person (id, birth_name, usage_name, first_names, sex, birth_precision, birth_date, birth_year, created_at, updated_at)",
             self.persons,
         )
         .await?;
@@ -439,32 +423,32 @@ impl<'a> Rows<'a> {
             txn,
             "INSERT INTO dossier_child (id, dossier_id, person_id, position, addr_number, addr_street, addr_complement, addr_postal_code,
             addr_insee, addr_city, csp_father_id, csp_mother_id, lieu_de_vie_id, comment, evaluation_result_id, conclusion_id,
-            conclusion_on, conclusion_comment) VALUES ",
+            conclusion_on, conclusion_comment)",
             self.children,
         )
         .await?;
         insert_rows(
             txn,
-            "INSERT INTO child_adult (child_id, adult_id, link_id, parental_authority) VALUES ",
+            "INSERT INTO child_adult (child_id, adult_id, link_id, parental_authority)",
             self.links,
         )
         .await?;
         insert_rows(
             txn,
-            "INSERT INTO child_author (child_id, adult_id, third_party_name, link_id) VALUES ",
+            "INSERT INTO child_author (child_id, adult_id, third_party_name, link_id)",
             self.authors,
         )
         .await?;
         insert_rows(
             txn,
-            "INSERT INTO child_motif (child_id, motif_id) VALUES ",
+            "INSERT INTO child_motif (child_id, motif_id)",
             self.motifs,
         )
         .await?;
         insert_assignments(txn, &self.assignments).await?;
         insert_rows(
             txn,
-            "INSERT INTO follow_up (dossier_id, kind, done_at, not_done_reason, due_on) VALUES ",
+            "INSERT INTO follow_up (dossier_id, kind, done_at, not_done_reason, due_on)",
             self.follow_ups,
         )
         .await?;

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeSet;
 
-use sea_orm::{ConnectionTrait, DatabaseTransaction, Value};
+use sea_orm::{DatabaseTransaction, Value};
 use vigie_domain::names::{deletions, keys};
 use vigie_domain::search::TYPO_MIN_LETTERS;
 use vigie_domain::{Adult, Person};
@@ -16,8 +16,9 @@ use vigie_domain::{Adult, Person};
 use crate::Result;
 use crate::sql::{Sql, all_sql, exec, exec_sql, get};
 
-/// Rows per multi-row insert (two parameters each).
-const ROWS_PER_INSERT: usize = 5_000;
+/// Vocabulary rows per multi-row insert: a statement of about 15 kB, under one TLS record
+/// (see `crate::backend::insert_rows` on PostgreSQL's 40 ms stall beyond it).
+const VARIANTS_PER_INSERT: usize = 500;
 
 /// The search keys of a child: family names (birth and usage) under `n`, first names under `f`.
 pub fn person_keys(p: &Person) -> Vec<String> {
@@ -66,30 +67,26 @@ pub fn variants<'a>(keys: impl IntoIterator<Item = &'a String>) -> BTreeSet<(Str
 /// Inserts keys into `person_key` or `adult_key` (`table` is one of them) and their words
 /// into the vocabulary.
 pub(crate) async fn insert_keys(
-    c: &impl ConnectionTrait,
+    c: &DatabaseTransaction,
     table: &'static str,
     rows: &[(String, i64)],
 ) -> Result<()> {
-    let insert = match table {
-        "person_key" => "INSERT INTO person_key (key, person_id) VALUES ",
-        _ => "INSERT INTO adult_key (key, adult_id) VALUES ",
+    let head = match table {
+        "person_key" => "INSERT INTO person_key (key, person_id)",
+        _ => "INSERT INTO adult_key (key, adult_id)",
     };
-    for chunk in rows.chunks(ROWS_PER_INSERT) {
-        let mut q = Sql::new(insert);
-        q.rows(
-            chunk
-                .iter()
-                .map(|(k, id)| vec![Value::from(k.clone()), Value::from(*id)]),
-        );
-        exec_sql(c, &q).await?;
-    }
+    let values: Vec<Vec<Value>> = rows
+        .iter()
+        .map(|(k, id)| vec![Value::from(k.clone()), Value::from(*id)])
+        .collect();
+    crate::backend::insert_rows(c, head, values).await?;
     insert_variants(c, variants(rows.iter().map(|(k, _)| k))).await
 }
 
 /// Adds words to the vocabulary (those already there are kept).
-async fn insert_variants(c: &impl ConnectionTrait, rows: BTreeSet<(String, String)>) -> Result<()> {
+async fn insert_variants(c: &DatabaseTransaction, rows: BTreeSet<(String, String)>) -> Result<()> {
     let rows: Vec<(String, String)> = rows.into_iter().collect();
-    for chunk in rows.chunks(ROWS_PER_INSERT) {
+    for chunk in rows.chunks(VARIANTS_PER_INSERT) {
         let mut q = Sql::new("INSERT INTO name_variant (variant, word) VALUES ");
         q.rows(
             chunk

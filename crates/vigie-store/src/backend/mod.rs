@@ -1,7 +1,8 @@
 //! Every difference between SQLite and PostgreSQL lives here: row locks, id reservation,
 //! integrity and foreign-key checks, the system catalogs, placeholders, the storage error
 //! codes (disk full, I/O: see [`crate::health`]), the type tokens of the migrations, the
-//! transaction mode, and opening the pool ([`connect`]). The rest of
+//! transaction mode, opening the pool ([`connect`]) and multi-row inserts ([`insert_rows`]:
+//! `VALUES` on SQLite, one array per column on PostgreSQL). The rest of
 //! the store writes one SQL text and asks this module whenever the two backends differ;
 //! the future backup and restore go through it too.
 //!
@@ -10,6 +11,9 @@
 //! PostgreSQL writers lock the rows they read (`FOR UPDATE`) or an advisory key.
 
 pub(crate) mod connect;
+mod rows;
+
+pub(crate) use rows::{MAX_PARAMS, insert_rows};
 
 use sea_orm::{
     ConnectionTrait, DatabaseBackend, DatabaseTransaction, QueryResult, Statement,
