@@ -33,9 +33,7 @@ fn field_match(typed: &str, candidate: &Names) -> u32 {
 }
 
 fn family_names(p: &Person) -> Names {
-    let mut family = vec![p.birth_name.as_str()];
-    family.extend(p.usage_name.as_deref());
-    Names::new(&family, &[])
+    Names::of(&p.birth_name, p.usage_name.as_deref(), None)
 }
 
 /// Birth-date closeness: `None` when the rule excludes the pair, else a score.

@@ -266,6 +266,17 @@ impl Store {
         Ok(())
     }
 
+    /// The list rows a `SUMMARY_SELECT` query gives, with their children's names.
+    pub(crate) async fn summaries_of(&self, q: &Sql) -> Result<Vec<DossierSummary>> {
+        let mut rows = all_sql(&self.db, q)
+            .await?
+            .iter()
+            .map(summary_from)
+            .collect::<Result<Vec<_>>>()?;
+        self.fill_children(&mut rows).await?;
+        Ok(rows)
+    }
+
     pub(crate) async fn fill_children(&self, rows: &mut [DossierSummary]) -> Result<()> {
         if rows.is_empty() {
             return Ok(());

@@ -37,11 +37,10 @@ async fn typed_keys(store: &Store, typed: &Person) -> Result<(Vec<String>, Vec<S
         typed.usage_name.as_deref().unwrap_or_default()
     ));
     let first = Typed::new(&typed.first_names);
-    let family_typos = typo_words(&store.db, &family).await?;
-    let first_typos = typo_words(&store.db, &first).await?;
+    let typos = typo_words(&store.db, &[&family, &first]).await?;
     Ok((
-        field_keys(&family, &family_typos, "n"),
-        field_keys(&first, &first_typos, "f"),
+        field_keys(&family, &typos, "n"),
+        field_keys(&first, &typos, "f"),
     ))
 }
 

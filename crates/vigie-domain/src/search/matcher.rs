@@ -105,6 +105,13 @@ impl Names {
         Self { pieces: out }
     }
 
+    /// The names of a stored row: birth name, usage name (if any), first names (if any).
+    pub fn of(birth_name: &str, usage_name: Option<&str>, first_names: Option<&str>) -> Self {
+        let mut family = vec![birth_name];
+        family.extend(usage_name);
+        Self::new(&family, &first_names.into_iter().collect::<Vec<_>>())
+    }
+
     /// The best kind of match of one typed group, if any: the same spelling (or a first
     /// name's initial) first, then the same sound, then a typo.
     fn best_kind(&self, g: &Group) -> Option<MatchKind> {
@@ -203,6 +210,11 @@ impl Typed {
         (0..self.words.len())
             .filter(|&i| self.words[i].chars().count() > 1 && !is_particle(&self.words[i]))
             .collect()
+    }
+
+    /// Every group of consecutive words typed (each word alone, and joined with the next ones).
+    pub fn groups(&self) -> &[Group] {
+        &self.groups
     }
 
     /// The groups that contain word `i`.

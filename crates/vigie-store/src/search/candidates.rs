@@ -48,10 +48,7 @@ impl WordKeys {
     /// of each group (`typos`, by group text).
     pub(super) fn of(typed: &Typed, typos: &HashMap<String, Vec<String>>) -> Self {
         let mut out = Self::default();
-        let mut required = typed.required();
-        // The longest word first (the order of the intersected sets).
-        required.sort_by_key(|&i| std::cmp::Reverse(typed.words()[i].len()));
-        for i in required {
+        for i in typed.required() {
             let mut all = BTreeSet::new();
             let mut exact = BTreeSet::new();
             for g in typed.groups_with(i) {
@@ -82,34 +79,32 @@ pub(crate) fn field_keys(
     prefix: &str,
 ) -> Vec<String> {
     let mut out = BTreeSet::new();
-    for i in 0..typed.words().len() {
-        for g in typed.groups_with(i) {
-            out.insert(format!("{prefix}:{}", g.text));
-            if !g.sound.is_empty() {
-                out.insert(format!("{prefix}p:{}", g.sound));
-            }
-            for w in typos.get(&g.text).into_iter().flatten() {
-                out.insert(format!("{prefix}:{w}"));
-            }
+    for g in typed.groups() {
+        out.insert(format!("{prefix}:{}", g.text));
+        if !g.sound.is_empty() {
+            out.insert(format!("{prefix}p:{}", g.sound));
+        }
+        for w in typos.get(&g.text).into_iter().flatten() {
+            out.insert(format!("{prefix}:{w}"));
         }
     }
     out.into_iter().collect()
 }
 
 /// The stored words within one typo of each group typed (by group text), from the
-/// vocabulary: a word and a group within one edit share a one-deletion variant.
+/// vocabulary, in one query for several searches (the form's family and first names): a
+/// word and a group within one edit share a one-deletion variant.
 pub(crate) async fn typo_words(
     c: &impl ConnectionTrait,
-    typed: &Typed,
+    typed: &[&Typed],
 ) -> Result<HashMap<String, Vec<String>>> {
-    let groups: Vec<&str> = (0..typed.words().len())
-        .flat_map(|i| typed.groups_with(i))
+    let groups: BTreeSet<&str> = typed
+        .iter()
+        .flat_map(|t| t.groups())
         .filter(|g| {
             g.typo_allowed && g.text.chars().count() + 1 >= vigie_domain::search::TYPO_MIN_LETTERS
         })
         .map(|g| g.text.as_str())
-        .collect::<BTreeSet<_>>()
-        .into_iter()
         .collect();
     let mut variants: BTreeSet<String> = BTreeSet::new();
     for g in &groups {
@@ -154,13 +149,14 @@ pub(super) async fn find(
     // Several: one set of ids per word, intersected, then the birth year and the scope on the
     // few that remain (measured at 1,000,000 dossiers on SQLite: « léa martin » 28 ms so,
     // 40 to 170 ms with `IN (SELECT …)` probes of the other words).
-    let mut q = Sql::new(&format!(
-        "SELECT DISTINCT c.{id} AS id FROM {table} c WHERE c.key IN "
-    ));
-    let mut col = format!("c.{id}");
-    q.bind_list(&list(first));
-    if !rest.is_empty() {
-        q = Sql::new(&format!(
+    let (mut q, col) = if rest.is_empty() {
+        let mut q = Sql::new(&format!(
+            "SELECT DISTINCT c.{id} AS id FROM {table} c WHERE c.key IN "
+        ));
+        q.bind_list(&list(first));
+        (q, format!("c.{id}"))
+    } else {
+        let mut q = Sql::new(&format!(
             "SELECT c.id FROM (SELECT {id} AS id FROM {table} WHERE key IN "
         ));
         q.bind_list(&list(first));
@@ -171,8 +167,8 @@ pub(super) async fn find(
             .bind_list(&list(k));
         }
         q.push(") c WHERE 1 = 1");
-        col = "c.id".to_owned();
-    }
+        (q, "c.id".to_owned())
+    };
     if let (Who::Child, Some(hint)) = (who, search.birth) {
         q.push(&format!(" AND EXISTS (SELECT 1 FROM person p WHERE p.id = {col} AND (p.birth_year IS NULL OR p.birth_year = "))
             .bind(i64::from(hint.year()))

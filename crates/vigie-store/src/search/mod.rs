@@ -14,7 +14,7 @@ use vigie_domain::{DossierNumber, DossierSummary, Scope};
 use crate::Result;
 use crate::audit::{Actor, Event};
 use crate::db::Store;
-use crate::dossiers::{SUMMARY_SELECT, summary_from};
+use crate::dossiers::SUMMARY_SELECT;
 use crate::persons::birth_from;
 use crate::sql::{Sql, all_sql, get, scope_filter};
 use candidates::{Who, WordKeys, find_best, typo_words};
@@ -103,34 +103,25 @@ impl Store {
         }
         q.push(") ORDER BY d.received_at DESC, d.id DESC LIMIT ")
             .bind(i64::try_from(PER_PAGE).unwrap_or(50));
-        let mut rows = all_sql(&self.db, &q)
-            .await?
-            .iter()
-            .map(summary_from)
-            .collect::<Result<Vec<_>>>()?;
-        self.fill_children(&mut rows).await?;
-        Ok(rows)
+        self.summaries_of(&q).await
+    }
+
+    /// A search as typed and the keys of its required words (the stored words within one
+    /// typo read from the vocabulary).
+    async fn prepare(&self, text: &str) -> Result<(Search, WordKeys)> {
+        let search = Search::parse(text);
+        let typos = typo_words(&self.db, &[&search.typed]).await?;
+        let keys = WordKeys::of(&search.typed, &typos);
+        Ok((search, keys))
     }
 
     /// Every dossier within the scope whose children or adults match the name typed, best
     /// first; and whether some candidates were left out.
     async fn rank_by_name(&self, scope: &Scope, text: &str) -> Result<(Vec<Ranked>, bool)> {
-        let search = Search::parse(text);
-        let typos = typo_words(&self.db, &search.typed).await?;
-        let keys = WordKeys::of(&search.typed, &typos);
+        let (search, keys) = self.prepare(text).await?;
         if keys.is_empty() {
             return Ok((vec![], false));
         }
-        let mut best: HashMap<i64, (DateTime<Utc>, Found)> = HashMap::new();
-        let mut keep = |dossier: i64, received: DateTime<Utc>, f: Found| match best.remove(&dossier)
-        {
-            Some((r, old)) => {
-                best.insert(dossier, (r, Found::best(old, f)));
-            }
-            None => {
-                best.insert(dossier, (received, f));
-            }
-        };
         // Children and parents at once, on two connections.
         let children = async {
             let (ids, cut) =
@@ -147,8 +138,14 @@ impl Store {
             Ok((self.adults_found(&search, scope, &ids).await?, cut))
         };
         let ((children, cut_children), (adults, cut_adults)) = tokio::try_join!(children, adults)?;
+        // A dossier found through several persons keeps its best reason.
+        let mut best: HashMap<i64, (DateTime<Utc>, Found)> = HashMap::new();
         for (dossier, received, f) in children.into_iter().chain(adults) {
-            keep(dossier, received, f);
+            let f = match best.remove(&dossier) {
+                Some((_, old)) => Found::best(old, f),
+                None => f,
+            };
+            best.insert(dossier, (received, f));
         }
         let mut ranked: Vec<Ranked> = best.into_iter().map(|(d, (r, f))| (d, r, f)).collect();
         ranked.sort_by(|a, b| cmp_results((&a.2, a.1, a.0), (&b.2, b.1, b.0)));
@@ -163,9 +160,7 @@ impl Store {
         text: &str,
         limit: usize,
     ) -> Result<Vec<i64>> {
-        let search = Search::parse(text);
-        let typos = typo_words(&self.db, &search.typed).await?;
-        let keys = WordKeys::of(&search.typed, &typos);
+        let (search, keys) = self.prepare(text).await?;
         let (ids, _) = find_best(&self.db, Who::Child, &keys, &search, scope, MAX_RANKED).await?;
         let mut found: Vec<(i64, Found)> = self
             .persons_found(&search, &ids)
@@ -188,16 +183,7 @@ impl Store {
         );
         q.bind_list(ids);
         for r in &all_sql(&self.db, &q).await? {
-            let birth: String = get(r, "birth_name")?;
-            let usage: Option<String> = get(r, "usage_name")?;
-            let first: String = get(r, "first_names")?;
-            let names = Names::new(
-                &std::iter::once(birth.as_str())
-                    .chain(usage.as_deref())
-                    .collect::<Vec<_>>(),
-                &[&first],
-            );
-            if let Some(f) = search.child(&names, birth_from(r)?) {
+            if let Some(f) = search.child(&names_from(r)?, birth_from(r)?) {
                 found.insert(get(r, "id")?, f);
             }
         }
@@ -247,16 +233,7 @@ impl Store {
         scope_filter(&mut q, scope, "d");
         let mut out = Vec::new();
         for r in &all_sql(&self.db, &q).await? {
-            let birth: String = get(r, "birth_name")?;
-            let usage: Option<String> = get(r, "usage_name")?;
-            let first: Option<String> = get(r, "first_names")?;
-            let names = Names::new(
-                &std::iter::once(birth.as_str())
-                    .chain(usage.as_deref())
-                    .collect::<Vec<_>>(),
-                &first.as_deref().into_iter().collect::<Vec<_>>(),
-            );
-            if let Some(f) = search.parent(&names) {
+            if let Some(f) = search.parent(&names_from(r)?) {
                 out.push((get(r, "id")?, get(r, "received_at")?, f));
             }
         }
@@ -271,12 +248,7 @@ impl Store {
         let ids: Vec<i64> = page.iter().map(|r| r.0).collect();
         let mut q = Sql::new(SUMMARY_SELECT);
         q.push("d.id IN ").bind_list(&ids);
-        let mut rows = all_sql(&self.db, &q)
-            .await?
-            .iter()
-            .map(summary_from)
-            .collect::<Result<Vec<_>>>()?;
-        self.fill_children(&mut rows).await?;
+        let rows = self.summaries_of(&q).await?;
         let mut by_id: HashMap<i64, DossierSummary> = rows.into_iter().map(|d| (d.id, d)).collect();
         Ok(page
             .iter()
@@ -288,4 +260,12 @@ impl Store {
             })
             .collect())
     }
+}
+
+/// The names of a `person` or `adult` row (`birth_name`, `usage_name`, `first_names`).
+fn names_from(r: &sea_orm::QueryResult) -> Result<Names> {
+    let birth: String = get(r, "birth_name")?;
+    let usage: Option<String> = get(r, "usage_name")?;
+    let first: Option<String> = get(r, "first_names")?;
+    Ok(Names::of(&birth, usage.as_deref(), first.as_deref()))
 }
