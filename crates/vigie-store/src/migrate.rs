@@ -26,6 +26,9 @@ mod m0005_pending_accounts;
 mod m0006_least_privilege;
 #[path = "migrations/m0007_name_search.rs"]
 mod m0007_name_search;
+// Documentation only: migration 8 recomputes the keys (`Step::RebuildNameKeys`).
+#[path = "migrations/m0008_name_pairs.rs"]
+mod m0008_name_pairs;
 
 /// What the application's role may do on a table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -146,6 +149,12 @@ pub fn migrations() -> Vec<Migration> {
                 .chain([Step::RebuildNameKeys])
                 .collect(),
             grants: m0007_name_search::GRANTS,
+        },
+        Migration {
+            version: 8,
+            name: "name pairs",
+            steps: vec![Step::RebuildNameKeys],
+            grants: &[],
         },
     ]
 }

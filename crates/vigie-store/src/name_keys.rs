@@ -2,7 +2,8 @@
 //! dossier's « Parents » part (`adult_key`), and the vocabulary of the names stored
 //! (`name_variant`) that finds a name within one typo of a word typed. The keys are the
 //! domain's ([`vigie_domain::names::keys`]): family names under `n`/`np`, first names
-//! under `f`/`fp`. The vocabulary keeps every piece of five letters or more with its
+//! under `f`/`fp`, and the pair and birth-year keys of their pieces
+//! ([`vigie_domain::search::keys`]). The vocabulary keeps every piece of five letters or more with its
 //! one-deletion variants ([`vigie_domain::names::deletions`]); a word whose last person
 //! is gone stays in it until the dossiers' retention prunes it (not built yet).
 
@@ -11,37 +12,56 @@ use std::collections::BTreeSet;
 use sea_orm::{DatabaseTransaction, Value};
 use vigie_domain::names::{deletions, keys};
 use vigie_domain::search::TYPO_MIN_LETTERS;
+use vigie_domain::search::keys::{combined_keys, is_combined, name_atoms};
 use vigie_domain::{Adult, Person};
 
 use crate::Result;
+use crate::persons::birth_year;
 use crate::sql::{Sql, all_sql, exec, exec_sql, get};
 
 /// Vocabulary rows per multi-row insert: a statement of about 15 kB, under one TLS record
 /// (see `crate::backend::insert_rows` on PostgreSQL's 40 ms stall beyond it).
 const VARIANTS_PER_INSERT: usize = 500;
 
-/// The search keys of a child: family names (birth and usage) under `n`, first names under `f`.
+/// The search keys of a child: family names (birth and usage) under `n`, first names
+/// under `f`, with the pair and birth-year keys ([`vigie_domain::search::keys`]).
 pub fn person_keys(p: &Person) -> Vec<String> {
-    names_keys(&p.birth_name, p.usage_name.as_deref(), Some(&p.first_names))
+    names_keys(
+        &p.birth_name,
+        p.usage_name.as_deref(),
+        Some(&p.first_names),
+        Some(birth_year(p.birth)),
+    )
 }
 
-/// The search keys of an adult, as a child's.
+/// The search keys of an adult, as a child's without birth year (not recorded).
 pub fn adult_keys(a: &Adult) -> Vec<String> {
     names_keys(
         &a.birth_name,
         a.usage_name.as_deref(),
         a.first_names.as_deref(),
+        None,
     )
 }
 
-fn names_keys(birth: &str, usage: Option<&str>, first: Option<&str>) -> Vec<String> {
+/// The keys of names; `year`: a child's birth year (`Some(None)` unknown), `None` for an adult.
+fn names_keys(
+    birth: &str,
+    usage: Option<&str>,
+    first: Option<&str>,
+    year: Option<Option<i64>>,
+) -> Vec<String> {
     let mut k = keys("n", birth);
+    let mut atoms = name_atoms("n", birth);
     if let Some(u) = usage {
         k.extend(keys("n", u));
+        atoms.extend(name_atoms("n", u));
     }
     if let Some(f) = first {
         k.extend(keys("f", f));
+        atoms.extend(name_atoms("f", f));
     }
+    k.extend(combined_keys(&atoms, year));
     k.sort();
     k.dedup();
     k
@@ -52,6 +72,9 @@ fn names_keys(birth: &str, usage: Option<&str>, first: Option<&str>) -> Vec<Stri
 pub fn variants<'a>(keys: impl IntoIterator<Item = &'a String>) -> BTreeSet<(String, String)> {
     let mut out = BTreeSet::new();
     for k in keys {
+        if is_combined(k) {
+            continue;
+        }
         let word = match k.split_once(':') {
             Some(("n" | "f", w)) if w.chars().count() >= TYPO_MIN_LETTERS => w,
             _ => continue,
@@ -130,16 +153,19 @@ pub(crate) async fn write_adult_keys(txn: &DatabaseTransaction, aid: i64, a: &Ad
 /// Persons or adults read per batch while rebuilding.
 const REBUILD_BATCH: i64 = 20_000;
 
-/// Recomputes every key and the vocabulary (migration 7), by batches of ids.
+/// Recomputes every key and the vocabulary (migrations 7 and 8), by batches of ids.
 pub(crate) async fn rebuild(txn: &DatabaseTransaction) -> Result<()> {
     exec(txn, "DELETE FROM person_key", vec![]).await?;
     exec(txn, "DELETE FROM adult_key", vec![]).await?;
     exec(txn, "DELETE FROM name_variant", vec![]).await?;
-    for (table, from) in [("person_key", "person"), ("adult_key", "adult")] {
+    for (table, from, year) in [
+        ("person_key", "person", "birth_year"),
+        ("adult_key", "adult", "NULL AS birth_year"),
+    ] {
         let mut last = 0i64;
         loop {
             let mut q = Sql::new(&format!(
-                "SELECT id, birth_name, usage_name, first_names FROM {from} WHERE id > "
+                "SELECT id, birth_name, usage_name, first_names, {year} FROM {from} WHERE id > "
             ));
             q.bind(last).push(" ORDER BY id LIMIT ").bind(REBUILD_BATCH);
             let batch = all_sql(txn, &q).await?;
@@ -151,8 +177,11 @@ pub(crate) async fn rebuild(txn: &DatabaseTransaction) -> Result<()> {
                 let birth: String = get(r, "birth_name")?;
                 let usage: Option<String> = get(r, "usage_name")?;
                 let first: Option<String> = get(r, "first_names")?;
+                let year = (table == "person_key")
+                    .then(|| get::<Option<i64>>(r, "birth_year"))
+                    .transpose()?;
                 rows.extend(
-                    names_keys(&birth, usage.as_deref(), first.as_deref())
+                    names_keys(&birth, usage.as_deref(), first.as_deref(), year)
                         .into_iter()
                         .map(|k| (k, id)),
                 );

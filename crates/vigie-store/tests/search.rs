@@ -285,3 +285,43 @@ async fn the_form_proposes_the_children_the_search_finds() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn migration_8_computes_the_pair_and_year_keys_of_the_persons_already_recorded() {
+    on_both(|db| async move {
+        let s = &db.store;
+        let f = fixture(s).await;
+        s.create_dossier(
+            now(),
+            &Actor::system(),
+            &simple(
+                &f,
+                f.t1,
+                "2026-03-01T10:00:00Z",
+                vec![child("Martin", "Léa", BirthDate::Exact(day("2019-05-12")))],
+            ),
+        )
+        .await
+        .unwrap();
+        let found = |r: SearchResults| r.rows.len();
+        assert_eq!(found(search(s, &Scope::All, "léa martin", 1).await), 1);
+        assert_eq!(found(search(s, &Scope::All, "martin 2019", 1).await), 1);
+        // A base of version 7: the keys of pieces only.
+        db.raw("DELETE FROM person_key WHERE key LIKE '%|%'")
+            .await
+            .unwrap();
+        db.raw("DELETE FROM schema_migrations WHERE version = 8")
+            .await
+            .unwrap();
+        // Several words, or a word and a year, are found by those keys only.
+        assert_eq!(found(search(s, &Scope::All, "léa martin", 1).await), 0);
+        assert_eq!(found(search(s, &Scope::All, "martin 2019", 1).await), 0);
+        assert_eq!(found(search(s, &Scope::All, "martin", 1).await), 1);
+        assert_eq!(db.owner().await.migrate(now()).await.unwrap(), vec![8]);
+        assert_eq!(found(search(s, &Scope::All, "léa martin", 1).await), 1);
+        assert_eq!(found(search(s, &Scope::All, "martin 2019", 1).await), 1);
+        assert_eq!(found(search(s, &Scope::All, "martin 2018", 1).await), 0);
+        db
+    })
+    .await;
+}

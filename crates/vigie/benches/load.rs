@@ -1,9 +1,10 @@
 //! HTTP load benchmark of `vigie serve`: simulated agents, each with its own session, loop
-//! over the dossier list (a random filter), a name search, one dossier, and an edit saved
-//! through the dossier form, against the real binary on a demo database, SQLite then
-//! PostgreSQL. Prints the latencies per action, the throughput, errors, conflicts, lost
-//! updates and the server's peak RSS, and the targets they meet or miss; never fails on
-//! time (the machine is shared).
+//! over the dossier list (a random filter), a name search (a family name, a child's first
+//! and family names, or a family name and a year), one dossier, and an edit saved through
+//! the dossier form, against the real binary on a demo database, SQLite then PostgreSQL.
+//! Prints the latencies per action, the throughput, errors, conflicts, lost updates and the
+//! server's peak RSS, and the targets they meet or miss; never fails on time (the machine
+//! is shared).
 //!
 //! `cargo bench -p vigie --bench load`
 //!
@@ -189,7 +190,10 @@ fn is(tag: &'static str) -> impl Fn(&Handle) -> bool {
 struct ListRow {
     href: String,
     id: i64,
+    /// The family names shown (upper case).
     names: Vec<String>,
+    /// Each child as shown: « Léa MARTIN ».
+    children: Vec<String>,
 }
 
 fn parse_rows(body: &[u8]) -> Vec<ListRow> {
@@ -213,6 +217,13 @@ fn parse_rows(body: &[u8]) -> Vec<ListRow> {
                 .next()?
                 .parse()
                 .ok()?;
+            let shown = tds.get(2).map(text_content).unwrap_or_default();
+            let children = shown
+                .split(", ")
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .map(str::to_owned)
+                .collect();
             let names = tds
                 .get(2)
                 .map(|td| {
@@ -227,7 +238,12 @@ fn parse_rows(body: &[u8]) -> Vec<ListRow> {
                         .collect()
                 })
                 .unwrap_or_default();
-            Some(ListRow { href, id, names })
+            Some(ListRow {
+                href,
+                id,
+                names,
+                children,
+            })
         })
         .collect()
 }
@@ -621,14 +637,27 @@ impl Agent {
             }
             let row = self.rng.pick(&last_rows).clone();
 
-            // 2. A name search (a family name from the list).
+            // 2. A name search, from a child of the list: the family name, the first and
+            // family names (in either order), or the family name and a birth year.
             if !self.pause().await {
                 break;
             }
-            let name = if row.names.is_empty() {
+            let family = if row.names.is_empty() {
                 (*self.rng.pick(FALLBACK_NAMES)).to_owned()
             } else {
                 self.rng.pick(&row.names).clone()
+            };
+            let name = match (self.rng.below(3), row.children.is_empty()) {
+                (1, false) => {
+                    let child = self.rng.pick(&row.children).clone();
+                    if self.rng.below(2) == 0 {
+                        child.to_lowercase()
+                    } else {
+                        child.split(' ').rev().collect::<Vec<_>>().join(" ")
+                    }
+                }
+                (2, _) => format!("{family} {}", 2008 + self.rng.below(18)),
+                _ => family,
             };
             let form = form_urlencoded::Serializer::new(String::new())
                 .append_pair("q", &name)

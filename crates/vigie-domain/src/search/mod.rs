@@ -4,12 +4,13 @@
 //! ([`crate::names::keys`]) and asks this module which ones match, so that SQLite and
 //! PostgreSQL return the same rows in the same order.
 
+pub mod keys;
 mod matcher;
 mod query;
 mod rank;
 mod results;
 
-#[cfg(feature = "test-cases")]
+#[cfg(any(test, feature = "test-cases"))]
 pub mod cases;
 
 pub use matcher::{

@@ -6,7 +6,7 @@
 //! - `adult_key`: the same keys for the adults of a dossier's « Parents » part.
 //! - `name_variant`: the vocabulary of the names stored (pieces of five letters or more)
 //!   with their one-deletion variants, which find the names within one typo of a word
-//!   typed. Words no longer used by any key are removed by [`crate::name_keys::prune`].
+//!   typed. Words no longer used by any key stay until the dossiers' retention prunes them.
 
 use crate::migrate::Privileges;
 

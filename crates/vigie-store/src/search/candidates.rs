@@ -1,16 +1,17 @@
 //! The persons and adults a search may match, found by key in SQL within the scope; the
 //! domain ([`vigie_domain::search`]) then decides which match and how well.
 //!
-//! Each word a match requires ([`Typed::required`]) gives the keys of every group of typed
-//! words it belongs to: spelt the same (`n:`/`f:`), pronounced the same (`np:`/`fp:`), and
-//! the stored words within one typo (`name_variant`). A candidate has a key of every such
-//! word: the sets of ids of each word are intersected in SQL.
+//! One word typed ([`Typed::required`]) gives the keys of every group of typed words it
+//! belongs to: spelt the same (`n:`/`f:`), pronounced the same (`np:`/`fp:`), and the
+//! stored words within one typo (`name_variant`). Several words, or a word and a birth
+//! year, are found by their pair and year keys ([`vigie_domain::search::keys`]).
 
 use std::collections::{BTreeSet, HashMap};
 
 use sea_orm::ConnectionTrait;
 use vigie_domain::Scope;
 use vigie_domain::names::deletions;
+use vigie_domain::search::keys::{pair_lookup, word_atoms, year_lookup};
 use vigie_domain::search::{Search, Typed, within_typo};
 
 use crate::Result;
@@ -32,42 +33,116 @@ impl Who {
     }
 }
 
-/// The keys of each required word: every kind, or spelt the same only.
+/// What a candidate must have: a key of each set, and a birth year checked or not.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(super) struct Lookups {
+    sets: Vec<BTreeSet<String>>,
+    /// The birth year a child must have (or have unknown), checked on the few candidates.
+    year: Option<i32>,
+}
+
+/// The lookups of a search: the best kind of match first (`best`: spelt the same for one
+/// word, spelt or pronounced the same for several), then every kind (`all`: typos too).
 #[derive(Debug, Clone, Default)]
 pub(super) struct WordKeys {
-    all: Vec<BTreeSet<String>>,
-    exact: Vec<BTreeSet<String>>,
+    best: Lookups,
+    all: Lookups,
+    /// The same for adults, whose birth year is not recorded.
+    best_adult: Lookups,
+    all_adult: Lookups,
 }
 
 impl WordKeys {
     pub(super) fn is_empty(&self) -> bool {
-        self.all.is_empty()
+        self.all.sets.is_empty()
     }
 
-    /// The keys of the required words of `typed`, with the stored words within one typo
-    /// of each group (`typos`, by group text).
-    pub(super) fn of(typed: &Typed, typos: &HashMap<String, Vec<String>>) -> Self {
+    /// The lookups of the required words of `search`, with the stored words within one
+    /// typo of each group (`typos`, by group text).
+    ///
+    /// One word: the persons with a key of that word (its spellings, sounds and typos).
+    /// Several: the pair keys of each two consecutive words
+    /// ([`vigie_domain::search::keys`]), which read a few hundred persons where each
+    /// common word has tens of thousands at 1,000,000 dossiers; a birth year typed is then
+    /// checked on them. One word and a year: the year keys of that word.
+    pub(super) fn of(search: &Search, typos: &HashMap<String, Vec<String>>) -> Self {
+        let typed = &search.typed;
+        let required = typed.required();
+        let year = search.birth.map(|h| h.year());
         let mut out = Self::default();
-        for i in typed.required() {
-            let mut all = BTreeSet::new();
-            let mut exact = BTreeSet::new();
-            for g in typed.groups_with(i) {
-                for p in ["n", "f"] {
-                    exact.insert(format!("{p}:{}", g.text));
-                    if !g.sound.is_empty() {
-                        all.insert(format!("{p}p:{}", g.sound));
-                    }
-                    for w in typos.get(&g.text).into_iter().flatten() {
-                        all.insert(format!("{p}:{w}"));
-                    }
+        if required.is_empty() {
+            return out;
+        }
+        let sound: Vec<BTreeSet<String>> = required
+            .iter()
+            .map(|&i| word_atoms(typed, i, None))
+            .collect();
+        let atoms: Vec<BTreeSet<String>> = required
+            .iter()
+            .map(|&i| word_atoms(typed, i, Some(typos)))
+            .collect();
+        if let [i] = required[..] {
+            let (exact, all) = word_keys(typed, i, typos);
+            out.best_adult.sets = vec![exact];
+            out.all_adult.sets = vec![all];
+            match year {
+                Some(y) => {
+                    out.best.sets = vec![year_lookup(&sound[0], y)];
+                    out.all.sets = vec![year_lookup(&atoms[0], y)];
+                }
+                None => {
+                    out.best = out.best_adult.clone();
+                    out.all = out.all_adult.clone();
                 }
             }
-            all.extend(exact.iter().cloned());
-            out.all.push(all);
-            out.exact.push(exact);
+            return out;
         }
+        let pairs = |a: &[BTreeSet<String>]| -> Vec<BTreeSet<String>> {
+            a.windows(2).map(|w| pair_lookup(&w[0], &w[1])).collect()
+        };
+        out.best_adult.sets = pairs(&sound);
+        out.all_adult.sets = pairs(&atoms);
+        out.best = Lookups {
+            sets: out.best_adult.sets.clone(),
+            year,
+        };
+        out.all = Lookups {
+            sets: out.all_adult.sets.clone(),
+            year,
+        };
         out
     }
+
+    fn of_who(&self, who: Who) -> (&Lookups, &Lookups) {
+        match who {
+            Who::Child => (&self.best, &self.all),
+            Who::Parent => (&self.best_adult, &self.all_adult),
+        }
+    }
+}
+
+/// The keys of one required word: spelt the same, and every kind (pronounced the same,
+/// and the stored words within one typo).
+fn word_keys(
+    typed: &Typed,
+    i: usize,
+    typos: &HashMap<String, Vec<String>>,
+) -> (BTreeSet<String>, BTreeSet<String>) {
+    let mut all = BTreeSet::new();
+    let mut exact = BTreeSet::new();
+    for g in typed.groups_with(i) {
+        for p in ["n", "f"] {
+            exact.insert(format!("{p}:{}", g.text));
+            if !g.sound.is_empty() {
+                all.insert(format!("{p}p:{}", g.sound));
+            }
+            for w in typos.get(&g.text).into_iter().flatten() {
+                all.insert(format!("{p}:{w}"));
+            }
+        }
+    }
+    all.extend(exact.iter().cloned());
+    (exact, all)
 }
 
 /// Every key, of every kind, of every group of the words typed in one field, under
@@ -129,26 +204,24 @@ pub(crate) async fn typo_words(
     Ok(out)
 }
 
-/// The ids of the children or adults with a key of every required word, having a dossier
-/// within `scope` (children: born in the year typed, or of unknown year), the most
+/// The ids of the children or adults with a key of every set of `lookups`, having a
+/// dossier within `scope` (children: born in the year asked, or of unknown year), the most
 /// recently recorded first, at most `cap + 1` (one more tells that there are more).
-pub(super) async fn find(
+async fn find(
     c: &impl ConnectionTrait,
     who: Who,
-    keys: &[BTreeSet<String>],
-    search: &Search,
+    lookups: &Lookups,
     scope: &Scope,
     cap: usize,
 ) -> Result<Vec<i64>> {
-    let Some((first, rest)) = keys.split_first() else {
+    let Some((first, rest)) = lookups.sets.split_first() else {
         return Ok(vec![]);
     };
     let (table, id) = who.table();
     let list = |s: &BTreeSet<String>| s.iter().cloned().collect::<Vec<String>>();
-    // One word: its keys' ids, distinct (SQLite then reads only the newest of a common name).
-    // Several: one set of ids per word, intersected, then the birth year and the scope on the
-    // few that remain (measured at 1,000,000 dossiers on SQLite: « léa martin » 28 ms so,
-    // 40 to 170 ms with `IN (SELECT …)` probes of the other words).
+    // One set: its keys' ids, distinct (SQLite then reads only the newest of a common name).
+    // Several: one set of ids per set of keys, intersected, then the birth year and the
+    // scope on the few that remain.
     let (mut q, col) = if rest.is_empty() {
         let mut q = Sql::new(&format!(
             "SELECT DISTINCT c.{id} AS id FROM {table} c WHERE c.key IN "
@@ -169,9 +242,9 @@ pub(super) async fn find(
         q.push(") c WHERE 1 = 1");
         (q, "c.id".to_owned())
     };
-    if let (Who::Child, Some(hint)) = (who, search.birth) {
+    if let (Who::Child, Some(year)) = (who, lookups.year) {
         q.push(&format!(" AND EXISTS (SELECT 1 FROM person p WHERE p.id = {col} AND (p.birth_year IS NULL OR p.birth_year = "))
-            .bind(i64::from(hint.year()))
+            .bind(i64::from(year))
             .push("))");
     }
     if !matches!(scope, Scope::All) {
@@ -191,27 +264,30 @@ pub(super) async fn find(
         .collect()
 }
 
-/// [`find`] with every kind of key, unless those spelt the same already number more than
-/// `cap`: then only the most recent of those (the best kind first, so that a common name
-/// still lists its exact matches). Returns the ids and whether some were left out.
+/// [`find`] with every kind of key, unless those of the best kind already number more
+/// than `cap`: then only the most recent of those (the best kind first, so that a common
+/// name still lists its exact matches). Returns the ids and whether some were left out.
 pub(super) async fn find_best(
     c: &impl ConnectionTrait,
     who: Who,
     keys: &WordKeys,
-    search: &Search,
     scope: &Scope,
     cap: usize,
 ) -> Result<(Vec<i64>, bool)> {
-    let mut exact = find(c, who, &keys.exact, search, scope, cap).await?;
+    let (best, all) = keys.of_who(who);
+    let mut exact = find(c, who, best, scope, cap).await?;
     if exact.len() > cap {
         exact.truncate(cap);
         return Ok((exact, true));
     }
-    let mut all = find(c, who, &keys.all, search, scope, cap).await?;
+    if best == all {
+        return Ok((exact, false));
+    }
+    let mut all = find(c, who, all, scope, cap).await?;
     if all.len() <= cap {
         return Ok((all, false));
     }
-    // Every exact match, then the most recent of the others.
+    // Every match of the best kind, then the most recent of the others.
     let spelt: std::collections::HashSet<i64> = exact.iter().copied().collect();
     all.retain(|id| !spelt.contains(id));
     all.truncate(cap - exact.len());

@@ -111,7 +111,7 @@ impl Store {
     async fn prepare(&self, text: &str) -> Result<(Search, WordKeys)> {
         let search = Search::parse(text);
         let typos = typo_words(&self.db, &[&search.typed]).await?;
-        let keys = WordKeys::of(&search.typed, &typos);
+        let keys = WordKeys::of(&search, &typos);
         Ok((search, keys))
     }
 
@@ -124,8 +124,7 @@ impl Store {
         }
         // Children and parents at once, on two connections.
         let children = async {
-            let (ids, cut) =
-                find_best(&self.db, Who::Child, &keys, &search, scope, MAX_RANKED).await?;
+            let (ids, cut) = find_best(&self.db, Who::Child, &keys, scope, MAX_RANKED).await?;
             Ok::<_, crate::StoreError>((self.children_found(&search, scope, &ids).await?, cut))
         };
         let adults = async {
@@ -133,8 +132,7 @@ impl Store {
                 // A birth date typed searches a child.
                 return Ok((vec![], false));
             }
-            let (ids, cut) =
-                find_best(&self.db, Who::Parent, &keys, &search, scope, MAX_RANKED).await?;
+            let (ids, cut) = find_best(&self.db, Who::Parent, &keys, scope, MAX_RANKED).await?;
             Ok((self.adults_found(&search, scope, &ids).await?, cut))
         };
         let ((children, cut_children), (adults, cut_adults)) = tokio::try_join!(children, adults)?;
@@ -161,7 +159,7 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<i64>> {
         let (search, keys) = self.prepare(text).await?;
-        let (ids, _) = find_best(&self.db, Who::Child, &keys, &search, scope, MAX_RANKED).await?;
+        let (ids, _) = find_best(&self.db, Who::Child, &keys, scope, MAX_RANKED).await?;
         let mut found: Vec<(i64, Found)> = self
             .persons_found(&search, &ids)
             .await?
