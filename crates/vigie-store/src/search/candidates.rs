@@ -33,12 +33,41 @@ impl Who {
     }
 }
 
-/// What a candidate must have: a key of each set, and a birth year checked or not.
+/// What a candidate must have: a key of each set that [`find`] chooses; each set covers
+/// some of the required words (a bit per word), and every word must be covered.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(super) struct Lookups {
-    sets: Vec<BTreeSet<String>>,
-    /// The birth year a child must have (or have unknown), checked on the few candidates.
-    year: Option<i32>,
+    sets: Vec<(BTreeSet<String>, u16)>,
+}
+
+impl Lookups {
+    fn one(set: BTreeSet<String>) -> Self {
+        Self {
+            sets: vec![(set, 1)],
+        }
+    }
+
+    /// The pair keys of every two words (a word pairs with each other).
+    fn pairs(atoms: &[BTreeSet<String>]) -> Self {
+        let mut sets = Vec::new();
+        for i in 0..atoms.len() {
+            for j in i + 1..atoms.len() {
+                sets.push((pair_lookup(&atoms[i], &atoms[j]), 1 << i | 1 << j));
+            }
+        }
+        Self { sets }
+    }
+
+    /// The year keys of every word.
+    fn years(atoms: &[BTreeSet<String>], year: i32) -> Self {
+        Self {
+            sets: atoms
+                .iter()
+                .enumerate()
+                .map(|(i, a)| (year_lookup(a, year), 1 << i))
+                .collect(),
+        }
+    }
 }
 
 /// The lookups of a search: the best kind of match first (`best`: spelt the same for one
@@ -63,8 +92,8 @@ impl WordKeys {
     /// One word: the persons with a key of that word (its spellings, sounds and typos).
     /// Several: the pair keys of each two consecutive words
     /// ([`vigie_domain::search::keys`]), which read a few hundred persons where each
-    /// common word has tens of thousands at 1,000,000 dossiers; a birth year typed is then
-    /// checked on them. One word and a year: the year keys of that word.
+    /// common word has tens of thousands at 1,000,000 dossiers. A birth year typed: the
+    /// year keys of each word.
     pub(super) fn of(search: &Search, typos: &HashMap<String, Vec<String>>) -> Self {
         let typed = &search.typed;
         let required = typed.required();
@@ -73,6 +102,7 @@ impl WordKeys {
         if required.is_empty() {
             return out;
         }
+        // At most 8 words are read (`MAX_WORDS`): a bit each in a `u16`.
         let sound: Vec<BTreeSet<String>> = required
             .iter()
             .map(|&i| word_atoms(typed, i, None))
@@ -83,33 +113,25 @@ impl WordKeys {
             .collect();
         if let [i] = required[..] {
             let (exact, all) = word_keys(typed, i, typos);
-            out.best_adult.sets = vec![exact];
-            out.all_adult.sets = vec![all];
-            match year {
-                Some(y) => {
-                    out.best.sets = vec![year_lookup(&sound[0], y)];
-                    out.all.sets = vec![year_lookup(&atoms[0], y)];
-                }
-                None => {
-                    out.best = out.best_adult.clone();
-                    out.all = out.all_adult.clone();
-                }
-            }
-            return out;
+            out.best_adult = Lookups::one(exact);
+            out.all_adult = Lookups::one(all);
+        } else {
+            out.best_adult = Lookups::pairs(&sound);
+            out.all_adult = Lookups::pairs(&atoms);
         }
-        let pairs = |a: &[BTreeSet<String>]| -> Vec<BTreeSet<String>> {
-            a.windows(2).map(|w| pair_lookup(&w[0], &w[1])).collect()
-        };
-        out.best_adult.sets = pairs(&sound);
-        out.all_adult.sets = pairs(&atoms);
-        out.best = Lookups {
-            sets: out.best_adult.sets.clone(),
-            year,
-        };
-        out.all = Lookups {
-            sets: out.all_adult.sets.clone(),
-            year,
-        };
+        match year {
+            // A year typed: the year keys of every word (a common word has a few thousand
+            // children born in a given year; a pair may have ten thousand, a family name of
+            // two words typed in full).
+            Some(y) => {
+                out.best = Lookups::years(&sound, y);
+                out.all = Lookups::years(&atoms, y);
+            }
+            None => {
+                out.best = out.best_adult.clone();
+                out.all = out.all_adult.clone();
+            }
+        }
         out
     }
 
@@ -205,7 +227,7 @@ pub(crate) async fn typo_words(
 }
 
 /// The ids of the children or adults with a key of every set of `lookups`, having a
-/// dossier within `scope` (children: born in the year asked, or of unknown year), the most
+/// dossier within `scope`, the most
 /// recently recorded first, at most `cap + 1` (one more tells that there are more).
 async fn find(
     c: &impl ConnectionTrait,
@@ -214,14 +236,15 @@ async fn find(
     scope: &Scope,
     cap: usize,
 ) -> Result<Vec<i64>> {
-    let Some((first, rest)) = lookups.sets.split_first() else {
+    let (table, id) = who.table();
+    let chosen = choose(c, table, lookups).await?;
+    let Some((first, rest)) = chosen.split_first() else {
         return Ok(vec![]);
     };
-    let (table, id) = who.table();
     let list = |s: &BTreeSet<String>| s.iter().cloned().collect::<Vec<String>>();
     // One set: its keys' ids, distinct (SQLite then reads only the newest of a common name).
-    // Several: one set of ids per set of keys, intersected, then the birth year and the
-    // scope on the few that remain.
+    // Several: one set of ids per set of keys, intersected, then the scope on the few that
+    // remain.
     let (mut q, col) = if rest.is_empty() {
         let mut q = Sql::new(&format!(
             "SELECT DISTINCT c.{id} AS id FROM {table} c WHERE c.key IN "
@@ -242,11 +265,6 @@ async fn find(
         q.push(") c WHERE 1 = 1");
         (q, "c.id".to_owned())
     };
-    if let (Who::Child, Some(year)) = (who, lookups.year) {
-        q.push(&format!(" AND EXISTS (SELECT 1 FROM person p WHERE p.id = {col} AND (p.birth_year IS NULL OR p.birth_year = "))
-            .bind(i64::from(year))
-            .push("))");
-    }
     if !matches!(scope, Scope::All) {
         match who {
             Who::Child => q.push(&format!(" AND EXISTS (SELECT 1 FROM dossier_child dc JOIN dossier d ON d.id = dc.dossier_id WHERE dc.person_id = {col} AND ")),
@@ -262,6 +280,62 @@ async fn find(
         .iter()
         .map(|r| get::<i64>(r, "id"))
         .collect()
+}
+
+/// Persons counted per set of keys at most: enough to tell a common pair from a rare one.
+const COUNT_AT_MOST: i64 = 5_000;
+
+/// The sets of keys to intersect: all of them when each covers a word no other does;
+/// otherwise (three words or more, paired) the fewest persons first until every word is
+/// covered, counted in one query (at 1,000,000 demo dossiers, the pair of a family name of
+/// two words has 10,000 children, that of a first name and either word a few hundred).
+async fn choose<'a>(
+    c: &impl ConnectionTrait,
+    table: &str,
+    lookups: &'a Lookups,
+) -> Result<Vec<&'a BTreeSet<String>>> {
+    let sets = &lookups.sets;
+    let every = sets.iter().fold(0u16, |m, s| m | s.1);
+    let needed = sets
+        .iter()
+        .all(|(_, m)| sets.iter().filter(|(_, o)| o & m != 0).count() == 1);
+    if needed {
+        return Ok(sets.iter().map(|(s, _)| s).collect());
+    }
+    let mut q = Sql::new("SELECT ");
+    for (i, (set, _)) in sets.iter().enumerate() {
+        if i > 0 {
+            q.push(", ");
+        }
+        q.push(&format!(
+            "(SELECT COUNT(*) FROM (SELECT 1 FROM {table} WHERE key IN "
+        ));
+        q.bind_list(&set.iter().cloned().collect::<Vec<String>>());
+        q.push(" LIMIT ")
+            .bind(COUNT_AT_MOST)
+            .push(&format!(") x{i}) AS n{i}"));
+    }
+    let row = all_sql(c, &q).await?;
+    let Some(row) = row.first() else {
+        return Ok(vec![]);
+    };
+    let mut counted = Vec::with_capacity(sets.len());
+    for (i, set) in sets.iter().enumerate() {
+        counted.push((get::<i64>(row, &format!("n{i}"))?, set));
+    }
+    counted.sort_by_key(|(n, _)| *n);
+    let mut covered = 0u16;
+    let mut out = Vec::new();
+    for (_, (set, mask)) in counted {
+        if covered & mask != *mask {
+            covered |= mask;
+            out.push(set);
+        }
+        if covered == every {
+            break;
+        }
+    }
+    Ok(out)
 }
 
 /// [`find`] with every kind of key, unless those of the best kind already number more
