@@ -26,7 +26,6 @@ mod m0005_pending_accounts;
 mod m0006_least_privilege;
 #[path = "migrations/m0007_name_search.rs"]
 mod m0007_name_search;
-// Documentation only: migration 8 recomputes the keys (`Step::RebuildNameKeys`).
 #[path = "migrations/m0008_name_pairs.rs"]
 mod m0008_name_pairs;
 
@@ -153,7 +152,10 @@ pub fn migrations() -> Vec<Migration> {
         Migration {
             version: 8,
             name: "name pairs",
-            steps: vec![Step::RebuildNameKeys],
+            steps: steps_of(&[], m0008_name_pairs::SQLITE_ONLY, &[])
+                .into_iter()
+                .chain([Step::RebuildNameKeys])
+                .collect(),
             grants: &[],
         },
     ]
