@@ -47,7 +47,7 @@ impl Lookups {
         }
     }
 
-    /// The pair keys of every two words (a word pairs with each other).
+    /// The pair keys of every two words ([`choose`] keeps the fewest that cover them all).
     fn pairs(atoms: &[BTreeSet<String>]) -> Self {
         let mut sets = Vec::new();
         for i in 0..atoms.len() {
@@ -71,7 +71,8 @@ impl Lookups {
 }
 
 /// The lookups of a search: the best kind of match first (`best`: spelt the same for one
-/// word, spelt or pronounced the same for several), then every kind (`all`: typos too).
+/// word; spelt or pronounced the same for several, or with a year), then every kind
+/// (`all`: typos too).
 #[derive(Debug, Clone, Default)]
 pub(super) struct WordKeys {
     best: Lookups,
@@ -90,10 +91,9 @@ impl WordKeys {
     /// typo of each group (`typos`, by group text).
     ///
     /// One word: the persons with a key of that word (its spellings, sounds and typos).
-    /// Several: the pair keys of each two consecutive words
-    /// ([`vigie_domain::search::keys`]), which read a few hundred persons where each
-    /// common word has tens of thousands at 1,000,000 dossiers. A birth year typed: the
-    /// year keys of each word.
+    /// Several: the pair keys of two words ([`vigie_domain::search::keys`]), which read a
+    /// few hundred persons where each common word has tens of thousands at 1,000,000
+    /// dossiers. A birth year typed: the year keys of each word.
     pub(super) fn of(search: &Search, typos: &HashMap<String, Vec<String>>) -> Self {
         let typed = &search.typed;
         let required = typed.required();
