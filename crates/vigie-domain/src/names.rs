@@ -214,9 +214,20 @@ pub fn deletions(word: &str) -> Vec<String> {
 /// family names and `f` for first names): each of its [`pieces`] normalised (`n:`)
 /// and phonetic (`np:`).
 pub fn keys(prefix: &str, name: &str) -> Vec<String> {
+    keys_and_atoms(prefix, name, &mut std::collections::BTreeSet::new())
+}
+
+/// [`keys`], and the atom of each piece added to `atoms` (see
+/// [`crate::search::keys::atom`]), each piece's phonetic key computed once.
+pub fn keys_and_atoms(
+    prefix: &str,
+    name: &str,
+    atoms: &mut std::collections::BTreeSet<String>,
+) -> Vec<String> {
     let mut out = Vec::new();
     for piece in pieces(name) {
         let p = phonetic(&piece);
+        atoms.insert(crate::search::keys::atom(prefix, &piece, &p));
         out.push(format!("{prefix}:{piece}"));
         if !p.is_empty() {
             out.push(format!("{prefix}p:{p}"));

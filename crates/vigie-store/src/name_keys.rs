@@ -3,16 +3,16 @@
 //! (`name_variant`) that finds a name within one typo of a word typed. The keys are the
 //! domain's ([`vigie_domain::names::keys`]): family names under `n`/`np`, first names
 //! under `f`/`fp`, and the pair and birth-year keys of their pieces
-//! ([`vigie_domain::search::keys`]). The vocabulary keeps every piece of five letters or more with its
-//! one-deletion variants ([`vigie_domain::names::deletions`]); a word whose last person
-//! is gone stays in it until the dossiers' retention prunes it (not built yet).
+//! ([`vigie_domain::search::keys`]). The vocabulary keeps every piece of five letters or
+//! more with its one-deletion variants ([`vigie_domain::names::deletions`]); a word whose
+//! last person is gone stays in it until the dossiers' retention prunes it (not built yet).
 
 use std::collections::BTreeSet;
 
 use sea_orm::{DatabaseTransaction, Value};
-use vigie_domain::names::{deletions, keys};
+use vigie_domain::names::{deletions, keys_and_atoms};
 use vigie_domain::search::TYPO_MIN_LETTERS;
-use vigie_domain::search::keys::{combined_keys, is_combined, name_atoms};
+use vigie_domain::search::keys::{combined_keys, is_combined};
 use vigie_domain::{Adult, Person};
 
 use crate::Result;
@@ -51,15 +51,13 @@ fn names_keys(
     first: Option<&str>,
     year: Option<Option<i64>>,
 ) -> Vec<String> {
-    let mut k = keys("n", birth);
-    let mut atoms = name_atoms("n", birth);
+    let mut atoms = BTreeSet::new();
+    let mut k = keys_and_atoms("n", birth, &mut atoms);
     if let Some(u) = usage {
-        k.extend(keys("n", u));
-        atoms.extend(name_atoms("n", u));
+        k.extend(keys_and_atoms("n", u, &mut atoms));
     }
     if let Some(f) = first {
-        k.extend(keys("f", f));
-        atoms.extend(name_atoms("f", f));
+        k.extend(keys_and_atoms("f", f, &mut atoms));
     }
     k.extend(combined_keys(&atoms, year));
     k.sort();
@@ -158,14 +156,15 @@ pub(crate) async fn rebuild(txn: &DatabaseTransaction) -> Result<()> {
     exec(txn, "DELETE FROM person_key", vec![]).await?;
     exec(txn, "DELETE FROM adult_key", vec![]).await?;
     exec(txn, "DELETE FROM name_variant", vec![]).await?;
+    // Children have a birth year; adults none (not recorded).
     for (table, from, year) in [
-        ("person_key", "person", "birth_year"),
-        ("adult_key", "adult", "NULL AS birth_year"),
+        ("person_key", "person", ", birth_year"),
+        ("adult_key", "adult", ""),
     ] {
         let mut last = 0i64;
         loop {
             let mut q = Sql::new(&format!(
-                "SELECT id, birth_name, usage_name, first_names, {year} FROM {from} WHERE id > "
+                "SELECT id, birth_name, usage_name, first_names{year} FROM {from} WHERE id > "
             ));
             q.bind(last).push(" ORDER BY id LIMIT ").bind(REBUILD_BATCH);
             let batch = all_sql(txn, &q).await?;
@@ -177,7 +176,7 @@ pub(crate) async fn rebuild(txn: &DatabaseTransaction) -> Result<()> {
                 let birth: String = get(r, "birth_name")?;
                 let usage: Option<String> = get(r, "usage_name")?;
                 let first: Option<String> = get(r, "first_names")?;
-                let year = (table == "person_key")
+                let year = (!year.is_empty())
                     .then(|| get::<Option<i64>>(r, "birth_year"))
                     .transpose()?;
                 rows.extend(

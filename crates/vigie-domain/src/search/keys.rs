@@ -20,7 +20,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use super::Typed;
-use crate::names::{phonetic, pieces};
+use crate::names::phonetic;
 
 /// The year of a year key when the birth year is unknown.
 const UNKNOWN_YEAR: &str = "?";
@@ -32,14 +32,6 @@ pub fn atom(prefix: &str, piece: &str, sound: &str) -> String {
     } else {
         format!("{prefix}p:{sound}")
     }
-}
-
-/// The atoms of a name.
-pub fn name_atoms(prefix: &str, name: &str) -> BTreeSet<String> {
-    pieces(name)
-        .iter()
-        .map(|p| atom(prefix, p, &phonetic(p)))
-        .collect()
 }
 
 /// The pair key of two atoms, in either order.
@@ -126,19 +118,17 @@ pub fn year_lookup(atoms: &BTreeSet<String>, year: i32) -> BTreeSet<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::names::keys;
+    use crate::names::{keys_and_atoms, pieces};
     use crate::search::Search;
     use crate::search::cases::FOUND;
     use crate::search::within_typo;
 
     /// A child's keys, as the store writes them (`born` as in the table of cases).
     fn stored(family: &str, usage: &str, first: &str, born: &str) -> Vec<String> {
-        let mut atoms = name_atoms("n", family);
-        atoms.extend(name_atoms("n", usage));
-        atoms.extend(name_atoms("f", first));
-        let mut out = keys("n", family);
-        out.extend(keys("n", usage));
-        out.extend(keys("f", first));
+        let mut atoms = BTreeSet::new();
+        let mut out = keys_and_atoms("n", family, &mut atoms);
+        out.extend(keys_and_atoms("n", usage, &mut atoms));
+        out.extend(keys_and_atoms("f", first, &mut atoms));
         let year = born
             .trim_start_matches('~')
             .get(0..4)

@@ -12,7 +12,7 @@ use sea_orm::ConnectionTrait;
 use vigie_domain::Scope;
 use vigie_domain::names::deletions;
 use vigie_domain::search::keys::{pair_lookup, word_atoms, year_lookup};
-use vigie_domain::search::{Search, Typed, within_typo};
+use vigie_domain::search::{Group, Search, Typed, within_typo};
 
 use crate::Result;
 use crate::sql::{Sql, all_sql, get, scope_filter};
@@ -70,21 +70,21 @@ impl Lookups {
     }
 }
 
-/// The lookups of a search: the best kind of match first (`best`: spelt the same for one
-/// word; spelt or pronounced the same for several, or with a year), then every kind
-/// (`all`: typos too).
+/// The lookups of a search, each as a pair: the best kind of match first (spelt the same
+/// for one word; spelt or pronounced the same for several, or with a year), then every
+/// kind (typos too).
 #[derive(Debug, Clone, Default)]
 pub(super) struct WordKeys {
-    best: Lookups,
-    all: Lookups,
-    /// The same for adults, whose birth year is not recorded.
-    best_adult: Lookups,
-    all_adult: Lookups,
+    /// By the names alone: adults always (their birth year is not recorded), children
+    /// when no year is typed.
+    names: (Lookups, Lookups),
+    /// Children, by the year keys, when a year is typed.
+    years: Option<(Lookups, Lookups)>,
 }
 
 impl WordKeys {
     pub(super) fn is_empty(&self) -> bool {
-        self.all.sets.is_empty()
+        self.names.1.sets.is_empty()
     }
 
     /// The lookups of the required words of `search`, with the stored words within one
@@ -93,78 +93,68 @@ impl WordKeys {
     /// One word: the persons with a key of that word (its spellings, sounds and typos).
     /// Several: the pair keys of two words ([`vigie_domain::search::keys`]), which read a
     /// few hundred persons where each common word has tens of thousands at 1,000,000
-    /// dossiers. A birth year typed: the year keys of each word.
+    /// dossiers. A birth year typed: the year keys of each word (a common word has a few
+    /// thousand children born in a given year; a pair may have ten thousand, a family
+    /// name of two words typed in full).
     pub(super) fn of(search: &Search, typos: &HashMap<String, Vec<String>>) -> Self {
         let typed = &search.typed;
+        // At most 8 words are read (`MAX_WORDS`): a bit each in a `u16`.
         let required = typed.required();
         let year = search.birth.map(|h| h.year());
-        let mut out = Self::default();
         if required.is_empty() {
-            return out;
+            return Self::default();
         }
-        // At most 8 words are read (`MAX_WORDS`): a bit each in a `u16`.
-        let sound: Vec<BTreeSet<String>> = required
-            .iter()
-            .map(|&i| word_atoms(typed, i, None))
-            .collect();
-        let atoms: Vec<BTreeSet<String>> = required
-            .iter()
-            .map(|&i| word_atoms(typed, i, Some(typos)))
-            .collect();
-        if let [i] = required[..] {
-            let (exact, all) = word_keys(typed, i, typos);
-            out.best_adult = Lookups::one(exact);
-            out.all_adult = Lookups::one(all);
-        } else {
-            out.best_adult = Lookups::pairs(&sound);
-            out.all_adult = Lookups::pairs(&atoms);
-        }
-        match year {
-            // A year typed: the year keys of every word (a common word has a few thousand
-            // children born in a given year; a pair may have ten thousand, a family name of
-            // two words typed in full).
-            Some(y) => {
-                out.best = Lookups::years(&sound, y);
-                out.all = Lookups::years(&atoms, y);
+        let atoms = |typos: Option<&HashMap<String, Vec<String>>>| -> Vec<BTreeSet<String>> {
+            required
+                .iter()
+                .map(|&i| word_atoms(typed, i, typos))
+                .collect()
+        };
+        let (sound, all) = match (&required[..], year) {
+            ([_], None) => (vec![], vec![]),
+            _ => (atoms(None), atoms(Some(typos))),
+        };
+        let names = match required[..] {
+            [i] => {
+                let (mut exact, mut every) = (BTreeSet::new(), BTreeSet::new());
+                for g in typed.groups_with(i) {
+                    for prefix in ["n", "f"] {
+                        group_keys(g, prefix, typos, &mut exact, &mut every);
+                    }
+                }
+                every.extend(exact.iter().cloned());
+                (Lookups::one(exact), Lookups::one(every))
             }
-            None => {
-                out.best = out.best_adult.clone();
-                out.all = out.all_adult.clone();
-            }
-        }
-        out
+            _ => (Lookups::pairs(&sound), Lookups::pairs(&all)),
+        };
+        let years = year.map(|y| (Lookups::years(&sound, y), Lookups::years(&all, y)));
+        Self { names, years }
     }
 
-    fn of_who(&self, who: Who) -> (&Lookups, &Lookups) {
-        match who {
-            Who::Child => (&self.best, &self.all),
-            Who::Parent => (&self.best_adult, &self.all_adult),
+    fn of_who(&self, who: Who) -> &(Lookups, Lookups) {
+        match (who, &self.years) {
+            (Who::Child, Some(years)) => years,
+            _ => &self.names,
         }
     }
 }
 
-/// The keys of one required word: spelt the same, and every kind (pronounced the same,
-/// and the stored words within one typo).
-fn word_keys(
-    typed: &Typed,
-    i: usize,
+/// The keys of one group typed as a name of kind `prefix`: its spelling into `exact`; its
+/// sound and the stored words within one typo of it into `other`.
+fn group_keys(
+    g: &Group,
+    prefix: &str,
     typos: &HashMap<String, Vec<String>>,
-) -> (BTreeSet<String>, BTreeSet<String>) {
-    let mut all = BTreeSet::new();
-    let mut exact = BTreeSet::new();
-    for g in typed.groups_with(i) {
-        for p in ["n", "f"] {
-            exact.insert(format!("{p}:{}", g.text));
-            if !g.sound.is_empty() {
-                all.insert(format!("{p}p:{}", g.sound));
-            }
-            for w in typos.get(&g.text).into_iter().flatten() {
-                all.insert(format!("{p}:{w}"));
-            }
-        }
+    exact: &mut BTreeSet<String>,
+    other: &mut BTreeSet<String>,
+) {
+    exact.insert(format!("{prefix}:{}", g.text));
+    if !g.sound.is_empty() {
+        other.insert(format!("{prefix}p:{}", g.sound));
     }
-    all.extend(exact.iter().cloned());
-    (exact, all)
+    for w in typos.get(&g.text).into_iter().flatten() {
+        other.insert(format!("{prefix}:{w}"));
+    }
 }
 
 /// Every key, of every kind, of every group of the words typed in one field, under
@@ -176,15 +166,11 @@ pub(crate) fn field_keys(
     prefix: &str,
 ) -> Vec<String> {
     let mut out = BTreeSet::new();
+    let mut other = BTreeSet::new();
     for g in typed.groups() {
-        out.insert(format!("{prefix}:{}", g.text));
-        if !g.sound.is_empty() {
-            out.insert(format!("{prefix}p:{}", g.sound));
-        }
-        for w in typos.get(&g.text).into_iter().flatten() {
-            out.insert(format!("{prefix}:{w}"));
-        }
+        group_keys(g, prefix, typos, &mut out, &mut other);
     }
+    out.extend(other);
     out.into_iter().collect()
 }
 
