@@ -228,39 +228,70 @@ async fn find(
         return Ok(vec![]);
     };
     let list = |s: &BTreeSet<String>| s.iter().cloned().collect::<Vec<String>>();
-    // One set: its keys' ids, distinct (SQLite then reads only the newest of a common name).
-    // Several: one set of ids per set of keys, intersected, then the scope on the few that
-    // remain.
-    let (mut q, col) = if rest.is_empty() {
-        let mut q = Sql::new(&format!(
-            "SELECT DISTINCT c.{id} AS id FROM {table} c WHERE c.key IN "
-        ));
-        q.bind_list(&list(first));
-        (q, format!("c.{id}"))
-    } else {
-        let mut q = Sql::new(&format!(
-            "SELECT c.id FROM (SELECT {id} AS id FROM {table} WHERE key IN "
-        ));
-        q.bind_list(&list(first));
+    let intersect = |q: &mut Sql| {
         for k in rest {
             q.push(&format!(
                 " INTERSECT SELECT {id} FROM {table} WHERE key IN "
             ))
             .bind_list(&list(k));
         }
+    };
+    let limit = i64::try_from(cap + 1).unwrap_or(i64::MAX);
+    // The ids with a key of every set: one set read as such, several intersected; then
+    // the scope probed on the newest. `lateral`: the per-key subquery to close.
+    let pg = crate::backend::sorts_candidates_first(c);
+    let (mut q, col, lateral) = if pg && rest.is_empty() {
+        // The newest within scope of each key, from its index read backward, then merged.
+        let mut q = Sql::new("SELECT DISTINCT k.id AS id FROM (VALUES ");
+        for (i, key) in first.iter().enumerate() {
+            q.push(if i == 0 { "(" } else { ", (" })
+                .bind(key.clone())
+                .push(")");
+        }
+        q.push(&format!(
+            ") AS kk(key) CROSS JOIN LATERAL (SELECT c.{id} AS id FROM {table} c WHERE c.key = kk.key"
+        ));
+        (q, format!("c.{id}"), true)
+    } else if pg {
+        let mut q = Sql::new(&format!(
+            "SELECT c.id FROM (SELECT {id} AS id FROM {table} WHERE key IN "
+        ));
+        q.bind_list(&list(first));
+        intersect(&mut q);
+        q.push(" ORDER BY id DESC) c WHERE 1 = 1");
+        (q, "c.id".to_owned(), false)
+    } else if rest.is_empty() {
+        // SQLite reads only the newest of a common name from its key index.
+        let mut q = Sql::new(&format!(
+            "SELECT DISTINCT c.{id} AS id FROM {table} c WHERE c.key IN "
+        ));
+        q.bind_list(&list(first));
+        (q, format!("c.{id}"), false)
+    } else {
+        let mut q = Sql::new(&format!(
+            "SELECT c.id FROM (SELECT {id} AS id FROM {table} WHERE key IN "
+        ));
+        q.bind_list(&list(first));
+        intersect(&mut q);
         q.push(") c WHERE 1 = 1");
-        (q, "c.id".to_owned())
+        (q, "c.id".to_owned(), false)
     };
     if !matches!(scope, Scope::All) {
+        // A correlated scalar subquery, probed per id (newest first on PostgreSQL), not
+        // `EXISTS`, which PostgreSQL may turn into a hash of every dossier of the scope.
         match who {
-            Who::Child => q.push(&format!(" AND EXISTS (SELECT 1 FROM dossier_child dc JOIN dossier d ON d.id = dc.dossier_id WHERE dc.person_id = {col} AND ")),
-            Who::Parent => q.push(&format!(" AND EXISTS (SELECT 1 FROM adult a JOIN dossier d ON d.id = a.dossier_id WHERE a.id = {col} AND ")),
+            Who::Child => q.push(&format!(" AND (SELECT 1 FROM dossier_child dc JOIN dossier d ON d.id = dc.dossier_id WHERE dc.person_id = {col} AND ")),
+            Who::Parent => q.push(&format!(" AND (SELECT 1 FROM adult a JOIN dossier d ON d.id = a.dossier_id WHERE a.id = {col} AND ")),
         };
         scope_filter(&mut q, scope, "d");
-        q.push(")");
+        q.push(" LIMIT 1) IS NOT NULL");
     }
-    q.push(" ORDER BY id DESC LIMIT ")
-        .bind(i64::try_from(cap + 1).unwrap_or(i64::MAX));
+    if lateral {
+        q.push(&format!(" ORDER BY {col} DESC LIMIT "))
+            .bind(limit)
+            .push(") k");
+    }
+    q.push(" ORDER BY id DESC LIMIT ").bind(limit);
     all_sql(c, &q)
         .await?
         .iter()
