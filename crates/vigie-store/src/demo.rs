@@ -4,12 +4,13 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::ConnectionTrait;
+use sea_orm::{ConnectionTrait, DatabaseTransaction};
 use vigie_demo::{Catalog as DemoCatalog, CommuneRef, Generator, ParamRef, TerritoryRef};
 use vigie_domain::Role;
 use vigie_domain::text::TextKind;
 
 use crate::audit::{Actor, Event};
+use crate::backend::BulkLoad;
 use crate::bulk::insert_dossiers;
 use crate::db::Store;
 use crate::params::load_catalog;
@@ -106,7 +107,9 @@ impl Store {
         Ok(DEMO_ACCOUNTS.to_vec())
     }
 
-    /// Generates `count` dossiers with the given seed, in batches of one transaction each.
+    /// Generates `count` dossiers with the given seed, in batches of one transaction each
+    /// (on PostgreSQL, a load of [`BULK_FROM`] dossiers or more is one transaction whose
+    /// foreign keys and indexes are recreated at the end: [`BulkLoad`]).
     /// `progress` is called after each batch with the number done.
     pub async fn generate_demo(
         &self,
@@ -116,61 +119,22 @@ impl Store {
         mut progress: impl FnMut(usize),
     ) -> Result<usize> {
         let demo_cat = self.demo_catalog().await?;
-        let mut generator = Generator::new(seed, demo_cat, now, count);
-        let mut persons: HashMap<usize, i64> = HashMap::new();
+        let mut batches = Batches {
+            generator: Generator::new(seed, demo_cat, now, count),
+            persons: HashMap::new(),
+            held: None,
+        };
         let actor = Actor::system();
         let mut done = 0usize;
-        let mut held: Option<vigie_demo::DemoDossier> = None;
-        // Transactions of up to 5,000 dossiers, inserted 250 at a time; a chunk is cut
-        // early when a dossier names a person created in that very chunk.
+        let mut txn = self.write().await?;
+        let bulk = if count >= BULK_FROM {
+            BulkLoad::start(&txn, &BULK_TABLES, &["person_key", "adult_key"]).await?
+        } else {
+            None
+        };
         loop {
-            let txn = self.write().await?;
-            let mut in_txn = 0usize;
-            while in_txn < 5_000 {
-                let mut chunk: Vec<vigie_demo::DemoDossier> = Vec::new();
-                while chunk.len() < 250 && in_txn + chunk.len() < 5_000 {
-                    let Some(d) = held.take().or_else(|| generator.next_dossier()) else {
-                        break;
-                    };
-                    let unresolved = d
-                        .person_refs
-                        .iter()
-                        .flatten()
-                        .any(|k| !persons.contains_key(k));
-                    if unresolved && !chunk.is_empty() {
-                        held = Some(d);
-                        break;
-                    }
-                    chunk.push(d);
-                }
-                if chunk.is_empty() {
-                    break;
-                }
-                for d in &mut chunk {
-                    for (i, r) in d.person_refs.iter().enumerate() {
-                        if let Some(k) = r {
-                            d.input.children[i].person_id = persons.get(k).copied();
-                        }
-                    }
-                }
-                let inputs: Vec<&vigie_domain::DossierInput> =
-                    chunk.iter().map(|d| &d.input).collect();
-                let inserted = insert_dossiers(&txn, self.tz, now, &actor, &inputs).await?;
-                for (d, ins) in chunk.iter().zip(&inserted) {
-                    let new_children = d
-                        .person_refs
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, r)| r.is_none())
-                        .map(|(i, _)| i);
-                    for (k, i) in d.new_persons.iter().zip(new_children) {
-                        persons.insert(*k, ins.person_ids[i]);
-                    }
-                }
-                in_txn += chunk.len();
-            }
+            let in_txn = batches.insert(&txn, self.tz, now, &actor).await?;
             if in_txn == 0 {
-                txn.rollback().await?;
                 break;
             }
             done += in_txn;
@@ -181,9 +145,16 @@ impl Store {
                 Event::new("demo.generation").detail(format!("dossiers={in_txn}")),
             )
             .await?;
-            txn.commit().await?;
+            if bulk.is_none() {
+                txn.commit().await?;
+                txn = self.write().await?;
+            }
             progress(done);
         }
+        if let Some(bulk) = bulk {
+            bulk.finish(&txn).await?;
+        }
+        txn.commit().await?;
         Ok(done)
     }
 
@@ -245,6 +216,99 @@ impl Store {
             ));
         }
         Ok(demo_cat)
+    }
+}
+
+/// Loads of this many demo dossiers or more go through [`BulkLoad`] on PostgreSQL.
+pub const BULK_FROM: usize = 5_000;
+
+/// The tables a demo load writes to.
+const BULK_TABLES: [&str; 14] = [
+    "dossier",
+    "dossier_source",
+    "adult",
+    "person",
+    "person_key",
+    "adult_key",
+    "name_variant",
+    "dossier_child",
+    "child_adult",
+    "child_author",
+    "child_motif",
+    "assignment",
+    "assignment_evaluator",
+    "follow_up",
+];
+
+/// The generator and what it needs to link the dossiers it draws to persons inserted.
+struct Batches {
+    generator: Generator,
+    /// The generator's person keys and the ids they were inserted with.
+    persons: HashMap<usize, i64>,
+    /// A dossier drawn but left for the next chunk.
+    held: Option<vigie_demo::DemoDossier>,
+}
+
+impl Batches {
+    /// Inserts up to 5,000 dossiers, 250 at a time; a chunk is cut early when a dossier
+    /// names a person created in that very chunk. Returns how many were inserted.
+    async fn insert(
+        &mut self,
+        txn: &DatabaseTransaction,
+        tz: chrono_tz::Tz,
+        now: DateTime<Utc>,
+        actor: &Actor,
+    ) -> Result<usize> {
+        let mut in_txn = 0usize;
+        while in_txn < 5_000 {
+            let mut chunk = self.chunk(5_000 - in_txn);
+            if chunk.is_empty() {
+                break;
+            }
+            for d in &mut chunk {
+                for (i, r) in d.person_refs.iter().enumerate() {
+                    if let Some(k) = r {
+                        d.input.children[i].person_id = self.persons.get(k).copied();
+                    }
+                }
+            }
+            let inputs: Vec<&vigie_domain::DossierInput> = chunk.iter().map(|d| &d.input).collect();
+            let inserted = insert_dossiers(txn, tz, now, actor, &inputs).await?;
+            for (d, ins) in chunk.iter().zip(&inserted) {
+                let new_children = d
+                    .person_refs
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, r)| r.is_none())
+                    .map(|(i, _)| i);
+                for (k, i) in d.new_persons.iter().zip(new_children) {
+                    self.persons.insert(*k, ins.person_ids[i]);
+                }
+            }
+            in_txn += chunk.len();
+        }
+        Ok(in_txn)
+    }
+
+    /// Up to 250 dossiers (and at most `room`) whose persons are all inserted already.
+    fn chunk(&mut self, room: usize) -> Vec<vigie_demo::DemoDossier> {
+        let mut chunk = Vec::new();
+        while chunk.len() < 250 && chunk.len() < room {
+            let Some(d) = self.held.take().or_else(|| self.generator.next_dossier()) else {
+                break;
+            };
+            let unresolved = d
+                .person_refs
+                .iter()
+                .flatten()
+                .any(|k| !self.persons.contains_key(k));
+            if unresolved && !chunk.is_empty() {
+                self.held = Some(d);
+                break;
+            }
+            chunk.push(d);
+        }
+        chunk
     }
 }
 

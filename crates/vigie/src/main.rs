@@ -39,7 +39,8 @@ enum Command {
     /// Applique les migrations de la base (PostgreSQL : avec le rôle propriétaire,
     /// VIGIE_MIGRATE_DATABASE_URL, qui n'accorde ensuite au rôle de l'application que ce dont il a besoin).
     Migrate(cli::migrate::Args),
-    /// Remplit une base de démonstration de dossiers générés.
+    /// Remplit une base de démonstration de dossiers générés (sur PostgreSQL, à partir de
+    /// 5 000 dossiers avec le rôle propriétaire : une transaction, contrôles recréés à la fin).
     Demo(cli::demo::Args),
     /// Gère les comptes des utilisateurs.
     #[command(subcommand)]

@@ -10,9 +10,11 @@
 //! and holds the database's write lock until commit, so row locks are no-ops there; on
 //! PostgreSQL writers lock the rows they read (`FOR UPDATE`) or an advisory key.
 
+mod bulk_load;
 pub(crate) mod connect;
 mod rows;
 
+pub(crate) use bulk_load::BulkLoad;
 pub(crate) use rows::{MAX_PARAMS, insert_rows};
 
 use sea_orm::{
