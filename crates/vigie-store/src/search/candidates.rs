@@ -228,14 +228,6 @@ async fn find(
         return Ok(vec![]);
     };
     let list = |s: &BTreeSet<String>| s.iter().cloned().collect::<Vec<String>>();
-    let intersect = |q: &mut Sql| {
-        for k in rest {
-            q.push(&format!(
-                " INTERSECT SELECT {id} FROM {table} WHERE key IN "
-            ))
-            .bind_list(&list(k));
-        }
-    };
     let limit = i64::try_from(cap + 1).unwrap_or(i64::MAX);
     // The ids with a key of every set: one set read as such, several intersected; then
     // the scope probed on the newest. `lateral`: the per-key subquery to close.
@@ -252,14 +244,6 @@ async fn find(
             ") AS kk(key) CROSS JOIN LATERAL (SELECT c.{id} AS id FROM {table} c WHERE c.key = kk.key"
         ));
         (q, format!("c.{id}"), true)
-    } else if pg {
-        let mut q = Sql::new(&format!(
-            "SELECT c.id FROM (SELECT {id} AS id FROM {table} WHERE key IN "
-        ));
-        q.bind_list(&list(first));
-        intersect(&mut q);
-        q.push(" ORDER BY id DESC) c WHERE 1 = 1");
-        (q, "c.id".to_owned(), false)
     } else if rest.is_empty() {
         // SQLite reads only the newest of a common name from its key index.
         let mut q = Sql::new(&format!(
@@ -268,12 +252,19 @@ async fn find(
         q.bind_list(&list(first));
         (q, format!("c.{id}"), false)
     } else {
+        // Several sets intersected; PostgreSQL sorts them before probing their scope.
         let mut q = Sql::new(&format!(
             "SELECT c.id FROM (SELECT {id} AS id FROM {table} WHERE key IN "
         ));
         q.bind_list(&list(first));
-        intersect(&mut q);
-        q.push(") c WHERE 1 = 1");
+        for k in rest {
+            q.push(&format!(
+                " INTERSECT SELECT {id} FROM {table} WHERE key IN "
+            ))
+            .bind_list(&list(k));
+        }
+        q.push(if pg { " ORDER BY id DESC" } else { "" })
+            .push(") c WHERE 1 = 1");
         (q, "c.id".to_owned(), false)
     };
     if !matches!(scope, Scope::All) {
