@@ -21,6 +21,8 @@ pub struct Store {
     pub(crate) keys: crate::keys::Keys,
     /// Where the audit chain's head is anchored outside the database (see [`crate::audit::anchors`]).
     pub(crate) anchors: Option<std::sync::Arc<crate::anchor_log::AnchorLog>>,
+    /// The reference data last read (see [`crate::reference`]).
+    pub(crate) reference: crate::reference::Cache,
 }
 
 pub use crate::backend::connect::PageLimit;
@@ -64,6 +66,7 @@ impl Store {
             probe: std::sync::Arc::new(std::sync::Mutex::new(Probe::new())),
             keys: crate::keys::Keys::default(),
             anchors: None,
+            reference: crate::reference::Cache::default(),
         })
     }
 

@@ -20,7 +20,8 @@
 //! - dossiers: [`dossiers`] (read, list), [`edit`] (`save_dossier`: creation, update, one
 //!   writer per part, revisions), `bulk` (many dossiers at once), `columns` (the column
 //!   lists both write), [`suggest`], [`persons`], [`due`];
-//! - parameter tables: [`params`], [`params_admin`]; accounts: [`users`], [`authn`],
+//! - parameter tables: [`params`], [`params_admin`], and [`reference`] (the reference data
+//!   each process keeps in memory until a trigger says it changed); accounts: [`users`], [`authn`],
 //!   [`sessions`], [`pending`], [`break_glass`], [`grants`];
 //! - traceability: [`audit`] (chain, verification, retention, search), `anchor_log`, [`keys`];
 //! - operations: [`migrate`] and its migrations, [`check`], [`health`], [`demo`].
@@ -55,6 +56,7 @@ pub mod params_admin;
 pub mod password;
 pub mod pending;
 pub mod persons;
+pub mod reference;
 pub mod search;
 pub mod sessions;
 pub mod settings;

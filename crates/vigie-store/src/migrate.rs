@@ -28,6 +28,8 @@ mod m0006_least_privilege;
 mod m0007_name_search;
 #[path = "migrations/m0008_name_pairs.rs"]
 mod m0008_name_pairs;
+#[path = "migrations/m0009_reference_version.rs"]
+mod m0009_reference_version;
 
 /// What the application's role may do on a table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -157,6 +159,24 @@ pub fn migrations() -> Vec<Migration> {
                 .chain([Step::RebuildNameKeys])
                 .collect(),
             grants: &[],
+        },
+        Migration {
+            version: 9,
+            name: "reference version",
+            steps: steps_of(m0009_reference_version::STATEMENTS, &[], &[])
+                .into_iter()
+                .chain(
+                    m0009_reference_version::triggers(false)
+                        .into_iter()
+                        .map(|s| Step::Only(DatabaseBackend::Sqlite, s)),
+                )
+                .chain(
+                    m0009_reference_version::triggers(true)
+                        .into_iter()
+                        .map(|s| Step::Only(DatabaseBackend::Postgres, s)),
+                )
+                .collect(),
+            grants: m0009_reference_version::GRANTS,
         },
     ]
 }

@@ -3,7 +3,6 @@
 use sea_orm::{ConnectionTrait, DatabaseTransaction};
 use vigie_domain::param::{self, Meaning, ParamKind};
 
-use crate::db::Store;
 use crate::sql::{all, exec, get};
 use crate::{Result, StoreError, vals};
 
@@ -85,11 +84,4 @@ pub(crate) async fn load_catalog(c: &impl ConnectionTrait) -> Result<Catalog> {
         territories,
         services,
     })
-}
-
-impl Store {
-    /// Every parameter value, territory and service (active or not).
-    pub async fn catalog(&self) -> Result<Catalog> {
-        load_catalog(&self.db).await
-    }
 }

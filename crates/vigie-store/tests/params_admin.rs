@@ -32,9 +32,9 @@ async fn snapshot(s: &Store) -> Snapshot {
     let cat = s.catalog().await.unwrap();
     Snapshot {
         audit_seq: s.audit_tail(1).await.unwrap().first().map_or(0, |e| e.seq),
-        params: cat.params,
-        territories: cat.territories,
-        services: cat.services,
+        params: cat.params.clone(),
+        territories: cat.territories.clone(),
+        services: cat.services.clone(),
     }
 }
 

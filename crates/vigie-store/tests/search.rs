@@ -310,14 +310,15 @@ async fn migration_8_computes_the_pair_and_year_keys_of_the_persons_already_reco
         db.raw("DELETE FROM person_key WHERE key LIKE '%|%'")
             .await
             .unwrap();
-        db.raw("DELETE FROM schema_migrations WHERE version = 8")
+        // (Migration 9 runs again over its own result.)
+        db.raw("DELETE FROM schema_migrations WHERE version >= 8")
             .await
             .unwrap();
         // Several words, or a word and a year, are found by those keys only.
         assert_eq!(found(search(s, &Scope::All, "léa martin", 1).await), 0);
         assert_eq!(found(search(s, &Scope::All, "martin 2019", 1).await), 0);
         assert_eq!(found(search(s, &Scope::All, "martin", 1).await), 1);
-        assert_eq!(db.owner().await.migrate(now()).await.unwrap(), vec![8]);
+        assert_eq!(db.owner().await.migrate(now()).await.unwrap(), vec![8, 9]);
         assert_eq!(found(search(s, &Scope::All, "léa martin", 1).await), 1);
         assert_eq!(found(search(s, &Scope::All, "martin 2019", 1).await), 1);
         assert_eq!(found(search(s, &Scope::All, "martin 2018", 1).await), 0);

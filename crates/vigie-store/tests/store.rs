@@ -1042,7 +1042,7 @@ async fn demo_generation_in_bulk_is_identical_on_both_backends_and_later_saves_f
             t2: 2,
             s1: 1,
             s2: 2,
-            cat: s.catalog().await.unwrap(),
+            cat: s.catalog().await.unwrap().as_ref().clone(),
         };
         let last_2026 = page
             .rows

@@ -41,7 +41,6 @@ use vigie_domain::{DomainError, DossierStatus, FieldError, Scope};
 use crate::audit::Actor;
 use crate::db::Store;
 use crate::dossiers::load_dossier;
-use crate::params::load_catalog;
 use crate::sql::get;
 use crate::{Result, StoreError};
 use vigie_domain::dossier::{AdultRecord, ChildRecord, DossierRecord};
@@ -100,9 +99,12 @@ impl Store {
         if let Err(err) = input.check_ages(&e.confirmed_adult_children) {
             problems.extend(err.fields().iter().cloned());
         }
+        // The reference data is read before the write transaction, which stays short (on
+        // SQLite it holds the database's write lock): from memory unless it changed.
+        let reference = self.reference().await?;
+        let cat = reference.catalog;
+        let users = revision::user_names(&reference.users);
         let txn = self.write().await?;
-        let cat = load_catalog(&txn).await?;
-        let users = revision::user_names(&txn).await?;
         let x = Ctx {
             cat: &cat,
             tz: self.tz,

@@ -13,11 +13,10 @@ use crate::db::Store;
 use crate::sql::{all, get, one};
 use crate::{Result, StoreError, vals};
 
-pub(super) async fn user_names(c: &impl ConnectionTrait) -> Result<HashMap<i64, String>> {
-    all(c, "SELECT id, display_name FROM app_user", vec![])
-        .await?
+pub(super) fn user_names(users: &[crate::users::User]) -> HashMap<i64, String> {
+    users
         .iter()
-        .map(|r| Ok((get(r, "id")?, get(r, "display_name")?)))
+        .map(|u| (u.id, u.display_name.clone()))
         .collect()
 }
 

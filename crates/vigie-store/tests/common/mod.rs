@@ -21,7 +21,7 @@ pub async fn fixture(store: &Store) -> Fixture {
     let t2 = add_territory(store, now(), &a, "T2", "MDS Vierzon").await;
     let s1 = add_service(store, now(), &a, t1, "S1", "Évaluation Bourges Nord").await;
     let s2 = add_service(store, now(), &a, t2, "S2", "Évaluation Vierzon").await;
-    let cat = store.catalog().await.unwrap();
+    let cat = store.catalog().await.unwrap().as_ref().clone();
     Fixture {
         t1,
         t2,

@@ -24,7 +24,7 @@ use vigie_store::sessions::SessionUser;
 
 use self::model::EditView;
 use self::rebase::rebase;
-use self::render::{Ctx, Render, commune_map, load_communes};
+use self::render::{Ctx, Render, commune_map};
 use super::form::{Action, ChildForm, DossierForm};
 use crate::AppState;
 use crate::http::client::ClientIp;
@@ -289,7 +289,7 @@ async fn save(
     id: Option<i64>,
     mut form: DossierForm,
 ) -> Result<Response, WebError> {
-    let communes = load_communes(state).await?;
+    let communes = state.store.reference().await?.communes;
     let conv = form.to_edit(
         id,
         state.now(),
@@ -350,7 +350,7 @@ async fn save(
     } else {
         out.errors = conv.errors.clone();
     }
-    let ctx = Ctx::with_communes(state, communes).await?;
+    let ctx = Ctx::load(state).await?;
     if !out.conflicts.is_empty()
         && let Some(did) = id
     {

@@ -60,7 +60,7 @@ impl Render<'_> {
             selected: cur.is_empty(),
         }];
         let mut found = false;
-        for u in &self.ctx.users {
+        for u in self.ctx.users.iter() {
             let selected = u.id.to_string() == cur;
             found |= selected;
             if selected || (u.active && u.role.has(Permission::DossierWrite)) {

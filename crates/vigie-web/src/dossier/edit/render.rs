@@ -4,6 +4,7 @@
 //! [`super::assignment`]).
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use vigie_domain::catalog::Catalog;
 use vigie_domain::dossier::{Part, PartConflict, Suggestion};
@@ -22,24 +23,11 @@ use crate::shared::dates::datetime;
 /// What the form needs besides the typed values.
 #[derive(Debug)]
 pub struct Ctx {
-    pub cat: Catalog,
-    pub users: Vec<User>,
-    pub communes: Vec<vigie_store::communes::Commune>,
+    pub cat: Arc<Catalog>,
+    pub users: Arc<Vec<User>>,
+    pub communes: Arc<Vec<vigie_store::communes::Commune>>,
     pub defaults: Defaults,
     pub tz: chrono_tz::Tz,
-}
-
-/// The communes of the instance's départements (for addresses).
-pub(super) async fn load_communes(
-    state: &AppState,
-) -> Result<Vec<vigie_store::communes::Commune>, WebError> {
-    let s = &state.store;
-    let departements = s
-        .instance()
-        .await?
-        .map(|i| i.departements)
-        .unwrap_or_default();
-    Ok(s.communes_of(&departements).await?)
 }
 
 /// Each commune's name and postal codes, by INSEE code, for reading a typed address.
@@ -57,22 +45,12 @@ pub(super) fn commune_map(communes: &[vigie_store::communes::Commune]) -> Commun
 }
 
 impl Ctx {
+    /// From the reference data (in memory unless it changed: `vigie_store::reference`).
     pub(super) async fn load(state: &AppState) -> Result<Self, WebError> {
-        let communes = load_communes(state).await?;
-        Self::with_communes(state, communes).await
-    }
-
-    /// The rest of the page's context, once the communes are loaded.
-    pub(super) async fn with_communes(
-        state: &AppState,
-        communes: Vec<vigie_store::communes::Commune>,
-    ) -> Result<Self, WebError> {
-        let s = &state.store;
-        let tz = s.timezone();
-        let cat = s.catalog().await?;
-        let users = s.list_users().await?;
-        let under_two_months = s.under_two_months().await?;
-        let lieu_de_vie = cat
+        let r = state.store.reference().await?;
+        let tz = state.store.timezone();
+        let lieu_de_vie = r
+            .catalog
             .of_kind(ParamKind::LieuDeVie)
             .find(|p| p.active && p.meaning == Some(vigie_domain::param::Meaning::NonRenseigne))
             .map(|p| p.id.to_string())
@@ -81,11 +59,11 @@ impl Ctx {
             defaults: Defaults {
                 today: state.now().with_timezone(&tz).date_naive(),
                 lieu_de_vie,
-                under_two_months,
+                under_two_months: r.under_two_months,
             },
-            cat,
-            users,
-            communes,
+            cat: r.catalog,
+            users: r.users,
+            communes: r.communes,
             tz,
         })
     }
