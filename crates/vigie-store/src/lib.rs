@@ -20,7 +20,7 @@
 //! - dossiers: [`dossiers`] (read, list), [`edit`] (`save_dossier`: creation, update, one
 //!   writer per part, revisions), `bulk` (many dossiers at once), `columns` (the column
 //!   lists both write), [`suggest`], [`persons`], [`due`];
-//! - parameter tables: [`params`], [`params_admin`], and [`reference`] (the reference data
+//! - parameter tables: [`params`], [`params_admin`], and [`reference`](mod@reference) (the reference data
 //!   each process keeps in memory until a trigger says it changed); accounts: [`users`], [`authn`],
 //!   [`sessions`], [`pending`], [`break_glass`], [`grants`];
 //! - traceability: [`audit`] (chain, verification, retention, search), `anchor_log`, [`keys`];
