@@ -98,19 +98,17 @@ impl crate::Store {
         now: chrono::DateTime<chrono::Utc>,
     ) -> crate::Result<vigie_domain::password::Context> {
         use chrono::Datelike;
-        let departements = self
-            .instance()
-            .await?
-            .map(|i| i.departements)
-            .unwrap_or_default();
-        let mut local_words: Vec<String> = departements
+        let r = self.reference().await?;
+        let mut local_words: Vec<String> = r
+            .instance
             .iter()
+            .flat_map(|i| &i.departements)
             .filter_map(|d| vigie_domain::departements::name(d))
             .map(str::to_owned)
             .collect();
-        for c in self.communes_of(&departements).await? {
-            local_words.push(c.name);
-            local_words.push(c.postal_code);
+        for c in r.communes.iter() {
+            local_words.push(c.name.clone());
+            local_words.push(c.postal_code.clone());
         }
         Ok(vigie_domain::password::Context {
             login: login.to_owned(),

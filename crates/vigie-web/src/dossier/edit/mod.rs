@@ -280,8 +280,9 @@ async fn post(
     Ok(respond(&state, &u, &ctx, id, &form, out))
 }
 
-/// « Enregistrer »: the form into a `DossierEdit`, saved. The catalog is loaded once, by
-/// the store; the page's context only when the form comes back (errors, a conflict).
+/// « Enregistrer »: the form into a `DossierEdit`, saved. The reference data is read once
+/// here (in memory unless it changed), for the addresses and, when the form comes back
+/// (errors, a conflict), the page's context.
 async fn save(
     state: &AppState,
     u: &SessionUser,
@@ -289,12 +290,12 @@ async fn save(
     id: Option<i64>,
     mut form: DossierForm,
 ) -> Result<Response, WebError> {
-    let communes = state.store.reference().await?.communes;
+    let reference = state.store.reference().await?;
     let conv = form.to_edit(
         id,
         state.now(),
         state.store.timezone(),
-        &commune_map(&communes),
+        &commune_map(&reference.communes),
     );
     let mut out = Outcome {
         status: Some(StatusCode::UNPROCESSABLE_ENTITY),
@@ -350,7 +351,7 @@ async fn save(
     } else {
         out.errors = conv.errors.clone();
     }
-    let ctx = Ctx::load(state).await?;
+    let ctx = Ctx::of(state, reference);
     if !out.conflicts.is_empty()
         && let Some(did) = id
     {

@@ -47,7 +47,11 @@ pub(super) fn commune_map(communes: &[vigie_store::communes::Commune]) -> Commun
 impl Ctx {
     /// From the reference data (in memory unless it changed: `vigie_store::reference`).
     pub(super) async fn load(state: &AppState) -> Result<Self, WebError> {
-        let r = state.store.reference().await?;
+        Ok(Self::of(state, state.store.reference().await?))
+    }
+
+    /// From reference data already read.
+    pub(super) fn of(state: &AppState, r: vigie_store::reference::Reference) -> Self {
         let tz = state.store.timezone();
         let lieu_de_vie = r
             .catalog
@@ -55,7 +59,7 @@ impl Ctx {
             .find(|p| p.active && p.meaning == Some(vigie_domain::param::Meaning::NonRenseigne))
             .map(|p| p.id.to_string())
             .unwrap_or_default();
-        Ok(Self {
+        Self {
             defaults: Defaults {
                 today: state.now().with_timezone(&tz).date_naive(),
                 lieu_de_vie,
@@ -65,7 +69,7 @@ impl Ctx {
             users: r.users,
             communes: r.communes,
             tz,
-        })
+        }
     }
 }
 
