@@ -13,7 +13,7 @@ use crate::columns::{
     HEADER_COLUMNS, adult_vals, assignment_vals, child_vals, follow_up_vals, header_vals,
     person_vals, source_vals,
 };
-use crate::name_keys::{adult_keys, insert_keys, person_keys};
+use crate::name_keys::{Vocabulary, adult_keys, insert_keys, person_keys};
 use crate::sql::{Sql, all_sql, get, one};
 use crate::{Result, StoreError, vals};
 
@@ -95,32 +95,49 @@ pub(crate) async fn insert_assignments(
     items: &[(i64, &AssignmentInput)],
 ) -> Result<Vec<i64>> {
     let ids = reserve_ids(txn, "assignment", items.len()).await?;
-    let mut rows = Vec::with_capacity(items.len());
-    let mut evaluators = Vec::new();
+    let mut rows = AssignmentRows::default();
     for (&aid, (dossier_id, a)) in ids.iter().zip(items) {
-        let mut v = vals![aid, *dossier_id];
+        rows.push(aid, *dossier_id, a);
+    }
+    rows.insert(txn).await?;
+    Ok(ids)
+}
+
+/// The rows of assignments and of their evaluators.
+#[derive(Default)]
+struct AssignmentRows {
+    assignments: Vec<Vec<Value>>,
+    evaluators: Vec<Vec<Value>>,
+}
+
+impl AssignmentRows {
+    /// Assignment `aid` of dossier `dossier_id`.
+    fn push(&mut self, aid: i64, dossier_id: i64, a: &AssignmentInput) {
+        let mut v = vals![aid, dossier_id];
         v.extend(assignment_vals(a));
-        rows.push(v);
-        evaluators.extend(
+        self.assignments.push(v);
+        self.evaluators.extend(
             a.evaluators
                 .iter()
                 .enumerate()
                 .map(|(pos, name)| vals![aid, pos as i64, name.clone()]),
         );
     }
-    insert_rows(
-        txn,
-        "INSERT INTO assignment (id, dossier_id, service_id, asked_on, due_on, returned_on, result_id, cancelled, comment)",
-        rows,
-    )
-    .await?;
-    insert_rows(
-        txn,
-        "INSERT INTO assignment_evaluator (assignment_id, position, name)",
-        evaluators,
-    )
-    .await?;
-    Ok(ids)
+
+    async fn insert(self, txn: &DatabaseTransaction) -> Result<()> {
+        insert_rows(
+            txn,
+            "INSERT INTO assignment (id, dossier_id, service_id, asked_on, due_on, returned_on, result_id, cancelled, comment)",
+            self.assignments,
+        )
+        .await?;
+        insert_rows(
+            txn,
+            "INSERT INTO assignment_evaluator (assignment_id, position, name)",
+            self.evaluators,
+        )
+        .await
+    }
 }
 
 /// Inserts dossiers (already validated against the domain and the catalog) in one
@@ -132,45 +149,101 @@ pub(crate) async fn insert_dossiers(
     actor: &Actor,
     ds: &[&DossierInput],
 ) -> Result<Vec<Inserted>> {
-    if ds.is_empty() {
-        return Ok(vec![]);
-    }
-    check_persons_and_links(txn, ds).await?;
+    let prepared = prepare(txn, tz, ds, Links::Checked).await?;
+    let (rows, out) = prepared.build(ds, actor, now)?;
+    rows.insert(txn, &mut Vocabulary::default()).await?;
+    Ok(out)
+}
+
+/// Where the persons the children of a batch link to come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Links {
+    /// Chosen by a user: each must exist in the database.
+    Checked,
+    /// Created by earlier batches of the same load (the demo generator's), whose rows are
+    /// written before this batch's: nothing to read (on PostgreSQL, the bulk load checks
+    /// every foreign key at its end).
+    FromThisLoad,
+}
+
+/// A batch whose numbers and ids are reserved: what the database must say before its rows
+/// can be built ([`Prepared::build`], no database needed: a load builds a batch while the
+/// previous one is written).
+pub(crate) struct Prepared {
+    numbers: Vec<Option<DossierNumber>>,
+    ids: Reserved,
+}
+
+/// Checks the links of dossiers `ds` and reserves their numbers and ids.
+pub(crate) async fn prepare(
+    txn: &DatabaseTransaction,
+    tz: chrono_tz::Tz,
+    ds: &[&DossierInput],
+    links: Links,
+) -> Result<Prepared> {
+    check_persons_and_links(txn, ds, links).await?;
     let received: Vec<DateTime<Utc>> = ds
         .iter()
         .map(|d| d.header.received_at.trunc_subsecs(0))
         .collect();
     let numbers = assign_numbers(txn, tz, &received).await?;
-    let mut ids = Reserved::reserve(txn, ds).await?;
-    let mut rows = Rows::default();
-    let mut out = Vec::with_capacity(ds.len());
-    for (i, d) in ds.iter().enumerate() {
-        let id = ids.dossiers[i];
-        let number = numbers[i].ok_or(StoreError::NotFound)?;
-        rows.push_dossier(id, number, d, actor, now);
-        let these_adults = rows.push_adults(&mut ids, id, d)?;
-        let person_ids = rows.push_children(&mut ids, id, d, &these_adults, now)?;
-        rows.push_assignments_and_follow_ups(id, d);
-        out.push(Inserted {
-            id,
-            number,
-            person_ids,
-        });
+    let ids = Reserved::reserve(txn, ds).await?;
+    Ok(Prepared { numbers, ids })
+}
+
+impl Prepared {
+    /// The rows of dossiers `ds` (those given to [`prepare`]), and what each got.
+    pub(crate) fn build(
+        mut self,
+        ds: &[&DossierInput],
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<(Rows, Vec<Inserted>)> {
+        let mut rows = Rows::default();
+        let mut out = Vec::with_capacity(ds.len());
+        for (i, d) in ds.iter().enumerate() {
+            let id = self.ids.dossiers[i];
+            let number = self.numbers[i].ok_or(StoreError::NotFound)?;
+            rows.push_dossier(id, number, d, actor, now);
+            let these_adults = rows.push_adults(&mut self.ids, id, d)?;
+            let person_ids = rows.push_children(&mut self.ids, id, d, &these_adults, now)?;
+            rows.push_assignments_and_follow_ups(&mut self.ids, id, d)?;
+            out.push(Inserted {
+                id,
+                number,
+                person_ids,
+            });
+        }
+        Ok((rows, out))
     }
-    rows.insert(txn).await?;
-    Ok(out)
 }
 
 /// Linked persons must exist; links inside each dossier must point to its adults.
-async fn check_persons_and_links(txn: &DatabaseTransaction, ds: &[&DossierInput]) -> Result<()> {
+async fn check_persons_and_links(
+    txn: &DatabaseTransaction,
+    ds: &[&DossierInput],
+    links: Links,
+) -> Result<()> {
     let mut linked: Vec<i64> = ds
         .iter()
         .flat_map(|d| d.children.iter().filter_map(|c| c.person_id))
         .collect();
     linked.sort_unstable();
     linked.dedup();
+    let existing = match links {
+        Links::FromThisLoad => linked,
+        Links::Checked => existing_persons(txn, &linked).await?,
+    };
+    for d in ds {
+        check_links(d, &existing)?;
+    }
+    Ok(())
+}
+
+/// Those of the persons `ids` that exist.
+async fn existing_persons(txn: &DatabaseTransaction, ids: &[i64]) -> Result<Vec<i64>> {
     let mut existing = Vec::new();
-    for chunk in linked.chunks(crate::backend::MAX_PARAMS) {
+    for chunk in ids.chunks(crate::backend::MAX_PARAMS) {
         let mut q = Sql::new("SELECT id FROM person WHERE id IN ");
         q.bind_list(chunk);
         existing.extend(
@@ -181,10 +254,7 @@ async fn check_persons_and_links(txn: &DatabaseTransaction, ds: &[&DossierInput]
                 .collect::<Result<Vec<_>>>()?,
         );
     }
-    for d in ds {
-        check_links(d, &existing)?;
-    }
-    Ok(())
+    Ok(existing)
 }
 
 /// Numbers: per year of reception (local time, from `received`), in the order given.
@@ -233,6 +303,7 @@ struct Reserved {
     adults: std::vec::IntoIter<i64>,
     new_persons: std::vec::IntoIter<i64>,
     children: std::vec::IntoIter<i64>,
+    assignments: std::vec::IntoIter<i64>,
 }
 
 impl Reserved {
@@ -251,18 +322,23 @@ impl Reserved {
         let children = reserve_ids(txn, "dossier_child", n_children)
             .await?
             .into_iter();
+        let n_assignments: usize = ds.iter().map(|d| d.assignments.len()).sum();
+        let assignments = reserve_ids(txn, "assignment", n_assignments)
+            .await?
+            .into_iter();
         Ok(Self {
             dossiers,
             adults,
             new_persons,
             children,
+            assignments,
         })
     }
 }
 
 /// The rows of each table for a batch, inserted together by [`Rows::insert`].
 #[derive(Default)]
-struct Rows<'a> {
+pub(crate) struct Rows {
     dossiers: Vec<Vec<Value>>,
     sources: Vec<Vec<Value>>,
     adults: Vec<Vec<Value>>,
@@ -274,11 +350,11 @@ struct Rows<'a> {
     links: Vec<Vec<Value>>,
     authors: Vec<Vec<Value>>,
     motifs: Vec<Vec<Value>>,
-    assignments: Vec<(i64, &'a AssignmentInput)>,
+    assignments: AssignmentRows,
     follow_ups: Vec<Vec<Value>>,
 }
 
-impl<'a> Rows<'a> {
+impl Rows {
     /// The dossier row and its source.
     fn push_dossier(
         &mut self,
@@ -379,15 +455,27 @@ impl<'a> Rows<'a> {
     }
 
     /// The assignments and follow-ups of dossier `id`.
-    fn push_assignments_and_follow_ups(&mut self, id: i64, d: &'a DossierInput) {
-        self.assignments
-            .extend(d.assignments.iter().map(|a| (id, a)));
+    fn push_assignments_and_follow_ups(
+        &mut self,
+        ids: &mut Reserved,
+        id: i64,
+        d: &DossierInput,
+    ) -> Result<()> {
+        for a in &d.assignments {
+            let aid = ids.assignments.next().ok_or(StoreError::NotFound)?;
+            self.assignments.push(aid, id, a);
+        }
         self.follow_ups
             .extend(d.follow_ups.iter().map(|f| follow_up_vals(id, f)));
+        Ok(())
     }
 
     /// Inserts every table's rows, parents before children.
-    async fn insert(self, txn: &DatabaseTransaction) -> Result<()> {
+    pub(crate) async fn insert(
+        self,
+        txn: &DatabaseTransaction,
+        vocabulary: &mut Vocabulary,
+    ) -> Result<()> {
         insert_rows(
             txn,
             &format!(
@@ -417,8 +505,8 @@ impl<'a> Rows<'a> {
             self.persons,
         )
         .await?;
-        insert_keys(txn, "person_key", &self.keys).await?;
-        insert_keys(txn, "adult_key", &self.adult_keys).await?;
+        insert_keys(txn, "person_key", &self.keys, vocabulary).await?;
+        insert_keys(txn, "adult_key", &self.adult_keys, vocabulary).await?;
         insert_rows(
             txn,
             "INSERT INTO dossier_child (id, dossier_id, person_id, position, addr_number, addr_street, addr_complement, addr_postal_code,
@@ -445,7 +533,7 @@ impl<'a> Rows<'a> {
             self.motifs,
         )
         .await?;
-        insert_assignments(txn, &self.assignments).await?;
+        self.assignments.insert(txn).await?;
         insert_rows(
             txn,
             "INSERT INTO follow_up (dossier_id, kind, done_at, not_done_reason, due_on)",

@@ -5,14 +5,16 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseTransaction};
+use tokio::sync::mpsc::Receiver;
 use vigie_demo::{Catalog as DemoCatalog, CommuneRef, Generator, ParamRef, TerritoryRef};
-use vigie_domain::Role;
 use vigie_domain::text::TextKind;
+use vigie_domain::{DossierInput, Role};
 
 use crate::audit::{Actor, Event};
 use crate::backend::BulkLoad;
-use crate::bulk::insert_dossiers;
+use crate::bulk::{Links, Rows, prepare};
 use crate::db::Store;
+use crate::name_keys::Vocabulary;
 use crate::params::load_catalog;
 use crate::sql::{all, get, one};
 use crate::users::NewUser;
@@ -120,9 +122,10 @@ impl Store {
     ) -> Result<usize> {
         let demo_cat = self.demo_catalog().await?;
         let mut batches = Batches {
-            generator: Generator::new(seed, demo_cat, now, count),
+            generator: drawn(Generator::new(seed, demo_cat, now, count)),
             persons: HashMap::new(),
             held: None,
+            vocabulary: Vocabulary::default(),
         };
         let actor = Actor::system();
         let mut done = 0usize;
@@ -240,18 +243,41 @@ const BULK_TABLES: [&str; 14] = [
     "follow_up",
 ];
 
-/// The generator and what it needs to link the dossiers it draws to persons inserted.
+/// The dossiers of `generator`, drawn on a thread of their own ahead of their insertion
+/// (at most [`DRAWN_AHEAD`]); the thread stops when they are all drawn or no longer read.
+fn drawn(mut generator: Generator) -> Receiver<vigie_demo::DemoDossier> {
+    let (send, receive) = tokio::sync::mpsc::channel(DRAWN_AHEAD);
+    std::thread::spawn(move || {
+        while let Some(d) = generator.next_dossier() {
+            if send.blocking_send(d).is_err() {
+                break;
+            }
+        }
+    });
+    receive
+}
+
+/// Dossiers drawn ahead of their insertion.
+const DRAWN_AHEAD: usize = 1_000;
+
+/// The generator's dossiers and what is needed to link them to the persons inserted.
 struct Batches {
-    generator: Generator,
+    generator: Receiver<vigie_demo::DemoDossier>,
     /// The generator's person keys and the ids they were inserted with.
     persons: HashMap<usize, i64>,
     /// A dossier drawn but left for the next chunk.
     held: Option<vigie_demo::DemoDossier>,
+    /// The words written to the vocabulary by this load.
+    vocabulary: Vocabulary,
 }
 
 impl Batches {
     /// Inserts up to 5,000 dossiers, 250 at a time; a chunk is cut early when a dossier
     /// names a person created in that very chunk. Returns how many were inserted.
+    ///
+    /// A pipeline on two cores: while the rows of a chunk are written (the database's
+    /// work), those of the next are built on another thread (ours); the chunk's numbers
+    /// and ids are reserved before, and its persons known to the next chunk from then on.
     async fn insert(
         &mut self,
         txn: &DatabaseTransaction,
@@ -260,8 +286,9 @@ impl Batches {
         actor: &Actor,
     ) -> Result<usize> {
         let mut in_txn = 0usize;
+        let mut written: Option<Rows> = None;
         while in_txn < 5_000 {
-            let mut chunk = self.chunk(5_000 - in_txn);
+            let mut chunk = self.chunk(5_000 - in_txn).await;
             if chunk.is_empty() {
                 break;
             }
@@ -272,8 +299,22 @@ impl Batches {
                     }
                 }
             }
-            let inputs: Vec<&vigie_domain::DossierInput> = chunk.iter().map(|d| &d.input).collect();
-            let inserted = insert_dossiers(txn, tz, now, actor, &inputs).await?;
+            let inputs: Vec<&DossierInput> = chunk.iter().map(|d| &d.input).collect();
+            let prepared = prepare(txn, tz, &inputs, Links::FromThisLoad).await?;
+            in_txn += chunk.len();
+            let actor = actor.clone();
+            let building = tokio::task::spawn_blocking(move || {
+                let inputs: Vec<&DossierInput> = chunk.iter().map(|d| &d.input).collect();
+                prepared
+                    .build(&inputs, &actor, now)
+                    .map(|(rows, inserted)| (rows, inserted, chunk))
+            });
+            if let Some(rows) = written.take() {
+                rows.insert(txn, &mut self.vocabulary).await?;
+            }
+            let (rows, inserted, chunk) = building
+                .await
+                .map_err(|e| StoreError::Config(format!("génération interrompue : {e}")))??;
             for (d, ins) in chunk.iter().zip(&inserted) {
                 let new_children = d
                     .person_refs
@@ -285,16 +326,23 @@ impl Batches {
                     self.persons.insert(*k, ins.person_ids[i]);
                 }
             }
-            in_txn += chunk.len();
+            written = Some(rows);
+        }
+        if let Some(rows) = written {
+            rows.insert(txn, &mut self.vocabulary).await?;
         }
         Ok(in_txn)
     }
 
     /// Up to 250 dossiers (and at most `room`) whose persons are all inserted already.
-    fn chunk(&mut self, room: usize) -> Vec<vigie_demo::DemoDossier> {
+    async fn chunk(&mut self, room: usize) -> Vec<vigie_demo::DemoDossier> {
         let mut chunk = Vec::new();
         while chunk.len() < 250 && chunk.len() < room {
-            let Some(d) = self.held.take().or_else(|| self.generator.next_dossier()) else {
+            let d = match self.held.take() {
+                Some(d) => Some(d),
+                None => self.generator.recv().await,
+            };
+            let Some(d) = d else {
                 break;
             };
             let unresolved = d

@@ -7,7 +7,7 @@
 //! more with its one-deletion variants ([`vigie_domain::names::deletions`]); a word whose
 //! last person is gone stays in it until the dossiers' retention prunes it (not built yet).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 
 use sea_orm::{DatabaseTransaction, Value};
 use vigie_domain::names::{deletions, keys_and_atoms};
@@ -65,18 +65,22 @@ fn names_keys(
     k
 }
 
-/// The vocabulary rows `(variant, word)` of some keys: each name piece of five letters or
-/// more, as itself and as each of its one-deletion variants.
-pub fn variants<'a>(keys: impl IntoIterator<Item = &'a String>) -> BTreeSet<(String, String)> {
+/// The vocabulary words of some keys: each name piece of five letters or more.
+fn words<'a>(keys: impl IntoIterator<Item = &'a String>) -> BTreeSet<&'a str> {
+    keys.into_iter()
+        .filter(|k| !is_combined(k))
+        .filter_map(|k| match k.split_once(':') {
+            Some(("n" | "f", w)) if w.chars().count() >= TYPO_MIN_LETTERS => Some(w),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The vocabulary rows `(variant, word)` of some words: each as itself and as each of its
+/// one-deletion variants.
+fn variants<'a>(words: impl IntoIterator<Item = &'a str>) -> BTreeSet<(String, String)> {
     let mut out = BTreeSet::new();
-    for k in keys {
-        if is_combined(k) {
-            continue;
-        }
-        let word = match k.split_once(':') {
-            Some(("n" | "f", w)) if w.chars().count() >= TYPO_MIN_LETTERS => w,
-            _ => continue,
-        };
+    for word in words {
         for d in deletions(word) {
             out.insert((d, word.to_owned()));
         }
@@ -85,12 +89,21 @@ pub fn variants<'a>(keys: impl IntoIterator<Item = &'a String>) -> BTreeSet<(Str
     out
 }
 
-/// Inserts keys into `person_key` or `adult_key` (`table` is one of them) and their words
-/// into the vocabulary.
+/// The words a load has written to the vocabulary already: a batch writes only the
+/// others (a load of 1,000,000 demo dossiers names a few thousand words, each in most of
+/// its batches). One per transaction: a word counts as written once its batch is in.
+#[derive(Debug, Default)]
+pub(crate) struct Vocabulary {
+    written: HashSet<String>,
+}
+
+/// Inserts keys into `person_key` or `adult_key` (`table` is one of them) and the words
+/// `vocabulary` has not written yet into the vocabulary.
 pub(crate) async fn insert_keys(
     c: &DatabaseTransaction,
     table: &'static str,
     rows: &[(String, i64)],
+    vocabulary: &mut Vocabulary,
 ) -> Result<()> {
     let head = match table {
         "person_key" => "INSERT INTO person_key (key, person_id)",
@@ -101,7 +114,15 @@ pub(crate) async fn insert_keys(
         .map(|(k, id)| vec![Value::from(k.clone()), Value::from(*id)])
         .collect();
     crate::backend::insert_rows(c, head, values).await?;
-    insert_variants(c, variants(rows.iter().map(|(k, _)| k))).await
+    let new: Vec<&str> = words(rows.iter().map(|(k, _)| k))
+        .into_iter()
+        .filter(|w| !vocabulary.written.contains(*w))
+        .collect();
+    insert_variants(c, variants(new.iter().copied())).await?;
+    vocabulary
+        .written
+        .extend(new.into_iter().map(str::to_owned));
+    Ok(())
 }
 
 /// Adds words to the vocabulary (those already there are kept).
@@ -133,7 +154,7 @@ pub(crate) async fn write_person_keys(
     )
     .await?;
     let rows: Vec<(String, i64)> = person_keys(p).into_iter().map(|k| (k, pid)).collect();
-    insert_keys(txn, "person_key", &rows).await
+    insert_keys(txn, "person_key", &rows, &mut Vocabulary::default()).await
 }
 
 /// Rewrites one adult's keys.
@@ -145,7 +166,7 @@ pub(crate) async fn write_adult_keys(txn: &DatabaseTransaction, aid: i64, a: &Ad
     )
     .await?;
     let rows: Vec<(String, i64)> = adult_keys(a).into_iter().map(|k| (k, aid)).collect();
-    insert_keys(txn, "adult_key", &rows).await
+    insert_keys(txn, "adult_key", &rows, &mut Vocabulary::default()).await
 }
 
 /// Persons or adults read per batch while rebuilding.
@@ -156,6 +177,7 @@ pub(crate) async fn rebuild(txn: &DatabaseTransaction) -> Result<()> {
     exec(txn, "DELETE FROM person_key", vec![]).await?;
     exec(txn, "DELETE FROM adult_key", vec![]).await?;
     exec(txn, "DELETE FROM name_variant", vec![]).await?;
+    let mut vocabulary = Vocabulary::default();
     // Children have a birth year; adults none (not recorded).
     for (table, from, year) in [
         ("person_key", "person", ", birth_year"),
@@ -185,7 +207,7 @@ pub(crate) async fn rebuild(txn: &DatabaseTransaction) -> Result<()> {
                         .map(|k| (k, id)),
                 );
             }
-            insert_keys(txn, table, &rows).await?;
+            insert_keys(txn, table, &rows, &mut vocabulary).await?;
         }
     }
     Ok(())

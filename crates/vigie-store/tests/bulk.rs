@@ -106,6 +106,16 @@ async fn a_large_demo_load_recreates_every_foreign_key_and_index_and_reads_as_on
         }
         let found = vigie_store::testing::find_persons(app, "martin").await;
         assert!(!found.is_empty());
+        // The load writes each word to the vocabulary once (its first batch), yet the
+        // vocabulary is the one computed again from every person and adult (migration 8).
+        let vocabulary = "SELECT variant || '/' || word FROM name_variant ORDER BY variant, word";
+        let loaded = raw_texts(app, vocabulary).await;
+        assert!(loaded.len() > 1_000, "{}", loaded.len());
+        db.raw("DELETE FROM schema_migrations WHERE version >= 8")
+            .await
+            .unwrap();
+        assert_eq!(db.owner().await.migrate(now()).await.unwrap(), vec![8, 9]);
+        assert_eq!(raw_texts(app, vocabulary).await, loaded);
         loads.push((counts, records, found));
         db.finish().await;
     }

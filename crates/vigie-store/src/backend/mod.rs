@@ -149,7 +149,23 @@ pub(crate) async fn reserve_ids(
     )
     .await?;
     let max: i64 = get(r.first().ok_or(StoreError::NotFound)?, "m")?;
-    Ok((max + 1..=max + n as i64).collect())
+    let top = max + n as i64;
+    // The sequence moves past the ids taken, so that a later reservation in the same
+    // transaction starts above them even before their rows are written (a load reserves a
+    // batch's ids while the previous batch is being written).
+    exec(
+        txn,
+        "UPDATE sqlite_sequence SET seq = $1 WHERE name = $2",
+        vals![top, table],
+    )
+    .await?;
+    exec(
+        txn,
+        "INSERT INTO sqlite_sequence (name, seq) SELECT $1, $2 WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = $1)",
+        vals![table, top],
+    )
+    .await?;
+    Ok((max + 1..=top).collect())
 }
 
 /// The integrity of the database, for `vigie check`: on SQLite `integrity_check` and
