@@ -133,6 +133,31 @@ struct BackendResult {
     ops: Vec<OpResult>,
 }
 
+/// Each query's times, to name the slowest (warm-up included).
+#[derive(Default)]
+struct ByName(std::collections::BTreeMap<&'static str, Vec<Duration>>);
+
+impl ByName {
+    fn add(&mut self, name: &'static str, d: Duration) {
+        self.0.entry(name).or_default().push(d);
+    }
+
+    /// The `n` queries of highest p95, as « name p95 ms ».
+    fn slowest(&self, n: usize) -> String {
+        let mut p95: Vec<(f64, &str)> = self
+            .0
+            .iter()
+            .map(|(name, times)| (stats(times.clone()).p95, *name))
+            .collect();
+        p95.sort_by(|a, b| b.0.total_cmp(&a.0));
+        p95.iter()
+            .take(n)
+            .map(|(ms, name)| format!("« {name} » {ms:.1}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
 /// Runs `f` `WARMUP` times untimed, then `iters` times timed.
 async fn measure(iters: usize, mut f: impl AsyncFnMut(usize) -> Duration) -> Stats {
     for i in 0..WARMUP {
@@ -379,6 +404,7 @@ async fn bench_backend(db: TestDb, dossiers: usize, iters: usize) -> BackendResu
     });
 
     let mut rows = 0usize;
+    let mut by_name = ByName::default();
     let s = measure(iters, async |i| {
         let name = NAMES[i % NAMES.len()];
         let t = Instant::now();
@@ -389,6 +415,7 @@ async fn bench_backend(db: TestDb, dossiers: usize, iters: usize) -> BackendResu
             .dossiers();
         let e = t.elapsed();
         rows += found.len();
+        by_name.add(name, e);
         e
     })
     .await;
@@ -396,10 +423,15 @@ async fn bench_backend(db: TestDb, dossiers: usize, iters: usize) -> BackendResu
         name: "search name (All)",
         stats: s,
         target: t_search,
-        note: format!("{:.1} results", rows as f64 / (iters + WARMUP) as f64),
+        note: format!(
+            "{:.1} results; slowest: {}",
+            rows as f64 / (iters + WARMUP) as f64,
+            by_name.slowest(3)
+        ),
     });
 
     let mut rows = 0usize;
+    let mut by_name = ByName::default();
     let s = measure(iters, async |i| {
         let name = NAMES[(i * 7) % NAMES.len()];
         let t = Instant::now();
@@ -416,6 +448,7 @@ async fn bench_backend(db: TestDb, dossiers: usize, iters: usize) -> BackendResu
             .dossiers();
         let e = t.elapsed();
         rows += found.len();
+        by_name.add(name, e);
         e
     })
     .await;
@@ -423,7 +456,11 @@ async fn bench_backend(db: TestDb, dossiers: usize, iters: usize) -> BackendResu
         name: "search name (evaluator)",
         stats: s,
         target: t_search,
-        note: format!("{:.1} results", rows as f64 / (iters + WARMUP) as f64),
+        note: format!(
+            "{:.1} results; slowest: {}",
+            rows as f64 / (iters + WARMUP) as f64,
+            by_name.slowest(3)
+        ),
     });
 
     if std::env::var("VIGIE_BENCH_KEEP").is_ok_and(|v| v == "1") {
