@@ -13,7 +13,7 @@ use crate::audit::{Actor, Event};
 use crate::db::Store;
 use crate::params::load_catalog;
 use crate::persons::person_from;
-use crate::sql::{Sql, all, all_sql, get, one, scope_filter};
+use crate::sql::{Sql, all, all_sql, get, scope_filter};
 use crate::{Result, StoreError, vals};
 
 /// Appends the list filters (` AND …`) on dossier alias `d`: the list and the record
@@ -331,8 +331,25 @@ pub(crate) async fn load_header(
     scope: &Scope,
     id: i64,
 ) -> Result<(Header, i64, QueryResult)> {
-    let mut q = Sql::new("SELECT d.* FROM dossier d WHERE d.id = ");
-    q.bind(id).push(" AND ");
+    header_row(c, scope, id, "SELECT d.* FROM dossier d").await
+}
+
+/// The dossier's row with its source's (`source_of` null: anonymous, no row stored), read
+/// in one query.
+const WITH_SOURCE: &str = "SELECT d.*, s.dossier_id AS source_of, s.category_id, s.confidentiality, s.name, s.organisation, \
+     s.addr_number, s.addr_street, s.addr_complement, s.addr_postal_code, s.addr_insee, s.addr_city, s.email, s.phone \
+     FROM dossier d LEFT JOIN dossier_source s ON s.dossier_id = d.id";
+
+/// The row of dossier `id` read by `select` (over `dossier d`) within the scope, and its
+/// header and version.
+async fn header_row(
+    c: &impl ConnectionTrait,
+    scope: &Scope,
+    id: i64,
+    select: &str,
+) -> Result<(Header, i64, QueryResult)> {
+    let mut q = Sql::new(select);
+    q.push(" WHERE d.id = ").bind(id).push(" AND ");
     scope_filter(&mut q, scope, "d");
     let r = all_sql(c, &q)
         .await?
@@ -350,9 +367,9 @@ pub(crate) async fn load_dossier(
     scope: &Scope,
     id: i64,
 ) -> Result<DossierRecord> {
-    let (header, version, r) = load_header(c, scope, id).await?;
+    let (header, version, r) = header_row(c, scope, id, WITH_SOURCE).await?;
     let number: String = get(&r, "number")?;
-    let source = load_source(c, id).await?;
+    let source = source_from(&r)?;
     let adults = load_adults(c, id).await?;
     let children = load_children(c, scope, id).await?;
     let assignments = load_assignments(c, id).await?;
@@ -377,32 +394,23 @@ pub(crate) async fn load_dossier(
     })
 }
 
-/// The dossier's source (anonymous when no row is stored).
-async fn load_source(c: &impl ConnectionTrait, id: i64) -> Result<Source> {
-    Ok(
-        match one(
-            c,
-            "SELECT * FROM dossier_source WHERE dossier_id = $1",
-            vals![id],
-        )
-        .await?
-        {
-            Some(s) => {
-                let conf: String = get(&s, "confidentiality")?;
-                Source {
-                    category_id: get(&s, "category_id")?,
-                    confidentiality: SourceConfidentiality::parse(&conf)
-                        .unwrap_or(SourceConfidentiality::Anonymous),
-                    name: get(&s, "name")?,
-                    organisation: get(&s, "organisation")?,
-                    address: address_from(&s)?,
-                    email: get(&s, "email")?,
-                    phone: get(&s, "phone")?,
-                }
-            }
-            None => Source::anonymous(None),
-        },
-    )
+/// The dossier's source from its row read with [`WITH_SOURCE`] (anonymous when no row
+/// is stored).
+fn source_from(s: &QueryResult) -> Result<Source> {
+    if get::<Option<i64>>(s, "source_of")?.is_none() {
+        return Ok(Source::anonymous(None));
+    }
+    let conf: String = get(s, "confidentiality")?;
+    Ok(Source {
+        category_id: get(s, "category_id")?,
+        confidentiality: SourceConfidentiality::parse(&conf)
+            .unwrap_or(SourceConfidentiality::Anonymous),
+        name: get(s, "name")?,
+        organisation: get(s, "organisation")?,
+        address: address_from(s)?,
+        email: get(s, "email")?,
+        phone: get(s, "phone")?,
+    })
 }
 
 /// The dossier's adults (parents), in order.
@@ -455,6 +463,23 @@ async fn load_children(
         .collect()
 }
 
+/// What hangs on the children of dossier `$1`, a row each, told apart by `kind`: the links
+/// to adults (`l`, by child then adult), the authors (`a`, as entered), the motifs (`m`, in
+/// the parameter table's order).
+const HANGING_ON_CHILDREN: &str = "\
+    SELECT 'l' AS kind, ca.child_id, ca.adult_id, ca.link_id, ca.parental_authority, \
+           CAST(NULL AS TEXT) AS third_party_name, CAST(NULL AS BIGINT) AS motif_id, \
+           0 AS o1, ca.child_id AS o2, ca.adult_id AS o3 \
+    FROM child_adult ca JOIN dossier_child dc ON dc.id = ca.child_id WHERE dc.dossier_id = $1 \
+    UNION ALL \
+    SELECT 'a', au.child_id, au.adult_id, au.link_id, NULL, au.third_party_name, NULL, 1, au.id, 0 \
+    FROM child_author au JOIN dossier_child dc ON dc.id = au.child_id WHERE dc.dossier_id = $1 \
+    UNION ALL \
+    SELECT 'm', cm.child_id, NULL, NULL, NULL, NULL, cm.motif_id, 2, pv.sort_order, cm.motif_id \
+    FROM child_motif cm JOIN dossier_child dc ON dc.id = cm.child_id \
+    JOIN param_value pv ON pv.id = cm.motif_id WHERE dc.dossier_id = $1 \
+    ORDER BY o1, o2, o3";
+
 /// Reads the rows of [`ChildRows`] for dossier `id`.
 async fn load_child_rows(c: &impl ConnectionTrait, scope: &Scope, id: i64) -> Result<ChildRows> {
     let children = all(
@@ -464,27 +489,17 @@ async fn load_child_rows(c: &impl ConnectionTrait, scope: &Scope, id: i64) -> Re
         vals![id],
     )
     .await?;
-    let links = all(
-        c,
-        "SELECT ca.child_id, ca.adult_id, ca.link_id, ca.parental_authority FROM child_adult ca
-         JOIN dossier_child dc ON dc.id = ca.child_id WHERE dc.dossier_id = $1 ORDER BY ca.child_id, ca.adult_id",
-        vals![id],
-    )
-    .await?;
-    let authors = all(
-        c,
-        "SELECT au.child_id, au.adult_id, au.third_party_name, au.link_id FROM child_author au
-         JOIN dossier_child dc ON dc.id = au.child_id WHERE dc.dossier_id = $1 ORDER BY au.id",
-        vals![id],
-    )
-    .await?;
-    let motifs = all(
-        c,
-        "SELECT cm.child_id, cm.motif_id FROM child_motif cm JOIN dossier_child dc ON dc.id = cm.child_id
-         JOIN param_value pv ON pv.id = cm.motif_id WHERE dc.dossier_id = $1 ORDER BY pv.sort_order, cm.motif_id",
-        vals![id],
-    )
-    .await?;
+    // Links to adults, authors and motifs in one query, each kind in its order.
+    let mut links = Vec::new();
+    let mut authors = Vec::new();
+    let mut motifs = Vec::new();
+    for r in all(c, HANGING_ON_CHILDREN, vals![id]).await? {
+        match get::<String>(&r, "kind")?.as_str() {
+            "l" => links.push(r),
+            "a" => authors.push(r),
+            _ => motifs.push(r),
+        }
+    }
     let mut oq = Sql::new(
         "SELECT dc.person_id, d.id, d.number, d.received_at, t.label AS territory_label, CASE WHEN ",
     );

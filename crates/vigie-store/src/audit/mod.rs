@@ -18,7 +18,7 @@
 
 use chrono::{DateTime, Months, SubsecRound, Utc};
 use hmac::Mac;
-use sea_orm::{ConnectionTrait, DatabaseTransaction, QueryResult};
+use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseTransaction, QueryResult};
 use sha2::{Digest, Sha256};
 use vigie_domain::{DomainError, DossierNumber, Person, Scope};
 
@@ -275,6 +275,10 @@ fn canonical_hash(
     }
 }
 
+/// An entry of the chain (`$1` its sequence number, `$10` its hash).
+const INSERT_ENTRY: &str = "INSERT INTO audit_entry (seq, at, user_id, action, object_type, object_id, detail, ip, prev_hash, hash)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+
 /// Appends one entry, in the caller's transaction (which must be a write transaction):
 /// linked by HMAC under the key the head names, or by SHA-256 on a chain not keyed yet.
 pub(crate) async fn append(
@@ -321,19 +325,32 @@ pub(crate) async fn append(
     let seq = prev_seq + 1;
     let at = now.trunc_subsecs(6);
     let hash = canonical_hash(&prev_hash, seq, at, actor, &ev, mac.as_ref());
-    exec(
-        txn,
-        "INSERT INTO audit_entry (seq, at, user_id, action, object_type, object_id, detail, ip, prev_hash, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        vals![seq, at, actor.user_id, ev.action, ev.object_type, ev.object_id, ev.detail.clone(), actor.ip.clone(), prev_hash, hash.clone()],
-    )
-    .await?;
-    exec(
-        txn,
-        "UPDATE audit_head SET last_seq = $1, last_hash = $2 WHERE id = 1",
-        vals![seq, hash],
-    )
-    .await?;
+    let values = vals![
+        seq,
+        at,
+        actor.user_id,
+        ev.action,
+        ev.object_type,
+        ev.object_id,
+        ev.detail.clone(),
+        actor.ip.clone(),
+        prev_hash,
+        hash.clone()
+    ];
+    if txn.get_database_backend() == DatabaseBackend::Postgres {
+        // One statement, one round trip: the entry and the head that points to it.
+        let head = "UPDATE audit_head SET last_seq = $1, last_hash = $10 WHERE id = 1";
+        exec(
+            txn,
+            &format!("WITH entry AS ({INSERT_ENTRY}) {head}"),
+            values,
+        )
+        .await?;
+    } else {
+        exec(txn, INSERT_ENTRY, values).await?;
+        let head = "UPDATE audit_head SET last_seq = $1, last_hash = $2 WHERE id = 1";
+        exec(txn, head, vals![seq, hash]).await?;
+    }
     Ok(seq)
 }
 
