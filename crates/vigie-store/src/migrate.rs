@@ -30,6 +30,8 @@ mod m0007_name_search;
 mod m0008_name_pairs;
 #[path = "migrations/m0009_reference_version.rs"]
 mod m0009_reference_version;
+#[path = "migrations/m0010_scope_indexes.rs"]
+mod m0010_scope_indexes;
 
 /// What the application's role may do on a table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -177,6 +179,12 @@ pub fn migrations() -> Vec<Migration> {
                 )
                 .collect(),
             grants: m0009_reference_version::GRANTS,
+        },
+        Migration {
+            version: 10,
+            name: "scope indexes",
+            steps: steps_of(m0010_scope_indexes::STATEMENTS, &[], &[]),
+            grants: &[],
         },
     ]
 }

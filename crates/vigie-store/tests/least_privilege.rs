@@ -198,7 +198,7 @@ async fn the_application_role_starts_on_a_current_schema_and_is_told_to_ask_the_
     ))
     .await
     .unwrap();
-    // The latest migration (9, reference version) runs again over its own result.
+    // The latest migration runs again over its own result.
     let e = db.store.migrate(now()).await.unwrap_err();
     assert!(matches!(e, StoreError::Config(_)), "{e:?}");
     assert!(e.to_string().contains("VIGIE_MIGRATE_DATABASE_URL"), "{e}");

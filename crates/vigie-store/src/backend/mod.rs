@@ -46,7 +46,7 @@ fn get<T: TryGetable>(r: &QueryResult, col: &str) -> Result<T> {
     Ok(r.try_get::<T>("", col)?)
 }
 
-fn is_postgres(c: &impl ConnectionTrait) -> bool {
+pub(crate) fn is_postgres(c: &impl ConnectionTrait) -> bool {
     c.get_database_backend() == DatabaseBackend::Postgres
 }
 

@@ -270,9 +270,19 @@ async fn find(
     if !matches!(scope, Scope::All) {
         // A correlated scalar subquery, probed per id (newest first on PostgreSQL), not
         // `EXISTS`, which PostgreSQL may turn into a hash of every dossier of the scope.
+        // Read from the scope indexes of migration 10 alone; SQLite, without statistics,
+        // would read the rows by their id (`INDEXED BY`: SQLite's own syntax).
+        let (adult, dossier) = if crate::backend::is_postgres(c) {
+            ("adult a", "dossier d")
+        } else {
+            (
+                "adult a INDEXED BY adult_scope",
+                "dossier d INDEXED BY dossier_scope",
+            )
+        };
         match who {
-            Who::Child => q.push(&format!(" AND (SELECT 1 FROM dossier_child dc JOIN dossier d ON d.id = dc.dossier_id WHERE dc.person_id = {col} AND ")),
-            Who::Parent => q.push(&format!(" AND (SELECT 1 FROM adult a JOIN dossier d ON d.id = a.dossier_id WHERE a.id = {col} AND ")),
+            Who::Child => q.push(&format!(" AND (SELECT 1 FROM dossier_child dc JOIN {dossier} ON d.id = dc.dossier_id WHERE dc.person_id = {col} AND ")),
+            Who::Parent => q.push(&format!(" AND (SELECT 1 FROM {adult} JOIN {dossier} ON d.id = a.dossier_id WHERE a.id = {col} AND ")),
         };
         scope_filter(&mut q, scope, "d");
         q.push(" LIMIT 1) IS NOT NULL");
