@@ -334,7 +334,8 @@ impl Batches {
         Ok(in_txn)
     }
 
-    /// Up to 250 dossiers (and at most `room`) whose linked persons are all known (written or with their ids reserved).
+    /// Up to 250 dossiers (and at most `room`) whose linked persons are all known: written
+    /// already, or with their ids reserved.
     async fn chunk(&mut self, room: usize) -> Vec<vigie_demo::DemoDossier> {
         let mut chunk = Vec::new();
         while chunk.len() < 250 && chunk.len() < room {

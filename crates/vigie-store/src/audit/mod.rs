@@ -18,7 +18,7 @@
 
 use chrono::{DateTime, Months, SubsecRound, Utc};
 use hmac::Mac;
-use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseTransaction, QueryResult};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, QueryResult};
 use sha2::{Digest, Sha256};
 use vigie_domain::{DomainError, DossierNumber, Person, Scope};
 
@@ -337,7 +337,7 @@ pub(crate) async fn append(
         prev_hash,
         hash.clone()
     ];
-    if txn.get_database_backend() == DatabaseBackend::Postgres {
+    if crate::backend::is_postgres(txn) {
         // One statement, one round trip: the entry and the head that points to it.
         let head = "UPDATE audit_head SET last_seq = $1, last_hash = $10 WHERE id = 1";
         exec(
