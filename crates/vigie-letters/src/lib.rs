@@ -14,6 +14,7 @@ mod error;
 mod expr;
 mod filters;
 mod package;
+mod pdf;
 mod text;
 mod xml;
 
@@ -25,6 +26,7 @@ pub use error::{LetterError, Location};
 pub use expr::FieldUse;
 pub use filters::{TODAY, age_at, french_list, long_date};
 pub use package::Image;
+pub use pdf::{PdfPool, PdfSettings, unavailable_reason};
 pub use text::document_text;
 
 use package::Package;

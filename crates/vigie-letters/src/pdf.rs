@@ -1,0 +1,176 @@
+//! PDF through LibreOffice: a bounded pool of `soffice --headless` child processes.
+//!
+//! At most `workers` conversions run at once (a caller waits for a free worker); each worker has
+//! its own LibreOffice profile directory (`-env:UserInstallation=…`), since two processes sharing
+//! one profile block each other; a conversion that passes the timeout is killed with its whole
+//! process group (soffice starts soffice.bin). Nothing is downloaded: LibreOffice is a system
+//! package (`libreoffice-writer-nogui`), found on the PATH or at the configured path.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::{Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::{Format, LetterError};
+
+/// Settings of the pool.
+#[derive(Debug, Clone)]
+pub struct PdfSettings {
+    /// The `soffice` program; when `None`, looked for on the PATH.
+    pub program: Option<PathBuf>,
+    /// Conversions at once (each a LibreOffice process, ~150 MiB while it runs).
+    pub workers: usize,
+    /// A conversion taking longer is killed.
+    pub timeout: Duration,
+    /// Where the workers' profiles and the conversions' files live.
+    pub work_dir: PathBuf,
+}
+
+/// The pool; one per process, shared by every request.
+#[derive(Debug)]
+pub struct PdfPool {
+    program: PathBuf,
+    timeout: Duration,
+    work_dir: PathBuf,
+    free: Mutex<Vec<usize>>,
+    available: Condvar,
+}
+
+/// Why PDF is not offered, in French, for the screen that shows the choice disabled.
+pub fn unavailable_reason(settings: &PdfSettings) -> Option<String> {
+    match find_program(settings) {
+        Some(_) => None,
+        None => Some(
+            "LibreOffice n'est pas installé sur le serveur (paquet libreoffice-writer-nogui) : \
+             les courriers sont produits en DOCX ou ODT seulement"
+                .to_owned(),
+        ),
+    }
+}
+
+fn find_program(settings: &PdfSettings) -> Option<PathBuf> {
+    if let Some(p) = &settings.program {
+        return p.is_file().then(|| p.clone());
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join("soffice"))
+        .find(|p| p.is_file())
+}
+
+impl PdfPool {
+    /// The pool, or `None` when LibreOffice is not installed.
+    pub fn new(settings: &PdfSettings) -> Option<PdfPool> {
+        let program = find_program(settings)?;
+        let workers = settings.workers.max(1);
+        Some(PdfPool {
+            program,
+            timeout: settings.timeout,
+            work_dir: settings.work_dir.clone(),
+            free: Mutex::new((0..workers).rev().collect()),
+            available: Condvar::new(),
+        })
+    }
+
+    /// Converts a DOCX or ODT to PDF. Blocks until a worker is free and the conversion is done:
+    /// call it from a blocking thread.
+    pub fn convert(&self, document: &[u8], format: Format) -> Result<Vec<u8>, LetterError> {
+        let worker = self.acquire();
+        let result = self.run(worker, document, format);
+        self.release(worker);
+        result
+    }
+
+    fn acquire(&self) -> usize {
+        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if let Some(w) = free.pop() {
+                return w;
+            }
+            free = self.available.wait(free).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    fn release(&self, worker: usize) {
+        self.free
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(worker);
+        self.available.notify_one();
+    }
+
+    fn run(&self, worker: usize, document: &[u8], format: Format) -> Result<Vec<u8>, LetterError> {
+        let fail = |what: &str| LetterError::Pdf(what.to_owned());
+        let profile = self.work_dir.join(format!("profil-{worker}"));
+        let job = self.work_dir.join(format!("travail-{worker}"));
+        // A previous conversion killed midway may have left files: start clean.
+        let _ = std::fs::remove_dir_all(&job);
+        std::fs::create_dir_all(&job).map_err(|_| fail("dossier de travail impossible à créer"))?;
+        let input = job.join(format!("courrier.{}", format.extension()));
+        std::fs::write(&input, document).map_err(|_| fail("écriture du document impossible"))?;
+        let mut command = Command::new(&self.program);
+        command
+            .arg(format!("-env:UserInstallation={}", file_url(&profile)))
+            .args([
+                "--headless",
+                "--norestore",
+                "--nologo",
+                "--nodefault",
+                "--nolockcheck",
+            ])
+            .args(["--convert-to", "pdf:writer_pdf_Export", "--outdir"])
+            .arg(&job)
+            .arg(&input)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        #[cfg(unix)]
+        {
+            use std::os::unix::process::CommandExt;
+            command.process_group(0);
+        }
+        let mut child = command
+            .spawn()
+            .map_err(|_| fail("LibreOffice n'a pas pu être lancé"))?;
+        let deadline = Instant::now() + self.timeout;
+        let status = loop {
+            match child.try_wait() {
+                Ok(Some(status)) => break status,
+                Ok(None) if Instant::now() >= deadline => {
+                    kill_group(child.id());
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    let _ = std::fs::remove_dir_all(&job);
+                    return Err(fail(&format!(
+                        "LibreOffice n'a pas répondu en {} secondes",
+                        self.timeout.as_secs()
+                    )));
+                }
+                Ok(None) => std::thread::sleep(Duration::from_millis(20)),
+                Err(_) => return Err(fail("LibreOffice s'est arrêté anormalement")),
+            }
+        };
+        let output = job.join("courrier.pdf");
+        let pdf = std::fs::read(&output);
+        let _ = std::fs::remove_dir_all(&job);
+        match pdf {
+            Ok(pdf) if status.success() && pdf.starts_with(b"%PDF") => Ok(pdf),
+            _ => Err(fail("LibreOffice n'a pas produit de PDF pour ce document")),
+        }
+    }
+}
+
+fn file_url(path: &Path) -> String {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    format!("file://{}", absolute.display()).replace(' ', "%20")
+}
+
+/// Kills a process group (soffice and the soffice.bin it starts).
+fn kill_group(pid: u32) {
+    let _ = Command::new("kill")
+        .args(["-KILL", "--", &format!("-{pid}")])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+}
