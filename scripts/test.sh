@@ -4,7 +4,8 @@
 #   1. tools & services  install what is missing (cargo-deny, cargo-audit, cargo-nextest),
 #                        download every crate of Cargo.lock for every platform (cargo fetch),
 #                        start PostgreSQL 127.0.0.1:5432 if it is down, Debian chromium +
-#                        chromium-driver (apt) and tests/e2e's node modules (npm ci)
+#                        chromium-driver (apt) and tests/e2e's node modules (npm ci),
+#                        libreoffice-writer-nogui + poppler-utils (apt) for the letters
 #   2. cargo fmt         formatting; then scripts/check-sizes.sh: no src file over 800 lines
 #   3. cargo clippy      lints, warnings are errors
 #   4. cargo deny        advisories (offline RustSec snapshot), licences, layering bans, sources
@@ -172,6 +173,18 @@ install_browser_deps() {
   (cd tests/e2e && npm ci --no-audit --no-fund --prefer-offline)
 }
 
+# Letters: LibreOffice converts them to PDF (and the default templates' DOCX from their ODT
+# sources); poppler-utils reads the PDFs back in tests (pdftotext, pdfinfo). Debian packages, only
+# when missing.
+install_letter_deps() {
+  if ! command -v soffice >/dev/null 2>&1 || ! command -v pdftotext >/dev/null 2>&1; then
+    echo "installing libreoffice-writer-nogui and poppler-utils (apt)"
+    as_root apt-get update
+    as_root apt-get install -y --no-install-recommends libreoffice-writer-nogui poppler-utils
+  fi
+  echo "$(soffice --version 2>/dev/null | head -n1); $(pdftotext -v 2>&1 | head -n1)"
+}
+
 # Every crate of Cargo.lock, for every platform: cargo-deny's `cargo metadata` reads the
 # sources of crates a Linux build never compiles (web-sys, android_system_properties…), so the
 # offline supply-chain steps below pass only when they are all in the cargo cache.
@@ -183,6 +196,7 @@ install_step() {
   ensure_rust_tools
   fetch_crates
   ensure_postgres
+  install_letter_deps
   install_browser_deps
 }
 
