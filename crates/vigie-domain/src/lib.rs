@@ -16,6 +16,7 @@ pub mod departements;
 pub mod dossier;
 pub mod error;
 pub mod labels;
+pub mod letters;
 pub use model::limits;
 pub mod matching;
 pub mod model;
