@@ -10,7 +10,9 @@
 #   3. cargo clippy      lints, warnings are errors
 #   4. cargo deny        advisories (offline RustSec snapshot), licences, layering bans, sources
 #   5. cargo audit       advisories again, from Cargo.lock
-#   6. cargo nextest     all tests, on SQLite and PostgreSQL (never skipped here)
+#   6. letters           scripts/courriers-docx.sh --check: the default templates' DOCX are what
+#                        LibreOffice makes of their ODT sources
+#      cargo nextest     all tests, on SQLite and PostgreSQL (never skipped here)
 #   7. doctests          cargo test --doc (nextest does not run them)
 #   8. e2e               cargo build -p vigie (debug), then the browser tests in tests/e2e/
 #                        (node --test, headless Debian chromium driven by playwright-core, axe)
@@ -297,6 +299,7 @@ step "room sizes (src files <= 800 lines)" scripts/check-sizes.sh
 step "cargo clippy" cargo clippy --workspace --all-targets --locked -- -D warnings
 step "cargo deny (offline)" deny_step
 step "cargo audit (offline)" audit_step
+step "default letters: each DOCX matches its ODT source" scripts/courriers-docx.sh --check
 step "cargo nextest (SQLite + PostgreSQL)" cargo nextest run --workspace --locked
 step "doctests" cargo test --workspace --locked --doc
 step "end-to-end (headless chromium)" e2e_step

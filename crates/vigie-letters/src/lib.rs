@@ -10,6 +10,7 @@
 //!
 //! Errors: [`LetterError`], in French, naming the tag as typed and its paragraph.
 
+pub mod defaults;
 mod error;
 mod expr;
 mod filters;

@@ -359,7 +359,7 @@ fn signalant(input: &LetterInput<'_>, identity: bool) -> Value {
 }
 
 fn authors(children: &[&ChildRecord], d: &DossierRecord, labels: &Labels) -> Value {
-    let list: Vec<Value> = children
+    let mut list: Vec<Value> = children
         .iter()
         .flat_map(|c| &c.data.authors)
         .map(|a| {
@@ -374,6 +374,13 @@ fn authors(children: &[&ChildRecord], d: &DossierRecord, labels: &Labels) -> Val
             json!({ "nom": name, "lien": labels.param(Some(a.link_id)) })
         })
         .collect();
+    // The same author for several children of the fratrie is named once.
+    let mut seen = Vec::new();
+    list.retain(|a| {
+        let fresh = !seen.contains(a);
+        seen.push(a.clone());
+        fresh
+    });
     Value::Array(list)
 }
 
