@@ -45,9 +45,20 @@ impl Store {
         for t in vigie_demo::demo_territories() {
             let tid = insert_territory(&txn, t.code, t.label).await?;
             for (code, label) in &t.services {
-                insert_service(&txn, tid, code, label).await?;
+                let sid = insert_service(&txn, tid, code, label).await?;
+                crate::sql::exec(
+                    &txn,
+                    "INSERT INTO service_contact (service_id, address, email) VALUES ($1, $2, $3)",
+                    crate::vals![
+                        sid,
+                        format!("{label}\n1 rue de la Démonstration\n18000 Bourges"),
+                        format!("{}@demo.invalid", code.to_lowercase())
+                    ],
+                )
+                .await?;
             }
         }
+        seed_demo_letters(&txn).await?;
         txn.commit().await?;
         Ok(())
     }
@@ -106,6 +117,15 @@ impl Store {
             )
             .await?;
         }
+        // « Affaire suivie par » on the demo letters: a fictional phone and e-mail each.
+        crate::sql::exec(
+            &self.db,
+            "INSERT INTO user_contact (user_id, title, phone, email) \
+             SELECT id, NULL, '02 00 00 00 01', login || '@demo.invalid' FROM app_user \
+             WHERE demo = TRUE AND id NOT IN (SELECT user_id FROM user_contact)",
+            vec![],
+        )
+        .await?;
         Ok(DEMO_ACCOUNTS.to_vec())
     }
 
@@ -392,4 +412,52 @@ async fn insert_service(
     .await?
     .ok_or(StoreError::NotFound)?;
     get(&r, "id")
+}
+
+/// The demo letterhead and directory (fictional addresses), so that every letter can be tried.
+async fn seed_demo_letters(txn: &impl sea_orm::ConnectionTrait) -> Result<()> {
+    crate::sql::exec(
+        txn,
+        "UPDATE letterhead SET departement = $1, address = $2, city = $3, phone = $4, email = $5, \
+         signatory = $6, signatory_title = $7 WHERE id = 1",
+        crate::vals![
+            "Conseil départemental (démonstration)",
+            "Direction de l'enfance et de la famille\n1 place de la Démonstration\n18000 Bourges",
+            "Bourges",
+            "02 00 00 00 00",
+            "crip@demo.invalid",
+            "Claire DUMAS",
+            "Directrice de l'enfance et de la famille"
+        ],
+    )
+    .await?;
+    let entries = [
+        (
+            "parquet",
+            "Monsieur le Procureur de la République",
+            "Tribunal judiciaire (démonstration)",
+            "8 rue du Palais\n18000 Bourges",
+        ),
+        (
+            "crip",
+            "Cellule de recueil des informations préoccupantes",
+            "Département voisin (démonstration)",
+            "2 rue de la Préfecture\n45000 Orléans",
+        ),
+        (
+            "119",
+            "Service national d'accueil téléphonique de l'enfance en danger (119)",
+            "Démonstration",
+            "BP 1\n75000 Paris",
+        ),
+    ];
+    for (kind, name, organisation, address) in entries {
+        crate::sql::exec(
+            txn,
+            "INSERT INTO directory_entry (kind, name, organisation, address) VALUES ($1, $2, $3, $4)",
+            crate::vals![kind, name, organisation, address],
+        )
+        .await?;
+    }
+    Ok(())
 }

@@ -32,6 +32,8 @@ mod m0008_name_pairs;
 mod m0009_reference_version;
 #[path = "migrations/m0010_scope_indexes.rs"]
 mod m0010_scope_indexes;
+#[path = "migrations/m0011_documents.rs"]
+mod m0011_documents;
 
 /// What the application's role may do on a table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -185,6 +187,12 @@ pub fn migrations() -> Vec<Migration> {
             name: "scope indexes",
             steps: steps_of(m0010_scope_indexes::STATEMENTS, &[], &[]),
             grants: &[],
+        },
+        Migration {
+            version: 11,
+            name: "documents",
+            steps: steps_of(m0011_documents::STATEMENTS, &[], &[]),
+            grants: m0011_documents::GRANTS,
         },
     ]
 }

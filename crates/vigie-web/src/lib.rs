@@ -41,6 +41,7 @@ pub mod dossier;
 pub mod echeances;
 pub mod home;
 pub mod http;
+pub mod letters;
 pub mod routes;
 pub mod shared;
 
@@ -74,6 +75,9 @@ pub struct WebConfig {
     /// The address users type (`VIGIE_PUBLIC_URL`); `None`: any `Host`, and the CSRF check
     /// compares `Origin` with the request's own `Host` ([`public_url`]).
     pub public_url: Option<public_url::PublicUrl>,
+    /// LibreOffice for letters in PDF: a bounded pool; when `soffice` is not found, PDF is
+    /// offered disabled with the reason.
+    pub pdf: vigie_letters::PdfSettings,
 }
 
 impl Default for WebConfig {
@@ -86,6 +90,12 @@ impl Default for WebConfig {
             max_concurrent_hashes: 4,
             trusted_proxies: Vec::new(),
             public_url: None,
+            pdf: vigie_letters::PdfSettings {
+                program: None,
+                workers: 2,
+                timeout: std::time::Duration::from_secs(60),
+                work_dir: std::env::temp_dir().join("vigie-pdf"),
+            },
         }
     }
 }
@@ -99,6 +109,8 @@ pub struct AppState {
     pub hashing: http::hashing::Hasher,
     /// Anonymous refusals counted per address and minute ([`refusals`]).
     pub refusals: Arc<http::refusals::Refusals>,
+    /// LibreOffice's PDF pool (`None`: not installed).
+    pub pdf: Option<Arc<vigie_letters::PdfPool>>,
     clock: Clock,
 }
 
@@ -107,11 +119,13 @@ impl AppState {
     /// [`Clock::manual`] in tests.
     pub fn new(store: Store, config: WebConfig, clock: Clock) -> Self {
         let permits = config.max_concurrent_hashes.max(1);
+        let pdf = vigie_letters::PdfPool::new(&config.pdf).map(Arc::new);
         Self {
             store,
             config: Arc::new(config),
             hashing: http::hashing::Hasher::new(permits),
             refusals: Arc::default(),
+            pdf,
             clock,
         }
     }

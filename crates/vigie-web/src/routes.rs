@@ -194,6 +194,7 @@ pub fn build(state: AppState) -> (Router, Vec<RouteSpec>) {
     let r = Routes::new(state);
     let r = asset_and_account_routes(r);
     let r = dossier_routes(r);
+    let r = crate::letters::routes(r);
     let r = audit_and_params_routes(r);
     let r = api_write_routes(r);
     let r = user_routes(r);

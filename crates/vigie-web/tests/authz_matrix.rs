@@ -29,6 +29,8 @@ struct World {
     inside: i64,
     outside: i64,
     outside_number: String,
+    /// A letter stored with the dossier `inside`.
+    document: i64,
 }
 
 async fn world(db: &TestDb) -> World {
@@ -134,6 +136,27 @@ async fn world(db: &TestDb) -> World {
     let (inside, _) = s.create_dossier(t, &a, &mk(t1, "DEDANS")).await.unwrap();
     let (outside, outside_number) = s.create_dossier(t, &a, &mk(t2, "DEHORS")).await.unwrap();
     let outside_number = outside_number.to_string();
+    let document = s
+        .add_documents(
+            t,
+            &a,
+            &Scope::All,
+            &[vigie_store::documents::NewDocument {
+                dossier_id: inside,
+                kind: "courrier",
+                title: "Courrier".into(),
+                template_code: None,
+                template_version: None,
+                recipient_kind: None,
+                recipient_label: None,
+                file_name: "courrier.odt".into(),
+                media_type: "application/vnd.oasis.opendocument.text".into(),
+                bytes: b"PK",
+                confidential: false,
+            }],
+        )
+        .await
+        .unwrap()[0];
     let state = AppState::new(
         s.clone(),
         WebConfig::default(),
@@ -147,6 +170,7 @@ async fn world(db: &TestDb) -> World {
         users,
         target_user,
         motif: cat.of_kind(ParamKind::Motif).next().unwrap().id,
+        document,
         inside,
         outside,
         outside_number,
@@ -167,6 +191,9 @@ fn concrete(path: &str, w: &World, dossier: i64) -> Result<String, String> {
                 w.target_user.to_string()
             }
             ("id", p) if p.contains("/parametres/") => w.motif.to_string(),
+            ("id", p) if p.starts_with("/documents/") || p.starts_with("/api/v1/documents/") => {
+                w.document.to_string()
+            }
             ("kind", _) | ("table", _) => ParamKind::Motif.code().to_owned(),
             _ => {
                 return Err(format!(
@@ -282,6 +309,8 @@ fn declared_policy(spec: &RouteSpec) -> Result<(), String> {
         || p.starts_with("/api/v1/dossiers")
         || p.starts_with("/api/v1/personnes")
         || p.starts_with("/echeances")
+        || p.starts_with("/documents/")
+        || p.starts_with("/api/v1/documents/")
     {
         &[Access::Perm(DossierRead), Access::Perm(DossierWrite)]
     } else if p.starts_with("/static/") || matches!(p, "/healthz" | "/connexion") {
@@ -332,9 +361,14 @@ async fn every_route_declares_the_permission_of_its_part() {
         .iter()
         .filter(|s| s.path.starts_with("/dossiers") || s.path.starts_with("/api/v1/dossiers"))
     {
+        // Letters: an évaluateur, who reads dossiers, generates the invitation and the
+        // reminder; which letter a role may generate is the domain's rule, checked by the
+        // handler (LetterKind::may_generate) and by tests/letters.rs.
         if s.method != Method::GET
             && !s.path.ends_with("recherche")
             && !s.path.ends_with("acces-exceptionnel")
+            && !s.path.ends_with("/courriers")
+            && !s.path.ends_with("/courriers/apercu")
         {
             assert_eq!(
                 s.access,

@@ -22,6 +22,9 @@ struct Raw {
     trusted_proxies: String,
     public_url: String,
     instance_key_file: String,
+    soffice: String,
+    pdf_workers: i64,
+    pdf_timeout_seconds: i64,
     instance_key: String,
     audit_anchor_dir: String,
 }
@@ -49,6 +52,9 @@ pub struct Settings {
     pub instance_key: KeySource,
     /// The directory of the audit chain's anchors (`VIGIE_AUDIT_ANCHOR_DIR`).
     pub audit_anchor_dir: std::path::PathBuf,
+    /// LibreOffice for letters in PDF (`VIGIE_SOFFICE`, `VIGIE_PDF_WORKERS`,
+    /// `VIGIE_PDF_TIMEOUT_SECONDS`).
+    pub pdf: vigie_letters::PdfSettings,
 }
 
 /// Where the instance key comes from. Its `Debug` never shows a key.
@@ -131,7 +137,25 @@ pub fn load(file: &str) -> Result<Settings, String> {
     if raw.audit_anchor_dir.trim().is_empty() {
         return Err("VIGIE_AUDIT_ANCHOR_DIR : dossier des ancres du journal d'audit requis (ex. /var/lib/vigie/ancres)".into());
     }
+    if !(1..=16).contains(&raw.pdf_workers) {
+        return Err("VIGIE_PDF_WORKERS : entre 1 et 16 conversions PDF à la fois".into());
+    }
+    if !(5..=600).contains(&raw.pdf_timeout_seconds) {
+        return Err("VIGIE_PDF_TIMEOUT_SECONDS : entre 5 et 600 secondes".into());
+    }
+    let pdf = vigie_letters::PdfSettings {
+        program: match raw.soffice.trim() {
+            "" => None,
+            p => Some(p.into()),
+        },
+        workers: usize::try_from(raw.pdf_workers).unwrap_or(2),
+        timeout: std::time::Duration::from_secs(
+            u64::try_from(raw.pdf_timeout_seconds).unwrap_or(60),
+        ),
+        work_dir: std::env::temp_dir().join("vigie-pdf"),
+    };
     Ok(Settings {
+        pdf,
         instance_key,
         audit_anchor_dir: raw.audit_anchor_dir.trim().into(),
         public_url,
@@ -164,6 +188,9 @@ fn read_raw(file: &str) -> Result<Raw, String> {
         .and_then(|b| b.set_default("public_url", ""))
         .and_then(|b| b.set_default("instance_key_file", ""))
         .and_then(|b| b.set_default("instance_key", ""))
+        .and_then(|b| b.set_default("soffice", ""))
+        .and_then(|b| b.set_default("pdf_workers", 2))
+        .and_then(|b| b.set_default("pdf_timeout_seconds", 60))
         .and_then(|b| b.set_default("audit_anchor_dir", "data/ancres"))
         .map_err(|e| format!("configuration : {e}"))?
         .add_source(config::File::new(file, config::FileFormat::Toml).required(false))

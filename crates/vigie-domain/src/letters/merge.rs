@@ -442,6 +442,11 @@ fn recipient(
         }
         (RecipientKind::Source, Recipient::Source) => {
             let s = &d.source;
+            if s.confidentiality != SourceConfidentiality::Known && !input.can_see_source {
+                return Err(refuse(
+                    "Vous ne pouvez pas voir l'identité de ce signalant : ce courrier ne peut pas être produit par vous.",
+                ));
+            }
             if s.confidentiality == SourceConfidentiality::Anonymous
                 || (s.name.is_none() && s.organisation.is_none())
             {

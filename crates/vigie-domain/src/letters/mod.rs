@@ -15,6 +15,7 @@ pub mod merge;
 mod merge_tests;
 #[cfg(any(test, feature = "test-cases"))]
 pub mod sample;
+pub mod validate;
 
 use serde::{Deserialize, Serialize};
 

@@ -319,6 +319,7 @@ pub fn render_types(sql: &str, backend: DatabaseBackend) -> String {
     .replace("{BOOL}", "BOOLEAN")
     .replace("{TS}", if pg { "TIMESTAMPTZ" } else { "TEXT" })
     .replace("{DATE}", if pg { "DATE" } else { "TEXT" })
+    .replace("{BYTES}", if pg { "BYTEA" } else { "BLOB" })
 }
 
 /// Placeholders for the backend. SQLite reads `$1` as a *named* parameter, and sqlx asks

@@ -332,6 +332,8 @@ impl Store {
             .filter(|(_, _, target)| {
                 matches!(target.as_str(), "param_value" | "territory" | "service")
             })
+            // A service's contact details extend the service itself (deleted with it): not a use.
+            .filter(|(table, _, _)| table != "service_contact")
             .collect();
         v.sort();
         v.dedup();

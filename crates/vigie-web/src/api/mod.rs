@@ -15,6 +15,7 @@ use vigie_domain::DomainError;
 use crate::http::error::{ApiError, WebError};
 
 pub mod catalog;
+pub mod documents;
 pub mod dossiers;
 pub mod openapi;
 pub mod persons;

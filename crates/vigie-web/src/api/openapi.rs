@@ -52,6 +52,9 @@ recherches et suggestions sont des POST."
         crate::api::dossiers::update,
         crate::api::catalog::parametres,
         crate::api::persons::suggestions,
+        crate::api::documents::list,
+        crate::api::documents::create,
+        crate::api::documents::download,
         openapi_json,
     ),
     modifiers(&SessionCookie),
@@ -59,6 +62,7 @@ recherches et suggestions sont des POST."
     tags(
         (name = "dossiers", description = "Dossiers : liste, recherche, lecture, création, modification"),
         (name = "personnes", description = "Enfants déjà connus"),
+        (name = "documents", description = "Courriers produits depuis un dossier et documents du dossier"),
         (name = "paramètres", description = "Tables de paramètres, territoires, services"),
         (name = "api", description = "Ce document"),
     )

@@ -111,6 +111,22 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("parametre.modification", "Réglage modifié"),
     ("territoire.ajout", "Ajout d'un territoire"),
     ("service.ajout", "Ajout d'un service"),
+    (
+        "service.coordonnees",
+        "Adresse ou courriel d'un service modifié",
+    ),
+    ("document.*", "Documents : toutes les actions"),
+    (
+        "document.creation",
+        "Courrier ou document ajouté à un dossier",
+    ),
+    ("document.telechargement", "Téléchargement d'un document"),
+    ("entete.modification", "En-tête des courriers modifié"),
+    (
+        "annuaire.modification",
+        "Annuaire des destinataires modifié",
+    ),
+    ("compte.coordonnees", "Coordonnées d'un compte modifiées"),
     ("audit.*", "Traçabilité : toutes les actions"),
     ("audit.consultation", "Consultation de la traçabilité"),
     (

@@ -29,6 +29,8 @@ pub struct Chrome {
     pub can_read_audit: bool,
     /// May confirm the accounts that read dossiers (« Comptes en attente »).
     pub can_confirm_users: bool,
+    /// May generate at least one letter (« Courriers » on a dossier).
+    pub can_generate_letters: bool,
 }
 
 impl Chrome {
@@ -43,6 +45,7 @@ impl Chrome {
             can_admin_users: u.role.has(Permission::UsersAdmin),
             can_list_break_glass: u.role.has(Permission::AuditRead),
             can_read_audit: u.role.has(Permission::AuditRead),
+            can_generate_letters: vigie_domain::letters::may_generate_any(u.role),
             can_confirm_users: u.role.has(Permission::UsersConfirm),
         }
     }

@@ -36,6 +36,7 @@ pub async fn run(args: Args, s: &Settings) -> anyhow::Result<ExitCode> {
         max_concurrent_hashes: 4,
         trusted_proxies: s.trusted_proxies.clone(),
         public_url: s.public_url.clone(),
+        pdf: s.pdf.clone(),
     };
     config::announce_public_url(s, false);
     let state = vigie_web::AppState::new(store, web, vigie_web::Clock::system());

@@ -1,0 +1,223 @@
+//! `/api/v1`: a dossier's documents, generating letters, downloading a document — the same
+//! generation, scope, confidentiality and audit as the « Courriers » and « Documents » pages.
+
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use vigie_domain::Permission;
+use vigie_domain::letters::LetterKind;
+use vigie_store::documents::DocumentInfo;
+use vigie_store::sessions::SessionUser;
+
+use super::ApiJson;
+use crate::AppState;
+use crate::http::client::ClientIp;
+use crate::http::error::{ApiError, Problem, WebError};
+use crate::letters::generate::{LetterRequest, generate};
+use crate::shared::access::dossier_scope;
+use crate::shared::{actor, path_id};
+
+/// A stored document (never its content).
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Document {
+    pub id: i64,
+    pub dossier_id: i64,
+    /// `courrier` for a generated letter.
+    pub kind: String,
+    pub title: String,
+    /// Code of the template (`08-signalement-parquet`) and its version.
+    pub template_code: Option<String>,
+    pub template_version: Option<String>,
+    /// `parent`, `signalant`, `service`, `parquet`, `crip`, `119`.
+    pub recipient_kind: Option<String>,
+    pub recipient_label: Option<String>,
+    pub file_name: String,
+    pub media_type: String,
+    pub size: i64,
+    /// SHA-256 of the content, hexadecimal.
+    pub sha256: String,
+    /// Names a confidential source: served only to roles that may see the source's identity.
+    pub confidential: bool,
+    pub created_by: Option<i64>,
+    pub created_by_name: Option<String>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// Where to download it.
+    pub href: String,
+}
+
+impl From<DocumentInfo> for Document {
+    fn from(d: DocumentInfo) -> Self {
+        Document {
+            href: format!("/api/v1/documents/{}", d.id),
+            id: d.id,
+            dossier_id: d.dossier_id,
+            kind: d.kind,
+            title: d.title,
+            template_code: d.template_code,
+            template_version: d.template_version,
+            recipient_kind: d.recipient_kind,
+            recipient_label: d.recipient_label,
+            file_name: d.file_name,
+            media_type: d.media_type,
+            size: d.size,
+            sha256: d.sha256,
+            confidential: d.confidential,
+            created_by: d.created_by,
+            created_by_name: d.created_by_name,
+            created_at: d.created_at,
+        }
+    }
+}
+
+/// A dossier's documents, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/dossiers/{id}/documents",
+    tag = "documents",
+    params(("id" = i64, Path, description = "Id du dossier")),
+    responses(
+        (status = 200, body = Vec<Document>),
+        (status = 404, description = "Inexistant ou hors de votre périmètre", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list(
+    State(state): State<AppState>,
+    Extension(u): Extension<SessionUser>,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<Document>>, ApiError> {
+    let id = path_id(&id)?;
+    let scope = dossier_scope(&state, &u).await?;
+    let docs = crate::letters::generate::documents(&state, &u, &scope, id).await?;
+    Ok(Json(docs.into_iter().map(Document::from).collect()))
+}
+
+/// Letters to generate from a dossier.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+pub struct LetterOrder {
+    /// Code of the template: `01-accuse-reception` … `10-retour-119`.
+    pub modele: String,
+    /// Recipients (`parent:ID`, `signalant`, `service:ID`, `annuaire:ID`); empty: every one the
+    /// template may have. One letter each.
+    #[serde(default)]
+    pub destinataires: Vec<String>,
+    /// Ids of the children concerned (`children[].id`); empty: all.
+    #[serde(default)]
+    pub enfants: Vec<i64>,
+    /// `odt` (default) or `docx`.
+    #[serde(default)]
+    pub format: Option<String>,
+    /// Also store the PDF (LibreOffice on the server).
+    #[serde(default)]
+    pub pdf: bool,
+    /// Mark the follow-up the template completes as done (default: yes).
+    #[serde(default = "yes")]
+    pub suivi: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Generates letters and stores them with the dossier; `Location` is the first document.
+#[utoipa::path(
+    post,
+    path = "/api/v1/dossiers/{id}/courriers",
+    tag = "documents",
+    params(("id" = i64, Path, description = "Id du dossier")),
+    request_body = LetterOrder,
+    responses(
+        (status = 201, body = Vec<Document>, headers(("Location" = String, description = "Le premier document produit"))),
+        (status = 403, description = "Ce rôle ne produit pas ce courrier", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Inexistant ou hors de votre périmètre", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Modèle, destinataire ou enfant refusé (message en français)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn create(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Extension(u): Extension<SessionUser>,
+    Path(id): Path<String>,
+    ApiJson(order): ApiJson<LetterOrder>,
+) -> Result<Response, ApiError> {
+    let id = path_id(&id)?;
+    let kind = LetterKind::parse(&order.modele).ok_or_else(|| {
+        WebError::Invalid(vigie_domain::DomainError::field(
+            "modele",
+            "Modèle",
+            "code de modèle inconnu (01-accuse-reception … 10-retour-119).",
+        ))
+    })?;
+    let format = match order.format.as_deref() {
+        None | Some("odt") => vigie_letters::Format::Odt,
+        Some("docx") => vigie_letters::Format::Docx,
+        Some(_) => {
+            return Err(WebError::Invalid(vigie_domain::DomainError::field(
+                "format",
+                "Format",
+                "odt ou docx attendu.",
+            ))
+            .into());
+        }
+    };
+    let scope = dossier_scope(&state, &u).await?;
+    let actor = actor(&u, ip);
+    let rec = state
+        .store
+        .read_dossier(state.now(), &actor, &scope, id)
+        .await?;
+    let req = LetterRequest {
+        kind,
+        recipients: order.destinataires,
+        children: order.enfants,
+        format,
+        pdf: order.pdf,
+        complete_follow_up: order.suivi,
+    };
+    let done = generate(&state, &u, &actor, &scope, &rec, &req).await?;
+    let visible = u.role.has(Permission::SourceIdentityRead);
+    let mut docs = Vec::new();
+    for d in &done.ids {
+        docs.push(Document::from(
+            state.store.document(&scope, true, *d).await?,
+        ));
+    }
+    docs.retain(|d| visible || !d.confidential);
+    let location = docs.first().map(|d| d.href.clone()).unwrap_or_default();
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(docs),
+    )
+        .into_response())
+}
+
+/// A document's content (streamed), audited.
+#[utoipa::path(
+    get,
+    path = "/api/v1/documents/{id}",
+    tag = "documents",
+    params(("id" = i64, Path, description = "Id du document")),
+    responses(
+        (status = 200, description = "Le fichier (ODT, DOCX ou PDF)", content_type = "application/octet-stream"),
+        (status = 404, description = "Inexistant, hors de votre périmètre ou confidentiel", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn download(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Extension(u): Extension<SessionUser>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = path_id(&id)?;
+    let scope = dossier_scope(&state, &u).await?;
+    let doc = state
+        .store
+        .document(&scope, u.role.has(Permission::SourceIdentityRead), id)
+        .await?;
+    state
+        .store
+        .record_download(state.now(), &actor(&u, ip), &doc)
+        .await?;
+    Ok(crate::letters::documents::stream(&state, &doc))
+}

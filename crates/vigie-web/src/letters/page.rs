@@ -1,0 +1,398 @@
+//! « Courriers » of a dossier (`/dossiers/{id}/courriers`): the letters the user may generate,
+//! and for the chosen one its recipients (one letter each), the children concerned, the format
+//! (ODT or DOCX, and PDF when LibreOffice is installed, disabled with the reason otherwise), the
+//! follow-up it completes; « Aperçu » shows the filled text, « Générer » stores the letters with
+//! the dossier and opens its documents. Works without JavaScript: the template is chosen by a
+//! link, the rest is one form.
+
+use askama::Template;
+use axum::Extension;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use vigie_domain::dossier::DossierRecord;
+use vigie_domain::letters::LetterKind;
+use vigie_store::sessions::SessionUser;
+
+use super::generate::{Context, LetterRequest, fill, generate};
+use crate::AppState;
+use crate::http::client::ClientIp;
+use crate::http::error::WebError;
+use crate::http::extract::{Form, Query};
+use crate::shared::access::dossier_scope;
+use crate::shared::{Chrome, actor, path_id, render};
+
+/// A choice of the form (value, label, checked).
+#[derive(Debug, Clone)]
+pub struct Check {
+    pub value: String,
+    pub label: String,
+    pub checked: bool,
+}
+
+/// A template the user may generate.
+#[derive(Debug, Clone)]
+pub struct Offer {
+    pub code: &'static str,
+    pub number: usize,
+    pub title: &'static str,
+    pub recipient: &'static str,
+    pub legal_basis: &'static str,
+    pub href: String,
+    pub current: bool,
+}
+
+/// A previewed letter.
+#[derive(Debug, Clone)]
+pub struct Preview {
+    pub recipient: String,
+    pub text: String,
+    pub confidential: bool,
+}
+
+#[derive(Template)]
+#[template(path = "courriers.html")]
+struct LettersPage {
+    demo: bool,
+    chrome: Chrome,
+    dossier_id: i64,
+    number: String,
+    offers: Vec<Offer>,
+    chosen: Option<Offer>,
+    recipients: Vec<Check>,
+    children: Vec<Check>,
+    docx: bool,
+    pdf: bool,
+    pdf_unavailable: String,
+    follow_up: Option<&'static str>,
+    complete: bool,
+    error: String,
+    previews: Vec<Preview>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct Chosen {
+    #[serde(default)]
+    modele: String,
+}
+
+/// What the form sends (repeated checkboxes: read as pairs).
+fn request_of(pairs: &[(String, String)]) -> Result<LetterRequest, WebError> {
+    let value = |k: &str| {
+        pairs
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.as_str())
+    };
+    let kind = value("modele").and_then(LetterKind::parse).ok_or_else(|| {
+        WebError::Invalid(vigie_domain::DomainError::field(
+            "modele",
+            "Modèle",
+            "choisissez un des modèles de courrier de la liste.",
+        ))
+    })?;
+    let children = pairs
+        .iter()
+        .filter(|(k, _)| k == "enfant")
+        .filter_map(|(_, v)| v.parse().ok())
+        .collect();
+    Ok(LetterRequest {
+        kind,
+        recipients: pairs
+            .iter()
+            .filter(|(k, _)| k == "destinataire")
+            .map(|(_, v)| v.clone())
+            .collect(),
+        children,
+        format: if value("format") == Some("docx") {
+            vigie_letters::Format::Docx
+        } else {
+            vigie_letters::Format::Odt
+        },
+        pdf: value("pdf").is_some(),
+        complete_follow_up: value("suivi").is_some(),
+    })
+}
+
+async fn load(
+    state: &AppState,
+    u: &SessionUser,
+    ip: Option<String>,
+    id: &str,
+) -> Result<(DossierRecord, vigie_domain::Scope), WebError> {
+    let id = path_id(id)?;
+    let scope = dossier_scope(state, u).await?;
+    let rec = state
+        .store
+        .read_dossier(state.now(), &actor(u, ip), &scope, id)
+        .await?;
+    Ok((rec, scope))
+}
+
+fn offers(u: &SessionUser, id: i64, current: Option<LetterKind>) -> Vec<Offer> {
+    LetterKind::ALL
+        .into_iter()
+        .filter(|k| k.may_generate(u.role))
+        .map(|k| Offer {
+            code: k.code(),
+            number: k.number(),
+            title: k.title(),
+            recipient: k.recipient().label(),
+            legal_basis: k.legal_basis(),
+            href: format!("/dossiers/{id}/courriers?modele={}", k.code()),
+            current: Some(k) == current,
+        })
+        .collect()
+}
+
+/// What the page shows besides the dossier: the template chosen, what was ticked (or the
+/// defaults), an error, previews.
+struct Shown<'a> {
+    req: &'a LetterRequest,
+    chosen: Option<LetterKind>,
+    error: String,
+    previews: Vec<Preview>,
+    defaults: bool,
+}
+
+/// The page for a dossier.
+fn page(
+    state: &AppState,
+    u: &SessionUser,
+    rec: &DossierRecord,
+    ctx: &Context,
+    shown: Shown<'_>,
+) -> Response {
+    let Shown {
+        req,
+        chosen,
+        error,
+        previews,
+        defaults,
+    } = shown;
+    let offers = offers(u, rec.id, chosen);
+    let chosen_offer = offers.iter().find(|o| o.current).cloned();
+    let recipients = chosen
+        .map(|k| {
+            ctx.choices(k, rec, &[])
+                .into_iter()
+                .map(|(value, label, _)| Check {
+                    checked: defaults || req.recipients.contains(&value),
+                    value,
+                    label,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let children = rec
+        .children
+        .iter()
+        .map(|c| Check {
+            value: c.id.to_string(),
+            label: format!(
+                "{} {}",
+                c.data.person.first_names,
+                c.data.person.usage_name.clone().unwrap_or_else(|| c
+                    .data
+                    .person
+                    .birth_name
+                    .clone())
+            ),
+            checked: defaults || req.children.contains(&c.id),
+        })
+        .collect();
+    let pdf_unavailable = if state.pdf.is_some() {
+        String::new()
+    } else {
+        vigie_letters::unavailable_reason(&state.config.pdf).unwrap_or_default()
+    };
+    let status = if error.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    render(
+        status,
+        &LettersPage {
+            demo: state.config.demo,
+            chrome: Chrome::new(state, u),
+            dossier_id: rec.id,
+            number: rec.number.to_string(),
+            offers,
+            chosen: chosen_offer,
+            recipients,
+            children,
+            docx: req.format == vigie_letters::Format::Docx,
+            pdf: !defaults && req.pdf && state.pdf.is_some(),
+            pdf_unavailable,
+            follow_up: chosen.and_then(LetterKind::completes).map(|f| f.label()),
+            complete: defaults || req.complete_follow_up,
+            error,
+            previews,
+        },
+    )
+}
+
+/// `GET /dossiers/{id}/courriers[?modele=…]`.
+pub async fn letters_page(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Extension(u): Extension<SessionUser>,
+    Path(id): Path<String>,
+    Query(q): Query<Chosen>,
+) -> Response {
+    if !vigie_domain::letters::may_generate_any(u.role) {
+        return WebError::Forbidden.into_response();
+    }
+    let (rec, _) = match load(&state, &u, ip, &id).await {
+        Ok(r) => r,
+        Err(e) => return e.into_response(),
+    };
+    let chosen = LetterKind::parse(&q.modele).filter(|k| k.may_generate(u.role));
+    let ctx = match Context::load(&state, &u, &rec).await {
+        Ok(c) => c,
+        Err(e) => return e.into_response(),
+    };
+    let req = LetterRequest {
+        kind: chosen.unwrap_or(LetterKind::InvitationEvaluation),
+        recipients: vec![],
+        children: vec![],
+        format: vigie_letters::Format::Odt,
+        pdf: false,
+        complete_follow_up: true,
+    };
+    page(
+        &state,
+        &u,
+        &rec,
+        &ctx,
+        Shown {
+            req: &req,
+            chosen,
+            error: String::new(),
+            previews: vec![],
+            defaults: true,
+        },
+    )
+}
+
+/// `POST /dossiers/{id}/courriers/apercu`: the filled text of each letter, nothing stored.
+pub async fn preview(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Extension(u): Extension<SessionUser>,
+    Path(id): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let (rec, _) = match load(&state, &u, ip, &id).await {
+        Ok(r) => r,
+        Err(e) => return e.into_response(),
+    };
+    let req = match request_of(&pairs) {
+        Ok(r) => r,
+        Err(e) => return e.into_response(),
+    };
+    let ctx = match Context::load(&state, &u, &rec).await {
+        Ok(c) => c,
+        Err(e) => return e.into_response(),
+    };
+    let today = state
+        .now()
+        .with_timezone(&state.config.timezone)
+        .date_naive();
+    let text_only = LetterRequest {
+        pdf: false,
+        ..req.clone()
+    };
+    match fill(&state, &u, &rec, &ctx, &text_only, today).await {
+        Ok(filled) => {
+            let previews = filled
+                .into_iter()
+                .map(|f| Preview {
+                    recipient: f.recipient_label,
+                    text: vigie_letters::document_text(&f.bytes).unwrap_or_default(),
+                    confidential: f.confidential,
+                })
+                .collect();
+            page(
+                &state,
+                &u,
+                &rec,
+                &ctx,
+                Shown {
+                    req: &req,
+                    chosen: Some(req.kind),
+                    error: String::new(),
+                    previews,
+                    defaults: false,
+                },
+            )
+        }
+        Err(WebError::Invalid(e)) => page(
+            &state,
+            &u,
+            &rec,
+            &ctx,
+            Shown {
+                req: &req,
+                chosen: Some(req.kind),
+                error: e.to_string(),
+                previews: vec![],
+                defaults: false,
+            },
+        ),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// `POST /dossiers/{id}/courriers`: generates and stores the letters, then shows the documents.
+pub async fn create(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Extension(u): Extension<SessionUser>,
+    Path(id): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let (rec, scope) = match load(&state, &u, ip.clone(), &id).await {
+        Ok(r) => r,
+        Err(e) => return e.into_response(),
+    };
+    let req = match request_of(&pairs) {
+        Ok(r) => r,
+        Err(e) => return e.into_response(),
+    };
+    match generate(&state, &u, &actor(&u, ip), &scope, &rec, &req).await {
+        Ok(done) => {
+            let follow_up = match done.follow_up {
+                Some(false) => "&suivi=non",
+                _ => "",
+            };
+            Redirect::to(&format!(
+                "/dossiers/{}/documents?generes={}{follow_up}",
+                rec.id,
+                done.ids.len()
+            ))
+            .into_response()
+        }
+        Err(WebError::Invalid(e)) => {
+            let ctx = match Context::load(&state, &u, &rec).await {
+                Ok(c) => c,
+                Err(e) => return e.into_response(),
+            };
+            page(
+                &state,
+                &u,
+                &rec,
+                &ctx,
+                Shown {
+                    req: &req,
+                    chosen: Some(req.kind),
+                    error: format!("Aucun courrier n'a été enregistré : {e}"),
+                    previews: vec![],
+                    defaults: false,
+                },
+            )
+        }
+        Err(e) => e.into_response(),
+    }
+}
