@@ -195,6 +195,7 @@ pub fn build(state: AppState) -> (Router, Vec<RouteSpec>) {
     let r = asset_and_account_routes(r);
     let r = dossier_routes(r);
     let r = crate::letters::routes(r);
+    let r = crate::admin::letter_routes(r);
     let r = audit_and_params_routes(r);
     let r = api_write_routes(r);
     let r = user_routes(r);
@@ -300,6 +301,12 @@ fn asset_and_account_routes(r: Routes) -> Routes {
         "/compte/mot-de-passe",
         Authenticated,
         crate::account::settings::password_post,
+    )
+    .add(
+        Method::POST,
+        "/compte/coordonnees",
+        Authenticated,
+        crate::account::settings::contact_post,
     )
     .add(
         Method::POST,

@@ -296,42 +296,43 @@ fn hardened(a: &Answer) -> Result<(), String> {
 fn declared_policy(spec: &RouteSpec) -> Result<(), String> {
     use Permission::*;
     let p = spec.path;
-    let allowed: &[Access] = if p.starts_with("/admin/parametres") {
-        &[Access::Perm(ParamsAdmin)]
-    } else if p.starts_with("/admin/") {
-        &[Access::Perm(UsersAdmin)]
-    } else if p.starts_with("/tracabilite") || p == "/acces-exceptionnels" {
-        &[Access::Perm(AuditRead)]
-    } else if p.starts_with("/comptes-en-attente") {
-        // The two-person rule: the responsable CRIP confirms accounts, an administrator never.
-        &[Access::Perm(UsersConfirm)]
-    } else if p.starts_with("/dossiers")
-        || p.starts_with("/api/v1/dossiers")
-        || p.starts_with("/api/v1/personnes")
-        || p.starts_with("/echeances")
-        || p.starts_with("/documents/")
-        || p.starts_with("/api/v1/documents/")
-    {
-        &[Access::Perm(DossierRead), Access::Perm(DossierWrite)]
-    } else if p.starts_with("/static/") || matches!(p, "/healthz" | "/connexion") {
-        &[Access::Public]
-    } else if p.starts_with("/connexion/second-facteur")
-        || p.starts_with("/compte/second-facteur")
-        || p == "/deconnexion"
-    {
-        &[Access::SecondFactorStep]
-    } else if matches!(
-        p,
-        "/" | "/reauthentification" | "/api/v1/parametres" | "/api/v1/openapi.json"
-    ) || p.starts_with("/compte")
-    {
-        &[Access::Authenticated]
-    } else {
-        return Err(format!(
-            "{} {p}: not in the declared policy of this test",
-            spec.method
-        ));
-    };
+    let allowed: &[Access] =
+        if p.starts_with("/admin/parametres") || p.starts_with("/admin/courriers") {
+            &[Access::Perm(ParamsAdmin)]
+        } else if p.starts_with("/admin/") {
+            &[Access::Perm(UsersAdmin)]
+        } else if p.starts_with("/tracabilite") || p == "/acces-exceptionnels" {
+            &[Access::Perm(AuditRead)]
+        } else if p.starts_with("/comptes-en-attente") {
+            // The two-person rule: the responsable CRIP confirms accounts, an administrator never.
+            &[Access::Perm(UsersConfirm)]
+        } else if p.starts_with("/dossiers")
+            || p.starts_with("/api/v1/dossiers")
+            || p.starts_with("/api/v1/personnes")
+            || p.starts_with("/echeances")
+            || p.starts_with("/documents/")
+            || p.starts_with("/api/v1/documents/")
+        {
+            &[Access::Perm(DossierRead), Access::Perm(DossierWrite)]
+        } else if p.starts_with("/static/") || matches!(p, "/healthz" | "/connexion") {
+            &[Access::Public]
+        } else if p.starts_with("/connexion/second-facteur")
+            || p.starts_with("/compte/second-facteur")
+            || p == "/deconnexion"
+        {
+            &[Access::SecondFactorStep]
+        } else if matches!(
+            p,
+            "/" | "/reauthentification" | "/api/v1/parametres" | "/api/v1/openapi.json"
+        ) || p.starts_with("/compte")
+        {
+            &[Access::Authenticated]
+        } else {
+            return Err(format!(
+                "{} {p}: not in the declared policy of this test",
+                spec.method
+            ));
+        };
     if allowed.contains(&spec.access) {
         Ok(())
     } else {

@@ -548,3 +548,121 @@ async fn the_api_generates_lists_and_downloads_letters() {
         db.finish().await;
     }
 }
+
+async fn multipart(w: &World, user: i64, uri: &str, name: &str, file: &[u8]) -> Answer {
+    let boundary = "vigie-test-boundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"logo.svg\"\r\nContent-Type: image/svg+xml\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(file);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri(uri)
+        .header(header::HOST, "vigie.test")
+        .header(header::COOKIE, cookie(w, user).await)
+        .header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(Body::from(body))
+        .unwrap();
+    let res = w.app.clone().oneshot(req).await.unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    let body = res.into_body().collect().await.unwrap().to_bytes().to_vec();
+    Answer {
+        status,
+        headers,
+        body,
+    }
+}
+
+#[tokio::test]
+async fn the_administrator_edits_the_letterhead_logo_and_directory_and_an_agent_their_contact() {
+    for db in TestDb::both().await {
+        let w = world(&db).await;
+        let admin = user(&w.store, "admin", Role::Administrateur, vec![]).await;
+        let page = call(&w, admin, Method::GET, "/admin/courriers", "").await;
+        assert_eq!(page.status, StatusCode::OK);
+        let html = page.text();
+        let version = html
+            .split("name=\"version\" value=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_owned();
+        // A bad e-mail: refused in French, what was typed kept.
+        let form = format!(
+            "version={version}&departement=CD+du+Cher&city=Bourges&email=pas-un-courriel&delegation=Par+d%C3%A9l%C3%A9gation"
+        );
+        let bad = call(&w, admin, Method::POST, "/admin/courriers/entete", &form).await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            bad.text().contains("Courriel") && bad.text().contains("value=\"pas-un-courriel\""),
+            "{}",
+            bad.text()
+        );
+        let form = form.replace("pas-un-courriel", "crip%40cd18.fr");
+        let ok = call(&w, admin, Method::POST, "/admin/courriers/entete", &form).await;
+        assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.text());
+        assert_eq!(
+            w.store.letterhead().await.unwrap().letterhead.city,
+            "Bourges"
+        );
+        // The logo: an SVG with a script is refused, a plain one accepted.
+        let evil = multipart(
+            &w,
+            admin,
+            "/admin/courriers/logo",
+            "logo",
+            b"<svg><script>x</script></svg>",
+        )
+        .await;
+        assert_eq!(evil.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let svg = b"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 40 20'><rect width='40' height='20'/></svg>";
+        let ok = multipart(&w, admin, "/admin/courriers/logo", "logo", svg).await;
+        assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.text());
+        let served = call(&w, admin, Method::GET, "/admin/courriers/logo", "").await;
+        assert_eq!(served.body, svg.to_vec());
+        // The directory.
+        let add = "kind=parquet&name=Monsieur+le+Procureur&organisation=TJ+Bourges&address=8+rue+des+Ar%C3%A8nes%0D%0A18000+Bourges";
+        let ok = call(&w, admin, Method::POST, "/admin/courriers/annuaire", add).await;
+        assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.text());
+        let entries = w.store.directory(true).await.unwrap();
+        assert_eq!(
+            entries[0].contact.address,
+            "8 rue des Arènes\n18000 Bourges"
+        );
+        let fields = call(&w, admin, Method::GET, "/admin/courriers/champs", "").await;
+        assert!(fields.text().contains("signalant.nom"));
+        // The agent's contact, printed on the letters they make.
+        let ok = call(
+            &w,
+            w.agent,
+            Method::POST,
+            "/compte/coordonnees",
+            "title=Agent+CRIP&phone=02+48+00+00+01&email=agent%40cd18.fr",
+        )
+        .await;
+        assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.text());
+        let preview = call(
+            &w,
+            w.agent,
+            Method::POST,
+            &format!("/dossiers/{}/courriers/apercu", w.dossier),
+            "modele=08-signalement-parquet",
+        )
+        .await;
+        let text = preview.text();
+        assert!(
+            text.contains("Affaire suivie par : Nom agent, Agent CRIP — Tél. : 02 48 00 00 01"),
+            "{text}"
+        );
+        assert!(text.contains("Bourges, le "), "{text}");
+        db.finish().await;
+    }
+}

@@ -15,7 +15,7 @@ use crate::http::client::ClientIp;
 use crate::http::error::WebError;
 use crate::http::extract::{Form, Query};
 use crate::shared::reauth::require_reauth;
-use crate::shared::{Chrome, render};
+use crate::shared::{Chrome, actor, render};
 
 #[derive(Template)]
 #[template(path = "account.html")]
@@ -28,6 +28,9 @@ struct AccountPage {
     forced: bool,
     notice: Option<&'static str>,
     error: Option<String>,
+    /// Title, phone and e-mail printed as « Affaire suivie par » (as typed after a refusal).
+    contact: vigie_domain::letters::merge::Agent,
+    contact_error: Option<String>,
 }
 
 #[derive(serde::Deserialize, Debug, Default)]
@@ -45,9 +48,27 @@ async fn account_page_with(
     notice: Option<&'static str>,
     error: Option<String>,
 ) -> Response {
+    contact_page(state, user, status, notice, error, None).await
+}
+
+async fn contact_page(
+    state: &AppState,
+    user: &SessionUser,
+    status: StatusCode,
+    notice: Option<&'static str>,
+    error: Option<String>,
+    typed: Option<(vigie_domain::letters::merge::Agent, String)>,
+) -> Response {
     let codes_left = match state.store.recovery_codes_left(user.user_id).await {
         Ok(n) => n,
         Err(e) => return WebError::from(e).into_response(),
+    };
+    let (contact, contact_error) = match typed {
+        Some((c, e)) => (c, Some(e)),
+        None => match state.store.user_contact(user.user_id).await {
+            Ok(c) => (c, None),
+            Err(e) => return WebError::from(e).into_response(),
+        },
     };
     render(
         status,
@@ -60,6 +81,8 @@ async fn account_page_with(
             forced: user.must_change_password,
             notice,
             error,
+            contact,
+            contact_error,
         },
     )
 }
@@ -74,6 +97,7 @@ pub async fn account_page(
             Some("Il vous reste peu de codes de secours : générez-en de nouveaux ci-dessous.")
         }
         (_, "mot-de-passe") => Some("Votre mot de passe a été changé."),
+        (_, "coordonnees") => Some("Vos coordonnées ont été enregistrées."),
         _ => None,
     };
     account_page_with(&state, &user, StatusCode::OK, notice, None).await
@@ -205,6 +229,58 @@ pub async fn logout_everywhere(
         .await
     {
         Ok(_) => super::login::logged_out(&state),
+        Err(e) => WebError::from(e).into_response(),
+    }
+}
+
+#[derive(serde::Deserialize, Debug)]
+pub struct ContactForm {
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    email: String,
+}
+
+/// `POST /compte/coordonnees`: one's title, phone and e-mail, printed on letters as
+/// « Affaire suivie par ».
+pub async fn contact_post(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Extension(user): Extension<SessionUser>,
+    Form(f): Form<ContactForm>,
+) -> Response {
+    let saved = state
+        .store
+        .set_user_contact(
+            state.now(),
+            &actor(&user, ip),
+            user.user_id,
+            &f.title,
+            &f.phone,
+            &f.email,
+        )
+        .await;
+    match saved {
+        Ok(()) => Redirect::to("/compte?ok=coordonnees").into_response(),
+        Err(vigie_store::StoreError::Invalid(d)) => {
+            let typed = vigie_domain::letters::merge::Agent {
+                name: user.display_name.clone(),
+                title: f.title,
+                phone: f.phone,
+                email: f.email,
+            };
+            contact_page(
+                &state,
+                &user,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                None,
+                Some((typed, d.to_string())),
+            )
+            .await
+        }
         Err(e) => WebError::from(e).into_response(),
     }
 }

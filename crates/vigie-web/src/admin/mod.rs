@@ -1,9 +1,11 @@
 //! Administration screens: the parameter tables, territories and services ([`params`]),
+//! what letters print (letterhead, directory, services' addresses: [`letters`]),
 //! the users ([`users`], [`user_actions`]) and the roles ([`roles`]), and the accounts waiting for a responsable CRIP's
 //! confirmation (two-person rule: [`pending`]).
 
 use vigie_domain::catalog::Catalog;
 
+pub mod letters;
 pub mod params;
 pub mod pending;
 pub mod roles;
@@ -26,4 +28,54 @@ pub fn reach_text(territories: &[i64], service_id: Option<i64>, cat: &Catalog) -
         ));
     }
     parts.join(", ")
+}
+
+/// The routes of the letters' administration (the administrator: parameter data, no dossier).
+pub fn letter_routes(r: crate::routes::Routes) -> crate::routes::Routes {
+    use axum::http::Method;
+    use vigie_domain::Permission::ParamsAdmin;
+
+    use crate::routes::Access::Perm;
+    r.add(
+        Method::GET,
+        "/admin/courriers",
+        Perm(ParamsAdmin),
+        letters::index,
+    )
+    .add(
+        Method::POST,
+        "/admin/courriers/entete",
+        Perm(ParamsAdmin),
+        letters::save_head,
+    )
+    .add(
+        Method::GET,
+        "/admin/courriers/logo",
+        Perm(ParamsAdmin),
+        letters::logo,
+    )
+    .add(
+        Method::POST,
+        "/admin/courriers/logo",
+        Perm(ParamsAdmin),
+        letters::save_logo,
+    )
+    .add(
+        Method::POST,
+        "/admin/courriers/annuaire",
+        Perm(ParamsAdmin),
+        letters::save_entry,
+    )
+    .add(
+        Method::POST,
+        "/admin/courriers/service",
+        Perm(ParamsAdmin),
+        letters::save_service,
+    )
+    .add(
+        Method::GET,
+        "/admin/courriers/champs",
+        Perm(ParamsAdmin),
+        letters::fields,
+    )
 }
