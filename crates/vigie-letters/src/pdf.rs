@@ -22,7 +22,8 @@ pub struct PdfSettings {
     pub workers: usize,
     /// A conversion taking longer is killed.
     pub timeout: Duration,
-    /// Where the workers' profiles and the conversions' files live.
+    /// Where the pool makes its private folder (mode 0700, removed with the pool) for the
+    /// workers' profiles and the conversions' files.
     pub work_dir: PathBuf,
 }
 
@@ -31,7 +32,8 @@ pub struct PdfSettings {
 pub struct PdfPool {
     program: PathBuf,
     timeout: Duration,
-    work_dir: PathBuf,
+    /// Private to this pool: two pools (two servers on one host) never share a file.
+    work_dir: tempfile::TempDir,
     free: Mutex<Vec<usize>>,
     available: Condvar,
 }
@@ -63,10 +65,15 @@ impl PdfPool {
     pub fn new(settings: &PdfSettings) -> Option<PdfPool> {
         let program = find_program(settings)?;
         let workers = settings.workers.max(1);
+        std::fs::create_dir_all(&settings.work_dir).ok()?;
+        let work_dir = tempfile::Builder::new()
+            .prefix("vigie-pdf-")
+            .tempdir_in(&settings.work_dir)
+            .ok()?;
         Some(PdfPool {
             program,
             timeout: settings.timeout,
-            work_dir: settings.work_dir.clone(),
+            work_dir,
             free: Mutex::new((0..workers).rev().collect()),
             available: Condvar::new(),
         })
@@ -101,8 +108,8 @@ impl PdfPool {
 
     fn run(&self, worker: usize, document: &[u8], format: Format) -> Result<Vec<u8>, LetterError> {
         let fail = |what: &str| LetterError::Pdf(what.to_owned());
-        let profile = self.work_dir.join(format!("profil-{worker}"));
-        let job = self.work_dir.join(format!("travail-{worker}"));
+        let profile = self.work_dir.path().join(format!("profil-{worker}"));
+        let job = self.work_dir.path().join(format!("travail-{worker}"));
         // A previous conversion killed midway may have left files: start clean.
         let _ = std::fs::remove_dir_all(&job);
         std::fs::create_dir_all(&job).map_err(|_| fail("dossier de travail impossible à créer"))?;

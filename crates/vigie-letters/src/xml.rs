@@ -500,7 +500,9 @@ pub(crate) fn prepare(xml: &str, format: Format, part: &str) -> Result<Prepared,
             }
             Kind::Close => {
                 path.pop();
-                if t.name == "w:rPr" {
+                // The run's own properties end here, not a nested one (`w:rPrChange` holds a
+                // `w:rPr` of its own when changes are tracked).
+                if t.name == "w:rPr" && run_properties.is_some_and(|run| path.len() == run + 1) {
                     run_properties = None;
                 }
             }

@@ -98,6 +98,14 @@ fn a_loop_over_paragraphs_and_a_condition() {
     let out = fill(&docx(body));
     insta::assert_snapshot!(docx_body(&out));
     assert_eq!(document_text(&out).unwrap().trim(), "Avant rien après");
+    // The same with tracked formatting changes (a `w:rPr` inside the run's `w:rPr`).
+    let tracked = body.replacen(
+        "<w:rPr><w:b/></w:rPr>",
+        "<w:rPr><w:b/><w:rPrChange w:id=\"1\" w:author=\"A\"><w:rPr><w:i/></w:rPr></w:rPrChange></w:rPr>",
+        1,
+    );
+    let out = fill(&docx(&tracked));
+    assert_eq!(document_text(&out).unwrap().trim(), "Avant rien après");
 }
 
 #[test]

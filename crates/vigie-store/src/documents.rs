@@ -37,6 +37,9 @@ pub struct NewDocument<'a> {
     pub bytes: &'a [u8],
     /// Names a confidential source: hidden from roles that may not see the source's identity.
     pub confidential: bool,
+    /// Prints the source's identity: hidden like a confidential document as soon as the
+    /// dossier's source is no longer « identité connue » (it may become confidential later).
+    pub names_source: bool,
 }
 
 /// A stored document, without its content.
@@ -55,6 +58,7 @@ pub struct DocumentInfo {
     pub size: i64,
     pub sha256: String,
     pub confidential: bool,
+    pub names_source: bool,
     pub created_by: Option<i64>,
     /// Display name of the author.
     pub created_by_name: Option<String>,
@@ -63,7 +67,7 @@ pub struct DocumentInfo {
 
 const COLUMNS: &str = "doc.id, doc.dossier_id, doc.kind, doc.title, doc.template_code, \
     doc.template_version, doc.recipient_kind, doc.recipient_label, doc.file_name, doc.media_type, \
-    doc.size, doc.sha256, doc.confidential, doc.created_by, u.display_name AS created_by_name, \
+    doc.size, doc.sha256, doc.confidential, doc.names_source, doc.created_by, u.display_name AS created_by_name, \
     doc.created_at";
 
 fn info(r: &sea_orm::QueryResult) -> Result<DocumentInfo> {
@@ -81,6 +85,7 @@ fn info(r: &sea_orm::QueryResult) -> Result<DocumentInfo> {
         size: get(r, "size")?,
         sha256: get(r, "sha256")?,
         confidential: get(r, "confidential")?,
+        names_source: get(r, "names_source")?,
         created_by: get(r, "created_by")?,
         created_by_name: get(r, "created_by_name")?,
         created_at: get(r, "created_at")?,
@@ -97,6 +102,10 @@ fn reachable(scope: &Scope, source_visible: bool) -> Sql {
     scope_filter(&mut q, scope, "d");
     if !source_visible {
         q.push(" AND doc.confidential = ").bind(false);
+        q.push(" AND (doc.names_source = ").bind(false);
+        q.push(" OR (SELECT s.confidentiality FROM dossier_source s WHERE s.dossier_id = doc.dossier_id) = ")
+            .bind(vigie_domain::SourceConfidentiality::Known.code())
+            .push(")");
     }
     q
 }
@@ -122,7 +131,7 @@ async fn insert(
     let mut q = Sql::new(
         "INSERT INTO document (dossier_id, kind, title, template_code, template_version, \
          recipient_kind, recipient_label, file_name, media_type, size, sha256, confidential, \
-         created_by, created_at) VALUES (",
+         names_source, created_by, created_at) VALUES (",
     );
     q.bind(d.dossier_id)
         .push(", ")
@@ -147,6 +156,7 @@ async fn insert(
         .bind(sha)
         .push(", ")
         .bind(d.confidential);
+    q.push(", ").bind(d.names_source);
     q.push(", ")
         .bind(actor.user_id)
         .push(", ")

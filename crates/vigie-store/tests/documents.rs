@@ -28,6 +28,7 @@ fn letter<'a>(dossier_id: i64, bytes: &'a [u8], confidential: bool) -> NewDocume
         media_type: "application/vnd.oasis.opendocument.text".into(),
         bytes,
         confidential,
+        names_source: confidential,
     }
 }
 
@@ -104,6 +105,21 @@ async fn documents_are_stored_in_chunks_within_the_scope_and_audited() {
             Err(StoreError::NotFound)
         ));
         assert!(s.document(&t1, true, ids[1]).await.is_ok());
+        // A letter that prints the source's name, on a dossier whose source is not « identité
+        // connue » (here anonymous): hidden like a confidential one, even if not flagged.
+        let named = NewDocument {
+            names_source: true,
+            ..letter(d1, &small, false)
+        };
+        let named = s
+            .add_documents(now(), &actor, &Scope::All, &[named])
+            .await
+            .unwrap()[0];
+        assert!(matches!(
+            s.document(&t1, false, named).await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(s.document(&t1, true, named).await.is_ok());
         // Out of scope: the dossier, its documents and adding to it are not found.
         let t2 = Scope::Restricted {
             territories: vec![f.t2],

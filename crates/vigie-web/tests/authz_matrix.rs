@@ -153,6 +153,7 @@ async fn world(db: &TestDb) -> World {
                 media_type: "application/vnd.oasis.opendocument.text".into(),
                 bytes: b"PK",
                 confidential: false,
+                names_source: false,
             }],
         )
         .await

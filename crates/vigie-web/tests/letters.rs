@@ -376,6 +376,27 @@ async fn an_evaluator_generates_only_their_letters_and_never_sees_a_confidential
         )
         .await;
         assert_eq!(refused.status, StatusCode::FORBIDDEN);
+        let last = w.store.audit_tail(1).await.unwrap().remove(0);
+        assert_eq!(
+            (last.action.as_str(), last.user_id),
+            ("acces.refuse", Some(w.evaluator))
+        );
+        // From the page, nothing ticked is refused, never « everyone ».
+        let form = "modele=02-information-parents&formulaire=1&enfant=1";
+        let none = call(
+            &w,
+            w.agent,
+            Method::POST,
+            &format!("/dossiers/{d}/courriers"),
+            form,
+        )
+        .await;
+        assert_eq!(none.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            none.text().contains("cochez au moins un destinataire"),
+            "{}",
+            none.text()
+        );
         let done = call(
             &w,
             w.evaluator,

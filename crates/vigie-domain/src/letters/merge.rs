@@ -108,6 +108,9 @@ pub struct Merge {
     /// The letter names a source whose identity is confidential (or anonymous): the document
     /// is flagged confidential.
     pub reveals_source: bool,
+    /// The letter prints the source's identity (whatever its confidentiality today): should the
+    /// source become confidential later, the document is hidden like a confidential one.
+    pub names_source: bool,
     /// Who it is for, for the documents list (« Mme Julie DURAND », « Tribunal judiciaire… »).
     pub recipient_label: String,
 }
@@ -243,7 +246,22 @@ pub fn recipients(
 pub fn build(input: &LetterInput<'_>) -> Result<Merge, DomainError> {
     let d = input.dossier;
     let kind = input.kind.recipient();
-    let children = selected(d, input.children)?;
+    let mut children = selected(d, input.children)?;
+    // A parent's letter speaks only of the children over whom that parent holds parental
+    // authority (in a recomposed fratrie, not of the others).
+    if let Recipient::Parent(id) = input.recipient {
+        children.retain(|c| {
+            c.data
+                .adults
+                .iter()
+                .any(|l| l.adult == *id && l.parental_authority)
+        });
+        if children.is_empty() {
+            return Err(refuse(
+                "Un courrier aux parents n'est adressé qu'à un titulaire de l'autorité parentale des enfants concernés.",
+            ));
+        }
+    }
     let adults = linked_adults(&children);
     let source = &d.source;
     let source_hidden = source.confidentiality != SourceConfidentiality::Known;
@@ -293,6 +311,7 @@ pub fn build(input: &LetterInput<'_>) -> Result<Merge, DomainError> {
     Ok(Merge {
         value,
         reveals_source: source_hidden && (names_source || identity),
+        names_source: names_source || identity,
         recipient_label,
     })
 }
@@ -488,39 +507,47 @@ fn recipient(
     }
 }
 
-/// Removes every field a family must not read (the dictionary's `family: false`).
+/// Keeps only the fields a family may read (the dictionary's `family: true`): a field added to
+/// the data but not to the dictionary never reaches a family.
 fn strip_for_family(value: &mut Value) {
-    for field in dictionary::fields().filter(|f| !f.family) {
-        remove_path(value, &field.path.split('.').collect::<Vec<_>>());
-    }
-    if let Some(object) = value.as_object_mut() {
-        object.retain(|_, v| v.as_object().is_none_or(|o| !o.is_empty()));
-    }
+    let allowed: Vec<&str> = dictionary::fields()
+        .filter(|f| f.family)
+        .map(|f| f.path)
+        .collect();
+    keep(value, "", &allowed);
 }
 
-fn remove_path(value: &mut Value, path: &[&str]) {
-    let Some((head, rest)) = path.split_first() else {
-        return;
-    };
-    let (key, items) = match head.strip_suffix("[]") {
-        Some(key) => (key, true),
-        None => (*head, false),
-    };
-    let Some(object) = value.as_object_mut() else {
-        return;
-    };
-    if rest.is_empty() && !items {
-        object.remove(key);
-        return;
-    }
-    let Some(child) = object.get_mut(key) else {
-        return;
-    };
-    if items {
-        if let Some(list) = child.as_array_mut() {
-            list.iter_mut().for_each(|item| remove_path(item, rest));
+fn keep(value: &mut Value, prefix: &str, allowed: &[&str]) {
+    match value {
+        Value::Object(map) => {
+            map.retain(|k, _| {
+                let path = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                allowed.iter().any(|a| {
+                    *a == path
+                        || a.strip_prefix(path.as_str())
+                            .is_some_and(|rest| rest.starts_with('.') || rest.starts_with("[]"))
+                })
+            });
+            for (k, v) in map.iter_mut() {
+                let path = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                keep(v, &path, allowed);
+            }
+            map.retain(|_, v| v.as_object().is_none_or(|o| !o.is_empty()));
         }
-    } else {
-        remove_path(child, rest);
+        Value::Array(items) => {
+            let item_prefix = format!("{prefix}[]");
+            for item in items.iter_mut() {
+                keep(item, &item_prefix, allowed);
+            }
+        }
+        _ => {}
     }
 }

@@ -201,3 +201,57 @@ fn each_letter_has_recipients_in_the_sample() {
         assert_eq!(n, expected, "{kind:?}");
     }
 }
+
+#[test]
+fn a_parent_hears_only_of_the_children_in_their_authority() {
+    // A recomposed fratrie: Noé's father is another man, who alone holds authority with the
+    // mother; Paul MARTIN is not Noé's parent.
+    let mut dossier = sample::dossier();
+    dossier.adults.push(crate::dossier::record::AdultRecord {
+        id: 4,
+        data: crate::Adult {
+            civility_id: Some(61),
+            birth_name: "BERNARD".into(),
+            usage_name: None,
+            first_names: Some("Luc".into()),
+            address: crate::Address::default(),
+            phone: None,
+            email: None,
+        },
+    });
+    let noe = &mut dossier.children[2].data.adults;
+    noe.retain(|l| l.adult != 2);
+    noe.push(crate::AdultLink {
+        adult: 4,
+        link_id: 21,
+        parental_authority: true,
+    });
+    let (labels, letterhead, agent) = (sample::labels(), sample::letterhead(), sample::agent());
+    let input = |recipient| LetterInput {
+        kind: LetterKind::InformationConclusion,
+        dossier: &dossier,
+        children: &[],
+        recipient,
+        letterhead: &letterhead,
+        agent: &agent,
+        labels: &labels,
+        today: sample::today(),
+        received_on: sample::today(),
+        can_see_source: true,
+    };
+    let to_paul = build(&input(&Recipient::Parent(2))).unwrap();
+    let text = to_paul.value.to_string();
+    assert!(
+        text.contains("Léa") && text.contains("Tom") && !text.contains("Noé"),
+        "{text}"
+    );
+    assert!(!text.contains("\"Luc\""), "{text}");
+    let to_luc = build(&input(&Recipient::Parent(4))).unwrap();
+    let text = to_luc.value.to_string();
+    assert!(
+        text.contains("Noé") && !text.contains("Léa") && !text.contains("Paul"),
+        "{text}"
+    );
+    let to_mother = build(&input(&Recipient::Parent(1))).unwrap();
+    assert_eq!(to_mother.value["enfants"].as_array().unwrap().len(), 3);
+}

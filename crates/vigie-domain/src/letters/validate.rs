@@ -46,12 +46,52 @@ pub fn check_logo(bytes: &[u8]) -> Result<LogoType, DomainError> {
     if !lower.contains("<svg") {
         return Err(refuse("une image PNG ou SVG est attendue."));
     }
-    if lower.contains("<script") || lower.contains("href=\"http") || lower.contains("href='http") {
+    if !svg_is_self_contained(&lower) {
         return Err(refuse(
             "une image SVG sans script ni référence externe est attendue.",
         ));
     }
     Ok(LogoType::Svg)
+}
+
+/// An SVG (lower-cased) with no script, event handler, entity, embedded HTML, nor any
+/// reference other than to itself (`href="#…"`, `url(#…)`): LibreOffice and Word would
+/// otherwise fetch or run it when printing a letter.
+fn svg_is_self_contained(svg: &str) -> bool {
+    const FORBIDDEN: &[&str] = &[
+        "<script",
+        "<!entity",
+        "<!doctype",
+        "<foreignobject",
+        "javascript:",
+        "file:",
+        "data:text",
+    ];
+    if FORBIDDEN.iter().any(|f| svg.contains(f)) {
+        return false;
+    }
+    // Event handlers: ` onload=`, ` onclick =`…
+    let handler = svg.match_indices(" on").any(|(i, _)| {
+        let rest = &svg[i + 3..];
+        let name_len = rest.bytes().take_while(u8::is_ascii_lowercase).count();
+        name_len > 0 && rest[name_len..].trim_start().starts_with('=')
+    });
+    if handler {
+        return false;
+    }
+    let internal = |after: &str| {
+        let after = after.trim_start();
+        let after = after.strip_prefix(['"', '\'']).unwrap_or(after);
+        after.starts_with('#')
+    };
+    let hrefs_ok = svg.match_indices("href").all(|(i, _)| {
+        let rest = svg[i + 4..].trim_start();
+        rest.strip_prefix('=').is_none_or(internal)
+    });
+    let urls_ok = svg
+        .match_indices("url(")
+        .all(|(i, _)| internal(&svg[i + 4..]));
+    hrefs_ok && urls_ok
 }
 
 fn short(e: &mut Errors, field: &str, label: &str, value: &str) {
@@ -146,6 +186,21 @@ mod tests {
         let err = check_logo(b"<svg><script>alert(1)</script></svg>").unwrap_err();
         assert!(err.to_string().contains("sans script"), "{err}");
         assert!(check_logo(b"GIF89a").is_err());
+        for evil in [
+            &b"<svg onload='x'/>"[..],
+            b"<svg><image href='http://example.org/x.png'/></svg>",
+            b"<svg><image xlink:href=\"file:///etc/passwd\"/></svg>",
+            b"<svg><rect style='fill:url(http://x/y)'/></svg>",
+            b"<svg><foreignObject/></svg>",
+        ] {
+            assert!(
+                check_logo(evil).is_err(),
+                "{}",
+                String::from_utf8_lossy(evil)
+            );
+        }
+        let internal = b"<svg xmlns='http://www.w3.org/2000/svg'><defs><linearGradient id='g'/></defs><rect fill='url(#g)'/><use href='#g'/></svg>";
+        assert_eq!(check_logo(internal).unwrap(), LogoType::Svg);
         assert!(
             check_logo(&vec![0; LOGO_MAX_BYTES + 1])
                 .unwrap_err()

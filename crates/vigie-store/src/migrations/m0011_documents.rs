@@ -25,6 +25,7 @@ pub const STATEMENTS: &[&str] = &[
         size {BIGINT} NOT NULL,
         sha256 TEXT NOT NULL,
         confidential {BOOL} NOT NULL DEFAULT FALSE,
+        names_source {BOOL} NOT NULL DEFAULT FALSE,
         created_by {BIGINT} REFERENCES app_user (id),
         created_at {TS} NOT NULL
     )",

@@ -128,6 +128,7 @@ pub struct Filled {
     pub recipient_label: String,
     pub recipient_kind: RecipientKind,
     pub confidential: bool,
+    pub names_source: bool,
     pub bytes: Vec<u8>,
     pub pdf: Option<Vec<u8>>,
 }
@@ -146,6 +147,17 @@ pub async fn fill(
     today: NaiveDate,
 ) -> Result<Vec<Filled>, WebError> {
     if !req.kind.may_generate(u.role) {
+        // Traced like a route refused to the role.
+        let detail = format!("courrier={} role={}", req.kind.code(), u.role.code());
+        let actor = Actor::user(u.user_id, None);
+        state
+            .store
+            .audit(
+                state.now(),
+                &actor,
+                vigie_store::audit::Event::new("acces.refuse").detail(detail),
+            )
+            .await?;
         return Err(WebError::Forbidden);
     }
     let choices = ctx.choices(req.kind, rec, &req.children);
@@ -234,6 +246,7 @@ pub async fn fill(
             recipient_label: merge.recipient_label,
             recipient_kind: req.kind.recipient(),
             confidential: merge.reveals_source,
+            names_source: merge.names_source,
             bytes,
             pdf,
         });
@@ -286,6 +299,7 @@ pub async fn generate(
             media_type: req.format.mime().to_owned(),
             bytes: &f.bytes,
             confidential: f.confidential,
+            names_source: f.names_source,
         };
         if let Some(pdf) = &f.pdf {
             docs.push(NewDocument {

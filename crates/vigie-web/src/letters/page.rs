@@ -114,6 +114,21 @@ fn request_of(pairs: &[(String, String)]) -> Result<LetterRequest, WebError> {
     })
 }
 
+/// From the page (« formulaire »), nothing ticked is an error, never « everyone ».
+fn selection_problem(pairs: &[(String, String)]) -> Option<String> {
+    let has = |k: &str| pairs.iter().any(|(key, _)| key == k);
+    if !has("formulaire") {
+        return None;
+    }
+    if !has("destinataire") {
+        return Some("Destinataires : cochez au moins un destinataire.".into());
+    }
+    if !has("enfant") {
+        return Some("Enfants concernés : cochez au moins un enfant.".into());
+    }
+    None
+}
+
 async fn load(
     state: &AppState,
     u: &SessionUser,
@@ -300,6 +315,16 @@ pub async fn preview(
         .now()
         .with_timezone(&state.config.timezone)
         .date_naive();
+    if let Some(problem) = selection_problem(&pairs) {
+        let shown = Shown {
+            req: &req,
+            chosen: Some(req.kind),
+            error: problem,
+            previews: vec![],
+            defaults: false,
+        };
+        return page(&state, &u, &rec, &ctx, shown);
+    }
     let text_only = LetterRequest {
         pdf: false,
         ..req.clone()
@@ -361,7 +386,11 @@ pub async fn create(
         Ok(r) => r,
         Err(e) => return e.into_response(),
     };
-    match generate(&state, &u, &actor(&u, ip), &scope, &rec, &req).await {
+    let result = match selection_problem(&pairs) {
+        Some(problem) => Err(WebError::Invalid(vigie_domain::DomainError::Rule(problem))),
+        None => generate(&state, &u, &actor(&u, ip), &scope, &rec, &req).await,
+    };
+    match result {
         Ok(done) => {
             let follow_up = match done.follow_up {
                 Some(false) => "&suivi=non",
