@@ -28,6 +28,7 @@ pub mod role;
 pub mod rules;
 pub mod scope;
 pub mod search;
+pub mod stats;
 pub mod text;
 pub mod two_person;
 
