@@ -9,3 +9,4 @@
 mod table;
 
 pub use table::{Axis, ChartKind, Label, Table, Value};
+pub use table::{french_decimal, group_thousands};
