@@ -514,4 +514,4 @@ pub mod limits;
 mod validate;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

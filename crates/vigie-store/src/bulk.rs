@@ -208,6 +208,10 @@ impl Prepared {
             let these_adults = rows.push_adults(&mut self.ids, id, d)?;
             let person_ids = rows.push_children(&mut self.ids, id, d, &these_adults, now)?;
             rows.push_assignments_and_follow_ups(&mut self.ids, id, d)?;
+            rows.milestones.push((
+                id,
+                vigie_domain::dossier::milestones::Milestones::inferred(d, now),
+            ));
             out.push(Inserted {
                 id,
                 number,
@@ -352,6 +356,8 @@ pub(crate) struct Rows {
     motifs: Vec<Vec<Value>>,
     assignments: AssignmentRows,
     follow_ups: Vec<Vec<Value>>,
+    /// The milestones of dossiers created past « reçue », inferred from their data.
+    milestones: Vec<(i64, vigie_domain::dossier::milestones::Milestones)>,
 }
 
 impl Rows {
@@ -540,6 +546,7 @@ impl Rows {
             self.follow_ups,
         )
         .await?;
+        crate::milestones::insert_new(txn, &self.milestones).await?;
         Ok(())
     }
 }

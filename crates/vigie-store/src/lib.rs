@@ -51,6 +51,7 @@ pub mod health;
 pub mod keys;
 pub mod letterhead;
 pub mod migrate;
+pub mod milestones;
 mod name_keys;
 pub mod navigation;
 pub mod params;
@@ -63,6 +64,7 @@ pub mod search;
 pub mod sessions;
 pub mod settings;
 pub mod sql;
+pub mod stats;
 pub mod suggest;
 #[cfg(feature = "testing")]
 pub mod testing;

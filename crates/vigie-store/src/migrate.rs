@@ -34,6 +34,8 @@ mod m0009_reference_version;
 mod m0010_scope_indexes;
 #[path = "migrations/m0011_documents.rs"]
 mod m0011_documents;
+#[path = "migrations/m0012_statistics.rs"]
+mod m0012_statistics;
 
 /// What the application's role may do on a table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,6 +81,8 @@ pub enum Step {
     LoadCommunes,
     /// Recompute the name-search keys of every person and adult (`crate::name_keys`).
     RebuildNameKeys,
+    /// Fill the milestones of the stored dossiers (`crate::milestones::backfill`).
+    BackfillMilestones,
 }
 
 /// A numbered migration.
@@ -193,6 +197,15 @@ pub fn migrations() -> Vec<Migration> {
             name: "documents",
             steps: steps_of(m0011_documents::STATEMENTS, &[], &[]),
             grants: m0011_documents::GRANTS,
+        },
+        Migration {
+            version: 12,
+            name: "statistics",
+            steps: steps_of(m0012_statistics::STATEMENTS, &[], &[])
+                .into_iter()
+                .chain([Step::BackfillMilestones])
+                .collect(),
+            grants: m0012_statistics::GRANTS,
         },
     ]
 }
@@ -336,6 +349,7 @@ async fn apply(txn: &DatabaseTransaction, m: &Migration) -> Result<()> {
             Step::SeedParams => crate::params::seed_defaults(txn).await?,
             Step::LoadCommunes => crate::communes::load(txn).await?,
             Step::RebuildNameKeys => crate::name_keys::rebuild(txn).await?,
+            Step::BackfillMilestones => crate::milestones::backfill(txn).await?,
         }
     }
     Ok(())

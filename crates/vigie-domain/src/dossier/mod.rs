@@ -6,6 +6,7 @@
 pub mod checks;
 pub mod edit;
 pub mod history;
+pub mod milestones;
 pub mod record;
 pub mod suggestion;
 

@@ -303,6 +303,20 @@ pub(crate) async fn reclaim_free_pages(c: &impl ConnectionTrait) -> Result<(), s
     Ok(())
 }
 
+/// The SQL expression of a child's age in whole years at the reception of its dossier
+/// (UTC dates; `NULL` without a birth date), from person alias `p` and dossier alias `d`.
+pub(crate) fn age_at_reception(c: &impl ConnectionTrait, p: &str, d: &str) -> String {
+    if is_postgres(c) {
+        format!(
+            "CAST(EXTRACT(YEAR FROM age(CAST({d}.received_at AT TIME ZONE 'UTC' AS DATE), {p}.birth_date)) AS BIGINT)"
+        )
+    } else {
+        format!(
+            "(CAST(strftime('%Y', {d}.received_at) AS INTEGER) - CAST(strftime('%Y', {p}.birth_date) AS INTEGER) - (strftime('%m-%d', {d}.received_at) < strftime('%m-%d', {p}.birth_date)))"
+        )
+    }
+}
+
 /// Replaces the type tokens of the migrations (`{ID}`, `{BIGINT}`, `{BOOL}`, `{TS}`,
 /// `{DATE}`) for a backend.
 pub fn render_types(sql: &str, backend: DatabaseBackend) -> String {

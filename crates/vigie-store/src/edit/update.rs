@@ -120,6 +120,8 @@ impl Store {
         if header_write && input.header.status != rec.header.status {
             let after = load_dossier(&txn, &Scope::All, id).await?;
             check_status_change(x, &after, rec.header.status, e)?;
+            crate::milestones::record_change(&txn, id, rec.header.status, input.header.status, now)
+                .await?;
         }
         if revisions.is_empty() {
             // Nothing changed: no write, no audit of a change (the transaction is dropped).
