@@ -6,6 +6,8 @@
 //! it as an SVG chart with its data table, the export crate writes it as CSV or XLSX, the
 //! API returns it as JSON. It knows no database and no HTTP.
 
+pub mod suppress;
 mod table;
 
+pub use suppress::suppress;
 pub use table::{Axis, ChartKind, Label, Table, Value};
