@@ -8,9 +8,11 @@
 
 pub mod dimension;
 pub mod period;
+pub mod suppress;
 mod table;
 
 pub use dimension::{Dimension, Measure};
 pub use period::{Bucket, Period, PeriodKind};
+pub use suppress::suppress;
 pub use table::{Axis, ChartKind, Label, Table, Value};
 pub use table::{french_decimal, group_thousands};
