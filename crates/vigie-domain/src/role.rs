@@ -13,8 +13,12 @@ pub enum Permission {
     AssignmentWrite,
     /// See a confidential or anonymous source's identity.
     SourceIdentityRead,
-    /// Statistics and dashboards (aggregates only).
+    /// The dashboards and cross-tabs of one's scope (aggregates; small counts hidden
+    /// without [`Permission::StatsDetail`]).
     StatsRead,
+    /// Small counts shown and figures linked to the dossier lists: for roles that read the
+    /// dossiers behind them anyway.
+    StatsDetail,
     /// Consult the audit trail.
     AuditRead,
     /// Administer the parameter tables.
@@ -27,12 +31,13 @@ pub enum Permission {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 9] = [
+    pub const ALL: [Permission; 10] = [
         Self::DossierRead,
         Self::DossierWrite,
         Self::AssignmentWrite,
         Self::SourceIdentityRead,
         Self::StatsRead,
+        Self::StatsDetail,
         Self::AuditRead,
         Self::ParamsAdmin,
         Self::UsersAdmin,
@@ -45,7 +50,8 @@ impl Permission {
             Self::DossierWrite => "Saisir et modifier les dossiers",
             Self::AssignmentWrite => "Renseigner les traitements de l'information",
             Self::SourceIdentityRead => "Voir l'identité d'un signalant confidentiel",
-            Self::StatsRead => "Consulter les statistiques",
+            Self::StatsRead => "Consulter les tableaux de bord",
+            Self::StatsDetail => "Voir les petits effectifs et les dossiers derrière les chiffres",
             Self::AuditRead => "Consulter la traçabilité",
             Self::ParamsAdmin => "Administrer les tables de paramètres",
             Self::UsersAdmin => "Administrer les utilisateurs",
@@ -125,6 +131,7 @@ impl Role {
                 AssignmentWrite,
                 SourceIdentityRead,
                 StatsRead,
+                StatsDetail,
                 AuditRead,
                 UsersConfirm,
             ],
@@ -133,8 +140,10 @@ impl Role {
                 DossierWrite,
                 AssignmentWrite,
                 SourceIdentityRead,
+                StatsRead,
+                StatsDetail,
             ],
-            Self::EvaluateurTerritorial => &[DossierRead, AssignmentWrite],
+            Self::EvaluateurTerritorial => &[DossierRead, AssignmentWrite, StatsRead, StatsDetail],
             Self::LecteurStatistiques => &[StatsRead],
         }
     }
@@ -189,6 +198,7 @@ mod tests {
                     Permission::AssignmentWrite,
                     Permission::SourceIdentityRead,
                     Permission::StatsRead,
+                    Permission::StatsDetail,
                     Permission::AuditRead,
                     Permission::UsersConfirm,
                 ],
@@ -200,11 +210,18 @@ mod tests {
                     Permission::DossierWrite,
                     Permission::AssignmentWrite,
                     Permission::SourceIdentityRead,
+                    Permission::StatsRead,
+                    Permission::StatsDetail,
                 ],
             ),
             (
                 Role::EvaluateurTerritorial,
-                &[Permission::DossierRead, Permission::AssignmentWrite],
+                &[
+                    Permission::DossierRead,
+                    Permission::AssignmentWrite,
+                    Permission::StatsRead,
+                    Permission::StatsDetail,
+                ],
             ),
             (Role::LecteurStatistiques, &[Permission::StatsRead]),
         ];
@@ -212,6 +229,18 @@ mod tests {
             for p in Permission::ALL {
                 assert_eq!(role.has(p), perms.contains(&p), "{role:?} / {p:?}");
             }
+        }
+    }
+
+    #[test]
+    fn small_counts_only_for_those_who_read_the_dossiers() {
+        // Seeing a count of 1 to 4 is seeing a dossier: the permission follows the reach.
+        for r in Role::ALL {
+            assert_eq!(
+                r.has(Permission::StatsDetail),
+                r.has(Permission::StatsRead) && r.has(Permission::DossierRead),
+                "{r:?}"
+            );
         }
     }
 

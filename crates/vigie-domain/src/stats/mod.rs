@@ -6,6 +6,8 @@
 //! it as an SVG chart with its data table, the export crate writes it as CSV or XLSX, the
 //! API returns it as JSON. It knows no database and no HTTP.
 
+pub mod build;
+pub mod delays;
 pub mod dimension;
 pub mod period;
 pub mod suppress;

@@ -2,6 +2,7 @@
 //! domain computes medians and shares), evaluations overdue now, follow-ups, first IPs.
 
 use chrono::{DateTime, NaiveDate, Utc};
+
 use vigie_domain::{DossierStatus, FollowUpKind, Scope};
 
 use super::StatsFilter;
@@ -9,20 +10,7 @@ use crate::Result;
 use crate::db::Store;
 use crate::sql::{Sql, all_sql, get, scope_filter};
 
-/// What the delays of one dossier are computed from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DelayRow {
-    pub received_at: DateTime<Utc>,
-    /// The local date of reception (the legal deadline counts from it).
-    pub received_on: NaiveDate,
-    pub qualified_at: Option<DateTime<Utc>>,
-    /// When concluded (only for a dossier concluded or closed now).
-    pub concluded_at: Option<DateTime<Utc>>,
-    /// The evaluation's return: the last return once every evaluation asked is returned.
-    pub returned_on: Option<NaiveDate>,
-    /// The youngest child's birth date (or expected term).
-    pub youngest_birth: Option<NaiveDate>,
-}
+pub use vigie_domain::stats::delays::DelayFacts as DelayRow;
 
 /// Evaluations overdue now, for one service.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
