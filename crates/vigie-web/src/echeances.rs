@@ -87,7 +87,7 @@ fn row(i: &DueItem) -> DueRow {
 
 /// Territories and services worth offering: all of them, or for a restricted scope its
 /// territories, those of its services, and the services of those territories.
-fn reachable(scope: &Scope, cat: &Catalog) -> (Vec<i64>, Vec<i64>) {
+pub fn reachable(scope: &Scope, cat: &Catalog) -> (Vec<i64>, Vec<i64>) {
     match scope {
         Scope::All => (
             cat.territories.iter().map(|t| t.id).collect(),

@@ -37,6 +37,7 @@ pub mod account;
 pub mod admin;
 pub mod api;
 pub mod audit;
+pub mod dashboard;
 pub mod dossier;
 pub mod echeances;
 pub mod home;

@@ -197,6 +197,7 @@ pub fn build(state: AppState) -> (Router, Vec<RouteSpec>) {
     let r = crate::letters::routes(r);
     let r = crate::admin::letter_routes(r);
     let r = audit_and_params_routes(r);
+    let r = stats_routes(r);
     let r = api_write_routes(r);
     let r = user_routes(r);
     let r = access_routes(r);
@@ -398,6 +399,61 @@ fn dossier_routes(r: Routes) -> Routes {
         "/echeances",
         Perm(DossierRead),
         crate::echeances::page,
+    )
+}
+
+/// Tableaux de bord: aggregates within the scope (small counts hidden without
+/// StatsDetail), their exports, the cross-tab, the API's figures.
+fn stats_routes(r: Routes) -> Routes {
+    use Access::*;
+    use Permission::*;
+    r.add(
+        Method::GET,
+        "/tableaux-de-bord",
+        Perm(StatsRead),
+        crate::dashboard::page::page,
+    )
+    .add(
+        Method::GET,
+        "/tableaux-de-bord/export.csv",
+        Perm(StatsRead),
+        crate::dashboard::export::dashboard_csv,
+    )
+    .add(
+        Method::GET,
+        "/tableaux-de-bord/export.xlsx",
+        Perm(StatsRead),
+        crate::dashboard::export::dashboard_xlsx,
+    )
+    .add(
+        Method::GET,
+        "/tableaux-de-bord/croise",
+        Perm(StatsRead),
+        crate::dashboard::crosstab::page,
+    )
+    .add(
+        Method::GET,
+        "/tableaux-de-bord/croise/export.csv",
+        Perm(StatsRead),
+        crate::dashboard::crosstab::export_csv,
+    )
+    .add(
+        Method::GET,
+        "/tableaux-de-bord/croise/export.xlsx",
+        Perm(StatsRead),
+        crate::dashboard::crosstab::export_xlsx,
+    )
+    .add(
+        Method::GET,
+        "/api/v1/statistiques/tableau-de-bord",
+        Perm(StatsRead),
+        crate::api::stats::dashboard,
+    )
+    .add(
+        Method::GET,
+        "/api/v1/statistiques/tableau-croise",
+        Perm(StatsRead),
+        crate::api::stats::crosstab,
     )
 }
 

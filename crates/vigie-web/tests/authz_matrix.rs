@@ -315,6 +315,9 @@ fn declared_policy(spec: &RouteSpec) -> Result<(), String> {
             || p.starts_with("/api/v1/documents/")
         {
             &[Access::Perm(DossierRead), Access::Perm(DossierWrite)]
+        } else if p.starts_with("/tableaux-de-bord") || p.starts_with("/api/v1/statistiques") {
+            // Aggregates: every role but the administrator; small counts only with StatsDetail.
+            &[Access::Perm(StatsRead)]
         } else if p.starts_with("/static/") || matches!(p, "/healthz" | "/connexion") {
             &[Access::Public]
         } else if p.starts_with("/connexion/second-facteur")

@@ -19,6 +19,7 @@ pub mod documents;
 pub mod dossiers;
 pub mod openapi;
 pub mod persons;
+pub mod stats;
 
 /// A JSON body whose rejection (malformed JSON, missing field, wrong type) is a problem too.
 #[derive(Debug)]

@@ -55,6 +55,8 @@ recherches et suggestions sont des POST."
         crate::api::documents::list,
         crate::api::documents::create,
         crate::api::documents::download,
+        crate::api::stats::dashboard,
+        crate::api::stats::crosstab,
         openapi_json,
     ),
     modifiers(&SessionCookie),
@@ -63,6 +65,7 @@ recherches et suggestions sont des POST."
         (name = "dossiers", description = "Dossiers : liste, recherche, lecture, création, modification"),
         (name = "personnes", description = "Enfants déjà connus"),
         (name = "documents", description = "Courriers produits depuis un dossier et documents du dossier"),
+        (name = "statistiques", description = "Tableau de bord et tableau croisé : agrégats du périmètre, petits effectifs masqués pour le lecteur statistiques"),
         (name = "paramètres", description = "Tables de paramètres, territoires, services"),
         (name = "api", description = "Ce document"),
     )

@@ -22,6 +22,10 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("dossier.recherche", "Recherche de dossiers"),
     ("dossier.liste", "Liste de dossiers affichée"),
     ("dossier.echeances", "Échéances affichées"),
+    ("statistiques.*", "Tableaux de bord : toutes les actions"),
+    ("statistiques.consultation", "Tableau de bord consulté"),
+    ("statistiques.tableau_croise", "Tableau croisé consulté"),
+    ("statistiques.export", "Statistiques exportées"),
     (
         "dossier.acces_exceptionnel",
         "Accès exceptionnel à un dossier",

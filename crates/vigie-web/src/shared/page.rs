@@ -31,6 +31,8 @@ pub struct Chrome {
     pub can_confirm_users: bool,
     /// May generate at least one letter (« Courriers » on a dossier).
     pub can_generate_letters: bool,
+    /// May read the dashboards (« Tableaux de bord »).
+    pub can_read_stats: bool,
 }
 
 impl Chrome {
@@ -47,6 +49,7 @@ impl Chrome {
             can_read_audit: u.role.has(Permission::AuditRead),
             can_generate_letters: vigie_domain::letters::may_generate_any(u.role),
             can_confirm_users: u.role.has(Permission::UsersConfirm),
+            can_read_stats: u.role.has(Permission::StatsRead),
         }
     }
 }
