@@ -19,6 +19,8 @@ pub enum Permission {
     /// Small counts shown and figures linked to the dossier lists: for roles that read the
     /// dossiers behind them anyway.
     StatsDetail,
+    /// Save cross-tabs under a name, shared with the dashboards' readers.
+    StatsShare,
     /// Consult the audit trail.
     AuditRead,
     /// Administer the parameter tables.
@@ -31,13 +33,14 @@ pub enum Permission {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 10] = [
+    pub const ALL: [Permission; 11] = [
         Self::DossierRead,
         Self::DossierWrite,
         Self::AssignmentWrite,
         Self::SourceIdentityRead,
         Self::StatsRead,
         Self::StatsDetail,
+        Self::StatsShare,
         Self::AuditRead,
         Self::ParamsAdmin,
         Self::UsersAdmin,
@@ -52,6 +55,7 @@ impl Permission {
             Self::SourceIdentityRead => "Voir l'identité d'un signalant confidentiel",
             Self::StatsRead => "Consulter les tableaux de bord",
             Self::StatsDetail => "Voir les petits effectifs et les dossiers derrière les chiffres",
+            Self::StatsShare => "Enregistrer des tableaux croisés partagés",
             Self::AuditRead => "Consulter la traçabilité",
             Self::ParamsAdmin => "Administrer les tables de paramètres",
             Self::UsersAdmin => "Administrer les utilisateurs",
@@ -132,6 +136,7 @@ impl Role {
                 SourceIdentityRead,
                 StatsRead,
                 StatsDetail,
+                StatsShare,
                 AuditRead,
                 UsersConfirm,
             ],
@@ -199,6 +204,7 @@ mod tests {
                     Permission::SourceIdentityRead,
                     Permission::StatsRead,
                     Permission::StatsDetail,
+                    Permission::StatsShare,
                     Permission::AuditRead,
                     Permission::UsersConfirm,
                 ],

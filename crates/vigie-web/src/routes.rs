@@ -444,6 +444,18 @@ fn stats_routes(r: Routes) -> Routes {
         crate::dashboard::crosstab::export_xlsx,
     )
     .add(
+        Method::POST,
+        "/tableaux-de-bord/croise/enregistrer",
+        Perm(StatsShare),
+        crate::dashboard::saved::save,
+    )
+    .add(
+        Method::POST,
+        "/tableaux-de-bord/croise/{id}/supprimer",
+        Perm(StatsShare),
+        crate::dashboard::saved::delete,
+    )
+    .add(
         Method::GET,
         "/api/v1/statistiques/tableau-de-bord",
         Perm(StatsRead),

@@ -196,6 +196,7 @@ fn concrete(path: &str, w: &World, dossier: i64) -> Result<String, String> {
                 w.document.to_string()
             }
             ("kind", _) | ("table", _) => ParamKind::Motif.code().to_owned(),
+            ("id", p) if p.starts_with("/tableaux-de-bord/croise/") => "1".to_owned(),
             _ => {
                 return Err(format!(
                     "{path}: placeholder {{{name}}} unknown to the matrix"
@@ -317,7 +318,7 @@ fn declared_policy(spec: &RouteSpec) -> Result<(), String> {
             &[Access::Perm(DossierRead), Access::Perm(DossierWrite)]
         } else if p.starts_with("/tableaux-de-bord") || p.starts_with("/api/v1/statistiques") {
             // Aggregates: every role but the administrator; small counts only with StatsDetail.
-            &[Access::Perm(StatsRead)]
+            &[Access::Perm(StatsRead), Access::Perm(StatsShare)]
         } else if p.starts_with("/static/") || matches!(p, "/healthz" | "/connexion") {
             &[Access::Public]
         } else if p.starts_with("/connexion/second-facteur")

@@ -137,6 +137,28 @@ impl Answer {
     }
 }
 
+async fn post(w: &World, user: i64, uri: &str, form: &str) -> Answer {
+    let token = w
+        .store
+        .open_session(now(), user, None, SessionPolicy::default())
+        .await
+        .unwrap();
+    let req = Request::builder()
+        .method("POST")
+        .uri(uri)
+        .header(header::HOST, "vigie.test")
+        .header(header::COOKIE, format!("vigie_session={token}"))
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(form.to_owned()))
+        .unwrap();
+    let res = w.app.clone().oneshot(req).await.unwrap();
+    Answer {
+        status: res.status(),
+        headers: res.headers().clone(),
+        body: res.into_body().collect().await.unwrap().to_bytes().to_vec(),
+    }
+}
+
 async fn get(w: &World, user: i64, uri: &str) -> Answer {
     let token = w
         .store
@@ -332,6 +354,99 @@ async fn exports_open_in_french_spreadsheets_are_audited_and_bad_filters_are_sai
             bad.text().contains("Lignes : dimension inconnue"),
             "{b}: {}",
             bad.text()
+        );
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_saved_crosstab_is_shared_and_each_reader_sees_it_in_their_own_scope() {
+    for db in TestDb::both().await {
+        let w = world(&db).await;
+        let b = &db.backend;
+        let spec = "mesure=dossiers&lignes=territoire&colonnes=&periode=mois&annee=2026&mois=3";
+        let form = format!(
+            "nom=IP+par+territoire&tableau={}",
+            form_urlencoded::byte_serialize(spec.as_bytes()).collect::<String>()
+        );
+        // Only the responsable saves; a nameless table is refused in French, nothing saved.
+        let no_name = post(
+            &w,
+            w.responsable,
+            "/tableaux-de-bord/croise/enregistrer",
+            &format!(
+                "nom=&tableau={}",
+                form_urlencoded::byte_serialize(spec.as_bytes()).collect::<String>()
+            ),
+        )
+        .await;
+        assert_eq!(no_name.status, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+        assert!(no_name.text().contains("donnez un nom au tableau"), "{b}");
+        assert_eq!(
+            post(
+                &w,
+                w.evaluator,
+                "/tableaux-de-bord/croise/enregistrer",
+                &form
+            )
+            .await
+            .status,
+            StatusCode::FORBIDDEN
+        );
+        let saved = post(
+            &w,
+            w.responsable,
+            "/tableaux-de-bord/croise/enregistrer",
+            &form,
+        )
+        .await;
+        assert_eq!(saved.status, StatusCode::SEE_OTHER, "{b}: {}", saved.text());
+        let again = post(
+            &w,
+            w.responsable,
+            "/tableaux-de-bord/croise/enregistrer",
+            &form,
+        )
+        .await;
+        assert!(again.text().contains("porte déjà ce nom"), "{b}");
+
+        // The reader finds it on the dashboard and opens it: the same choices, their figures.
+        let dash = get(&w, w.reader, "/tableaux-de-bord").await.text();
+        let href = dash
+            .split("href=\"")
+            .skip(1)
+            .filter_map(|s| s.split('"').next())
+            .find(|h| h.starts_with("/tableaux-de-bord/croise?") && h.contains("lignes=territoire"))
+            .unwrap_or_else(|| panic!("{b}: saved table not listed"))
+            .replace("&amp;", "&")
+            .replace("&#38;", "&");
+        assert!(dash.contains("IP par territoire"), "{b}");
+        assert!(
+            !dash.contains("/supprimer"),
+            "{b}: the reader cannot delete"
+        );
+        let opened = get(&w, w.reader, &href).await;
+        assert_eq!(opened.status, StatusCode::OK, "{b}: {href}");
+        assert!(
+            opened.text().contains("Dossiers par territoire"),
+            "{b}: {href}"
+        );
+        let ids = raw_texts(&w.store, "SELECT CAST(id AS TEXT) FROM saved_crosstab").await;
+        assert_eq!(ids.len(), 1, "{b}");
+        let id = ids[0].clone().unwrap();
+        let gone = post(
+            &w,
+            w.responsable,
+            &format!("/tableaux-de-bord/croise/{id}/supprimer"),
+            "",
+        )
+        .await;
+        assert_eq!(gone.status, StatusCode::SEE_OTHER, "{b}");
+        assert!(
+            raw_texts(&w.store, "SELECT name FROM saved_crosstab")
+                .await
+                .is_empty(),
+            "{b}"
         );
         db.finish().await;
     }

@@ -8,9 +8,11 @@
 
 mod counts;
 mod figures;
+mod saved;
 
 pub use counts::{Counts, Group};
 pub use figures::{DelayRow, FollowUpRow, OverdueRow};
+pub use saved::SavedCrossTab;
 
 use chrono::{DateTime, Utc};
 use vigie_domain::Scope;

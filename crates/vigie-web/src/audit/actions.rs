@@ -27,6 +27,14 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("statistiques.tableau_croise", "Tableau croisé consulté"),
     ("statistiques.export", "Statistiques exportées"),
     (
+        "statistiques.tableau_enregistre",
+        "Tableau croisé enregistré",
+    ),
+    (
+        "statistiques.tableau_supprime",
+        "Tableau croisé enregistré supprimé",
+    ),
+    (
         "dossier.acces_exceptionnel",
         "Accès exceptionnel à un dossier",
     ),

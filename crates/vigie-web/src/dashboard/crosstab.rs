@@ -62,6 +62,7 @@ impl CrossQuery {
             au: self.au.clone(),
             territoire: self.territoire.clone(),
             type_: self.type_.clone(),
+            enregistre: String::new(),
         }
     }
 
@@ -177,6 +178,10 @@ struct CrossPage {
     table: TableView,
     detail: bool,
     query: String,
+    /// May save the table under a name (the responsable).
+    can_share: bool,
+    save_name: String,
+    save_error: Option<String>,
 }
 
 fn dimension_choices(current: &str, default: &str) -> Vec<Choice> {
@@ -201,7 +206,20 @@ pub async fn page(
     Extension(u): Extension<SessionUser>,
     Query(q): Query<CrossQuery>,
 ) -> Response {
+    render_page(&state, &u, ip, q, None).await
+}
+
+/// The cross-tab page; `save` is the name typed in « Enregistrer » and why it was refused.
+pub async fn render_page(
+    state: &AppState,
+    u: &SessionUser,
+    ip: Option<String>,
+    q: CrossQuery,
+    save: Option<(String, String)>,
+) -> Response {
+    let (state, u) = (state.clone(), u.clone());
     let viewer = Viewer::of(&u);
+    let refused = save.is_some();
     let built = async {
         let (t, r) = table(&state, &viewer, &q).await?;
         state
@@ -258,12 +276,15 @@ pub async fn page(
             detail: viewer.detail,
             query: serde_urlencoded::to_string(&q).unwrap_or_default(),
             q: q.clone(),
+            can_share: u.role.has(vigie_domain::Permission::StatsShare),
+            save_name: save.as_ref().map(|(n, _)| n.clone()).unwrap_or_default(),
+            save_error: save.map(|(_, e)| e),
         })
     }
     .await;
     match built {
         Ok(p) => render(
-            if p.errors.is_empty() {
+            if p.errors.is_empty() && !refused {
                 StatusCode::OK
             } else {
                 StatusCode::UNPROCESSABLE_ENTITY

@@ -10,6 +10,7 @@ pub mod crosstab;
 pub mod export;
 pub mod figures;
 pub mod page;
+pub mod saved;
 pub mod view;
 
 use chrono::{Datelike, NaiveDate};
@@ -68,6 +69,10 @@ pub struct DashQuery {
     pub territoire: String,
     #[serde(default, rename = "type")]
     pub type_: String,
+    /// `1` after a cross-tab was saved (the page says so).
+    #[serde(default, skip_serializing)]
+    #[param(ignore)]
+    pub enregistre: String,
 }
 
 /// The filters understood, and what was refused (in French).

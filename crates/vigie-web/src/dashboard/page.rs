@@ -31,6 +31,9 @@ struct DashPage {
     tables: Vec<TableView>,
     detail: bool,
     query: String,
+    saved: Vec<super::saved::SavedView>,
+    can_share: bool,
+    just_saved: bool,
 }
 
 /// The filter form's choices.
@@ -153,6 +156,9 @@ async fn build(
         tables: tables.iter().map(|t| view(t, &links)).collect(),
         detail: viewer.detail,
         query: q.query_string(),
+        saved: super::saved::list(state).await?,
+        can_share: u.role.has(vigie_domain::Permission::StatsShare),
+        just_saved: q.enregistre == "1",
         q,
     })
 }
