@@ -112,9 +112,9 @@ async fn changes_of(
     ids: &[i64],
     labels: &HashMap<String, DossierStatus>,
 ) -> Result<HashMap<i64, Vec<(DossierStatus, DossierStatus, DateTime<Utc>)>>> {
-    let mut q = Sql::new(
-        "SELECT dossier_id, at, changes FROM revision WHERE part = 'header' AND version > 1 AND changes LIKE '%\"status\"%' AND dossier_id IN ",
-    );
+    let mut q = Sql::new("SELECT dossier_id, at, changes FROM revision WHERE part = ");
+    q.bind(vigie_domain::dossier::Part::Header.code())
+        .push(" AND version > 1 AND changes LIKE '%\"status\"%' AND dossier_id IN ");
     q.bind_list(ids).push(" ORDER BY dossier_id, id");
     let mut out: HashMap<i64, Vec<_>> = HashMap::new();
     for r in all_sql(txn, &q).await? {

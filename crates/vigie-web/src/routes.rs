@@ -502,6 +502,18 @@ fn audit_and_params_routes(r: Routes) -> Routes {
         )
         .add(
             Method::GET,
+            "/admin/parametres/population",
+            Perm(ParamsAdmin),
+            crate::admin::population::page,
+        )
+        .add(
+            Method::POST,
+            "/admin/parametres/population/{id}",
+            Perm(ParamsAdmin),
+            crate::admin::population::save,
+        )
+        .add(
+            Method::GET,
             "/admin/parametres/{table}",
             Perm(ParamsAdmin),
             crate::admin::params::table_page,

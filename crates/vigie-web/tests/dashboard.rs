@@ -451,3 +451,78 @@ async fn a_saved_crosstab_is_shared_and_each_reader_sees_it_in_their_own_scope()
         db.finish().await;
     }
 }
+
+#[tokio::test]
+async fn the_rate_per_thousand_minors_follows_the_populations_the_administrator_types() {
+    for db in TestDb::both().await {
+        let w = world(&db).await;
+        let b = &db.backend;
+        let cat = w.store.catalog().await.unwrap();
+        let nord = cat
+            .territories
+            .iter()
+            .find(|t| t.label == "MDS Nord")
+            .unwrap()
+            .id;
+        let url = format!("/admin/parametres/population/{nord}");
+        // Refused input is said in French and kept; nothing saved.
+        let bad = post(&w, w.admin, &url, "mineurs=12abc&annee=2022&version=").await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+        assert!(bad.text().contains("nombre entier attendu"), "{b}");
+        assert!(
+            bad.text().contains("value=\"12abc\""),
+            "{b}: typed value kept"
+        );
+        let half = post(&w, w.admin, &url, "mineurs=6000&annee=&version=").await;
+        assert!(half.text().contains("ou laissez les deux vides"), "{b}");
+        assert!(
+            w.store.territory_populations().await.unwrap().is_empty(),
+            "{b}"
+        );
+        let ok = post(&w, w.admin, &url, "mineurs=6+000&annee=2022&version=").await;
+        assert_eq!(ok.status, StatusCode::SEE_OTHER, "{b}: {}", ok.text());
+        // A stale version is refused.
+        let stale = post(&w, w.admin, &url, "mineurs=7000&annee=2022&version=").await;
+        assert!(stale.text().contains("modifiée entre-temps"), "{b}");
+        assert_eq!(
+            post(&w, w.responsable, &url, "mineurs=1&annee=2022&version=1")
+                .await
+                .status,
+            StatusCode::FORBIDDEN
+        );
+
+        let api = format!("/api/v1/statistiques/tableau-de-bord?{MARCH}");
+        let f = get(&w, w.responsable, &api).await.json();
+        let rates = table(&f, "taux_par_territoire");
+        let by: Vec<(String, Json)> = rates["rows"]["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(rates["cells"].as_array().unwrap())
+            .map(|(l, c)| (l["label"].as_str().unwrap().to_owned(), c[0].clone()))
+            .collect();
+        let nord_rate = &by.iter().find(|(l, _)| l == "MDS Nord").unwrap().1;
+        assert_eq!(nord_rate["kind"], "rate", "{b}");
+        assert!(
+            (nord_rate["value"].as_f64().unwrap() - 1.0).abs() < 1e-9,
+            "{b}: 6 IP for 6,000 minors"
+        );
+        assert_eq!(
+            by.iter().find(|(l, _)| l == "MDS Sud").unwrap().1["kind"],
+            "empty",
+            "{b}"
+        );
+        // The reader: a hidden count gives a hidden rate.
+        let s = get(&w, w.reader, &api).await.json();
+        let r = table(&s, "taux_par_territoire");
+        assert!(
+            r["cells"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|c| c[0]["kind"] != "rate"),
+            "{b}: {r}"
+        );
+        db.finish().await;
+    }
+}

@@ -334,6 +334,8 @@ impl Store {
             })
             // A service's contact details extend the service itself (deleted with it): not a use.
             .filter(|(table, _, _)| table != "service_contact")
+            // Nor a territory's population (deleted with it).
+            .filter(|(table, _, _)| table != "territory_population")
             .collect();
         v.sort();
         v.dedup();

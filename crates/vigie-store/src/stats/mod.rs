@@ -8,10 +8,12 @@
 
 mod counts;
 mod figures;
+mod population;
 mod saved;
 
 pub use counts::{Counts, Group};
 pub use figures::{DelayRow, FollowUpRow, OverdueRow};
+pub use population::Population;
 pub use saved::SavedCrossTab;
 
 use chrono::{DateTime, Utc};

@@ -1,4 +1,5 @@
 //! Administration screens: the parameter tables, territories and services ([`params`]),
+//! the population of each territory for the dashboards' rates ([`population`]),
 //! what letters print (letterhead, directory, services' addresses: [`letters`]),
 //! the users ([`users`], [`user_actions`]) and the roles ([`roles`]), and the accounts waiting for a responsable CRIP's
 //! confirmation (two-person rule: [`pending`]).
@@ -8,6 +9,7 @@ use vigie_domain::catalog::Catalog;
 pub mod letters;
 pub mod params;
 pub mod pending;
+pub mod population;
 pub mod roles;
 pub mod user_actions;
 pub mod users;

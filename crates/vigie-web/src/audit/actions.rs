@@ -114,6 +114,10 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ),
     ("parametre.*", "Paramètres : toutes les actions"),
     ("parametre.ajout", "Ajout d'une valeur de paramètre"),
+    (
+        "parametre.population",
+        "Population d'un territoire modifiée",
+    ),
     ("parametre.libelle", "Libellé d'un paramètre modifié"),
     ("parametre.desactivation", "Paramètre désactivé"),
     ("parametre.reactivation", "Paramètre réactivé"),

@@ -456,5 +456,76 @@ pub async fn dashboard(
             suppress(t);
         }
     }
+    let pops = state.store.territory_populations().await?;
+    let rates = tables
+        .iter()
+        .find(|t| t.key == "ip_par_territoire")
+        .filter(|_| !pops.is_empty())
+        .map(|t| rates_table(t, &pops));
+    if let Some(t) = rates {
+        let at = tables
+            .iter()
+            .position(|t| t.key == "ip_par_territoire")
+            .unwrap_or(0)
+            + 1;
+        tables.insert(at, t);
+    }
     Ok(tables)
+}
+
+/// IP per 1,000 minors by territory, from the (possibly suppressed) counts by territory: a
+/// hidden count gives a hidden rate (the rate and the population would give it back).
+fn rates_table(by_territory: &Table, pops: &[vigie_store::stats::Population]) -> Table {
+    let pop = |code: &str| pops.iter().find(|p| p.territory_id.to_string() == code);
+    let rate = |v: &Value, minors: i64| match v {
+        Value::Count(n) if minors > 0 => Value::Rate(*n as f64 * 1000.0 / minors as f64),
+        Value::Suppressed => Value::Suppressed,
+        _ => Value::Empty,
+    };
+    let cells = by_territory
+        .rows
+        .items
+        .iter()
+        .zip(&by_territory.cells)
+        .map(|(l, row)| {
+            let v = row.first().copied().unwrap_or(Value::Empty);
+            vec![pop(&l.code).map_or(Value::Empty, |p| rate(&v, p.minors))]
+        })
+        .collect();
+    let all_known = by_territory
+        .rows
+        .items
+        .iter()
+        .all(|l| pop(&l.code).is_some());
+    let total_minors: i64 = pops.iter().map(|p| p.minors).sum();
+    let total = by_territory
+        .column_totals
+        .as_ref()
+        .and_then(|t| t.first())
+        .filter(|_| all_known)
+        .map_or(Value::Empty, |v| rate(v, total_minors));
+    let mut years: Vec<i64> = pops.iter().map(|p| p.insee_year).collect();
+    years.sort_unstable();
+    years.dedup();
+    let years: Vec<String> = years.iter().map(ToString::to_string).collect();
+    Table {
+        key: "taux_par_territoire".into(),
+        title: "IP pour 1 000 mineurs, par territoire".into(),
+        measure: "IP pour 1 000 mineurs".into(),
+        rows: by_territory.rows.clone(),
+        columns: Axis {
+            code: "mesure".into(),
+            label: "Mesure".into(),
+            items: labels(&[("taux", "IP pour 1 000 mineurs")]),
+        },
+        cells,
+        row_totals: None,
+        column_totals: Some(vec![total]),
+        total: None,
+        chart: ChartKind::Bars,
+        note: Some(format!(
+            "Dossiers reçus sur la période pour 1 000 habitants de 0 à 17 ans (INSEE {}), réglés dans Administration → Paramètres.",
+            years.join(", ")
+        )),
+    }
 }
