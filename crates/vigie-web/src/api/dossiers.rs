@@ -14,7 +14,7 @@ use crate::http::client::ClientIp;
 use crate::http::error::{ApiError, Problem, WebError};
 use crate::http::extract::ApiQuery as Query;
 use crate::shared::access::dossier_scope;
-use crate::shared::list::{ListQuery, list_recorded, parse_filter};
+use crate::shared::list::{ListQuery, filter_of, list_recorded};
 use crate::shared::{actor, path_id};
 
 /// A page of the dossier list.
@@ -36,6 +36,13 @@ pub struct ListResponse {
         ("type" = Option<i64>, Query, description = "Id du type de dossier"),
         ("du" = Option<String>, Query, description = "Reçu à partir du (AAAA-MM-JJ ou JJ/MM/AAAA)"),
         ("au" = Option<String>, Query, description = "Reçu jusqu'au, inclus"),
+        ("mois" = Option<String>, Query, description = "Mois de réception (AAAA-MM), dans le fuseau configuré ; ne se combine pas avec `du` ni `au`"),
+        ("categorie" = Option<String>, Query, description = "Id de la catégorie du signalant, ou `aucune` : catégorie non renseignée"),
+        ("support" = Option<i64>, Query, description = "Id du support de réception"),
+        ("motif" = Option<i64>, Query, description = "Id d'un motif : un enfant du dossier a ce motif"),
+        ("conclusion" = Option<i64>, Query, description = "Id d'une conclusion : un enfant du dossier a cette conclusion"),
+        ("service" = Option<i64>, Query, description = "Id d'un service : le dossier lui a été confié (affectation non annulée)"),
+        ("en_retard" = Option<String>, Query, description = "`1` : une évaluation en retard aujourd'hui (affectation ni annulée ni rendue, échéance dépassée)"),
         ("apres" = Option<String>, Query, description = "Curseur `next` de la page précédente"),
     ),
     responses(
@@ -49,7 +56,7 @@ pub async fn list(
     Extension(u): Extension<SessionUser>,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<ListResponse>, ApiError> {
-    let (filter, cursor, errors) = parse_filter(&q, state.config.timezone);
+    let (filter, cursor, errors) = filter_of(&state, &q);
     if let Some(e) = errors.first() {
         return Err(ApiError(WebError::Invalid(DomainError::Rule(e.clone()))));
     }

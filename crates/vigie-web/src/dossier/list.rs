@@ -1,22 +1,24 @@
-//! The dossier list: filters by GET (ids, status code and dates), the name search by POST
-//! so that no name ever appears in a URL or an access log.
+//! The dossier list: filters by GET (ids, status code, dates and month, see
+//! [`crate::shared::list`]; the form in [`super::filters`]), the name search by POST so
+//! that no name ever appears in a URL or an access log.
 
 use askama::Template;
 use axum::Extension;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use vigie_domain::DossierSummary;
 use vigie_domain::search::SearchResults;
-use vigie_domain::{DossierStatus, DossierSummary, ParamKind, Scope};
 use vigie_store::sessions::SessionUser;
 
+use super::filters::FilterForm;
 use crate::AppState;
 use crate::http::client::ClientIp;
 use crate::http::error::WebError;
 use crate::http::extract::{Form, Query};
 use crate::shared::dates::datetime;
-use crate::shared::list::{ListQuery, filter_query, list_recorded, parse_filter, query_suffix};
-use crate::shared::{Choice, Chrome, actor, render};
+use crate::shared::list::{ListQuery, filter_of, filter_query, list_recorded, query_suffix};
+use crate::shared::{Chrome, actor, render};
 
 #[derive(Debug)]
 pub struct Row {
@@ -50,11 +52,7 @@ pub struct SearchInfo {
 struct ListPage {
     demo: bool,
     chrome: Chrome,
-    territories: Vec<Choice>,
-    statuses: Vec<Choice>,
-    types: Vec<Choice>,
-    du: String,
-    au: String,
+    filters: FilterForm,
     search: String,
     rows: Vec<Row>,
     next: Option<String>,
@@ -118,7 +116,7 @@ async fn list_page(
 ) -> Result<ListPage, WebError> {
     let tz = state.config.timezone;
     let cat = state.store.catalog().await?;
-    let (filter, cursor, errors) = parse_filter(q, tz);
+    let (filter, cursor, errors) = filter_of(state, q);
     let (rows_, next, search_text, searching) = match search {
         Some((text, found)) => {
             let (listed, info) = search_rows(found, tz, &cat);
@@ -141,64 +139,16 @@ async fn list_page(
             (listed, next, String::new(), None)
         }
     };
-    let sel = |v: &str, cur: &str| v == cur.trim();
-    let scope = u.scope();
     Ok(ListPage {
         demo: state.config.demo,
         chrome: Chrome::new(state, u),
-        territories: cat
-            .territories
-            .iter()
-            .filter(|t| reachable(&scope, &cat, t.id))
-            .map(|t| Choice {
-                value: t.id.to_string(),
-                label: t.label.clone(),
-                selected: sel(&t.id.to_string(), &q.territoire),
-            })
-            .collect(),
-        statuses: DossierStatus::ALL
-            .iter()
-            .map(|s| Choice {
-                value: s.code().into(),
-                label: cat.status_label(*s),
-                selected: sel(s.code(), &q.statut),
-            })
-            .collect(),
-        types: cat
-            .of_kind(ParamKind::DossierType)
-            .map(|t| Choice {
-                value: t.id.to_string(),
-                label: t.label.clone(),
-                selected: sel(&t.id.to_string(), &q.type_),
-            })
-            .collect(),
-        du: q.du.clone(),
-        au: q.au.clone(),
+        filters: FilterForm::new(&cat, &u.scope(), q),
         search: search_text,
         rows: rows_,
         next,
         errors,
         searching,
     })
-}
-
-/// Territories worth offering as a filter: all, or for a restricted scope its own and
-/// those of its services (another territory could only ever give an empty list).
-fn reachable(scope: &Scope, cat: &vigie_domain::catalog::Catalog, territory: i64) -> bool {
-    match scope {
-        Scope::All => true,
-        Scope::Nothing => false,
-        Scope::Restricted {
-            territories,
-            services,
-            ..
-        } => {
-            territories.contains(&territory)
-                || services
-                    .iter()
-                    .any(|s| cat.service(*s).is_some_and(|s| s.territory_id == territory))
-        }
-    }
 }
 
 pub async fn dossier_list(

@@ -16,7 +16,7 @@ use crate::http::client::ClientIp;
 use crate::http::error::WebError;
 use crate::http::extract::Query;
 use crate::shared::access::{dossier_scope, may_request_break_glass};
-use crate::shared::list::{ListQuery, filter_query, parse_filter, query_suffix};
+use crate::shared::list::{ListQuery, filter_of, filter_query, query_suffix};
 use crate::shared::{Chrome, actor, path_id, render};
 
 #[derive(Template)]
@@ -45,7 +45,7 @@ async fn record_nav(
     received_at: DateTime<Utc>,
 ) -> Result<RecordNav, WebError> {
     // An invalid filter is dropped, as the list reports it: navigation stays possible.
-    let (filter, _, _) = parse_filter(q, state.config.timezone);
+    let (filter, _, _) = filter_of(state, q);
     let suffix = query_suffix(&filter_query(q));
     let (previous, next) = state
         .store

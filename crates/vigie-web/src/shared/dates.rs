@@ -11,6 +11,26 @@ pub fn parse_date(s: &str) -> Option<NaiveDate> {
         .ok()
 }
 
+/// The first day of a month typed `2026-11` (what `<input type="month">` sends) or
+/// `11/2026` (surrounding spaces ignored).
+pub fn parse_month(s: &str) -> Option<NaiveDate> {
+    let s = s.trim();
+    let (y, m) = match s.split_once('-') {
+        Some((y, m)) => (y, m),
+        None => {
+            let (m, y) = s.split_once('/')?;
+            (y, m)
+        }
+    };
+    let digits = |t: &str, n: std::ops::RangeInclusive<usize>| {
+        n.contains(&t.len()) && t.bytes().all(|b| b.is_ascii_digit())
+    };
+    if !digits(y, 4..=4) || !digits(m, 1..=2) {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(y.parse().ok()?, m.parse().ok()?, 1)
+}
+
 /// A local date and time (in the time zone) as an instant.
 pub fn local_to_utc(d: NaiveDateTime, tz: chrono_tz::Tz) -> Option<DateTime<Utc>> {
     tz.from_local_datetime(&d)
@@ -43,5 +63,25 @@ mod tests {
         assert_eq!(parse_date(" 2026-11-20 "), d);
         assert_eq!(parse_date("20/11/2026"), d);
         assert_eq!(parse_date("20-11-2026"), None);
+    }
+
+    #[test]
+    fn a_month_is_read_in_both_forms() {
+        let nov = NaiveDate::from_ymd_opt(2026, 11, 1);
+        assert_eq!(parse_month(" 2026-11 "), nov);
+        assert_eq!(parse_month("11/2026"), nov);
+        assert_eq!(parse_month("2026-1"), NaiveDate::from_ymd_opt(2026, 1, 1));
+        for bad in [
+            "2026-13",
+            "2026-00",
+            "26-11",
+            "2026-11-01",
+            "2026",
+            "novembre",
+            "2026-+1",
+            "",
+        ] {
+            assert_eq!(parse_month(bad), None, "{bad}");
+        }
     }
 }
