@@ -269,6 +269,27 @@ async fn each_role_sees_the_figures_of_its_scope_and_detail() {
         let page = get(&w, w.responsable, &format!("/tableaux-de-bord?{MARCH}")).await;
         assert_eq!(page.status, StatusCode::OK, "{b}");
         assert!(page.text().contains("href=\"/dossiers?"), "{b}");
+        // A figure leads to the dossiers it counts: the 7 of March with no source category.
+        let html = page.text().replace("&#38;", "&").replace("&amp;", "&");
+        let href = html
+            .split("href=\"")
+            .skip(1)
+            .filter_map(|s| s.split('"').next())
+            .find(|h| h.starts_with("/dossiers?") && h.contains("categorie=aucune"))
+            .unwrap_or_else(|| panic!("{b}: no link for « Non renseigné »"))
+            .to_owned();
+        let listed = get(
+            &w,
+            w.responsable,
+            &href.replace("/dossiers?", "/api/v1/dossiers?"),
+        )
+        .await;
+        assert_eq!(listed.status, StatusCode::OK, "{b}: {href}");
+        assert_eq!(
+            listed.json()["dossiers"].as_array().unwrap().len(),
+            7,
+            "{b}: {href}"
+        );
         let page = get(&w, w.reader, &format!("/tableaux-de-bord?{MARCH}")).await;
         assert_eq!(page.status, StatusCode::OK, "{b}");
         assert!(

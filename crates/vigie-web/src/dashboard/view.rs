@@ -53,46 +53,84 @@ pub struct Links<'a> {
 }
 
 impl Links<'_> {
-    /// The dossier list (or échéances) a row of a table counts, where the list has the
-    /// filter: territory, type, status, month of reception; overdue evaluations by
-    /// service go to the Échéances page.
-    fn row(&self, t: &Table, code: &str) -> Option<String> {
+    /// Adds to `q` the list filter of `code` on dimension `dim`; `None` when the list has
+    /// no such filter.
+    fn filter(&self, q: &mut Query, dim: Dimension, code: &str) -> Option<()> {
+        let id = |name: &'static str, q: &mut Query| {
+            (!code.is_empty()).then(|| q.set(name, code.to_owned()))
+        };
+        match dim {
+            Dimension::Mois => {
+                let b = self.months.get(code.parse::<usize>().ok()?)?;
+                q.set("du", date(b.from.with_timezone(&self.tz).date_naive()));
+                q.set(
+                    "au",
+                    date(b.to.with_timezone(&self.tz).date_naive().pred_opt()?),
+                );
+                Some(())
+            }
+            Dimension::Territoire => id("territoire", q),
+            Dimension::Type => id("type", q),
+            Dimension::Statut => id("statut", q),
+            Dimension::Support => id("support", q),
+            Dimension::Motif => id("motif", q),
+            Dimension::Conclusion => id("conclusion", q),
+            Dimension::Service => id("service", q),
+            Dimension::CategorieSignalant => {
+                q.set(
+                    "categorie",
+                    if code.is_empty() {
+                        "aucune".into()
+                    } else {
+                        code.to_owned()
+                    },
+                );
+                Some(())
+            }
+            _ => None,
+        }
+    }
+
+    /// The dossier list a figure counts: the period and filters in force, the row's item
+    /// and, for a cell, the column's; `None` where the list has no such filter (the
+    /// viewer who may not read dossiers gets no link at all). Overdue evaluations by
+    /// service go to the Échéances page of that service.
+    fn href(&self, t: &Table, row: &str, column: Option<&str>) -> Option<String> {
         if !self.enabled {
             return None;
         }
         if t.key == "retards" {
-            return Some(format!("/echeances?service={code}"));
+            return Some(format!("/echeances?service={row}"));
         }
-        let dim = Dimension::parse(&t.rows.code)?;
-        let (mut from, mut to) = (self.period.from, self.period.last_day());
-        let mut territory = self.territory_id.map(|t| t.to_string());
-        let mut type_ = self.type_id.map(|t| t.to_string());
-        let mut status = None;
-        match dim {
-            Dimension::Mois => {
-                let b = self.months.get(code.parse::<usize>().ok()?)?;
-                from = b.from.with_timezone(&self.tz).date_naive();
-                to = (b.to.with_timezone(&self.tz).date_naive()).pred_opt()?;
-            }
-            Dimension::Territoire if !code.is_empty() => territory = Some(code.to_owned()),
-            Dimension::Type if !code.is_empty() => type_ = Some(code.to_owned()),
-            Dimension::Statut => status = Some(code.to_owned()),
-            _ => return None,
+        let mut q = Query::default();
+        q.set("du", date(self.period.from));
+        q.set("au", date(self.period.last_day()));
+        if let Some(t) = self.territory_id {
+            q.set("territoire", t.to_string());
         }
-        let mut q: Vec<(&str, String)> = vec![("du", date(from)), ("au", date(to))];
-        if let Some(t) = territory {
-            q.push(("territoire", t));
+        if let Some(t) = self.type_id {
+            q.set("type", t.to_string());
         }
-        if let Some(t) = type_ {
-            q.push(("type", t));
+        self.filter(&mut q, Dimension::parse(&t.rows.code)?, row)?;
+        if let Some(c) = column {
+            self.filter(&mut q, Dimension::parse(&t.columns.code)?, c)?;
         }
-        if let Some(s) = status {
-            q.push(("statut", s));
-        }
-        Some(format!(
-            "/dossiers?{}",
-            serde_urlencoded::to_string(&q).unwrap_or_default()
-        ))
+        Some(format!("/dossiers?{}", q.encode()))
+    }
+}
+
+/// A query string whose later values replace earlier ones.
+#[derive(Debug, Default)]
+struct Query(Vec<(&'static str, String)>);
+
+impl Query {
+    fn set(&mut self, k: &'static str, v: String) {
+        self.0.retain(|(x, _)| *x != k);
+        self.0.push((k, v));
+    }
+
+    fn encode(&self) -> String {
+        serde_urlencoded::to_string(&self.0).unwrap_or_default()
     }
 }
 
@@ -110,14 +148,14 @@ fn cell(v: &Value, href: Option<String>) -> CellView {
 /// The view of a table.
 pub fn view(t: &Table, links: &Links<'_>) -> TableView {
     let svg = vigie_export::svg::chart_svg(t, &format!("graphique-{}", t.key));
+    let one_column = t.columns.items.len() == 1;
     let rows = t
         .rows
         .items
         .iter()
         .enumerate()
         .map(|(i, r)| {
-            let href = links.row(t, &r.code);
-            let one_column = t.columns.items.len() == 1;
+            let href = links.href(t, &r.code, None);
             RowView {
                 label: r.label.clone(),
                 href: if one_column { None } else { href.clone() },
@@ -126,7 +164,15 @@ pub fn view(t: &Table, links: &Links<'_>) -> TableView {
                     .get(i)
                     .map(|row| {
                         row.iter()
-                            .map(|v| cell(v, one_column.then(|| href.clone()).flatten()))
+                            .zip(&t.columns.items)
+                            .map(|(v, c)| {
+                                let h = if one_column {
+                                    href.clone()
+                                } else {
+                                    links.href(t, &r.code, Some(&c.code))
+                                };
+                                cell(v, h)
+                            })
                             .collect()
                     })
                     .unwrap_or_default(),
