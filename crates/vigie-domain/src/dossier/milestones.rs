@@ -70,7 +70,11 @@ impl Milestones {
             DossierStatus::Conclue => self.concluded_at = Some(at),
             DossierStatus::Cloturee => {
                 self.closed_at = Some(at);
-                self.concluded_at.get_or_insert(at);
+                // Closed without passing through « conclue » (straight, or after a
+                // reopening): it is concluded now.
+                if from != DossierStatus::Conclue {
+                    self.concluded_at = Some(at);
+                }
             }
             _ => {}
         }
@@ -177,6 +181,11 @@ mod tests {
         assert_eq!(m.evaluation_at, Some(t(3, 9)));
         assert_eq!(m.concluded_at, Some(t(20, 9)));
         assert_eq!(m.closed_at, Some(t(25, 9)));
+        // Reopened, then closed without a new conclusion: concluded when closed.
+        let m = m
+            .after_change(Cloturee, EnEvaluation, t(26, 9))
+            .after_change(EnEvaluation, Cloturee, t(27, 9));
+        assert_eq!(m.concluded_at, Some(t(27, 9)));
         // Closed straight from reçue: qualified and concluded then too.
         let m = Milestones::default().after_change(Recue, Cloturee, t(4, 9));
         assert_eq!(m.qualified_at, Some(t(4, 9)));

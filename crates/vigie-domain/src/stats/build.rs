@@ -239,3 +239,73 @@ pub fn measures_table(
         note: None,
     }
 }
+
+/// Prepares a cross-tab for an aggregates-only reader: the margins along a multi-valued
+/// dimension count distinct dossiers (a dossier with two motifs counts once), so they are
+/// not sums and would bound the hidden cells (« < 5 » twice in a row whose distinct total
+/// is 8 can only be 4 and 4): they are dropped, with the grand total, before the small-count
+/// suppression, which then sees only additive margins.
+pub fn aggregates_only(t: &mut Table, rows_multi: bool, columns_multi: bool) {
+    if columns_multi {
+        t.row_totals = None;
+    }
+    if rows_multi {
+        t.column_totals = None;
+    }
+    if rows_multi || columns_multi {
+        t.total = None;
+        t.note = Some(
+            "Les totaux ne sont pas affichés : un même dossier peut compter dans plusieurs lignes ou colonnes, et ses totaux permettraient de recalculer des effectifs masqués.".into(),
+        );
+    }
+    super::suppress(t);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn count(v: u64) -> Value {
+        Value::Count(v)
+    }
+
+    #[test]
+    fn distinct_margins_are_dropped_before_suppression() {
+        // Dossiers by territory × sex: a dossier with a girl and a boy counts in both columns,
+        // so Nord's distinct total 6 would bound its two hidden cells (3 + 4 ≥ 6).
+        let mut t = Table {
+            key: "t".into(),
+            title: "t".into(),
+            measure: "Dossiers".into(),
+            rows: Axis {
+                code: "territoire".into(),
+                label: "Territoire".into(),
+                items: vec![Label::new("1", "Nord"), Label::new("2", "Sud")],
+            },
+            columns: Axis {
+                code: "sexe".into(),
+                label: "Sexe".into(),
+                items: vec![Label::new("F", "F"), Label::new("M", "M")],
+            },
+            cells: vec![vec![count(3), count(4)], vec![count(10), count(12)]],
+            row_totals: Some(vec![count(6), count(20)]),
+            column_totals: Some(vec![count(13), count(16)]),
+            total: Some(count(25)),
+            chart: ChartKind::Bars,
+            note: None,
+        };
+        aggregates_only(&mut t, false, true);
+        assert_eq!(t.row_totals, None, "distinct totals along the columns dropped");
+        assert_eq!(t.total, None);
+        // The column totals are sums over territories: kept, and the small cells hidden
+        // with enough others that none can be recomputed.
+        assert!(t.column_totals.is_some());
+        assert_eq!(t.cells[0], vec![Value::Suppressed, Value::Suppressed]);
+        for c in 0..2 {
+            let hidden = t.cells.iter().filter(|r| r[c] == Value::Suppressed).count();
+            let total_hidden = t.column_totals.as_ref().unwrap()[c] == Value::Suppressed;
+            assert!(hidden != 1 || total_hidden, "column {c} recomputable: {:?}", t.cells);
+        }
+        assert!(t.note.as_deref().unwrap().contains("plusieurs lignes ou colonnes"));
+    }
+}

@@ -96,8 +96,11 @@ pub async fn crosstab(
         .audit(
             state.now(),
             &crate::shared::actor(&u, ip),
-            vigie_store::audit::Event::new("statistiques.tableau_croise")
-                .detail(crate::dashboard::export::filters_detail(&r)),
+            vigie_store::audit::Event::new("statistiques.tableau_croise").detail(format!(
+                "{};{}",
+                crate::dashboard::crosstab::codes(&q),
+                crate::dashboard::export::filters_detail(&r)
+            )),
         )
         .await
         .map_err(WebError::from)?;

@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use vigie_domain::stats::build::Spec;
-use vigie_domain::stats::{Dimension, Measure, Table, suppress};
+use vigie_domain::stats::{Dimension, Measure, Table};
 use vigie_store::sessions::SessionUser;
 
 use super::export::{Format, filters_detail, filters_words, respond};
@@ -107,7 +107,7 @@ impl CrossQuery {
 }
 
 /// The choices as the audit entry names them: known codes only (never what was typed).
-fn codes(q: &CrossQuery) -> String {
+pub fn codes(q: &CrossQuery) -> String {
     let mut ignored = Vec::new();
     let (m, r, c) = q.choices(&mut ignored);
     format!(
@@ -156,10 +156,7 @@ pub async fn table(
         rows,
         columns,
     };
-    let mut t = figures::cross_table(state, &cat, &f, &spec, &buckets).await?;
-    if !viewer.detail {
-        suppress(&mut t);
-    }
+    let t = figures::cross_table(state, &cat, &f, &spec, &buckets, !viewer.detail).await?;
     Ok((t, r))
 }
 

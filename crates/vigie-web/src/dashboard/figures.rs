@@ -58,6 +58,7 @@ pub async fn cross_table(
     f: &StatsFilter,
     spec: &Spec<'_>,
     buckets: &[Bucket],
+    aggregates_only: bool,
 ) -> R<Table> {
     let n = cross_counts(
         state,
@@ -67,7 +68,16 @@ pub async fn cross_table(
         spec.columns.map(|c| group(c, buckets)),
     )
     .await?;
-    Ok(build::crosstab(spec, cat, buckets, &n))
+    let mut t = build::crosstab(spec, cat, buckets, &n);
+    if aggregates_only {
+        let m = spec.measure;
+        build::aggregates_only(
+            &mut t,
+            spec.rows.multi_valued(m),
+            spec.columns.is_some_and(|c| c.multi_valued(m)),
+        );
+    }
+    Ok(t)
 }
 
 fn count_of(c: &build::Counts) -> u64 {
@@ -80,25 +90,26 @@ struct Key {
     children: u64,
     known: u64,
     danger: u64,
-    parquet: u64,
+    /// The parquet follow-ups: done, not done with a reason, pending.
+    parquet_row: [u64; 3],
     delays: Delays,
 }
 
 async fn key_of(state: &AppState, f: &StatsFilter, under_two: Option<u32>) -> R<Key> {
     let s = &state.store;
     let (known, danger) = s.stats_known_and_danger(f).await?;
-    let parquet = s
+    let parquet_row = s
         .stats_follow_ups(f)
         .await?
         .iter()
         .find(|r| r.kind == FollowUpKind::Parquet)
-        .map_or(0, |r| r.done);
+        .map_or([0; 3], |r| [r.done, r.not_done, r.pending]);
     Ok(Key {
         dossiers: count_of(&s.stats_count(f, Measure::Dossiers, &[]).await?),
         children: count_of(&s.stats_count(f, Measure::Enfants, &[]).await?),
         known,
         danger,
-        parquet,
+        parquet_row,
         delays: Delays::of(&s.stats_delays(f).await?, under_two),
     })
 }
@@ -112,9 +123,10 @@ type Indicator<'a> = (&'a str, &'a str, &'a dyn Fn(&Key) -> Value);
 
 /// The headline figures of the period, the previous one and the same a year before.
 fn key_table(periods: &[(Period, Key)], detail: bool) -> Table {
+    let small = |n: u64| (1..=4).contains(&n);
     let share = |k: &Key| {
-        let n = k.delays.within + k.delays.late;
-        if !detail && (1..=4).contains(&n) {
+        // The share and the total returned would give back a hidden « within » or « late ».
+        if !detail && (small(k.delays.within) || small(k.delays.late)) {
             Value::Suppressed
         } else {
             k.delays.share_within().map_or(Value::Empty, Value::Percent)
@@ -159,7 +171,12 @@ fn key_table(periods: &[(Period, Key)], detail: bool) -> Table {
             Value::Count(k.danger)
         }),
         ("parquet", "Transmissions au parquet", &|k| {
-            Value::Count(k.parquet)
+            // « Suites » may hide this count to protect its row's small counts.
+            if !detail && k.parquet_row.iter().any(|n| small(*n)) {
+                Value::Suppressed
+            } else {
+                Value::Count(k.parquet_row[0])
+            }
         }),
         (
             "delai_conclusion",
@@ -333,6 +350,7 @@ async fn breakdowns(
     cat: &Catalog,
     f: &StatsFilter,
     months: &[Bucket],
+    aggregates_only: bool,
 ) -> R<Vec<Table>> {
     let specs: [(&str, &str, Measure, Dimension, Option<Dimension>); 7] = [
         (
@@ -394,7 +412,7 @@ async fn breakdowns(
             rows,
             columns,
         };
-        tables.push(cross_table(state, cat, f, &spec, months).await?);
+        tables.push(cross_table(state, cat, f, &spec, months, aggregates_only).await?);
     }
     Ok(tables)
 }
@@ -444,7 +462,7 @@ pub async fn dashboard(
         )
         .await?,
     ];
-    tables.extend(breakdowns(state, &cat, &f, &months).await?);
+    tables.extend(breakdowns(state, &cat, &f, &months, !viewer.detail).await?);
     if let Some((_, k)) = keys.first() {
         tables.push(k.delays.table(!viewer.detail));
         tables.push(k.delays.deadline_table());

@@ -4,8 +4,6 @@
 
 use vigie_domain::stats::{Bucket, Dimension, Table, Value};
 
-use crate::shared::dates::date;
-
 /// One cell.
 #[derive(Debug, Clone)]
 pub struct CellView {
@@ -62,10 +60,16 @@ impl Links<'_> {
         match dim {
             Dimension::Mois => {
                 let b = self.months.get(code.parse::<usize>().ok()?)?;
-                q.set("du", date(b.from.with_timezone(&self.tz).date_naive()));
+                q.set(
+                    "du",
+                    b.from.with_timezone(&self.tz).date_naive().to_string(),
+                );
                 q.set(
                     "au",
-                    date(b.to.with_timezone(&self.tz).date_naive().pred_opt()?),
+                    b.to.with_timezone(&self.tz)
+                        .date_naive()
+                        .pred_opt()?
+                        .to_string(),
                 );
                 Some(())
             }
@@ -91,7 +95,8 @@ impl Links<'_> {
         }
     }
 
-    /// The dossier list a figure counts: the period and filters in force, the row's item
+    /// The dossier list a figure counts (dates as the list's date inputs send them,
+    /// AAAA-MM-JJ): the period and filters in force, the row's item
     /// and, for a cell, the column's; `None` where the list has no such filter (the
     /// viewer who may not read dossiers gets no link at all). Overdue evaluations by
     /// service go to the Échéances page of that service.
@@ -103,8 +108,8 @@ impl Links<'_> {
             return Some(format!("/echeances?service={row}"));
         }
         let mut q = Query::default();
-        q.set("du", date(self.period.from));
-        q.set("au", date(self.period.last_day()));
+        q.set("du", self.period.from.to_string());
+        q.set("au", self.period.last_day().to_string());
         if let Some(t) = self.territory_id {
             q.set("territoire", t.to_string());
         }
