@@ -295,7 +295,10 @@ mod tests {
             note: None,
         };
         aggregates_only(&mut t, false, true);
-        assert_eq!(t.row_totals, None, "distinct totals along the columns dropped");
+        assert_eq!(
+            t.row_totals, None,
+            "distinct totals along the columns dropped"
+        );
         assert_eq!(t.total, None);
         // The column totals are sums over territories: kept, and the small cells hidden
         // with enough others that none can be recomputed.
@@ -304,8 +307,17 @@ mod tests {
         for c in 0..2 {
             let hidden = t.cells.iter().filter(|r| r[c] == Value::Suppressed).count();
             let total_hidden = t.column_totals.as_ref().unwrap()[c] == Value::Suppressed;
-            assert!(hidden != 1 || total_hidden, "column {c} recomputable: {:?}", t.cells);
+            assert!(
+                hidden != 1 || total_hidden,
+                "column {c} recomputable: {:?}",
+                t.cells
+            );
         }
-        assert!(t.note.as_deref().unwrap().contains("plusieurs lignes ou colonnes"));
+        assert!(
+            t.note
+                .as_deref()
+                .unwrap()
+                .contains("plusieurs lignes ou colonnes")
+        );
     }
 }
