@@ -92,15 +92,16 @@ struct Key {
     danger: u64,
     /// The parquet follow-ups: done, not done with a reason, pending.
     parquet_row: [u64; 3],
+    /// Every follow-up kind (the « Suites » table of the period shown reuses them).
+    follow_ups: Vec<vigie_store::stats::FollowUpRow>,
     delays: Delays,
 }
 
 async fn key_of(state: &AppState, f: &StatsFilter, under_two: Option<u32>) -> R<Key> {
     let s = &state.store;
     let (known, danger) = s.stats_known_and_danger(f).await?;
-    let parquet_row = s
-        .stats_follow_ups(f)
-        .await?
+    let follow_ups = s.stats_follow_ups(f).await?;
+    let parquet_row = follow_ups
         .iter()
         .find(|r| r.kind == FollowUpKind::Parquet)
         .map_or([0; 3], |r| [r.done, r.not_done, r.pending]);
@@ -110,6 +111,7 @@ async fn key_of(state: &AppState, f: &StatsFilter, under_two: Option<u32>) -> R<
         known,
         danger,
         parquet_row,
+        follow_ups,
         delays: Delays::of(&s.stats_delays(f).await?, under_two),
     })
 }
@@ -468,7 +470,9 @@ pub async fn dashboard(
         tables.push(k.delays.deadline_table());
     }
     tables.push(overdue_table(state, &cat, viewer, r, today).await?);
-    tables.push(follow_ups_table(&state.store.stats_follow_ups(&f).await?));
+    if let Some((_, k)) = keys.first() {
+        tables.push(follow_ups_table(&k.follow_ups));
+    }
     if !viewer.detail {
         for t in &mut tables {
             suppress(t);
