@@ -4,6 +4,7 @@
 //! multi-row inserts. One code path for a single dossier (the agent's save) and for
 //! bulk loads (demo data): the cost of a load is the number of round trips, not rows.
 
+use crate::stats::counter;
 use chrono::{DateTime, Datelike, SubsecRound, Utc};
 use sea_orm::{DatabaseTransaction, Value};
 use vigie_domain::{AssignmentInput, DomainError, DossierInput, DossierNumber};
@@ -141,7 +142,8 @@ impl AssignmentRows {
 }
 
 /// Inserts dossiers (already validated against the domain and the catalog) in one
-/// transaction, with a fixed number of statements whatever their number.
+/// transaction, with a fixed number of statements whatever their number, and counts them
+/// in the statistics' counters.
 pub(crate) async fn insert_dossiers(
     txn: &DatabaseTransaction,
     tz: chrono_tz::Tz,
@@ -149,9 +151,19 @@ pub(crate) async fn insert_dossiers(
     actor: &Actor,
     ds: &[&DossierInput],
 ) -> Result<Vec<Inserted>> {
+    // The dossiers of the persons linked count again: whether a child was already known
+    // may change with a dossier received before theirs (`crate::stats::counter`).
+    let persons: Vec<i64> = ds
+        .iter()
+        .flat_map(|d| d.children.iter().filter_map(|c| c.person_id))
+        .collect();
+    let linked = counter::related(txn, None, &persons).await?;
+    let counted = counter::before(txn, tz, linked).await?;
     let prepared = prepare(txn, tz, ds, Links::Checked).await?;
     let (rows, out) = prepared.build(ds, actor, now)?;
     rows.insert(txn, &mut Vocabulary::default()).await?;
+    let ids: Vec<i64> = out.iter().map(|i| i.id).collect();
+    counter::refresh(txn, tz, counted, &ids).await?;
     Ok(out)
 }
 

@@ -146,6 +146,7 @@ impl Store {
             persons: HashMap::new(),
             held: None,
             vocabulary: Vocabulary::default(),
+            uncounted: Vec::new(),
         };
         let actor = Actor::system();
         let mut done = 0usize;
@@ -169,6 +170,10 @@ impl Store {
             )
             .await?;
             if bulk.is_none() {
+                // The generator's dossiers come in order of reception and link only to
+                // its own persons, written once: what earlier dossiers count stays.
+                let ids = std::mem::take(&mut batches.uncounted);
+                crate::stats::counter::add_new(&txn, self.tz, &ids).await?;
                 txn.commit().await?;
                 txn = self.write().await?;
             }
@@ -176,6 +181,8 @@ impl Store {
         }
         if let Some(bulk) = bulk {
             bulk.finish(&txn).await?;
+            // Counted once the indexes are back.
+            crate::stats::counter::add_new(&txn, self.tz, &batches.uncounted).await?;
         }
         txn.commit().await?;
         Ok(done)
@@ -289,6 +296,8 @@ struct Batches {
     held: Option<vigie_demo::DemoDossier>,
     /// The words written to the vocabulary by this load.
     vocabulary: Vocabulary,
+    /// The dossiers inserted and not yet counted (`crate::stats::counter`).
+    uncounted: Vec<i64>,
 }
 
 impl Batches {
@@ -335,6 +344,7 @@ impl Batches {
             let (rows, inserted, chunk) = building
                 .await
                 .map_err(|e| StoreError::Config(format!("génération interrompue : {e}")))??;
+            self.uncounted.extend(inserted.iter().map(|i| i.id));
             for (d, ins) in chunk.iter().zip(&inserted) {
                 let new_children = d
                     .person_refs

@@ -36,6 +36,8 @@ mod m0010_scope_indexes;
 mod m0011_documents;
 #[path = "migrations/m0012_statistics.rs"]
 mod m0012_statistics;
+#[path = "migrations/m0013_stat_counters.rs"]
+mod m0013_stat_counters;
 
 /// What the application's role may do on a table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,6 +85,8 @@ pub enum Step {
     RebuildNameKeys,
     /// Fill the milestones of the stored dossiers (`crate::milestones::backfill`).
     BackfillMilestones,
+    /// Count the stored dossiers in the statistics' counters (`crate::stats::counter`).
+    BackfillCounters,
 }
 
 /// A numbered migration.
@@ -198,6 +202,15 @@ pub fn migrations() -> Vec<Migration> {
             steps: steps_of(m0011_documents::STATEMENTS, &[], &[]),
             grants: m0011_documents::GRANTS,
         },
+    ]
+    .into_iter()
+    .chain(statistics())
+    .collect()
+}
+
+/// The migrations of the dashboards (12 and 13).
+fn statistics() -> [Migration; 2] {
+    [
         Migration {
             version: 12,
             name: "statistics",
@@ -206,6 +219,19 @@ pub fn migrations() -> Vec<Migration> {
                 .chain([Step::BackfillMilestones])
                 .collect(),
             grants: m0012_statistics::GRANTS,
+        },
+        Migration {
+            version: 13,
+            name: "statistics_counters",
+            steps: steps_of(
+                m0013_stat_counters::STATEMENTS,
+                m0013_stat_counters::SQLITE,
+                m0013_stat_counters::POSTGRES,
+            )
+            .into_iter()
+            .chain([Step::BackfillCounters])
+            .collect(),
+            grants: m0013_stat_counters::GRANTS,
         },
     ]
 }
@@ -286,7 +312,7 @@ impl Store {
         let mut applied = Vec::new();
         for m in list.iter().filter(|m| m.version > current) {
             let txn = self.write().await?;
-            apply(&txn, m).await?;
+            apply(&txn, m, self.tz).await?;
             exec(
                 &txn,
                 "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
@@ -335,7 +361,7 @@ async fn ensure_table(c: &impl ConnectionTrait) -> Result<()> {
     Ok(())
 }
 
-async fn apply(txn: &DatabaseTransaction, m: &Migration) -> Result<()> {
+async fn apply(txn: &DatabaseTransaction, m: &Migration, tz: chrono_tz::Tz) -> Result<()> {
     let backend = txn.get_database_backend();
     for step in &m.steps {
         match step {
@@ -350,6 +376,7 @@ async fn apply(txn: &DatabaseTransaction, m: &Migration) -> Result<()> {
             Step::LoadCommunes => crate::communes::load(txn).await?,
             Step::RebuildNameKeys => crate::name_keys::rebuild(txn).await?,
             Step::BackfillMilestones => crate::milestones::backfill(txn).await?,
+            Step::BackfillCounters => crate::stats::counter::backfill(txn, tz).await?,
         }
     }
     Ok(())

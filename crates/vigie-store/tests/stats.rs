@@ -6,7 +6,7 @@
 
 mod common;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Europe::Paris;
 use common::*;
 use vigie_domain::dossier::milestones::Milestones;
@@ -875,29 +875,28 @@ async fn delays_overdue_follow_ups_known_children_and_danger_are_exact() {
         let all = filter(Scope::All, &period());
 
         // One row per dossier of the period, with what its delays need.
-        let mut rows = s.stats_delays(&all).await.unwrap();
-        rows.sort_by_key(|r| r.received_at);
+        let mut rows = s.stats_delay_facts(&all).await.unwrap();
+        rows.sort_by_key(|r| r.received_on);
         let seen: Vec<_> = rows
             .iter()
             .map(|r| {
                 (
-                    r.received_at,
                     r.received_on,
-                    r.qualified_at,
-                    r.concluded_at,
+                    r.qualified_on,
+                    r.concluded_on,
                     r.returned_on,
                     r.youngest_birth,
                 )
             })
             .collect();
-        let noon = |d: &str| Some(at(&format!("{d}T12:00:00Z")));
+        // The local dates of the saves' instants (noon UTC).
+        let noon = |d: &str| Some(day(d));
         let row = |received: &str,
-                   qualified: Option<DateTime<Utc>>,
-                   concluded: Option<DateTime<Utc>>,
+                   qualified: Option<NaiveDate>,
+                   concluded: Option<NaiveDate>,
                    returned: Option<&str>,
                    youngest: Option<&str>| {
             (
-                at(&format!("{received}T12:00:00Z")),
                 day(received),
                 qualified,
                 concluded,
@@ -989,6 +988,8 @@ async fn delays_overdue_follow_ups_known_children_and_danger_are_exact() {
         // The delays in days: qualification [1,1,1,2,2,2,3,3,5], evaluation returned
         // [15,38,48,101], conclusion [2,17,43,53].
         let d = Delays::of(&rows, None);
+        // The counters give the same figures.
+        assert_eq!(s.stats_delays(&all).await.unwrap().delays(None), d);
         assert_eq!(d.series.len(), 3);
         assert_eq!(
             d.series[0].1,
@@ -1027,6 +1028,8 @@ async fn delays_overdue_follow_ups_known_children_and_danger_are_exact() {
             .unwrap();
         let d = Delays::of(&rows, s.under_two_months().await.unwrap());
         assert_eq!((d.within, d.late), (2, 2));
+        let counted = s.stats_delays(&all).await.unwrap();
+        assert_eq!(counted.delays(s.under_two_months().await.unwrap()), d);
 
         // Evaluations overdue on a given day, by service, whatever the period: d0's (S1,
         // due 10-10) and d3's (S2, due 11-20).
@@ -1107,7 +1110,8 @@ async fn delays_overdue_follow_ups_known_children_and_danger_are_exact() {
         let empty = filter(Scope::All, &Period::month(2025, 7).unwrap());
         assert_eq!(s.stats_known_and_danger(&empty).await.unwrap(), (0, 0));
         assert!(s.stats_follow_ups(&empty).await.unwrap().is_empty());
-        assert!(s.stats_delays(&empty).await.unwrap().is_empty());
+        assert!(s.stats_delay_facts(&empty).await.unwrap().is_empty());
+        assert_eq!(s.stats_delays(&empty).await.unwrap(), Default::default());
         assert_eq!(total(s, &empty, Measure::Enfants).await, 0);
         db
     })
@@ -1172,7 +1176,7 @@ async fn an_evaluator_counts_only_the_dossiers_of_their_scope() {
         );
         // d6 (known, danger grave) is outside; d3 (danger grave) inside.
         assert_eq!(s.stats_known_and_danger(&e).await.unwrap(), (0, 1));
-        assert_eq!(s.stats_delays(&e).await.unwrap().len(), 8);
+        assert_eq!(s.stats_delay_facts(&e).await.unwrap().len(), 8);
 
         // Service S1 only (no territory): d1, d4, d7, d8 (d2, in T1, was never asked to
         // S1); by service, d7 also under S2.
@@ -1358,7 +1362,7 @@ async fn a_dossier_received_after_local_midnight_counts_in_the_new_month_and_yea
         );
         // The delays' local date of reception too.
         let rows = s
-            .stats_delays(&all(&Period::month(2026, 1).unwrap()))
+            .stats_delay_facts(&all(&Period::month(2026, 1).unwrap()))
             .await
             .unwrap();
         assert_eq!(rows.len(), 1);
@@ -1622,13 +1626,13 @@ async fn a_save_records_the_moment_of_each_stage_and_a_creation_infers_them() {
         // The delays read them: e1 qualified a day after its reception, concluded 19 days
         // and one hour after it.
         let may = filter(Scope::All, &Period::month(2026, 5).unwrap());
-        let rows = s.stats_delays(&may).await.unwrap();
+        let rows = s.stats_delay_facts(&may).await.unwrap();
         let e1 = rows
             .iter()
-            .find(|r| r.received_at == at("2026-05-04T08:00:00Z"))
+            .find(|r| r.received_on == day("2026-05-04"))
             .unwrap();
-        assert_eq!(e1.qualified_at, Some(at("2026-05-05T09:00:00Z")));
-        assert_eq!(e1.concluded_at, Some(at("2026-05-23T09:00:00Z")));
+        assert_eq!(e1.qualified_on, Some(day("2026-05-05")));
+        assert_eq!(e1.concluded_on, Some(day("2026-05-23")));
         assert_eq!(e1.returned_on, Some(day("2026-05-20")));
         db
     })
@@ -1693,6 +1697,17 @@ async fn backfill_case(owner: &Store, url: &DbUrl) {
             .await
             .contains(&"dossier_milestone".to_owned())
     );
+    // Today's saves also write the tables of versions 12 and 13: they stand in while the
+    // data of version 11 are written, and go before the migration.
+    for t in [
+        "CREATE TABLE dossier_milestone (dossier_id BIGINT PRIMARY KEY, qualified_at TIMESTAMPTZ,
+            evaluation_at TIMESTAMPTZ, concluded_at TIMESTAMPTZ, closed_at TIMESTAMPTZ)",
+        "CREATE TABLE stat_counter (kind TEXT NOT NULL, via BIGINT NOT NULL, month BIGINT NOT NULL,
+            territory_id BIGINT NOT NULL, type_id BIGINT NOT NULL, k1 TEXT NOT NULL, k2 TEXT NOT NULL,
+            n BIGINT NOT NULL, PRIMARY KEY (kind, via, month, territory_id, type_id, k1, k2))",
+    ] {
+        raw_sql(owner, t).await.unwrap();
+    }
     let f = fixture(owner).await;
     let a = Actor::system();
     let css = |on: &str| conclusion(&f, "CSS", on);
@@ -1834,10 +1849,14 @@ async fn backfill_case(owner: &Store, url: &DbUrl) {
     }
     set_status(owner, b8, Cloturee).await;
 
-    // Version 12: the table, and the milestones of every dossier.
+    for t in ["dossier_milestone", "stat_counter"] {
+        raw_sql(owner, &format!("DROP TABLE {t}")).await.unwrap();
+    }
+
+    // Version 12: the table, and the milestones of every dossier (and version 13).
     assert_eq!(
         owner.migrate(now()).await.unwrap(),
-        vec![vigie_store::migrate::latest_version()]
+        (12..=vigie_store::migrate::latest_version()).collect::<Vec<i64>>()
     );
     let ids = [b1, b2, b3, b4, b5, b6, b7, b8];
     let got = milestones_at(url, &ids).await;
@@ -1937,7 +1956,7 @@ async fn migration_12_run_again_finds_what_the_saves_recorded() {
         assert_eq!(parts, vec![Some(HEADER.to_owned())]);
         // Forget them, and the migration that filled them.
         db.raw("DELETE FROM dossier_milestone").await.unwrap();
-        db.raw("DELETE FROM schema_migrations WHERE version = 12")
+        db.raw("DELETE FROM schema_migrations WHERE version >= 12")
             .await
             .unwrap();
         assert!(
@@ -1946,7 +1965,7 @@ async fn migration_12_run_again_finds_what_the_saves_recorded() {
                 .iter()
                 .all(Milestones::is_empty)
         );
-        assert_eq!(db.owner().await.migrate(now()).await.unwrap(), vec![12]);
+        assert_eq!(db.owner().await.migrate(now()).await.unwrap(), vec![12, 13]);
         let filled = milestones_at(&db.app_url(), &ids).await;
         for ((id, want), rec) in cases.iter().zip(&recorded) {
             assert_eq!(rec, want, "dossier {id} as saved");

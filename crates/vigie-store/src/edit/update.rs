@@ -13,6 +13,7 @@ use crate::audit::{Actor, Event};
 use crate::db::Store;
 use crate::dossiers::load_dossier;
 use crate::sql::exec;
+use crate::stats::counter;
 use crate::{Result, StoreError, vals};
 use vigie_domain::Scope;
 
@@ -103,6 +104,19 @@ impl Store {
         if !u.conflicts.is_empty() {
             return Err(StoreError::Conflicts(u.conflicts));
         }
+        // What this dossier and those sharing a person with it (before or after) count now.
+        let persons: Vec<i64> = rec
+            .children
+            .iter()
+            .map(|c| c.person_id)
+            .chain(input.children.iter().filter_map(|c| c.person_id))
+            .collect();
+        let counted = counter::before(
+            &txn,
+            self.tz,
+            counter::related(&txn, Some(id), &persons).await?,
+        )
+        .await?;
 
         // Write.
         let adult_ids = u.write_header_part(header_write, &header_changes).await?;
@@ -141,6 +155,7 @@ impl Store {
             )
             .await?;
         }
+        counter::refresh(&txn, self.tz, counted, &[]).await?;
         self.append(
             &txn,
             now,

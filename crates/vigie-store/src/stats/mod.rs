@@ -6,13 +6,14 @@
 //! Periods are instants computed by the domain from the configured time zone
 //! (`vigie_domain::stats::Period`): a month is that of the département on both backends.
 
+pub(crate) mod counter;
 mod counts;
 mod figures;
 mod population;
 mod saved;
 
-pub use counts::{Counts, Group};
-pub use figures::{DelayRow, FollowUpRow, OverdueRow};
+pub use counts::{Counts, Flag, Group};
+pub use figures::{FollowUpRow, OverdueRow};
 pub use population::Population;
 pub use saved::SavedCrossTab;
 

@@ -112,7 +112,7 @@ async fn key_of(state: &AppState, f: &StatsFilter, under_two: Option<u32>) -> R<
         danger,
         parquet_row,
         follow_ups,
-        delays: Delays::of(&s.stats_delays(f).await?, under_two),
+        delays: s.stats_delays(f).await?.delays(under_two),
     })
 }
 

@@ -1,0 +1,309 @@
+//! Reading the counters: when a filter's period is whole local months and its scope a sum of
+//! counters (everyone; territories and at most one service), the counts, delays and
+//! follow-ups are sums of counters. Otherwise `None`: the caller reads the dossiers.
+
+use chrono::{DateTime, Datelike, Timelike, Utc};
+use vigie_domain::FollowUpKind;
+use vigie_domain::Scope;
+use vigie_domain::stats::delays::{DeadlineKey, DelayCounts};
+use vigie_domain::stats::{Bucket, Dimension, Measure};
+
+use super::compute::{CONCLUSION, DEADLINE, FOLLOW_UPS, QUALIFICATION, RETURNED, month_of};
+use crate::Result;
+use crate::db::Store;
+use crate::sql::{Sql, all_sql, get};
+use crate::stats::StatsFilter;
+use crate::stats::counts::{Counts, Flag, Group};
+use crate::stats::figures::{DONE, FollowUpRow, NOT_DONE, PENDING, follow_ups_of};
+
+/// The local month (`AAAAMM`) starting at `at`, if it starts one.
+fn month_start(at: DateTime<Utc>, tz: chrono_tz::Tz) -> Option<i64> {
+    let l = at.with_timezone(&tz);
+    (l.day() == 1 && l.hour() == 0 && l.minute() == 0 && l.second() == 0 && l.nanosecond() == 0)
+        .then(|| month_of(at, tz))
+}
+
+/// Which counters answer for a filter: `… WHERE` conditions after `kind`.
+struct Frame {
+    lo: i64,
+    hi: i64,
+    scope: Scope,
+    territory_id: Option<i64>,
+    type_id: Option<i64>,
+}
+
+impl Frame {
+    fn of(f: &StatsFilter, tz: chrono_tz::Tz) -> Option<Self> {
+        match &f.scope {
+            Scope::Restricted {
+                services, dossiers, ..
+            } if services.len() > 1 || !dossiers.is_empty() => return None,
+            _ => {}
+        }
+        Some(Self {
+            lo: month_start(f.from, tz)?,
+            hi: month_start(f.to, tz)?,
+            scope: f.scope.clone(),
+            territory_id: f.territory_id,
+            type_id: f.type_id,
+        })
+    }
+
+    fn push(&self, q: &mut Sql) {
+        q.push(" AND month >= ")
+            .bind(self.lo)
+            .push(" AND month < ")
+            .bind(self.hi)
+            .push(" AND ");
+        match &self.scope {
+            Scope::All => {
+                q.push("via = 0");
+            }
+            Scope::Nothing => {
+                q.push("1 = 0");
+            }
+            Scope::Restricted {
+                territories,
+                services,
+                ..
+            } => {
+                q.push("((via = 0 AND ");
+                if territories.is_empty() {
+                    q.push("1 = 0");
+                } else {
+                    q.push("territory_id IN ").bind_list(territories);
+                }
+                q.push(")");
+                if let Some(s) = services.first() {
+                    q.push(" OR (via = ").bind(*s);
+                    if !territories.is_empty() {
+                        q.push(" AND territory_id NOT IN ").bind_list(territories);
+                    }
+                    q.push(")");
+                }
+                q.push(")");
+            }
+        }
+        if let Some(t) = self.territory_id {
+            q.push(" AND territory_id = ").bind(t);
+        }
+        if let Some(t) = self.type_id {
+            q.push(" AND type_id = ").bind(t);
+        }
+    }
+}
+
+/// A sum of counters.
+struct Summed {
+    month: i64,
+    territory: i64,
+    type_id: i64,
+    k1: String,
+    k2: String,
+    n: i64,
+}
+
+/// How each group of a count is read from a counter row.
+#[derive(Clone, Copy)]
+enum Col {
+    Month,
+    Territory,
+    Type,
+    K1,
+    K2,
+}
+
+/// The counter kind answering `measure` by the groups that are not months, territories or
+/// types, and where each of those groups is read.
+fn kind_of(measure: Measure, others: &[Group<'_>]) -> Option<(&'static str, Vec<Col>)> {
+    use Dimension as D;
+    let one = |k: &'static str| Some((k, vec![Col::K1]));
+    match (measure, others) {
+        (Measure::Dossiers, []) => Some(("dossiers", vec![])),
+        (Measure::Enfants, []) => Some(("enfants", vec![])),
+        (Measure::Dossiers, [Group::Dim(D::CategorieSignalant)]) => one("dossiers.categorie"),
+        (Measure::Dossiers, [Group::Dim(D::Support)]) => one("dossiers.support"),
+        (Measure::Dossiers, [Group::Dim(D::Statut)]) => one("dossiers.statut"),
+        (Measure::Dossiers, [Group::Flag(Flag::Known)]) => one("dossiers.connu"),
+        (Measure::Dossiers, [Group::Flag(Flag::Danger)]) => one("dossiers.danger"),
+        // A child has one age band and one sex: the pair's counts sum to either.
+        (Measure::Enfants, [Group::Dim(D::TrancheAge)]) => one("enfants.age_sexe"),
+        (Measure::Enfants, [Group::Dim(D::Sexe)]) => Some(("enfants.age_sexe", vec![Col::K2])),
+        (Measure::Enfants, [Group::Dim(D::TrancheAge), Group::Dim(D::Sexe)]) => {
+            Some(("enfants.age_sexe", vec![Col::K1, Col::K2]))
+        }
+        (Measure::Enfants, [Group::Dim(D::Sexe), Group::Dim(D::TrancheAge)]) => {
+            Some(("enfants.age_sexe", vec![Col::K2, Col::K1]))
+        }
+        (Measure::Enfants, [Group::Dim(D::Motif)]) => one("enfants.motif"),
+        (Measure::Enfants, [Group::Dim(D::ResultatEvaluation)]) => one("enfants.resultat"),
+        (Measure::Enfants, [Group::Dim(D::Conclusion)]) => one("enfants.conclusion"),
+        _ => None,
+    }
+}
+
+/// Buckets of whole local months: each bucket's months `[lo, hi)`.
+fn month_ranges(buckets: &[Bucket], tz: chrono_tz::Tz) -> Option<Vec<(i64, i64)>> {
+    buckets
+        .iter()
+        .map(|b| Some((month_start(b.from, tz)?, month_start(b.to, tz)?)))
+        .collect()
+}
+
+impl Store {
+    async fn sum_counters(
+        &self,
+        fr: &Frame,
+        kinds: &[&str],
+        by_place: bool,
+    ) -> Result<Vec<(String, Summed)>> {
+        let cols = if by_place {
+            "kind, month, territory_id, type_id, k1, k2"
+        } else {
+            "kind, CAST(0 AS BIGINT) AS month, CAST(0 AS BIGINT) AS territory_id, CAST(0 AS BIGINT) AS type_id, k1, k2"
+        };
+        let group = if by_place {
+            "kind, month, territory_id, type_id, k1, k2"
+        } else {
+            "kind, k1, k2"
+        };
+        let mut q = Sql::new(&format!(
+            "SELECT {cols}, CAST(SUM(n) AS BIGINT) AS n FROM stat_counter WHERE kind IN "
+        ));
+        q.bind_list(&kinds.iter().map(|k| (*k).to_owned()).collect::<Vec<_>>());
+        fr.push(&mut q);
+        q.push(&format!(" GROUP BY {group}"));
+        let mut out = Vec::new();
+        for r in all_sql(&self.db, &q).await? {
+            out.push((
+                get(&r, "kind")?,
+                Summed {
+                    month: get(&r, "month")?,
+                    territory: get(&r, "territory_id")?,
+                    type_id: get(&r, "type_id")?,
+                    k1: get(&r, "k1")?,
+                    k2: get(&r, "k2")?,
+                    n: get(&r, "n")?,
+                },
+            ));
+        }
+        Ok(out)
+    }
+
+    /// [`Store::stats_count`] from the counters, when they answer.
+    pub(crate) async fn counted(
+        &self,
+        f: &StatsFilter,
+        measure: Measure,
+        groups: &[Group<'_>],
+    ) -> Result<Option<Counts>> {
+        let Some(fr) = Frame::of(f, self.tz) else {
+            return Ok(None);
+        };
+        let mut others = Vec::new();
+        for g in groups {
+            match g {
+                Group::Time(_) | Group::Dim(Dimension::Territoire | Dimension::Type) => {}
+                Group::Dim(Dimension::Mois | Dimension::Trimestre | Dimension::Annee) => {
+                    return Ok(None);
+                }
+                g => others.push(*g),
+            }
+        }
+        let Some((kind, mut key_cols)) = kind_of(measure, &others) else {
+            return Ok(None);
+        };
+        let mut cols = Vec::new();
+        let mut ranges = Vec::new();
+        for g in groups {
+            cols.push(match g {
+                Group::Time(b) => {
+                    let Some(r) = month_ranges(b, self.tz) else {
+                        return Ok(None);
+                    };
+                    ranges.push(r);
+                    Col::Month
+                }
+                Group::Dim(Dimension::Territoire) => Col::Territory,
+                Group::Dim(Dimension::Type) => Col::Type,
+                _ => key_cols.remove(0),
+            });
+        }
+        let mut out = Counts::new();
+        if groups.is_empty() {
+            out.insert(Vec::new(), 0);
+        }
+        'rows: for (_, s) in self.sum_counters(&fr, &[kind], true).await? {
+            let mut key = Vec::with_capacity(cols.len());
+            let mut r = ranges.iter();
+            for c in &cols {
+                key.push(match c {
+                    Col::Month => {
+                        let Some(ix) = r.next().and_then(|r| {
+                            r.iter().position(|(lo, hi)| (*lo..*hi).contains(&s.month))
+                        }) else {
+                            continue 'rows;
+                        };
+                        ix.to_string()
+                    }
+                    Col::Territory => s.territory.to_string(),
+                    Col::Type => s.type_id.to_string(),
+                    Col::K1 => s.k1.clone(),
+                    Col::K2 => s.k2.clone(),
+                });
+            }
+            *out.entry(key).or_default() += u64::try_from(s.n).unwrap_or(0);
+        }
+        out.retain(|k, n| *n > 0 || k.is_empty());
+        Ok(Some(out))
+    }
+
+    /// [`Store::stats_delays`] from the counters, when they answer.
+    pub(crate) async fn counted_delays(&self, f: &StatsFilter) -> Result<Option<DelayCounts>> {
+        let Some(fr) = Frame::of(f, self.tz) else {
+            return Ok(None);
+        };
+        let mut c = DelayCounts::default();
+        let kinds = [QUALIFICATION, RETURNED, CONCLUSION, DEADLINE];
+        for (kind, s) in self.sum_counters(&fr, &kinds, false).await? {
+            let Ok(n) = u64::try_from(s.n) else { continue };
+            if n == 0 {
+                continue;
+            }
+            let days = s.k1.parse::<i64>().ok();
+            let map = match kind.as_str() {
+                QUALIFICATION => &mut c.qualification,
+                RETURNED => &mut c.returned,
+                CONCLUSION => &mut c.conclusion,
+                _ => {
+                    if let Some(k) = DeadlineKey::parse(&s.k1) {
+                        *c.deadline.entry(k).or_default() += n;
+                    }
+                    continue;
+                }
+            };
+            if let Some(d) = days {
+                *map.entry(d).or_default() += n;
+            }
+        }
+        Ok(Some(c))
+    }
+
+    /// [`Store::stats_follow_ups`] from the counters, when they answer.
+    pub(crate) async fn counted_follow_ups(
+        &self,
+        f: &StatsFilter,
+    ) -> Result<Option<Vec<FollowUpRow>>> {
+        let Some(fr) = Frame::of(f, self.tz) else {
+            return Ok(None);
+        };
+        let rows = self.sum_counters(&fr, &[FOLLOW_UPS], false).await?;
+        Ok(Some(follow_ups_of(rows.into_iter().filter_map(
+            |(_, s)| {
+                let kind = FollowUpKind::parse(&s.k1)?;
+                let state = [DONE, NOT_DONE, PENDING].into_iter().find(|x| *x == s.k2)?;
+                Some((kind, state, u64::try_from(s.n).ok()?))
+            },
+        ))))
+    }
+}
