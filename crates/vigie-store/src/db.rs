@@ -23,6 +23,10 @@ pub struct Store {
     pub(crate) anchors: Option<std::sync::Arc<crate::anchor_log::AnchorLog>>,
     /// The reference data last read (see [`crate::reference`]).
     pub(crate) reference: crate::reference::Cache,
+    /// Whether the statistics read their counters (see [`Store::read_counters`]).
+    pub(crate) counters: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// Whether the counters were written in this store's time zone (read once).
+    pub(crate) counters_tz: std::sync::Arc<std::sync::OnceLock<bool>>,
 }
 
 pub use crate::backend::connect::PageLimit;
@@ -67,6 +71,8 @@ impl Store {
             keys: crate::keys::Keys::default(),
             anchors: None,
             reference: crate::reference::Cache::default(),
+            counters: std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true)),
+            counters_tz: std::sync::Arc::default(),
         })
     }
 

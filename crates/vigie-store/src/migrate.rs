@@ -323,6 +323,20 @@ impl Store {
             tracing::info!(version = m.version, name = m.name, "migration appliquée");
             applied.push(m.version);
         }
+        // The counters' months are those of the time zone they were written in: counted
+        // again when it changed.
+        if list.iter().any(|m| m.version == 13) {
+            let written = crate::stats::counter::written_in(&self.db).await?;
+            if written.as_deref() != Some(self.tz.name()) {
+                let txn = self.write().await?;
+                crate::stats::counter::backfill(&txn, self.tz).await?;
+                txn.commit().await?;
+                tracing::info!(
+                    fuseau = self.tz.name(),
+                    "compteurs statistiques recomptés dans le fuseau horaire configuré"
+                );
+            }
+        }
         Ok(applied)
     }
 

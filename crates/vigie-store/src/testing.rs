@@ -437,6 +437,8 @@ fn template_name() -> String {
         h.update(format!("{:?}", m.grants).as_bytes());
     }
     h.update(format!("owner {PG_OWNER_ROLE}, application {PG_APP_ROLE}").as_bytes());
+    // What a step does beyond its SQL (a backfill's code) changes the template too.
+    h.update(b"steps' code: counters record their time zone");
     h.update(crate::communes::COMMUNES_TSV.len().to_be_bytes());
     h.update(format!("{:?}", vigie_domain::param::defaults()).as_bytes());
     format!("vigie_tpl_{}", &hex::encode(h.finalize())[..16])

@@ -11,6 +11,7 @@
 mod common;
 
 use chrono::{Datelike, Duration};
+use chrono_tz::America::Cayenne;
 use chrono_tz::Europe::Paris;
 use common::*;
 use vigie_domain::dossier::DossierEdit;
@@ -305,6 +306,49 @@ async fn the_counters_give_what_the_dossiers_give_after_every_kind_of_save() {
                     .await
                     .unwrap()
             ) > 20
+        );
+
+        // In another time zone, counters written in Paris's months are not read (emptied,
+        // they would count nothing); `vigie migrate` counts them again in its months.
+        let cayenne = Store::connect(&db.owner_url(), Cayenne).await.unwrap();
+        let (from, to) = y.instants(&Cayenne);
+        let fc = StatsFilter {
+            scope: Scope::All,
+            from,
+            to,
+            territory_id: None,
+            type_id: None,
+        };
+        let months = y.buckets(D::Mois, &Cayenne);
+        let by_month = [Group::Time(&months)];
+        let rows = cayenne
+            .stats_count_rows(&fc, Measure::Dossiers, &by_month)
+            .await
+            .unwrap();
+        assert!(rows.values().sum::<u64>() > 20);
+        assert_eq!(
+            cayenne
+                .stats_count(&fc, Measure::Dossiers, &by_month)
+                .await
+                .unwrap(),
+            rows
+        );
+        assert!(cayenne.migrate(now()).await.unwrap().is_empty());
+        assert_eq!(
+            raw_texts(
+                s,
+                "SELECT value FROM setting WHERE key = 'statistiques_fuseau'"
+            )
+            .await,
+            vec![Some("America/Cayenne".to_owned())]
+        );
+        let cayenne = Store::connect(&db.owner_url(), Cayenne).await.unwrap();
+        assert_eq!(
+            cayenne
+                .stats_count(&fc, Measure::Dossiers, &by_month)
+                .await
+                .unwrap(),
+            rows
         );
 
         // The migration counts the stored dossiers anew.

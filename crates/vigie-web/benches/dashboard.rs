@@ -7,7 +7,10 @@
 //!
 //! `cargo bench -p vigie-web --bench dashboard` (environment: `VIGIE_BENCH_DOSSIERS`, default
 //! 100000 — the figure is 1000000; `VIGIE_BENCH_BACKENDS`, default `sqlite,postgres`;
-//! `VIGIE_BENCH_ITERS`, default 20 after 2 warm-up requests).
+//! `VIGIE_BENCH_ITERS`, default 20 after 2 warm-up requests). Each page is measured as the
+//! application serves it (the figures read from the statistics' counters) and again with
+//! every figure computed from the dossiers, as before the counters (`VIGIE_BENCH_ROWS_ITERS`,
+//! default 3 after 1 warm-up request; 0 to skip).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::{Duration, Instant};
@@ -72,7 +75,7 @@ fn pct(sorted: &[Duration], p: f64) -> f64 {
     sorted[i.min(sorted.len() - 1)].as_secs_f64() * 1000.0
 }
 
-async fn bench(db: TestDb, dossiers: usize, iters: usize) {
+async fn bench(db: TestDb, dossiers: usize, iters: usize, rows_iters: usize) {
     let backend = db.backend;
     let s = &db.store;
     let now = now();
@@ -140,34 +143,47 @@ async fn bench(db: TestDb, dossiers: usize, iters: usize) {
         ("croisé 12 mois × territoires", 0, cross.as_str()),
     ];
     println!(
-        "    {:<32} {:>9} {:>9} {:>9} {:>10}",
-        "page", "p50 ms", "p95 ms", "max ms", "RSS Mio"
+        "    {:<32} {:<10} {:>9} {:>9} {:>9} {:>10}",
+        "page", "lu dans", "p50 ms", "p95 ms", "max ms", "RSS Mio"
     );
     for (name, who, uri) in cases {
         let cookie = &cookies[who].1;
-        reset_peak();
-        for _ in 0..2 {
-            get(&app, cookie, uri).await;
+        // The same page from the counters (the application), then from the dossiers
+        // themselves (what it read before the counters): a ratio measured in the same run.
+        for (source, on, warm, n) in [
+            ("compteurs", true, 2, iters),
+            ("dossiers", false, 1, rows_iters),
+        ] {
+            if n == 0 {
+                continue;
+            }
+            s.read_counters(on);
+            reset_peak();
+            for _ in 0..warm {
+                get(&app, cookie, uri).await;
+            }
+            let mut times = Vec::with_capacity(n);
+            for _ in 0..n {
+                times.push(get(&app, cookie, uri).await);
+            }
+            times.sort();
+            println!(
+                "    {name:<32} {source:<10} {:>9.1} {:>9.1} {:>9.1} {:>10.0}",
+                pct(&times, 0.5),
+                pct(&times, 0.95),
+                pct(&times, 1.0),
+                peak_mib()
+            );
         }
-        let mut times = Vec::with_capacity(iters);
-        for _ in 0..iters {
-            times.push(get(&app, cookie, uri).await);
-        }
-        times.sort();
-        println!(
-            "    {name:<32} {:>9.1} {:>9.1} {:>9.1} {:>10.0}",
-            pct(&times, 0.5),
-            pct(&times, 0.95),
-            pct(&times, 1.0),
-            peak_mib()
-        );
     }
+    s.read_counters(true);
     db.finish().await;
 }
 
 fn main() {
     let dossiers = env_usize("VIGIE_BENCH_DOSSIERS", 100_000);
     let iters = env_usize("VIGIE_BENCH_ITERS", 20);
+    let rows_iters = env_usize("VIGIE_BENCH_ROWS_ITERS", 3);
     let backends =
         std::env::var("VIGIE_BENCH_BACKENDS").unwrap_or_else(|_| "sqlite,postgres".into());
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -187,7 +203,7 @@ fn main() {
                 },
                 other => panic!("unknown backend {other}"),
             };
-            bench(db, dossiers, iters).await;
+            bench(db, dossiers, iters, rows_iters).await;
         }
     });
 }

@@ -51,3 +51,13 @@ impl StatsFilter {
         }
     }
 }
+
+impl crate::db::Store {
+    /// Whether the statistics read the counters kept by the saves (`true`, always in the
+    /// application) or compute every figure from the dossiers (`false`: the benchmark's
+    /// comparison; the figures are the same).
+    pub fn read_counters(&self, on: bool) {
+        self.counters
+            .store(on, std::sync::atomic::Ordering::Relaxed);
+    }
+}

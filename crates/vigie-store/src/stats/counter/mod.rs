@@ -123,9 +123,36 @@ pub(crate) async fn add_new(
     apply(c, &pending).await
 }
 
-/// Counts every stored dossier again (the migration that creates the counters).
+/// The setting naming the time zone of the counters' months.
+pub(crate) const TZ_SETTING: &str = "statistiques_fuseau";
+
+/// The time zone the counters were written in, if any.
+pub(crate) async fn written_in(c: &impl ConnectionTrait) -> Result<Option<String>> {
+    let rows = all(
+        c,
+        "SELECT value FROM setting WHERE key = $1",
+        crate::vals![TZ_SETTING],
+    )
+    .await?;
+    rows.first().map(|r| get::<String>(r, "value")).transpose()
+}
+
+/// Counts every stored dossier again, in the months of `tz` (the migration that creates the
+/// counters, and `vigie migrate` after a change of the time zone).
 pub(crate) async fn backfill(c: &impl ConnectionTrait, tz: chrono_tz::Tz) -> Result<()> {
     exec(c, "DELETE FROM stat_counter", vec![]).await?;
+    exec(
+        c,
+        "DELETE FROM setting WHERE key = $1",
+        crate::vals![TZ_SETTING],
+    )
+    .await?;
+    exec(
+        c,
+        "INSERT INTO setting (key, value) VALUES ($1, $2)",
+        crate::vals![TZ_SETTING, tz.name()],
+    )
+    .await?;
     let ids = all(c, "SELECT id FROM dossier ORDER BY id", vec![])
         .await?
         .iter()

@@ -33,7 +33,11 @@ struct Frame {
 }
 
 impl Frame {
-    fn of(f: &StatsFilter, tz: chrono_tz::Tz) -> Option<Self> {
+    fn of(store: &Store, f: &StatsFilter, usable: bool) -> Option<Self> {
+        if !usable {
+            return None;
+        }
+        let tz = store.tz;
         match &f.scope {
             Scope::Restricted {
                 services, dossiers, ..
@@ -151,6 +155,26 @@ fn month_ranges(buckets: &[Bucket], tz: chrono_tz::Tz) -> Option<Vec<(i64, i64)>
 }
 
 impl Store {
+    /// The counters answer unless the benchmark turned them off or they were written in
+    /// another time zone (then every figure is read from the dossiers until `vigie migrate`
+    /// counts them again).
+    async fn counters_usable(&self) -> Result<bool> {
+        if !self.counters.load(std::sync::atomic::Ordering::Relaxed) {
+            return Ok(false);
+        }
+        if let Some(ok) = self.counters_tz.get() {
+            return Ok(*ok);
+        }
+        let ok = super::written_in(&self.db).await?.as_deref() == Some(self.tz.name());
+        if !ok {
+            tracing::warn!(
+                "compteurs statistiques écrits dans un autre fuseau horaire : les tableaux de bord lisent les dossiers (lancez « vigie migrate »)"
+            );
+        }
+        let _ = self.counters_tz.set(ok);
+        Ok(ok)
+    }
+
     async fn sum_counters(
         &self,
         fr: &Frame,
@@ -197,7 +221,7 @@ impl Store {
         measure: Measure,
         groups: &[Group<'_>],
     ) -> Result<Option<Counts>> {
-        let Some(fr) = Frame::of(f, self.tz) else {
+        let Some(fr) = Frame::of(self, f, self.counters_usable().await?) else {
             return Ok(None);
         };
         let mut others = Vec::new();
@@ -260,7 +284,7 @@ impl Store {
 
     /// [`Store::stats_delays`] from the counters, when they answer.
     pub(crate) async fn counted_delays(&self, f: &StatsFilter) -> Result<Option<DelayCounts>> {
-        let Some(fr) = Frame::of(f, self.tz) else {
+        let Some(fr) = Frame::of(self, f, self.counters_usable().await?) else {
             return Ok(None);
         };
         let mut c = DelayCounts::default();
@@ -294,7 +318,7 @@ impl Store {
         &self,
         f: &StatsFilter,
     ) -> Result<Option<Vec<FollowUpRow>>> {
-        let Some(fr) = Frame::of(f, self.tz) else {
+        let Some(fr) = Frame::of(self, f, self.counters_usable().await?) else {
             return Ok(None);
         };
         let rows = self.sum_counters(&fr, &[FOLLOW_UPS], false).await?;
