@@ -223,6 +223,33 @@ async fn compare(s: &Store) -> usize {
     periods.push(Period::quarter(y - 3, 2).unwrap());
     periods.push(Period::month(y - 2, 11).unwrap());
     let mut non_empty = 0;
+    // The evaluations overdue on a given day, whatever the period.
+    let today = now().date_naive();
+    for scope in &scopes {
+        for (territory_id, type_id) in [(None, None), (Some(t1), None), (None, Some(type0))] {
+            for day in [
+                today,
+                today.with_day(1).unwrap(),
+                today - Duration::days(400),
+            ] {
+                s.read_counters(false);
+                let rows = s
+                    .stats_overdue(scope, territory_id, type_id, day)
+                    .await
+                    .unwrap();
+                s.read_counters(true);
+                let counted = s
+                    .stats_overdue(scope, territory_id, type_id, day)
+                    .await
+                    .unwrap();
+                assert_eq!(
+                    counted, rows,
+                    "overdue {scope:?} {territory_id:?} {type_id:?} {day}"
+                );
+                non_empty += usize::from(!rows.is_empty());
+            }
+        }
+    }
     for scope in &scopes {
         for p in &periods {
             for (territory_id, type_id) in [(None, None), (Some(t1), None), (None, Some(type0))] {

@@ -23,6 +23,8 @@ pub(crate) struct BulkLoad {
     foreign_keys: Vec<(String, String, String)>,
     /// `CREATE INDEX …` of each non-unique index.
     indexes: Vec<String>,
+    /// The tables loaded (analysed at the end).
+    tables: Vec<&'static str>,
 }
 
 impl BulkLoad {
@@ -61,7 +63,10 @@ impl BulkLoad {
         } else {
             keyed.join(", ")
         };
-        let mut load = Self::default();
+        let mut load = Self {
+            tables: tables.to_vec(),
+            ..Self::default()
+        };
         for r in &all(
             txn,
             &format!(
@@ -126,6 +131,11 @@ impl BulkLoad {
                 vec![],
             )
             .await?;
+        }
+        // The planner's statistics of the tables loaded: what follows in the same
+        // transaction (the statistics' counters) reads them by their indexes.
+        for t in &self.tables {
+            exec(txn, &format!("ANALYZE {t}"), vec![]).await?;
         }
         Ok(())
     }

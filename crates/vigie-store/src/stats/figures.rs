@@ -1,7 +1,7 @@
 //! The dashboard's figures that are not plain counts: delays (one row per dossier, the
 //! domain computes medians and shares), evaluations overdue now, follow-ups, first IPs.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use sea_orm::ConnectionTrait;
 
 use vigie_domain::stats::Measure;
@@ -174,12 +174,28 @@ impl Store {
         type_id: Option<i64>,
         today: NaiveDate,
     ) -> Result<Vec<OverdueRow>> {
-        let mut q = Sql::new(
+        // The months before this one from the counters, this month's days from the rows.
+        let counted = self
+            .counted_overdue(scope, territory_id, type_id, today)
+            .await?;
+        let since = counted.as_ref().map(|_| today.with_day(1).unwrap_or(today));
+        // Every dossier, no filter: the open evaluations' index alone answers.
+        let whole = matches!(scope, Scope::All) && territory_id.is_none() && type_id.is_none();
+        let mut q = Sql::new(if whole {
+            "SELECT a.service_id, COUNT(*) AS n FROM assignment a
+             WHERE a.cancelled = FALSE AND a.returned_on IS NULL AND a.due_on < "
+        } else {
             "SELECT a.service_id, COUNT(*) AS n FROM assignment a JOIN dossier d ON d.id = a.dossier_id
-             WHERE a.cancelled = FALSE AND a.returned_on IS NULL AND a.due_on < ",
-        );
-        q.bind(today).push(" AND ");
-        scope_filter(&mut q, scope, "d");
+             WHERE a.cancelled = FALSE AND a.returned_on IS NULL AND a.due_on < "
+        });
+        q.bind(today);
+        if let Some(since) = since {
+            q.push(" AND a.due_on >= ").bind(since);
+        }
+        if !whole {
+            q.push(" AND ");
+            scope_filter(&mut q, scope, "d");
+        }
         if let Some(t) = territory_id {
             q.push(" AND d.territory_id = ").bind(t);
         }
@@ -187,16 +203,16 @@ impl Store {
             q.push(" AND d.type_id = ").bind(t);
         }
         q.push(" GROUP BY a.service_id");
-        all_sql(&self.db, &q)
-            .await?
-            .iter()
-            .map(|r| {
-                Ok(OverdueRow {
-                    service_id: get(r, "service_id")?,
-                    count: count(get(r, "n")?),
-                })
-            })
-            .collect()
+        let mut by_service: std::collections::BTreeMap<i64, u64> =
+            counted.unwrap_or_default().into_iter().collect();
+        for r in all_sql(&self.db, &q).await? {
+            *by_service.entry(get(&r, "service_id")?).or_default() += count(get(&r, "n")?);
+        }
+        Ok(by_service
+            .into_iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(service_id, count)| OverdueRow { service_id, count })
+            .collect())
     }
 
     /// The follow-ups of the dossiers of `f`: done, not done with a reason, pending.

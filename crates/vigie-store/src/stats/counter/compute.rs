@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Datelike, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use sea_orm::ConnectionTrait;
 use vigie_domain::stats::{Dimension, Measure};
 
@@ -88,6 +88,9 @@ pub(crate) const QUALIFICATION: &str = "delai.qualification";
 pub(crate) const RETURNED: &str = "delai.retour";
 pub(crate) const CONCLUSION: &str = "delai.conclusion";
 pub(crate) const DEADLINE: &str = "delai.echeance";
+/// Evaluations still open (neither returned nor cancelled), by month of their due date
+/// (not of reception) and service: those overdue today are the months before this one.
+pub(crate) const OPEN: &str = "evaluations.ouvertes";
 
 /// Where a dossier counts.
 struct Place {
@@ -136,12 +139,25 @@ async fn places(
 }
 
 fn add(out: &mut Deltas, p: Option<&Place>, kind: &'static str, k1: &str, k2: &str, n: i64) {
-    let Some(p) = p else { return };
+    if let Some(p) = p {
+        add_in(out, p, p.month, kind, [k1, k2], n);
+    }
+}
+
+/// Adds `n` to the counters of `kind` for a dossier at `p`, in month `month`.
+fn add_in(
+    out: &mut Deltas,
+    p: &Place,
+    month: i64,
+    kind: &'static str,
+    [k1, k2]: [&str; 2],
+    n: i64,
+) {
     for via in &p.vias {
         *out.entry(Key {
             kind,
             via: *via,
-            month: p.month,
+            month,
             territory: p.territory,
             type_id: p.type_id,
             k1: k1.to_owned(),
@@ -179,6 +195,27 @@ pub(crate) async fn contributions(
         }
         for (id, kind, state, n) in follow_up_rows(c, r).await? {
             add(&mut out, places.get(&id), FOLLOW_UPS, kind.code(), state, n);
+        }
+        let mut q = Sql::new(
+            "SELECT a.dossier_id, a.due_on, a.service_id, COUNT(*) AS n FROM assignment a
+             WHERE a.cancelled = FALSE AND a.returned_on IS NULL AND a.dossier_id IN ",
+        );
+        q.bind_list(chunk)
+            .push(" GROUP BY a.dossier_id, a.due_on, a.service_id");
+        for row in all_sql(c, &q).await? {
+            let due: NaiveDate = get(&row, "due_on")?;
+            let month = i64::from(due.year()) * 100 + i64::from(due.month());
+            if let Some(p) = places.get(&get::<i64>(&row, "dossier_id")?) {
+                let service: i64 = get(&row, "service_id")?;
+                add_in(
+                    &mut out,
+                    p,
+                    month,
+                    OPEN,
+                    [&service.to_string(), ""],
+                    get(&row, "n")?,
+                );
+            }
         }
         for (id, facts) in delay_rows(c, tz, r).await? {
             let k = facts.keys();

@@ -2,13 +2,13 @@
 //! counters (everyone; territories and at most one service), the counts, delays and
 //! follow-ups are sums of counters. Otherwise `None`: the caller reads the dossiers.
 
-use chrono::{DateTime, Datelike, Timelike, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
 use vigie_domain::FollowUpKind;
 use vigie_domain::Scope;
 use vigie_domain::stats::delays::{DeadlineKey, DelayCounts};
 use vigie_domain::stats::{Bucket, Dimension, Measure};
 
-use super::compute::{CONCLUSION, DEADLINE, FOLLOW_UPS, QUALIFICATION, RETURNED, month_of};
+use super::compute::{CONCLUSION, DEADLINE, FOLLOW_UPS, OPEN, QUALIFICATION, RETURNED, month_of};
 use crate::Result;
 use crate::db::Store;
 use crate::sql::{Sql, all_sql, get};
@@ -38,18 +38,31 @@ impl Frame {
             return None;
         }
         let tz = store.tz;
-        match &f.scope {
-            Scope::Restricted {
-                services, dossiers, ..
-            } if services.len() > 1 || !dossiers.is_empty() => return None,
-            _ => {}
+        let mut fr = Self::before(&f.scope, f.territory_id, f.type_id, month_start(f.to, tz)?)?;
+        fr.lo = month_start(f.from, tz)?;
+        Some(fr)
+    }
+
+    /// The months before `hi` (`AAAAMM`), whatever the period (the open evaluations).
+    fn before(
+        scope: &Scope,
+        territory_id: Option<i64>,
+        type_id: Option<i64>,
+        hi: i64,
+    ) -> Option<Self> {
+        // A sum of counters: everyone, or territories and at most one service (not the
+        // dossiers of an accès exceptionnel).
+        if matches!(scope, Scope::Restricted { services, dossiers, .. }
+            if services.len() > 1 || !dossiers.is_empty())
+        {
+            return None;
         }
         Some(Self {
-            lo: month_start(f.from, tz)?,
-            hi: month_start(f.to, tz)?,
-            scope: f.scope.clone(),
-            territory_id: f.territory_id,
-            type_id: f.type_id,
+            lo: 0,
+            hi,
+            scope: scope.clone(),
+            territory_id,
+            type_id,
         })
     }
 
@@ -71,7 +84,12 @@ impl Frame {
                 services,
                 ..
             } => {
-                q.push("((via = 0 AND ");
+                // `via IN (…)` first: the counters' key reads each way's months as a range.
+                let mut vias = vec![0];
+                vias.extend(services.first());
+                q.push("via IN ")
+                    .bind_list(&vias)
+                    .push(" AND ((via = 0 AND ");
                 if territories.is_empty() {
                     q.push("1 = 0");
                 } else {
@@ -175,22 +193,26 @@ impl Store {
         Ok(ok)
     }
 
+    /// Sums of the counters of `kinds` by key, and by month, territory or type when `by`
+    /// asks for them (`[month, territory, type]`; the others read 0).
     async fn sum_counters(
         &self,
         fr: &Frame,
         kinds: &[&str],
-        by_place: bool,
+        by: [bool; 3],
     ) -> Result<Vec<(String, Summed)>> {
-        let cols = if by_place {
-            "kind, month, territory_id, type_id, k1, k2"
-        } else {
-            "kind, CAST(0 AS BIGINT) AS month, CAST(0 AS BIGINT) AS territory_id, CAST(0 AS BIGINT) AS type_id, k1, k2"
-        };
-        let group = if by_place {
-            "kind, month, territory_id, type_id, k1, k2"
-        } else {
-            "kind, k1, k2"
-        };
+        let mut cols = vec!["kind".to_owned()];
+        let mut group = vec!["kind", "k1", "k2"];
+        for (on, col) in by.iter().zip(["month", "territory_id", "type_id"]) {
+            if *on {
+                cols.push(col.to_owned());
+                group.push(col);
+            } else {
+                cols.push(format!("CAST(0 AS BIGINT) AS {col}"));
+            }
+        }
+        cols.extend(["k1".to_owned(), "k2".to_owned()]);
+        let (cols, group) = (cols.join(", "), group.join(", "));
         let mut q = Sql::new(&format!(
             "SELECT {cols}, CAST(SUM(n) AS BIGINT) AS n FROM stat_counter WHERE kind IN "
         ));
@@ -257,7 +279,12 @@ impl Store {
         if groups.is_empty() {
             out.insert(Vec::new(), 0);
         }
-        'rows: for (_, s) in self.sum_counters(&fr, &[kind], true).await? {
+        let by = [
+            cols.iter().any(|c| matches!(c, Col::Month)),
+            cols.iter().any(|c| matches!(c, Col::Territory)),
+            cols.iter().any(|c| matches!(c, Col::Type)),
+        ];
+        'rows: for (_, s) in self.sum_counters(&fr, &[kind], by).await? {
             let mut key = Vec::with_capacity(cols.len());
             let mut r = ranges.iter();
             for c in &cols {
@@ -289,7 +316,7 @@ impl Store {
         };
         let mut c = DelayCounts::default();
         let kinds = [QUALIFICATION, RETURNED, CONCLUSION, DEADLINE];
-        for (kind, s) in self.sum_counters(&fr, &kinds, false).await? {
+        for (kind, s) in self.sum_counters(&fr, &kinds, [false; 3]).await? {
             let Ok(n) = u64::try_from(s.n) else { continue };
             if n == 0 {
                 continue;
@@ -313,6 +340,32 @@ impl Store {
         Ok(Some(c))
     }
 
+    /// The evaluations due before the first day of `today`'s month and still open, by
+    /// service, from the counters (the caller reads the days of this month from the
+    /// dossiers), when they answer.
+    pub(crate) async fn counted_overdue(
+        &self,
+        scope: &Scope,
+        territory_id: Option<i64>,
+        type_id: Option<i64>,
+        today: NaiveDate,
+    ) -> Result<Option<Vec<(i64, u64)>>> {
+        if !self.counters_usable().await? {
+            return Ok(None);
+        }
+        let hi = i64::from(today.year()) * 100 + i64::from(today.month());
+        let Some(fr) = Frame::before(scope, territory_id, type_id, hi) else {
+            return Ok(None);
+        };
+        let mut out = Vec::new();
+        for (_, s) in self.sum_counters(&fr, &[OPEN], [false; 3]).await? {
+            if let (Ok(service), Ok(n)) = (s.k1.parse::<i64>(), u64::try_from(s.n)) {
+                out.push((service, n));
+            }
+        }
+        Ok(Some(out))
+    }
+
     /// [`Store::stats_follow_ups`] from the counters, when they answer.
     pub(crate) async fn counted_follow_ups(
         &self,
@@ -321,7 +374,7 @@ impl Store {
         let Some(fr) = Frame::of(self, f, self.counters_usable().await?) else {
             return Ok(None);
         };
-        let rows = self.sum_counters(&fr, &[FOLLOW_UPS], false).await?;
+        let rows = self.sum_counters(&fr, &[FOLLOW_UPS], [false; 3]).await?;
         Ok(Some(follow_ups_of(rows.into_iter().filter_map(
             |(_, s)| {
                 let kind = FollowUpKind::parse(&s.k1)?;
