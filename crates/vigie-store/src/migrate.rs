@@ -208,8 +208,8 @@ pub fn migrations() -> Vec<Migration> {
     .collect()
 }
 
-/// The migrations of the dashboards (12 and 13).
-fn statistics() -> [Migration; 2] {
+/// The migrations of the dashboards (12 to 14).
+fn statistics() -> [Migration; 3] {
     [
         Migration {
             version: 12,
@@ -232,6 +232,13 @@ fn statistics() -> [Migration; 2] {
             .chain([Step::BackfillCounters])
             .collect(),
             grants: m0013_stat_counters::GRANTS,
+        },
+        // The counters hold the département's totals too (`via = -1`): counted again.
+        Migration {
+            version: 14,
+            name: "statistics_totals",
+            steps: vec![Step::BackfillCounters],
+            grants: &[],
         },
     ]
 }

@@ -337,6 +337,65 @@ impl TestDb {
         })
     }
 
+    /// A PostgreSQL database kept between runs under `name` (a benchmark's large base):
+    /// created and migrated the first time (or when `fresh`: dropped first), migrated and
+    /// reconnected afterwards. Never dropped after use: drop the [`TestDb`] without
+    /// [`TestDb::finish`]; `None` only when skipped.
+    pub async fn postgres_kept(name: &str, fresh: bool) -> Option<Self> {
+        if skip_pg() {
+            eprintln!("VIGIE_TEST_SKIP_PG=1 : tests PostgreSQL ignorés");
+            return None;
+        }
+        let mut admin = admin_connection().await;
+        ensure_roles(&mut admin).await;
+        if fresh {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+            )))
+            .execute(&mut admin)
+            .await
+            .expect("drop database");
+        }
+        let exists: Option<(i32,)> = sqlx::query_as("SELECT 1 FROM pg_database WHERE datname = $1")
+            .bind(name)
+            .fetch_optional(&mut admin)
+            .await
+            .expect("pg_database");
+        if exists.is_none() {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "CREATE DATABASE {name} OWNER {PG_OWNER_ROLE}"
+            )))
+            .execute(&mut admin)
+            .await
+            .expect("create database");
+        }
+        let _ = admin.close().await;
+        let owner = Store::connect(&pg_url(name, PG_OWNER_ROLE), chrono_tz::Europe::Paris)
+            .await
+            .expect("pg connect");
+        owner.migrate(now()).await.expect("migrate postgres");
+        owner
+            .grant_application_role(PG_APP_ROLE)
+            .await
+            .expect("grants");
+        owner
+            .init_instance(now(), false, &["18".into()])
+            .await
+            .expect("instance");
+        keyed(owner).await.close().await;
+        let store = Store::connect(&pg_url(name, PG_APP_ROLE), chrono_tz::Europe::Paris)
+            .await
+            .expect("pg connect");
+        Some(Self {
+            store: keyed(store).await,
+            backend: "postgres",
+            pg_name: Some(name.to_string()),
+            owner: tokio::sync::OnceCell::new(),
+            sqlite_file: None,
+            _dir: None,
+        })
+    }
+
     /// An empty PostgreSQL database (not migrated) owned by [`PG_OWNER_ROLE`], its store
     /// connected as the application's role; `None` only when skipped explicitly.
     pub async fn postgres_empty() -> Option<Self> {

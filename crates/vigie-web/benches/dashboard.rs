@@ -10,9 +10,13 @@
 //! `VIGIE_BENCH_ITERS`, default 20 after 2 warm-up requests). Each page is measured as the
 //! application serves it (the figures read from the statistics' counters) and again with
 //! every figure computed from the dossiers, as before the counters (`VIGIE_BENCH_ROWS_ITERS`,
-//! default 3 after 1 warm-up request; 0 to skip).
+//! default 3 after 1 warm-up request; 0 to skip). `VIGIE_BENCH_KEEP=DIR` keeps the generated
+//! bases between runs (SQLite in `DIR`, PostgreSQL as `vigie_bench_N`): generated once, then
+//! measured again after a change in seconds instead of half an hour at 1,000,000.
+//! `RUST_LOG=sqlx::query=debug` prints every query with its duration.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -75,21 +79,34 @@ fn pct(sorted: &[Duration], p: f64) -> f64 {
     sorted[i.min(sorted.len() - 1)].as_secs_f64() * 1000.0
 }
 
-async fn bench(db: TestDb, dossiers: usize, iters: usize, rows_iters: usize) {
+async fn bench(
+    db: TestDb,
+    generated: Option<PathBuf>,
+    dossiers: usize,
+    iters: usize,
+    rows_iters: usize,
+) {
     let backend = db.backend;
     let s = &db.store;
     let now = now();
     println!("\n=== {backend}: {dossiers} demo dossiers");
-    s.seed_demo_reference().await.unwrap();
-    let started = Instant::now();
-    db.owner()
-        .await
-        .generate_demo(now, 1, dossiers, |_| {})
-        .await
-        .unwrap();
-    println!("    generated in {:.1} s", started.elapsed().as_secs_f64());
-    if backend == "postgres" {
-        db.raw("VACUUM (ANALYZE)").await.unwrap();
+    if generated.as_ref().is_some_and(|m| m.exists()) {
+        println!("    kept from an earlier run (VIGIE_BENCH_KEEP)");
+    } else {
+        s.seed_demo_reference().await.unwrap();
+        let started = Instant::now();
+        db.owner()
+            .await
+            .generate_demo(now, 1, dossiers, |_| {})
+            .await
+            .unwrap();
+        println!("    generated in {:.1} s", started.elapsed().as_secs_f64());
+        if backend == "postgres" {
+            db.raw("VACUUM (ANALYZE)").await.unwrap();
+        }
+        if let Some(m) = &generated {
+            std::fs::write(m, b"generated\n").unwrap();
+        }
     }
     let cat = s.catalog().await.unwrap();
     let t1 = cat.territories[0].id;
@@ -99,6 +116,11 @@ async fn bench(db: TestDb, dossiers: usize, iters: usize, rows_iters: usize) {
         .find(|x| x.territory_id != t1)
         .map(|x| x.id);
     let mut cookies = Vec::new();
+    // A kept base already has the previous runs' users: each run its own logins.
+    let run = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
     for (login, role, ts, svc) in [
         ("responsable", Role::ResponsableCrip, vec![], None),
         ("evaluateur", Role::EvaluateurTerritorial, vec![t1], s1),
@@ -109,7 +131,7 @@ async fn bench(db: TestDb, dossiers: usize, iters: usize, rows_iters: usize) {
                 now,
                 &Actor::system(),
                 &NewUser {
-                    login: login.into(),
+                    login: format!("{login}{run}"),
                     display_name: login.into(),
                     password_hash: "x".into(),
                     role,
@@ -177,7 +199,11 @@ async fn bench(db: TestDb, dossiers: usize, iters: usize, rows_iters: usize) {
         }
     }
     s.read_counters(true);
-    db.finish().await;
+    if generated.is_some() {
+        db.store.close().await;
+    } else {
+        db.finish().await;
+    }
 }
 
 fn main() {
@@ -186,24 +212,52 @@ fn main() {
     let rows_iters = env_usize("VIGIE_BENCH_ROWS_ITERS", 3);
     let backends =
         std::env::var("VIGIE_BENCH_BACKENDS").unwrap_or_else(|_| "sqlite,postgres".into());
+    let keep = std::env::var_os("VIGIE_BENCH_KEEP").map(PathBuf::from);
+    // Each query and its duration (`RUST_LOG=sqlx::query=debug`): where a page's time goes.
+    if std::env::var_os("RUST_LOG").is_some() {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .init();
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .unwrap();
     rt.block_on(async {
         for b in backends.split(',') {
-            let db = match b.trim() {
-                "sqlite" => TestDb::sqlite().await,
-                "postgres" => match TestDb::postgres().await {
+            let b = b.trim();
+            // A base kept between runs: generated once (the marker file says it is whole).
+            let kept = keep.as_ref().map(|d| {
+                std::fs::create_dir_all(d.join(format!("sqlite-{dossiers}"))).unwrap();
+                d.join(format!("{b}-{dossiers}.generated"))
+            });
+            let fresh = kept.as_ref().is_some_and(|m| !m.exists());
+            let db = match (b, &keep) {
+                ("sqlite", Some(d)) => {
+                    let dir = d.join(format!("sqlite-{dossiers}"));
+                    if fresh {
+                        std::fs::remove_dir_all(&dir).unwrap();
+                        std::fs::create_dir_all(&dir).unwrap();
+                    }
+                    TestDb::sqlite_in(&dir).await
+                }
+                ("postgres", Some(_)) => {
+                    match TestDb::postgres_kept(&format!("vigie_bench_{dossiers}"), fresh).await {
+                        Some(db) => db,
+                        None => continue,
+                    }
+                }
+                ("sqlite", None) => TestDb::sqlite().await,
+                ("postgres", None) => match TestDb::postgres().await {
                     Some(db) => db,
                     None => {
                         println!("PostgreSQL unreachable: skipped");
                         continue;
                     }
                 },
-                other => panic!("unknown backend {other}"),
+                (other, _) => panic!("unknown backend {other}"),
             };
-            bench(db, dossiers, iters, rows_iters).await;
+            bench(db, kept, dossiers, iters, rows_iters).await;
         }
     });
 }

@@ -97,7 +97,8 @@ struct Place {
     month: i64,
     territory: i64,
     type_id: i64,
-    /// `0`, then each service it has an assignment with.
+    /// `0`, then each service it has an assignment with (and [`super::EVERYONE`], added
+    /// by [`add_in`]).
     vias: Vec<i64>,
 }
 
@@ -153,13 +154,15 @@ fn add_in(
     [k1, k2]: [&str; 2],
     n: i64,
 ) {
-    for via in &p.vias {
+    let everyone = (super::EVERYONE, 0, 0);
+    let ways = p.vias.iter().map(|v| (*v, p.territory, p.type_id));
+    for (via, territory, type_id) in ways.chain([everyone]) {
         *out.entry(Key {
             kind,
-            via: *via,
+            via,
             month,
-            territory: p.territory,
-            type_id: p.type_id,
+            territory,
+            type_id,
             k1: k1.to_owned(),
             k2: k2.to_owned(),
         })

@@ -11,7 +11,9 @@
 //! A count's scope: each dossier counts under `via = 0`, and again under `via = s` for each
 //! service `s` it has an assignment with (cancelled or not, as the lists' scope). An
 //! évaluateur's figures are then exact sums: their territories' dossiers (`via = 0`) plus
-//! the other territories' dossiers assigned to their service (`via = s`).
+//! the other territories' dossiers assigned to their service (`via = s`). And once more
+//! under `via = -1` ([`EVERYONE`]) with territory and type 0: the département's totals,
+//! which a dashboard for everyone reads without summing the territories and types.
 //!
 //! What the counters cannot answer (free dates, several services, accès exceptionnels, two
 //! breakdowns at once that they do not hold) is read from the dossiers (`super::counts`);
@@ -29,6 +31,9 @@ use crate::Result;
 use crate::sql::{Sql, all, all_sql, exec, exec_sql, get};
 
 pub(crate) use compute::contributions;
+
+/// The way of scope of the département's totals (territory and type 0).
+pub(crate) const EVERYONE: i64 = -1;
 
 /// One counter.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]

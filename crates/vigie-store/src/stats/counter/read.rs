@@ -66,13 +66,19 @@ impl Frame {
         })
     }
 
-    fn push(&self, q: &mut Sql) {
+    /// ` AND …` the conditions; `by` as [`Store::sum_counters`]'s.
+    fn push(&self, q: &mut Sql, by: [bool; 3]) {
         q.push(" AND month >= ")
             .bind(self.lo)
             .push(" AND month < ")
             .bind(self.hi)
             .push(" AND ");
+        let whole = self.territory_id.is_none() && self.type_id.is_none() && !by[1] && !by[2];
         match &self.scope {
+            // The département's totals, unless territories or types are asked apart.
+            Scope::All if whole => {
+                q.push("via = ").bind(super::EVERYONE);
+            }
             Scope::All => {
                 q.push("via = 0");
             }
@@ -217,7 +223,7 @@ impl Store {
             "SELECT {cols}, CAST(SUM(n) AS BIGINT) AS n FROM stat_counter WHERE kind IN "
         ));
         q.bind_list(&kinds.iter().map(|k| (*k).to_owned()).collect::<Vec<_>>());
-        fr.push(&mut q);
+        fr.push(&mut q, by);
         q.push(&format!(" GROUP BY {group}"));
         let mut out = Vec::new();
         for r in all_sql(&self.db, &q).await? {
