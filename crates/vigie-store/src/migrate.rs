@@ -38,6 +38,8 @@ mod m0011_documents;
 mod m0012_statistics;
 #[path = "migrations/m0013_stat_counters.rs"]
 mod m0013_stat_counters;
+#[path = "migrations/m0014_counter_totals.rs"]
+mod m0014_counter_totals;
 
 /// What the application's role may do on a table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -229,16 +231,24 @@ fn statistics() -> [Migration; 3] {
                 m0013_stat_counters::POSTGRES,
             )
             .into_iter()
-            .chain([Step::BackfillCounters])
             .collect(),
             grants: m0013_stat_counters::GRANTS,
         },
-        // The counters hold the département's totals too (`via = -1`): counted again.
+        // The counters hold each way's totals of every type (type 0) and the département's
+        // totals (`via = -1`) too, under a key read by range: made again and counted (the
+        // stored dossiers were counted here from version 13 on).
         Migration {
             version: 14,
             name: "statistics_totals",
-            steps: vec![Step::BackfillCounters],
-            grants: &[],
+            steps: steps_of(
+                m0014_counter_totals::STATEMENTS,
+                m0014_counter_totals::SQLITE,
+                m0014_counter_totals::POSTGRES,
+            )
+            .into_iter()
+            .chain([Step::BackfillCounters])
+            .collect(),
+            grants: m0014_counter_totals::GRANTS,
         },
     ]
 }

@@ -1,6 +1,6 @@
 //! Version 13: the statistics' counters (`crate::stats::counter`), kept by every save of a
-//! dossier in its transaction; the stored dossiers are counted here
-//! ([`crate::stats::counter::backfill`]). And an index of the evaluations still open. No foreign key: a counter names a territory, a
+//! dossier in its transaction; the stored dossiers are counted by version 14, which makes
+//! the table again with its final key ([`crate::stats::counter::backfill`]). And an index of the evaluations still open. No foreign key: a counter names a territory, a
 //! type and a service by id, and a key (a parameter's id, a code, a number of days) as text.
 //!
 //! Every statement may run again over its own result (`IF NOT EXISTS`).

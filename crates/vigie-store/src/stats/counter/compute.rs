@@ -154,9 +154,12 @@ fn add_in(
     [k1, k2]: [&str; 2],
     n: i64,
 ) {
-    let everyone = (super::EVERYONE, 0, 0);
-    let ways = p.vias.iter().map(|v| (*v, p.territory, p.type_id));
-    for (via, territory, type_id) in ways.chain([everyone]) {
+    // Each way by type and for every type (type 0), and the département's totals.
+    let ways = p
+        .vias
+        .iter()
+        .flat_map(|v| [(*v, p.territory, p.type_id), (*v, p.territory, 0)]);
+    for (via, territory, type_id) in ways.chain([(super::EVERYONE, 0, 0)]) {
         *out.entry(Key {
             kind,
             via,

@@ -11,9 +11,10 @@
 //! A count's scope: each dossier counts under `via = 0`, and again under `via = s` for each
 //! service `s` it has an assignment with (cancelled or not, as the lists' scope). An
 //! évaluateur's figures are then exact sums: their territories' dossiers (`via = 0`) plus
-//! the other territories' dossiers assigned to their service (`via = s`). And once more
-//! under `via = -1` ([`EVERYONE`]) with territory and type 0: the département's totals,
-//! which a dashboard for everyone reads without summing the territories and types.
+//! the other territories' dossiers assigned to their service (`via = s`). Each way counts
+//! by type and again under type 0 (every type), and the département's totals once more
+//! under `via = -1` ([`EVERYONE`]) with territory and type 0: a dashboard reads only the
+//! rows it shows instead of summing every type and territory.
 //!
 //! What the counters cannot answer (free dates, several services, accès exceptionnels, two
 //! breakdowns at once that they do not hold) is read from the dossiers (`super::counts`);

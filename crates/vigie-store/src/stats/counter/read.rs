@@ -23,6 +23,9 @@ fn month_start(at: DateTime<Utc>, tz: chrono_tz::Tz) -> Option<i64> {
         .then(|| month_of(at, tz))
 }
 
+/// A way of scope a frame sums: its `via`, the territories it is read in, those it is not.
+type Way<'a> = (i64, Option<&'a [i64]>, Option<&'a [i64]>);
+
 /// Which counters answer for a filter: `… WHERE` conditions after `kind`.
 struct Frame {
     lo: i64,
@@ -66,57 +69,66 @@ impl Frame {
         })
     }
 
-    /// ` AND …` the conditions; `by` as [`Store::sum_counters`]'s.
-    fn push(&self, q: &mut Sql, by: [bool; 3]) {
-        q.push(" AND month >= ")
-            .bind(self.lo)
-            .push(" AND month < ")
-            .bind(self.hi)
-            .push(" AND ");
+    /// The counters of `kinds` this frame sums, as one `SELECT` per way of scope joined by
+    /// `UNION ALL`: each reads one range of the counters' key (a way, a territory, a type,
+    /// the months). `by` as [`Store::sum_counters`]'s.
+    fn push(&self, q: &mut Sql, kinds: &[String], by: [bool; 3]) {
+        let mut ways: Vec<Way<'_>> = Vec::new();
         let whole = self.territory_id.is_none() && self.type_id.is_none() && !by[1] && !by[2];
         match &self.scope {
             // The département's totals, unless territories or types are asked apart.
-            Scope::All if whole => {
-                q.push("via = ").bind(super::EVERYONE);
-            }
-            Scope::All => {
-                q.push("via = 0");
-            }
-            Scope::Nothing => {
-                q.push("1 = 0");
-            }
+            Scope::All if whole => ways.push((super::EVERYONE, None, None)),
+            Scope::All => ways.push((0, None, None)),
+            Scope::Nothing => {}
             Scope::Restricted {
                 territories,
                 services,
                 ..
             } => {
-                // `via IN (…)` first: the counters' key reads each way's months as a range.
-                let mut vias = vec![0];
-                vias.extend(services.first());
-                q.push("via IN ")
-                    .bind_list(&vias)
-                    .push(" AND ((via = 0 AND ");
-                if territories.is_empty() {
-                    q.push("1 = 0");
-                } else {
-                    q.push("territory_id IN ").bind_list(territories);
+                if !territories.is_empty() {
+                    ways.push((0, Some(territories), None));
                 }
-                q.push(")");
                 if let Some(s) = services.first() {
-                    q.push(" OR (via = ").bind(*s);
-                    if !territories.is_empty() {
-                        q.push(" AND territory_id NOT IN ").bind_list(territories);
-                    }
-                    q.push(")");
+                    ways.push((*s, None, Some(territories)));
                 }
-                q.push(")");
             }
         }
-        if let Some(t) = self.territory_id {
-            q.push(" AND territory_id = ").bind(t);
+        if ways.is_empty() {
+            q.push("SELECT kind, month, territory_id, type_id, k1, k2, n FROM stat_counter WHERE 1 = 0");
         }
-        if let Some(t) = self.type_id {
-            q.push(" AND type_id = ").bind(t);
+        for (i, (via, inside, outside)) in ways.into_iter().enumerate() {
+            if i > 0 {
+                q.push(" UNION ALL ");
+            }
+            q.push("SELECT kind, month, territory_id, type_id, k1, k2, n FROM stat_counter WHERE kind IN ")
+                .bind_list(kinds)
+                .push(" AND via = ")
+                .bind(via);
+            if let Some(ts) = inside {
+                q.push(" AND territory_id IN ").bind_list(ts);
+            }
+            if let Some(ts) = outside.filter(|ts| !ts.is_empty()) {
+                q.push(" AND territory_id NOT IN ").bind_list(ts);
+            }
+            if let Some(t) = self.territory_id {
+                q.push(" AND territory_id = ").bind(t);
+            }
+            match self.type_id {
+                Some(t) => {
+                    q.push(" AND type_id = ").bind(t);
+                }
+                // Each way's totals of every type (type 0), unless types are asked apart.
+                None if by[2] => {
+                    q.push(" AND type_id <> 0");
+                }
+                None => {
+                    q.push(" AND type_id = 0");
+                }
+            }
+            q.push(" AND month >= ")
+                .bind(self.lo)
+                .push(" AND month < ")
+                .bind(self.hi);
         }
     }
 }
@@ -220,11 +232,11 @@ impl Store {
         cols.extend(["k1".to_owned(), "k2".to_owned()]);
         let (cols, group) = (cols.join(", "), group.join(", "));
         let mut q = Sql::new(&format!(
-            "SELECT {cols}, CAST(SUM(n) AS BIGINT) AS n FROM stat_counter WHERE kind IN "
+            "SELECT {cols}, CAST(SUM(n) AS BIGINT) AS n FROM ("
         ));
-        q.bind_list(&kinds.iter().map(|k| (*k).to_owned()).collect::<Vec<_>>());
-        fr.push(&mut q, by);
-        q.push(&format!(" GROUP BY {group}"));
+        let kinds: Vec<String> = kinds.iter().map(|k| (*k).to_owned()).collect();
+        fr.push(&mut q, &kinds, by);
+        q.push(&format!(") c GROUP BY {group}"));
         let mut out = Vec::new();
         for r in all_sql(&self.db, &q).await? {
             out.push((
