@@ -118,6 +118,21 @@ async fn edits(s: &Store, ids: &[i64]) -> usize {
         .await;
         saved += usize::from(ok);
     }
+    // A save of free texts only leaves the counters as they are (not even read); the same
+    // texts with a counted change count it.
+    for (j, id) in ids.iter().skip(3).step_by(11).take(4).enumerate() {
+        let ok = edit(s, *id, |e| {
+            let h = &mut e.input.header;
+            h.observation = Some(format!("Observation {j}"));
+            h.expose = Some(format!("Exposé {j}"));
+            if j % 2 == 1 {
+                h.danger_grave = !h.danger_grave;
+            }
+        })
+        .await;
+        assert!(ok, "free texts saved");
+        saved += 1;
+    }
     // A late entry: received before the dossiers of a known child, linked to that child.
     let rec = s
         .read_dossier(now(), &Actor::system(), &Scope::All, ids[ids.len() / 2])

@@ -6,7 +6,9 @@
 use chrono::{DateTime, Utc};
 use sea_orm::DatabaseTransaction;
 
+use super::assignment::AssignmentPlan;
 use super::check_status_change;
+use super::child::ChildPlan;
 use super::revision::write_revision;
 use super::{Ctx, DossierEdit, DossierRecord, FieldChange, Part, PartConflict, Saved};
 use crate::audit::{Actor, Event};
@@ -71,6 +73,28 @@ impl Update<'_> {
     }
 }
 
+/// The header's fields no counter reads (free texts): a save that changes only these, and
+/// no child, assignment or person link, leaves the statistics' counters as they are. Any
+/// other field, including one added later, counts again (the safe default).
+const UNCOUNTED_FIELDS: &[&str] = &["observation", "expose"];
+
+/// Whether the save keeps the header's counted fields, the children's persons and every
+/// stored child and assignment (none removed).
+fn counted_unchanged(e: &DossierEdit, rec: &DossierRecord, header: &[FieldChange]) -> bool {
+    let same_persons = rec.children.len() == e.input.children.len()
+        && rec
+            .children
+            .iter()
+            .zip(&e.input.children)
+            .all(|(r, c)| c.person_id == Some(r.person_id));
+    header
+        .iter()
+        .all(|c| UNCOUNTED_FIELDS.contains(&c.field.as_str()))
+        && same_persons
+        && e.removed_children.is_empty()
+        && e.removed_assignments.is_empty()
+}
+
 impl Store {
     /// Saves an edit of the stored dossier `rec` (already checked by `save_dossier`).
     pub(super) async fn update_in(
@@ -104,19 +128,23 @@ impl Store {
         if !u.conflicts.is_empty() {
             return Err(StoreError::Conflicts(u.conflicts));
         }
-        // What this dossier and those sharing a person with it (before or after) count now.
+        // What this dossier and those sharing a person with it (before or after) count now,
+        // unless the save changes nothing a counter reads.
         let persons: Vec<i64> = rec
             .children
             .iter()
             .map(|c| c.person_id)
             .chain(input.children.iter().filter_map(|c| c.person_id))
             .collect();
-        let counted = counter::before(
-            &txn,
-            self.tz,
-            counter::related(&txn, Some(id), &persons).await?,
-        )
-        .await?;
+        let uncounted = counted_unchanged(e, &rec, &header_changes)
+            && child_plans.iter().all(ChildPlan::unchanged)
+            && assignment_plans.iter().all(AssignmentPlan::unchanged);
+        let counted = if uncounted {
+            None
+        } else {
+            let related = counter::related(&txn, Some(id), &persons).await?;
+            Some(counter::before(&txn, self.tz, related).await?)
+        };
 
         // Write.
         let adult_ids = u.write_header_part(header_write, &header_changes).await?;
@@ -155,7 +183,9 @@ impl Store {
             )
             .await?;
         }
-        counter::refresh(&txn, self.tz, counted, &[]).await?;
+        if let Some(counted) = counted {
+            counter::refresh(&txn, self.tz, counted, &[]).await?;
+        }
         self.append(
             &txn,
             now,
