@@ -240,14 +240,10 @@ fn statistics() -> [Migration; 3] {
         Migration {
             version: 14,
             name: "statistics_totals",
-            steps: steps_of(
-                m0014_counter_totals::STATEMENTS,
-                m0014_counter_totals::SQLITE,
-                m0014_counter_totals::POSTGRES,
-            )
-            .into_iter()
-            .chain([Step::BackfillCounters])
-            .collect(),
+            steps: steps_of(m0014_counter_totals::STATEMENTS, &[], &[])
+                .into_iter()
+                .chain([Step::BackfillCounters])
+                .collect(),
             grants: m0014_counter_totals::GRANTS,
         },
     ]

@@ -297,19 +297,7 @@ impl TestDb {
             .execute(&mut admin)
             .await
             .expect("create template");
-            let store = Store::connect(&pg_url(&template, PG_OWNER_ROLE), chrono_tz::Europe::Paris)
-                .await
-                .expect("pg connect");
-            store.migrate(now()).await.expect("migrate postgres");
-            store
-                .grant_application_role(PG_APP_ROLE)
-                .await
-                .expect("grants");
-            store
-                .init_instance(now(), false, &["18".into()])
-                .await
-                .expect("instance");
-            keyed(store).await.close().await;
+            prepare_as_owner(&template).await;
         }
         let name = new_db_name();
         sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -323,18 +311,22 @@ impl TestDb {
             .await
             .expect("advisory unlock");
         let _ = admin.close().await;
+        Some(Self::postgres_app(name).await)
+    }
+
+    /// The application role's keyed store on PostgreSQL database `name`.
+    async fn postgres_app(name: String) -> Self {
         let store = Store::connect(&pg_url(&name, PG_APP_ROLE), chrono_tz::Europe::Paris)
             .await
             .expect("pg connect");
-        let store = keyed(store).await;
-        Some(Self {
-            store,
+        Self {
+            store: keyed(store).await,
             backend: "postgres",
             pg_name: Some(name),
             owner: tokio::sync::OnceCell::new(),
             sqlite_file: None,
             _dir: None,
-        })
+        }
     }
 
     /// A PostgreSQL database kept between runs under `name` (a benchmark's large base):
@@ -370,30 +362,8 @@ impl TestDb {
             .expect("create database");
         }
         let _ = admin.close().await;
-        let owner = Store::connect(&pg_url(name, PG_OWNER_ROLE), chrono_tz::Europe::Paris)
-            .await
-            .expect("pg connect");
-        owner.migrate(now()).await.expect("migrate postgres");
-        owner
-            .grant_application_role(PG_APP_ROLE)
-            .await
-            .expect("grants");
-        owner
-            .init_instance(now(), false, &["18".into()])
-            .await
-            .expect("instance");
-        keyed(owner).await.close().await;
-        let store = Store::connect(&pg_url(name, PG_APP_ROLE), chrono_tz::Europe::Paris)
-            .await
-            .expect("pg connect");
-        Some(Self {
-            store: keyed(store).await,
-            backend: "postgres",
-            pg_name: Some(name.to_string()),
-            owner: tokio::sync::OnceCell::new(),
-            sqlite_file: None,
-            _dir: None,
-        })
+        prepare_as_owner(name).await;
+        Some(Self::postgres_app(name.to_owned()).await)
     }
 
     /// An empty PostgreSQL database (not migrated) owned by [`PG_OWNER_ROLE`], its store
@@ -457,6 +427,25 @@ impl TestDb {
             let _ = admin.close().await;
         }
     }
+}
+
+/// Migrates PostgreSQL database `name` as its owner, grants the application's role and
+/// creates the instance (each a no-op when done already).
+#[allow(clippy::expect_used)]
+async fn prepare_as_owner(name: &str) {
+    let store = Store::connect(&pg_url(name, PG_OWNER_ROLE), chrono_tz::Europe::Paris)
+        .await
+        .expect("pg connect");
+    store.migrate(now()).await.expect("migrate postgres");
+    store
+        .grant_application_role(PG_APP_ROLE)
+        .await
+        .expect("grants");
+    store
+        .init_instance(now(), false, &["18".into()])
+        .await
+        .expect("instance");
+    keyed(store).await.close().await;
 }
 
 #[allow(clippy::panic)]

@@ -228,17 +228,17 @@ fn main() {
             let b = b.trim();
             // A base kept between runs: generated once (the marker file says it is whole).
             let kept = keep.as_ref().map(|d| {
-                std::fs::create_dir_all(d.join(format!("sqlite-{dossiers}"))).unwrap();
+                std::fs::create_dir_all(d).unwrap();
                 d.join(format!("{b}-{dossiers}.generated"))
             });
             let fresh = kept.as_ref().is_some_and(|m| !m.exists());
             let db = match (b, &keep) {
                 ("sqlite", Some(d)) => {
                     let dir = d.join(format!("sqlite-{dossiers}"));
-                    if fresh {
+                    if fresh && dir.exists() {
                         std::fs::remove_dir_all(&dir).unwrap();
-                        std::fs::create_dir_all(&dir).unwrap();
                     }
+                    std::fs::create_dir_all(&dir).unwrap();
                     TestDb::sqlite_in(&dir).await
                 }
                 ("postgres", Some(_)) => {

@@ -318,7 +318,8 @@ pub(crate) fn age_at_reception(c: &impl ConnectionTrait, p: &str, d: &str) -> St
 }
 
 /// Replaces the type tokens of the migrations (`{ID}`, `{BIGINT}`, `{BOOL}`, `{TS}`,
-/// `{DATE}`) for a backend.
+/// `{DATE}`, `{BYTES}`) and `{WITHOUT_ROWID}` (a table that is its primary key on SQLite)
+/// for a backend.
 pub fn render_types(sql: &str, backend: DatabaseBackend) -> String {
     let pg = backend == DatabaseBackend::Postgres;
     sql.replace(
@@ -334,6 +335,7 @@ pub fn render_types(sql: &str, backend: DatabaseBackend) -> String {
     .replace("{TS}", if pg { "TIMESTAMPTZ" } else { "TEXT" })
     .replace("{DATE}", if pg { "DATE" } else { "TEXT" })
     .replace("{BYTES}", if pg { "BYTEA" } else { "BLOB" })
+    .replace("{WITHOUT_ROWID}", if pg { "" } else { " WITHOUT ROWID" })
 }
 
 /// Placeholders for the backend. SQLite reads `$1` as a *named* parameter, and sqlx asks

@@ -130,18 +130,18 @@ impl Store {
         }
         // What this dossier and those sharing a person with it (before or after) count now,
         // unless the save changes nothing a counter reads.
-        let persons: Vec<i64> = rec
-            .children
-            .iter()
-            .map(|c| c.person_id)
-            .chain(input.children.iter().filter_map(|c| c.person_id))
-            .collect();
         let uncounted = counted_unchanged(e, &rec, &header_changes)
             && child_plans.iter().all(ChildPlan::unchanged)
             && assignment_plans.iter().all(AssignmentPlan::unchanged);
         let counted = if uncounted {
             None
         } else {
+            let persons: Vec<i64> = rec
+                .children
+                .iter()
+                .map(|c| c.person_id)
+                .chain(input.children.iter().filter_map(|c| c.person_id))
+                .collect();
             let related = counter::related(&txn, Some(id), &persons).await?;
             Some(counter::before(&txn, self.tz, related).await?)
         };

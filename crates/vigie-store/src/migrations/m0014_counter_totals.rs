@@ -7,10 +7,10 @@
 
 use crate::migrate::Privileges;
 
-pub const STATEMENTS: &[&str] = &["DROP TABLE IF EXISTS stat_counter"];
-
-/// SQLite: the counters are their primary key (no separate row id).
-pub const SQLITE: &[&str] = &["CREATE TABLE stat_counter (
+/// The counters are their primary key (on SQLite, no separate row id).
+pub const STATEMENTS: &[&str] = &[
+    "DROP TABLE IF EXISTS stat_counter",
+    "CREATE TABLE stat_counter (
         kind TEXT NOT NULL,
         via {BIGINT} NOT NULL,
         territory_id {BIGINT} NOT NULL,
@@ -20,19 +20,8 @@ pub const SQLITE: &[&str] = &["CREATE TABLE stat_counter (
         k2 TEXT NOT NULL,
         n {BIGINT} NOT NULL,
         PRIMARY KEY (kind, via, territory_id, type_id, month, k1, k2)
-    ) WITHOUT ROWID"];
-
-pub const POSTGRES: &[&str] = &["CREATE TABLE stat_counter (
-        kind TEXT NOT NULL,
-        via {BIGINT} NOT NULL,
-        territory_id {BIGINT} NOT NULL,
-        type_id {BIGINT} NOT NULL,
-        month {BIGINT} NOT NULL,
-        k1 TEXT NOT NULL,
-        k2 TEXT NOT NULL,
-        n {BIGINT} NOT NULL,
-        PRIMARY KEY (kind, via, territory_id, type_id, month, k1, k2)
-    )"];
+    ){WITHOUT_ROWID}",
+];
 
 /// None new: version 13 declares `stat_counter`, granted again after every migration (see
 /// [`crate::grants`]).
