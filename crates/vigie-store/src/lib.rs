@@ -34,6 +34,7 @@ mod anchor_log;
 pub mod audit;
 pub mod authn;
 mod backend;
+pub mod backup;
 pub mod break_glass;
 mod bulk;
 pub mod check;

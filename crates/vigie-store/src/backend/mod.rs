@@ -247,9 +247,8 @@ pub(crate) async fn table_exists(c: &impl ConnectionTrait, name: &str) -> Result
     Ok(!all(c, sql, vals![name]).await?.is_empty())
 }
 
-/// The tables of the database (PostgreSQL: of its current schema), sorted. Used by the
-/// tests' helpers today (and by the coming backup).
-#[cfg(feature = "testing")]
+/// The tables of the database (PostgreSQL: of its current schema), sorted (the backup's
+/// list, and the tests' helpers).
 pub(crate) async fn table_names(c: &impl ConnectionTrait) -> Result<Vec<String>> {
     let sql = if is_postgres(c) {
         "SELECT tablename::text AS t FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename"

@@ -1,0 +1,137 @@
+//! Vigie's backups: one encrypted archive of the data, the documents and the configuration,
+//! taken online from one consistent snapshot, that restores into an empty database of either
+//! backend (and so also moves an instance from SQLite to PostgreSQL).
+//!
+//! The archive is a tar stream, compressed with gzip, encrypted with [age](https://age-encryption.org)
+//! (a passphrase, or recipients' public keys so that the server writing backups cannot read
+//! them). Its members, in order:
+//! - `vigie-sauvegarde.json`: what it is (format, Vigie and schema versions);
+//! - `tables/NNN-<table>/PPPPPP.jsonl`: each table's rows, one JSON object per line, in parts
+//!   of a few MiB, tables in the order a restore inserts them (parents first);
+//! - `documents/<id>`: each document's bytes, whole;
+//! - `configuration.json` (the settings, without secrets), `sequences.json` (id counters);
+//! - `manifeste.json`, last: row counts, documents, the audit chain's head, the instance keys'
+//!   fingerprints, and the size and SHA-256 of every other member.
+//!
+//! Memory stays bounded whatever the size: rows and documents are streamed, a table part is
+//! at most [`write::PART_BYTES`] (and one row) in memory.
+
+pub mod manifest;
+mod read;
+mod write;
+
+pub use age::secrecy::SecretString;
+pub use read::{RestoreReport, Verified, restore, verify};
+pub use write::{PART_BYTES, Summary, backup};
+
+/// How an archive is encrypted.
+pub enum Encryption {
+    /// A passphrase (age's scrypt); the optional work factor (log2) is for tests only.
+    Passphrase(SecretString, Option<u8>),
+    /// Public keys (`age1…`): whoever holds one of the matching private keys can read it.
+    Recipients(Vec<age::x25519::Recipient>),
+}
+
+/// How an archive is decrypted.
+pub enum Decryption {
+    Passphrase(SecretString),
+    /// Private keys (`AGE-SECRET-KEY-1…`), from an age identity file.
+    Identities(Vec<age::x25519::Identity>),
+}
+
+impl std::fmt::Debug for Encryption {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Passphrase(..) => f.write_str("Passphrase(***)"),
+            Self::Recipients(r) => write!(f, "Recipients({})", r.len()),
+        }
+    }
+}
+
+impl std::fmt::Debug for Decryption {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Passphrase(_) => f.write_str("Passphrase(***)"),
+            Self::Identities(i) => write!(f, "Identities({})", i.len()),
+        }
+    }
+}
+
+/// Parses public keys, one per line (`#` comments), as an age recipients file holds them.
+pub fn parse_recipients(text: &str) -> Result<Vec<age::x25519::Recipient>, Error> {
+    lines(text)
+        .map(|l| {
+            l.parse().map_err(|_| {
+                Error::Usage(format!(
+                    "clé publique age invalide « {l} » (attendu : age1…)"
+                ))
+            })
+        })
+        .collect()
+}
+
+/// Parses private keys, one per line (`#` comments), as `age-keygen` writes them.
+pub fn parse_identities(text: &str) -> Result<Vec<age::x25519::Identity>, Error> {
+    let keys: Vec<age::x25519::Identity> = lines(text)
+        .map(|l| {
+            l.parse().map_err(|_| {
+                Error::Usage(
+                    "fichier de clé privée age invalide (attendu : une ligne AGE-SECRET-KEY-1…)"
+                        .into(),
+                )
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    if keys.is_empty() {
+        return Err(Error::Usage(
+            "le fichier de clé privée age ne contient aucune clé".into(),
+        ));
+    }
+    Ok(keys)
+}
+
+fn lines(text: &str) -> impl Iterator<Item = &str> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+}
+
+/// What is told about a backup or a restore as it goes (a progress bar on a terminal).
+pub trait Progress: Send + Sync {
+    /// The work ahead: rows and documents.
+    fn start(&self, total: u64);
+    /// `n` more rows or documents done; `what` names the table or « documents ».
+    fn advance(&self, n: u64, what: &str);
+}
+
+/// No progress shown.
+#[derive(Debug, Default)]
+pub struct Silent;
+
+impl Progress for Silent {
+    fn start(&self, _: u64) {}
+    fn advance(&self, _: u64, _: &str) {}
+}
+
+/// Why a backup, a verification or a restore failed, in French.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The archive is not what it should be (altered, truncated, incomplete, wrong key).
+    #[error("archive refusée : {0}")]
+    Archive(String),
+    /// A usage or configuration problem (wrong key, non-empty database…).
+    #[error("{0}")]
+    Usage(String),
+    /// Reading or writing a file.
+    #[error("{0}")]
+    Io(String),
+    /// The database.
+    #[error(transparent)]
+    Store(#[from] vigie_store::StoreError),
+}
+
+impl Error {
+    pub(crate) fn io(context: &str, e: &std::io::Error) -> Self {
+        Self::Io(format!("{context} : {e}"))
+    }
+}
