@@ -250,3 +250,28 @@ pub fn announce_public_url(s: &Settings, report: bool) {
         (None, false) => eprintln!("Attention : {PUBLIC_URL_UNSET}"),
     }
 }
+
+/// The settings an archive keeps (`vigie backup`): everything but secrets — no database URL
+/// (it may hold a password), no instance key; the backend's kind only.
+pub fn saved(s: &Settings) -> serde_json::Value {
+    serde_json::json!({
+        "base": if s.database_url.sqlite_path().is_some() { "sqlite" } else { "postgresql" },
+        "listen": s.listen.to_string(),
+        "timezone": s.timezone.name(),
+        "departements": s.departements,
+        "behind_tls": s.behind_tls,
+        "log_format": if s.json_logs { "json" } else { "text" },
+        "session_idle_minutes": s.session_idle_minutes,
+        "session_max_hours": s.session_max_hours,
+        "trusted_proxies": s.trusted_proxies.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        "public_url": s.public_url.as_ref().map(|u| u.origin().to_string()),
+        "audit_anchor_dir": s.audit_anchor_dir.display().to_string(),
+        "instance_key_file": match &s.instance_key {
+            KeySource::File(p) => Some(p.display().to_string()),
+            _ => None,
+        },
+        "soffice": s.pdf.program.as_ref().map(|p| p.display().to_string()),
+        "pdf_workers": s.pdf.workers,
+        "pdf_timeout_seconds": s.pdf.timeout.as_secs(),
+    })
+}

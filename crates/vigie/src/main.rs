@@ -53,6 +53,12 @@ enum Command {
     /// La clé d'instance, gardée hors de la base : création, adoption, rotation, empreintes.
     #[command(subcommand)]
     Key(cli::key::Command),
+    /// Sauvegarde chiffrée (données, documents, configuration), base en service ; ou
+    /// vérification d'une archive (--verify).
+    Backup(cli::backup::Args),
+    /// Restaure une archive dans une base vide, SQLite ou PostgreSQL (rôle propriétaire) :
+    /// aussi le passage de SQLite à PostgreSQL.
+    Restore(cli::restore::Args),
     /// Réglages de l'instance enregistrés dans la base (délai pour un enfant de moins de deux ans).
     #[command(subcommand)]
     Settings(cli::settings::Command),
@@ -120,6 +126,8 @@ async fn run(cmd: Command, s: &config::Settings) -> anyhow::Result<ExitCode> {
         Command::Check(a) => cli::check::run(a, s).await,
         Command::Audit(c) => cli::audit::run(c, s).await,
         Command::Key(c) => cli::key::run(c, s).await,
+        Command::Backup(a) => cli::backup::run(a, s).await,
+        Command::Restore(a) => cli::restore::run(a, s).await,
         Command::Settings(c) => cli::settings::run(c, s).await,
         Command::DelaiMoinsDeDeuxAns(a) => cli::settings::under_two_deadline(a, s).await,
     }

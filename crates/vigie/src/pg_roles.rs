@@ -27,7 +27,7 @@ pub async fn migrate(s: &Settings, now: DateTime<Utc>) -> anyhow::Result<()> {
     result
 }
 
-async fn grant(store: &Store, s: &Settings) -> anyhow::Result<()> {
+pub async fn grant(store: &Store, s: &Settings) -> anyhow::Result<()> {
     if !store.has_roles() {
         tracing::info!("base SQLite : pas de rôles, aucun droit à accorder");
         return Ok(());

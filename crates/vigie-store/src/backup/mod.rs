@@ -15,8 +15,9 @@
 //!
 //! Left out, and why ([`LEFT_OUT`]): web sessions and failed-login counters (a restored
 //! instance starts with everyone logged out and no throttling), the migrations' list (the
-//! archive says its schema version, and the restore migrates), the documents' chunks (the
-//! archive holds each document whole).
+//! archive says its schema version, and the restore migrates), the communes (reference data
+//! the program's migrations load, kept as the restoring program loaded them), the documents'
+//! chunks (the archive holds each document whole).
 
 mod dump;
 mod load;
@@ -45,6 +46,10 @@ pub const LEFT_OUT: &[(&str, &str)] = &[
     (
         "schema_migrations",
         "liste des migrations : le manifeste donne la version du schéma, la restauration migre",
+    ),
+    (
+        "commune",
+        "référentiel des communes (INSEE), fourni par le programme : la restauration garde celui de sa version",
     ),
     (
         "document_chunk",

@@ -16,10 +16,12 @@
 //! What the commands share: [`open`] (connect, migrate, instance row, key).
 
 pub mod audit;
+pub mod backup;
 pub mod check;
 pub mod demo;
 pub mod key;
 pub mod migrate;
+pub mod restore;
 pub mod serve;
 pub mod settings;
 pub mod user;
