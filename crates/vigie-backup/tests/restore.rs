@@ -371,5 +371,61 @@ async fn damaged_archives_wrong_keys_and_full_databases_are_refused_before_writi
         vigie_backup::restore(&source.store, &good, &dec, &test_ring(), now(), &Silent).await,
         "n'est pas vide",
     );
+    // An archive of a newer program's schema.
+    vigie_store::testing::raw_sql(
+        &source.store,
+        "INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'futur', '2027-01-01T00:00:00+00:00')",
+    )
+    .await
+    .unwrap();
+    let newer = dir.path().join("future.age");
+    backup_to(&source.store, &newer, &enc).await;
+    let tdir = tempfile::tempdir().unwrap();
+    let (store, _) = empty("sqlite", tdir.path()).await;
+    refused(
+        vigie_backup::restore(&store, &newer, &dec, &test_ring(), now(), &Silent).await,
+        "schéma plus récent",
+    );
+    assert_eq!(store.schema_version().await.unwrap(), 0);
     source.finish().await;
+}
+
+#[tokio::test]
+async fn an_archive_of_an_older_schema_is_restored_then_migrated() {
+    let dir = tempfile::tempdir().unwrap();
+    let url: DbUrl = format!("sqlite://{}", dir.path().join("ancienne.db").display())
+        .parse()
+        .unwrap();
+    let old = Store::connect(&url, chrono_tz::Europe::Paris)
+        .await
+        .unwrap();
+    let upto: Vec<_> = vigie_store::migrate::migrations()
+        .into_iter()
+        .filter(|m| m.version <= 12)
+        .collect();
+    old.migrate_with(&upto, now()).await.unwrap();
+    old.init_instance(now(), false, &["18".into()])
+        .await
+        .unwrap();
+    old.open_with_key_ring(now(), test_ring(), None)
+        .await
+        .unwrap();
+    let (enc, dec) = keys();
+    let archive = dir.path().join("v12.age");
+    let summary = backup_to(&old, &archive, &enc).await;
+    assert_eq!(summary.manifest.schema_version, 12);
+    for target in ["sqlite", "postgres"] {
+        let tdir = tempfile::tempdir().unwrap();
+        let (store, pg) = empty(target, tdir.path()).await;
+        let r = vigie_backup::restore(&store, &archive, &dec, &test_ring(), now(), &Silent)
+            .await
+            .unwrap();
+        let later: Vec<i64> = (13..=vigie_store::migrate::latest_version()).collect();
+        assert_eq!(r.migrated, later, "{target}");
+        assert!(store.check().await.unwrap().ok(), "{target}");
+        drop(store);
+        if let Some(db) = pg {
+            db.finish().await;
+        }
+    }
 }
