@@ -120,18 +120,20 @@ impl<R: Read> Read for Hashing<'_, R> {
     }
 }
 
-/// Every line of a table part, parsed (each must be a JSON object).
-fn part_rows(
+/// Calls `each` with every line of a table part, parsed (each must be a JSON object), one
+/// at a time; returns how many.
+fn each_row(
     name: &str,
     bytes: &[u8],
-) -> Result<Vec<serde_json::Map<String, serde_json::Value>>, Error> {
-    let mut rows = Vec::new();
+    mut each: impl FnMut(serde_json::Map<String, serde_json::Value>),
+) -> Result<u64, Error> {
+    let mut n = 0;
     for (i, line) in bytes.split(|b| *b == b'\n').enumerate() {
         if line.is_empty() {
             continue;
         }
         match serde_json::from_slice::<serde_json::Value>(line) {
-            Ok(serde_json::Value::Object(o)) => rows.push(o),
+            Ok(serde_json::Value::Object(o)) => each(o),
             _ => {
                 return Err(Error::Archive(format!(
                     "{name}, ligne {} : ligne JSON illisible",
@@ -139,8 +141,9 @@ fn part_rows(
                 )));
             }
         }
+        n += 1;
     }
-    Ok(rows)
+    Ok(n)
 }
 
 /// The pass that proves an archive complete and readable, without writing anything.
@@ -198,18 +201,17 @@ pub fn verify<R: Read>(input: R, dec: &Decryption) -> Result<Verified, Error> {
         let (bytes, sha) = read_small(&mut entry, limit)?;
         let size = bytes.len() as u64;
         if let Some(table) = manifest::table_of(&name) {
-            let parsed = part_rows(&name, &bytes)?;
-            if table == "document" {
-                for r in &parsed {
-                    if let (Some(id), Some(s)) = (
-                        r.get("id").and_then(|v| v.as_i64()),
+            let n = each_row(&name, &bytes, |r| {
+                if table == "document"
+                    && let (Some(id), Some(s)) = (
+                        r.get("id").and_then(serde_json::Value::as_i64),
                         r.get("sha256").and_then(|v| v.as_str()),
-                    ) {
-                        recorded.insert(id, s.to_owned());
-                    }
+                    )
+                {
+                    recorded.insert(id, s.to_owned());
                 }
-            }
-            *rows.entry(table.to_owned()).or_default() += parsed.len() as u64;
+            })?;
+            *rows.entry(table.to_owned()).or_default() += n;
         } else if name == manifest::HEADER {
             let h: Header = parse(&name, &bytes)?;
             if h.format != FORMAT {
@@ -356,10 +358,14 @@ pub async fn restore(
             hex::encode(h.hash.finalize())
         } else if let Some(table) = manifest::table_of(&name) {
             let (bytes, sha) = read_small(&mut entry, u64::MAX)?;
-            let rows = part_rows(&name, &bytes)?;
-            let n = rows.len() as u64;
-            for row in rows {
-                r.row(table, row).await?;
+            // Parsed line by line: a part's rows are never all in memory as objects.
+            let mut n = 0u64;
+            for line in bytes.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+                match serde_json::from_slice::<serde_json::Value>(line) {
+                    Ok(serde_json::Value::Object(o)) => r.row(table, o).await?,
+                    _ => return Err(Error::Archive(format!("{name} : ligne JSON illisible"))),
+                }
+                n += 1;
             }
             progress.advance(n, table);
             sha

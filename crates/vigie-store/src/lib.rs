@@ -24,7 +24,8 @@
 //!   each process keeps in memory until a trigger says it changed); accounts: [`users`], [`authn`],
 //!   [`sessions`], [`pending`], [`break_glass`], [`grants`];
 //! - traceability: [`audit`] (chain, verification, retention, search), `anchor_log`, [`keys`];
-//! - operations: [`migrate`] and its migrations, [`check`], [`health`], [`demo`].
+//! - operations: [`migrate`] and its migrations, [`check`], [`health`], [`demo`] and
+//!   [`demo_documents`].
 
 // Functions stay short (clippy.toml: `too-many-lines-threshold`); the few allowed
 // longer ones say why. Tests read as one scenario each and are not held to it.
@@ -42,6 +43,7 @@ mod columns;
 pub mod communes;
 pub mod db;
 pub mod demo;
+pub mod demo_documents;
 pub mod documents;
 pub mod dossiers;
 pub mod due;

@@ -40,7 +40,8 @@ enum Command {
     /// VIGIE_MIGRATE_DATABASE_URL, qui n'accorde ensuite au rôle de l'application que ce dont il a besoin).
     Migrate(cli::migrate::Args),
     /// Remplit une base de démonstration de dossiers générés (sur PostgreSQL, à partir de
-    /// 5 000 dossiers avec le rôle propriétaire : une transaction, contrôles recréés à la fin).
+    /// 5 000 dossiers avec le rôle propriétaire : une transaction, contrôles recréés à la fin)
+    /// et, avec --documents, de documents joints.
     Demo(cli::demo::Args),
     /// Gère les comptes des utilisateurs.
     #[command(subcommand)]

@@ -12,7 +12,7 @@ use serde_json::{Map, Value as Json};
 use super::{ColumnKind, Table, quoted};
 use crate::backend::{insert_rows, is_postgres};
 use crate::db::Store;
-use crate::documents::CHUNK_SIZE;
+use crate::documents::{CHUNK_SIZE, CHUNKS_PER_INSERT, insert_chunk_rows};
 use crate::sql::{all, exec, get};
 use crate::{Result, StoreError, vals};
 
@@ -36,6 +36,8 @@ pub struct Restore {
     documents: u64,
     /// The source's id counters (last id used, per table).
     next_ids: BTreeMap<String, i64>,
+    /// Document chunks not written yet (written several per statement).
+    chunks: Vec<(i64, i64, Vec<u8>)>,
 }
 
 impl Store {
@@ -86,6 +88,7 @@ impl Store {
             counts: BTreeMap::new(),
             documents: 0,
             next_ids: BTreeMap::new(),
+            chunks: Vec::new(),
         })
     }
 }
@@ -142,16 +145,25 @@ impl Restore {
                 break;
             }
             total += read as u64;
-            exec(
-                &self.txn,
-                "INSERT INTO document_chunk (document_id, seq, data) VALUES ($1, $2, $3)",
-                vals![id, seq, chunk],
-            )
-            .await?;
+            self.chunks.push((id, seq, chunk));
+            if self.chunks.len() >= CHUNKS_PER_INSERT {
+                self.flush_chunks().await?;
+            }
             seq += 1;
         }
         self.documents += 1;
         Ok(total)
+    }
+
+    async fn flush_chunks(&mut self) -> Result<()> {
+        let rows: Vec<(i64, i64, &[u8])> = self
+            .chunks
+            .iter()
+            .map(|(id, seq, b)| (*id, *seq, b.as_slice()))
+            .collect();
+        insert_chunk_rows(&self.txn, &rows).await?;
+        self.chunks.clear();
+        Ok(())
     }
 
     /// Moves each table's id counter to where the source's was (never below a restored id):
@@ -164,6 +176,7 @@ impl Restore {
     /// Commits; returns the rows inserted per table and the documents stored.
     pub async fn finish(mut self) -> Result<(BTreeMap<String, u64>, u64)> {
         self.flush().await?;
+        self.flush_chunks().await?;
         set_sequences(&self.txn, &self.next_ids).await?;
         self.txn.commit().await?;
         Ok((self.counts, self.documents))
