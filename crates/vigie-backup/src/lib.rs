@@ -24,9 +24,17 @@ pub use age::secrecy::SecretString;
 pub use read::{RestoreReport, Verified, restore, verify};
 pub use write::{PART_BYTES, Summary, backup};
 
+/// The scrypt work factor of a passphrase (log2 N, r = 8, p = 1): 2^17 takes 128 MiB and
+/// a few tenths of a second, the configuration OWASP recommends for scrypt. age would
+/// calibrate about one second instead (2^19 or 2^20 here: 512 MiB to 1 GiB at each backup
+/// and restore); this keeps every command under its memory target. A long passphrase
+/// (12 characters at least, enforced by the command line) matters more than the factor.
+pub const PASSPHRASE_WORK_FACTOR: u8 = 17;
+
 /// How an archive is encrypted.
 pub enum Encryption {
-    /// A passphrase (age's scrypt); the optional work factor (log2) is for tests only.
+    /// A passphrase (age's scrypt); the work factor (log2) is [`PASSPHRASE_WORK_FACTOR`]
+    /// unless given (tests use a small one).
     Passphrase(SecretString, Option<u8>),
     /// Public keys (`age1…`): whoever holds one of the matching private keys can read it.
     Recipients(Vec<age::x25519::Recipient>),

@@ -17,7 +17,12 @@ use crate::{Decryption, Error, Progress};
 
 type Stream<R> = tar::Archive<GzDecoder<age::stream::StreamReader<BufReader<R>>>>;
 
-/// Largest member read whole that is not a table part (header, manifest, configuration).
+/// Largest table part read whole: a part is cut after [`crate::PART_BYTES`], so it is that
+/// and one row (a row is at most a few MiB: a letterhead's logo).
+const PART_LIMIT: u64 = 64 * 1024 * 1024;
+
+/// Largest member read whole that is not a table part (header, configuration, and the
+/// manifest: about 120 bytes per member, so some 2 million documents).
 const SMALL_MEMBER: u64 = 256 * 1024 * 1024;
 
 /// What a verification proved.
@@ -93,13 +98,20 @@ fn damaged(e: &std::io::Error) -> Error {
     ))
 }
 
-/// Reads a member whole (bounded) with its hash.
-fn read_small(entry: &mut impl Read, limit: u64) -> Result<(Vec<u8>, String), Error> {
-    let mut bytes = Vec::new();
-    entry
-        .take(limit)
-        .read_to_end(&mut bytes)
-        .map_err(|e| damaged(&e))?;
+/// Reads a member whole, at most `limit` bytes (its size from its header, allocated once),
+/// with its hash.
+fn read_small<R: Read>(
+    entry: &mut tar::Entry<'_, R>,
+    limit: u64,
+) -> Result<(Vec<u8>, String), Error> {
+    let size = entry.size();
+    if size > limit {
+        return Err(Error::Archive(format!(
+            "membre de {size} octets, plus grand que prévu ({limit} au plus)"
+        )));
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+    entry.read_to_end(&mut bytes).map_err(|e| damaged(&e))?;
     let sha = hex::encode(Sha256::digest(&bytes));
     Ok((bytes, sha))
 }
@@ -194,7 +206,7 @@ pub fn verify<R: Read>(input: R, dec: &Decryption) -> Result<Verified, Error> {
             continue;
         }
         let limit = if manifest::table_of(&name).is_some() {
-            u64::MAX
+            PART_LIMIT
         } else {
             SMALL_MEMBER
         };
@@ -357,7 +369,7 @@ pub async fn restore(
             progress.advance(1, "documents");
             hex::encode(h.hash.finalize())
         } else if let Some(table) = manifest::table_of(&name) {
-            let (bytes, sha) = read_small(&mut entry, u64::MAX)?;
+            let (bytes, sha) = read_small(&mut entry, PART_LIMIT)?;
             // Parsed line by line: a part's rows are never all in memory as objects.
             let mut n = 0u64;
             for line in bytes.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
@@ -393,15 +405,20 @@ async fn finish(
     now: DateTime<Utc>,
 ) -> Result<RestoreReport, Error> {
     let m = verified.manifest;
+    // Counted again in the database, as committed (before any migration changes a table).
+    let snap = store.snapshot().await?;
     for t in &m.tables {
-        let got = rows.get(&t.name).copied().unwrap_or(0);
-        if got != t.rows {
+        let inserted = rows.get(&t.name).copied().unwrap_or(0);
+        let stored = snap.count(&t.name).await?;
+        if inserted != t.rows || stored != t.rows {
+            snap.finish().await?;
             return Err(Error::Archive(format!(
-                "table {} : {got} lignes restaurées, {} annoncées",
+                "table {} : {stored} lignes en base après restauration, {} annoncées",
                 t.name, t.rows
             )));
         }
     }
+    snap.finish().await?;
     let migrated = store.migrate(now).await?;
     store.use_key_ring(ring.clone(), None);
     let v = store.verify_audit().await?;

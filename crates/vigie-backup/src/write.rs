@@ -288,9 +288,7 @@ fn encryptor(e: &Encryption) -> Result<age::Encryptor, Error> {
     match e {
         Encryption::Passphrase(p, work) => {
             let mut r = age::scrypt::Recipient::new(p.clone());
-            if let Some(w) = work {
-                r.set_work_factor(*w);
-            }
+            r.set_work_factor(work.unwrap_or(crate::PASSPHRASE_WORK_FACTOR));
             age::Encryptor::with_recipients(std::iter::once(&r as &dyn age::Recipient))
                 .map_err(|e| Error::Usage(format!("chiffrement : {e}")))
         }

@@ -265,16 +265,29 @@ async fn audit(store: &Store, s: &Settings, file: &Path, dossiers: u64) {
     }
 }
 
-/// Keeps the `keep` newest `vigie-*.age` archives of `dir` (names sort by date).
+/// Whether `name` is an archive named by [`run`] (`vigie-AAAAMMJJ-HHMMSS[-N].age`): other
+/// files of the directory (an archive kept by hand) are never rotated.
+fn dated(name: &str) -> bool {
+    let Some(stem) = name
+        .strip_prefix("vigie-")
+        .and_then(|n| n.strip_suffix(".age"))
+    else {
+        return false;
+    };
+    let b = stem.as_bytes();
+    b.len() >= 15
+        && b[..8].iter().all(u8::is_ascii_digit)
+        && b[8] == b'-'
+        && b[9..15].iter().all(u8::is_ascii_digit)
+        && (b.len() == 15 || (b[15] == b'-' && b[16..].iter().all(u8::is_ascii_digit)))
+}
+
+/// Keeps the `keep` newest dated archives of `dir` (their names sort by date).
 fn rotate(dir: &Path, keep: usize) -> anyhow::Result<()> {
     let mut names: Vec<PathBuf> = std::fs::read_dir(dir)?
         .filter_map(Result::ok)
         .map(|e| e.path())
-        .filter(|p| {
-            p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
-                n.starts_with("vigie-") && n.ends_with(".age") && !n.ends_with(".partial")
-            })
-        })
+        .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(dated))
         .collect();
     names.sort();
     let excess = names.len().saturating_sub(keep.max(1));
@@ -319,5 +332,17 @@ fn verify(file: &Path, k: &KeyArgs) -> anyhow::Result<ExitCode> {
             eprintln!("vigie : {e}");
             Ok(ExitCode::FAILURE)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_dated_archives_rotate() {
+        assert!(super::dated("vigie-20261205-023000.age"));
+        assert!(super::dated("vigie-20261205-023000-2.age"));
+        assert!(!super::dated("vigie-avant-mise-a-jour.age"));
+        assert!(!super::dated("vigie-20261205-023000.age.partial"));
+        assert!(!super::dated("autre-20261205-023000.age"));
     }
 }
