@@ -13,8 +13,9 @@
 //! - `manifeste.json`, last: row counts, documents, the audit chain's head, the instance keys'
 //!   fingerprints, and the size and SHA-256 of every other member.
 //!
-//! Memory stays bounded whatever the size: rows and documents are streamed, a table part is
-//! at most [`write::PART_BYTES`] (and one row) in memory.
+//! Rows and documents are streamed: a table part is at most [`write::PART_BYTES`] (and one
+//! row) in memory. What grows with the archive is its list of members (the manifest names
+//! each document with its SHA-256: about 0.5 kB per document).
 
 pub mod manifest;
 mod read;
@@ -130,6 +131,12 @@ pub enum Error {
     /// A usage or configuration problem (wrong key, non-empty database…).
     #[error("{0}")]
     Usage(String),
+    /// The restore's data is committed, but what follows failed (migrations, the chain's
+    /// verification with the key, the restore's own audit entry).
+    #[error(
+        "les données de l'archive sont restaurées et validées en base, mais la suite a échoué : {0} ; lancez « vigie migrate » puis « vigie check » et « vigie audit verify » pour voir où en est la base"
+    )]
+    AfterCommit(String),
     /// Reading or writing a file.
     #[error("{0}")]
     Io(String),

@@ -25,6 +25,9 @@ const PART_LIMIT: u64 = 64 * 1024 * 1024;
 /// manifest: about 120 bytes per member, so some 2 million documents).
 const SMALL_MEMBER: u64 = 256 * 1024 * 1024;
 
+/// The largest scrypt work factor accepted when reading (2^20: 1 GiB for a moment).
+const MAX_WORK_FACTOR: u8 = 20;
+
 /// What a verification proved.
 #[derive(Debug, Clone)]
 pub struct Verified {
@@ -66,7 +69,10 @@ fn open<R: Read>(input: R, dec: &Decryption) -> Result<Stream<R>, Error> {
                     "cette archive est chiffrée pour des clés publiques : donnez la clé privée (--identity FICHIER), pas une phrase de passe".into(),
                 ));
             }
-            let id = age::scrypt::Identity::new(p.clone());
+            let mut id = age::scrypt::Identity::new(p.clone());
+            // Vigie writes 2^17; an archive re-encrypted by the age tool may take more, but
+            // never the gigabytes a hostile header could ask before anything is checked.
+            id.set_max_work_factor(MAX_WORK_FACTOR);
             d.decrypt(std::iter::once(&id as &dyn age::Identity))
         }
         Decryption::Identities(keys) => {
@@ -207,8 +213,17 @@ pub fn verify<R: Read>(input: R, dec: &Decryption) -> Result<Verified, Error> {
         }
         let limit = if manifest::table_of(&name).is_some() {
             PART_LIMIT
-        } else {
+        } else if [
+            manifest::HEADER,
+            manifest::CONFIGURATION,
+            manifest::SEQUENCES,
+            manifest::MANIFEST,
+        ]
+        .contains(&name.as_str())
+        {
             SMALL_MEMBER
+        } else {
+            return Err(Error::Archive(format!("membre inattendu « {name} »")));
         };
         let (bytes, sha) = read_small(&mut entry, limit)?;
         let size = bytes.len() as u64;
@@ -347,8 +362,38 @@ pub async fn restore(
     store.restore_target_check(m.schema_version).await?;
     progress.start(m.tables.iter().map(|t| t.rows).sum::<u64>() + m.documents.count);
     let mut r = store.begin_restore(m.schema_version, now).await?;
-    let mut archive = open(file()?, dec)?;
+    let seen = load_members(&mut r, open(file()?, dec)?, m, progress).await?;
+    if let Some(missing) = m.members.iter().find(|w| !seen.contains(w.name.as_str())) {
+        return Err(vigie_store::backup::cancelled(&format!(
+            "{} a disparu depuis la vérification",
+            missing.name
+        ))
+        .into());
+    }
+    r.sequences(verified.sequences.clone());
+    let expected: Vec<(String, u64)> = m.tables.iter().map(|t| (t.name.clone(), t.rows)).collect();
+    let rows = r
+        .finish(
+            &expected,
+            m.documents.count,
+            (m.audit_head_seq, &m.audit_head_hash),
+        )
+        .await?;
+    after_commit(store, verified, rows, ring, now)
+        .await
+        .map_err(|e| Error::AfterCommit(e.to_string()))
+}
+
+/// The restore's pass over the archive: every member the manifest names goes into the
+/// transaction, its SHA-256 checked again; returns the members read.
+async fn load_members<R: Read>(
+    r: &mut vigie_store::backup::Restore,
+    mut archive: Stream<R>,
+    m: &Manifest,
+    progress: &dyn Progress,
+) -> Result<std::collections::HashSet<String>, Error> {
     let wanted: HashMap<&str, &Member> = m.members.iter().map(|s| (s.name.as_str(), s)).collect();
+    let mut seen = std::collections::HashSet::new();
     for entry in archive.entries().map_err(|e| damaged(&e))? {
         let mut entry = entry.map_err(|e| damaged(&e))?;
         let name = entry
@@ -382,43 +427,29 @@ pub async fn restore(
             progress.advance(n, table);
             sha
         } else {
-            continue;
+            want.sha256.clone()
         };
         if sha != want.sha256 {
-            return Err(Error::Archive(format!(
-                "{name} a changé depuis la vérification : restauration annulée, rien n'a été écrit"
-            )));
+            return Err(vigie_store::backup::cancelled(&format!(
+                "{name} a changé depuis la vérification"
+            ))
+            .into());
         }
+        seen.insert(name);
     }
-    r.sequences(verified.sequences.clone());
-    let (rows, documents) = r.finish().await?;
-    finish(store, verified, rows, documents, ring, now).await
+    Ok(seen)
 }
 
-/// After the commit: migrations, counts, audit chain, the restore's own entry.
-async fn finish(
+/// After the commit (the data is in): migrations, the audit chain verified with the key,
+/// the restore's own entry. A failure here is told as such ([`Error::AfterCommit`]).
+async fn after_commit(
     store: &Store,
     verified: Verified,
     rows: BTreeMap<String, u64>,
-    documents: u64,
     ring: &KeyRing,
     now: DateTime<Utc>,
 ) -> Result<RestoreReport, Error> {
     let m = verified.manifest;
-    // Counted again in the database, as committed (before any migration changes a table).
-    let snap = store.snapshot().await?;
-    for t in &m.tables {
-        let inserted = rows.get(&t.name).copied().unwrap_or(0);
-        let stored = snap.count(&t.name).await?;
-        if inserted != t.rows || stored != t.rows {
-            snap.finish().await?;
-            return Err(Error::Archive(format!(
-                "table {} : {stored} lignes en base après restauration, {} annoncées",
-                t.name, t.rows
-            )));
-        }
-    }
-    snap.finish().await?;
     let migrated = store.migrate(now).await?;
     store.use_key_ring(ring.clone(), None);
     let v = store.verify_audit().await?;
@@ -433,7 +464,6 @@ async fn finish(
             v.head_seq, m.audit_head_seq
         )));
     }
-    let entries = v.entries;
     let detail = format!(
         "archive du {} (Vigie {}, schéma {}, base {}), tête {}",
         m.created_at, m.vigie_version, m.schema_version, m.source_backend, m.audit_head_seq
@@ -446,18 +476,23 @@ async fn finish(
         )
         .await?;
     Ok(RestoreReport {
+        documents: m.documents.count,
         manifest: m,
         configuration: verified.configuration,
         migrated,
         rows,
-        documents,
-        audit_entries: entries,
+        audit_entries: v.entries,
         audit_head_seq: seq,
     })
 }
 
 /// The ring must hold every key that signed the saved chain.
 fn check_keys(m: &Manifest, ring: &KeyRing) -> Result<(), Error> {
+    if m.instance_keys.is_empty() {
+        return Err(Error::Usage(
+            "cette archive vient d'une base qui n'avait pas encore adopté sa clé d'instance : sur la base d'origine, lancez « vigie key adopt » puis sauvegardez de nouveau (sans clé, la restauration ne peut ni vérifier ni signer le journal d'audit) ; rien n'a été écrit".into(),
+        ));
+    }
     for k in &m.instance_keys {
         match ring
             .get(k.id)

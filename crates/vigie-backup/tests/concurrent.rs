@@ -144,43 +144,76 @@ async fn a_backup_during_saves_restores_every_acknowledged_save_whole() {
             "les agents ont enregistré pendant la sauvegarde"
         );
 
-        let target_dir = tempfile::tempdir().unwrap();
-        let url: DbUrl = format!("sqlite://{}", target_dir.path().join("r.db").display())
-            .parse()
-            .unwrap();
-        let target = Store::connect(&url, chrono_tz::Europe::Paris)
-            .await
-            .unwrap();
-        vigie_backup::restore(
-            &target,
-            &archive,
-            &Decryption::Identities(vec![id]),
-            &test_ring(),
-            now(),
-            &Silent,
-        )
-        .await
-        .unwrap();
-        let restored = count(&target, "SELECT CAST(COUNT(*) AS TEXT) FROM dossier").await;
-        for d in &before {
-            let n = count(
+        let dec = Decryption::Identities(vec![id]);
+        for target_backend in ["sqlite", "postgres"] {
+            let target_dir = tempfile::tempdir().unwrap();
+            let (target, pg) = if target_backend == "sqlite" {
+                let url: DbUrl = format!("sqlite://{}", target_dir.path().join("r.db").display())
+                    .parse()
+                    .unwrap();
+                (
+                    Store::connect(&url, chrono_tz::Europe::Paris)
+                        .await
+                        .unwrap(),
+                    None,
+                )
+            } else {
+                let db = TestDb::postgres_empty().await.expect("PostgreSQL");
+                (db.owner().await.clone(), Some(db))
+            };
+            vigie_backup::restore(&target, &archive, &dec, &test_ring(), now(), &Silent)
+                .await
+                .unwrap();
+            let restored = count(&target, "SELECT CAST(COUNT(*) AS TEXT) FROM dossier").await;
+            for d in &before {
+                let n = count(
+                    &target,
+                    &format!("SELECT CAST(COUNT(*) AS TEXT) FROM dossier WHERE id = {d}"),
+                )
+                .await;
+                assert_eq!(
+                    n, 1,
+                    "dossier {d}, enregistré avant la sauvegarde, restauré"
+                );
+            }
+            let partial = count(
                 &target,
-                &format!("SELECT CAST(COUNT(*) AS TEXT) FROM dossier WHERE id = {d}"),
+                "SELECT CAST(COUNT(*) AS TEXT) FROM dossier d WHERE (SELECT COUNT(*) FROM dossier_child c WHERE c.dossier_id = d.id) <> 2",
             )
             .await;
-            assert_eq!(
-                n, 1,
-                "dossier {d}, enregistré avant la sauvegarde, restauré"
+            assert_eq!(partial, 0, "chaque dossier restauré a ses deux enfants");
+            assert!(restored >= before.len() as i64);
+            assert!(target.verify_audit().await.unwrap().broken.is_none());
+            // A new dossier after the restore: a fresh id and number.
+            let max_before = count(&target, "SELECT CAST(MAX(id) AS TEXT) FROM dossier").await;
+            let saved = target
+                .save_dossier(
+                    now(),
+                    &Actor::system(),
+                    &Scope::All,
+                    &dossier(&cat, territory, 999),
+                )
+                .await
+                .unwrap();
+            assert!(
+                saved.id > max_before,
+                "{target_backend} : id {} > {max_before}",
+                saved.id
             );
+            let same = count(
+                &target,
+                &format!(
+                    "SELECT CAST(COUNT(*) AS TEXT) FROM dossier WHERE number = '{}'",
+                    saved.number
+                ),
+            )
+            .await;
+            assert_eq!(same, 1, "numéro de dossier nouveau");
+            drop(target);
+            if let Some(db) = pg {
+                db.finish().await;
+            }
         }
-        let partial = count(
-            &target,
-            "SELECT CAST(COUNT(*) AS TEXT) FROM dossier d WHERE (SELECT COUNT(*) FROM dossier_child c WHERE c.dossier_id = d.id) <> 2",
-        )
-        .await;
-        assert_eq!(partial, 0, "chaque dossier restauré a ses deux enfants");
-        assert!(restored >= before.len() as i64);
-        assert!(target.verify_audit().await.unwrap().broken.is_none());
         source.finish().await;
     }
 }

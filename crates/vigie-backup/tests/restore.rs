@@ -147,6 +147,18 @@ async fn empty(backend: &str, dir: &Path) -> (Store, Option<TestDb>) {
 async fn restores_on_both_backends_and_across_them() {
     for source in TestDb::both().await {
         filled(&source).await;
+        // Rows are read in primary-key order, the key read from each backend's catalog.
+        let snap = source.store.snapshot().await.unwrap();
+        let tables = snap.tables().await.unwrap();
+        snap.finish().await.unwrap();
+        let key = |t: &str| tables.iter().find(|x| x.name == t).unwrap().key.clone();
+        assert_eq!(key("dossier"), ["id"], "{}", source.backend);
+        assert!(
+            tables
+                .iter()
+                .all(|t| t.name != "document_chunk" && t.name != "web_session")
+        );
+        assert_eq!(key("child_motif").len(), 2, "{}", source.backend);
         let dir = tempfile::tempdir().unwrap();
         let archive = dir.path().join("sauvegarde.age");
         let (enc, dec) = keys();

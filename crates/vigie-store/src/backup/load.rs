@@ -21,8 +21,15 @@ const BATCH_ROWS: usize = 2_000;
 /// About this many bytes of JSON per batch.
 const BATCH_BYTES: usize = 4 * 1024 * 1024;
 
-/// The tables whose rows make a database « not empty » for a restore.
-const DATA_TABLES: &[&str] = &["instance", "app_user", "dossier", "audit_entry", "document"];
+/// The tables the migrations fill (default parameters, settings, the letterhead, the
+/// chain's head row): a database whose other tables are all empty is « empty » for a restore.
+const SEEDED: &[&str] = &[
+    "param_value",
+    "audit_head",
+    "setting",
+    "reference_version",
+    "letterhead",
+];
 
 /// A restore under way: one write transaction.
 #[derive(Debug)]
@@ -45,18 +52,20 @@ impl Store {
     /// at that version or none. `Err` says why not, in French.
     pub async fn restore_target_check(&self, version: i64) -> Result<()> {
         let current = self.schema_version().await?;
-        if current > 0 {
-            for t in DATA_TABLES {
-                if !crate::backend::table_exists(&self.db, t).await? {
-                    continue;
-                }
-                let rows =
-                    all(&self.db, &format!("SELECT 1 AS x FROM {t} LIMIT 1"), vec![]).await?;
-                if !rows.is_empty() {
-                    return Err(StoreError::Config(format!(
-                        "la base cible n'est pas vide (table {t}) : une restauration se fait dans une base neuve, vide ; rien n'a été écrit"
-                    )));
-                }
+        let names = crate::backend::table_names(&self.db).await?;
+        for t in names.iter().filter(|t| {
+            !SEEDED.contains(&t.as_str()) && !super::LEFT_OUT.iter().any(|(l, _)| l == t)
+        }) {
+            let rows = all(
+                &self.db,
+                &format!("SELECT 1 AS x FROM {} LIMIT 1", quoted(t)),
+                vec![],
+            )
+            .await?;
+            if !rows.is_empty() {
+                return Err(StoreError::Config(format!(
+                    "la base cible n'est pas vide (table {t}) : une restauration se fait dans une base neuve, vide ; rien n'a été écrit"
+                )));
             }
         }
         if current > version {
@@ -173,14 +182,68 @@ impl Restore {
         self.next_ids = last;
     }
 
-    /// Commits; returns the rows inserted per table and the documents stored.
-    pub async fn finish(mut self) -> Result<(BTreeMap<String, u64>, u64)> {
+    /// Checks, before committing, that every table holds `expected` rows (counted in the
+    /// database), that `documents` documents were stored, and that the audit chain ends at
+    /// `head` (sequence number, hash; `(0, "")` for none); then commits. A difference rolls
+    /// everything back. Returns the rows per table.
+    pub async fn finish(
+        mut self,
+        expected: &[(String, u64)],
+        documents: u64,
+        head: (i64, &str),
+    ) -> Result<BTreeMap<String, u64>> {
         self.flush().await?;
         self.flush_chunks().await?;
         set_sequences(&self.txn, &self.next_ids).await?;
+        for (table, rows) in expected {
+            let got = all(
+                &self.txn,
+                &format!("SELECT COUNT(*) AS n FROM {}", quoted(table)),
+                vec![],
+            )
+            .await?
+            .first()
+            .map(|r| get::<i64>(r, "n"))
+            .transpose()?
+            .unwrap_or(0);
+            if u64::try_from(got).ok() != Some(*rows) {
+                return Err(cancelled(&format!(
+                    "table {table} : {got} lignes en base, {rows} annoncées par le manifeste"
+                )));
+            }
+        }
+        if self.documents != documents {
+            return Err(cancelled(&format!(
+                "{} documents restaurés, {documents} annoncés",
+                self.documents
+            )));
+        }
+        let last = all(
+            &self.txn,
+            "SELECT seq, hash FROM audit_entry ORDER BY seq DESC LIMIT 1",
+            vec![],
+        )
+        .await?;
+        let got = match last.first() {
+            Some(r) => (get::<i64>(r, "seq")?, get::<String>(r, "hash")?),
+            None => (0, String::new()),
+        };
+        if got.0 != head.0 || got.1 != head.1 {
+            return Err(cancelled(&format!(
+                "la chaîne d'audit restaurée finit à l'entrée {}, le manifeste à l'entrée {}",
+                got.0, head.0
+            )));
+        }
         self.txn.commit().await?;
-        Ok((self.counts, self.documents))
+        Ok(self.counts)
     }
+}
+
+/// A restore rolled back: what was wrong, and what is left (the empty schema).
+pub fn cancelled(what: &str) -> StoreError {
+    StoreError::Config(format!(
+        "{what} : restauration annulée, aucune donnée écrite (le schéma vide créé reste : relancez dans cette base ou dans une base neuve)"
+    ))
 }
 
 /// Moves every id counter past `last`'s value for its table and the table's largest id.

@@ -31,7 +31,7 @@ use crate::sql::{all, get};
 use crate::{Result, StoreError, vals};
 
 pub use dump::{DocumentPart, Snapshot};
-pub use load::Restore;
+pub use load::{Restore, cancelled};
 
 /// The tables a backup leaves out, with the reason the archive's manifest gives.
 pub const LEFT_OUT: &[(&str, &str)] = &[
@@ -160,7 +160,7 @@ async fn ordered(c: &impl ConnectionTrait, names: Vec<String>) -> Result<Vec<Str
 async fn describe(c: &impl ConnectionTrait, name: &str) -> Result<Table> {
     let sql = if is_postgres(c) {
         "SELECT a.attname::text AS name, format_type(a.atttypid, a.atttypmod) AS declared,
-            COALESCE(array_position(i.indkey::int2[], a.attnum), 0)::bigint AS pk
+            COALESCE(array_position(i.indkey::int2[], a.attnum) - array_lower(i.indkey::int2[], 1) + 1, 0)::bigint AS pk
          FROM pg_attribute a
          JOIN pg_class t ON t.oid = a.attrelid
          LEFT JOIN pg_index i ON i.indrelid = t.oid AND i.indisprimary

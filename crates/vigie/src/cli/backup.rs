@@ -150,7 +150,9 @@ pub async fn run(args: Args, s: &Settings) -> anyhow::Result<ExitCode> {
         return verify(file, &args.keys);
     }
     let Some(output) = &args.output else {
-        anyhow::bail!("--output ou --verify");
+        anyhow::bail!(
+            "indiquez --output FICHIER_OU_DOSSIER (sauvegarder) ou --verify FICHIER (vérifier une archive)"
+        );
     };
     let encryption = args.keys.encryption()?;
     let (file, dir) = if output.is_dir() {
@@ -205,8 +207,10 @@ async fn write(
     s: &Settings,
 ) -> anyhow::Result<vigie_backup::Summary> {
     let partial = file.with_extension("age.partial");
+    // A leftover of an interrupted backup is replaced, never reused with its old mode.
+    let _ = std::fs::remove_file(&partial);
     let mut open = std::fs::OpenOptions::new();
-    open.write(true).create(true).truncate(true);
+    open.write(true).create_new(true);
     // Encrypted, yet readable by its owner only.
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut open, 0o600);
@@ -229,6 +233,12 @@ async fn write(
         }
     };
     std::fs::rename(&partial, file).map_err(|e| anyhow::anyhow!("{} : {e}", file.display()))?;
+    // The rename itself made durable before anything older is rotated away.
+    if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty())
+        && let Ok(d) = std::fs::File::open(dir)
+    {
+        let _ = d.sync_all();
+    }
     Ok(summary)
 }
 
@@ -284,12 +294,19 @@ fn dated(name: &str) -> bool {
 
 /// Keeps the `keep` newest dated archives of `dir` (their names sort by date).
 fn rotate(dir: &Path, keep: usize) -> anyhow::Result<()> {
-    let mut names: Vec<PathBuf> = std::fs::read_dir(dir)?
+    let mut names: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| anyhow::anyhow!("rotation : dossier {} illisible : {e}", dir.display()))?
         .filter_map(Result::ok)
         .map(|e| e.path())
         .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(dated))
         .collect();
-    names.sort();
+    // By date, then by the number added to a name already taken within the same second.
+    names.sort_by_key(|p| {
+        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let stem = name.trim_start_matches("vigie-").trim_end_matches(".age");
+        let n: u32 = stem.get(16..).and_then(|x| x.parse().ok()).unwrap_or(1);
+        (stem.get(..15).unwrap_or_default().to_owned(), n)
+    });
     let excess = names.len().saturating_sub(keep.max(1));
     for old in names.iter().take(excess) {
         std::fs::remove_file(old).map_err(|e| anyhow::anyhow!("{} : {e}", old.display()))?;

@@ -34,6 +34,12 @@ pub async fn run(args: Args, s: &Settings) -> anyhow::Result<ExitCode> {
     bar.done();
     let report = match result {
         Ok(r) => r,
+        Err(e @ vigie_backup::Error::AfterCommit(_)) => {
+            // The data is in: the application's role still gets its rights.
+            pg_roles::grant(&store, s).await?;
+            eprintln!("vigie : {e}");
+            return Ok(ExitCode::FAILURE);
+        }
         Err(e) => {
             eprintln!("vigie : restauration refusée ou échouée : {e}");
             return Ok(ExitCode::FAILURE);
@@ -44,13 +50,12 @@ pub async fn run(args: Args, s: &Settings) -> anyhow::Result<ExitCode> {
     let m = &report.manifest;
     let rows: u64 = report.rows.values().sum();
     println!(
-        "Restauration terminée en {:.1} s : archive du {} (Vigie {}, base {}, schéma {}) dans {} ({}).",
+        "Restauration terminée en {:.1} s : archive du {} (Vigie {}, base {}, schéma {}) dans une base {}.",
         started.elapsed().as_secs_f64(),
         m.created_at,
         m.vigie_version,
         m.source_backend,
         m.schema_version,
-        s.migrate_database_url.as_ref().unwrap_or(&s.database_url),
         if store.has_roles() {
             "PostgreSQL"
         } else {
@@ -69,11 +74,37 @@ pub async fn run(args: Args, s: &Settings) -> anyhow::Result<ExitCode> {
         "  Journal d'audit : {} entrées vérifiées avec la clé d'instance, tête {} conforme ; restauration inscrite (entrée {}).",
         report.audit_entries, m.audit_head_seq, report.audit_head_seq
     );
+    say_configuration(&report.configuration, s);
     for (table, why) in &m.left_out {
         println!("  Non sauvegardé : {table} ({why}).");
     }
     anchors(store, s).await?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The saved settings an operator reports in the new server's configuration, and those that
+/// differ from the current ones.
+fn say_configuration(saved: &serde_json::Value, s: &Settings) {
+    let now = crate::config::saved(s);
+    let keys = [
+        "timezone",
+        "departements",
+        "public_url",
+        "behind_tls",
+        "session_idle_minutes",
+        "session_max_hours",
+        "trusted_proxies",
+    ];
+    let text = |v: Option<&serde_json::Value>| v.map_or("—".to_owned(), ToString::to_string);
+    println!("  Configuration sauvegardée (sans secret) :");
+    for k in keys {
+        let (was, is) = (saved.get(k), now.get(k));
+        if was == is {
+            println!("    {k} = {}", text(was));
+        } else {
+            println!("    {k} = {}   ← ici : {}", text(was), text(is));
+        }
+    }
 }
 
 /// Anchors the restored head; says when the anchor directory holds anchors of entries the
