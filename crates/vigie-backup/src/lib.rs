@@ -107,6 +107,9 @@ fn lines(text: &str) -> impl Iterator<Item = &str> {
 
 /// What is told about a backup or a restore as it goes (a progress bar on a terminal).
 pub trait Progress: Send + Sync {
+    /// Whether anything is shown: the total of a backup costs a count of every table, made
+    /// only for a visible bar.
+    fn visible(&self) -> bool;
     /// The work ahead: rows and documents.
     fn start(&self, total: u64);
     /// `n` more rows or documents done; `what` names the table or « documents ».
@@ -118,6 +121,9 @@ pub trait Progress: Send + Sync {
 pub struct Silent;
 
 impl Progress for Silent {
+    fn visible(&self) -> bool {
+        false
+    }
     fn start(&self, _: u64) {}
     fn advance(&self, _: u64, _: &str) {}
 }

@@ -129,6 +129,21 @@ struct Hashing<'a, R> {
     bytes: u64,
 }
 
+impl<'a, R: Read> Hashing<'a, R> {
+    fn new(inner: &'a mut R) -> Self {
+        Self {
+            inner,
+            hash: Sha256::new(),
+            bytes: 0,
+        }
+    }
+
+    /// The bytes read and their SHA-256 in hexadecimal.
+    fn finish(self) -> (u64, String) {
+        (self.bytes, hex::encode(self.hash.finalize()))
+    }
+}
+
 impl<R: Read> Read for Hashing<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
@@ -138,30 +153,32 @@ impl<R: Read> Read for Hashing<'_, R> {
     }
 }
 
-/// Calls `each` with every line of a table part, parsed (each must be a JSON object), one
-/// at a time; returns how many.
-fn each_row(
-    name: &str,
-    bytes: &[u8],
-    mut each: impl FnMut(serde_json::Map<String, serde_json::Value>),
-) -> Result<u64, Error> {
-    let mut n = 0;
-    for (i, line) in bytes.split(|b| *b == b'\n').enumerate() {
-        if line.is_empty() {
-            continue;
-        }
-        match serde_json::from_slice::<serde_json::Value>(line) {
-            Ok(serde_json::Value::Object(o)) => each(o),
-            _ => {
-                return Err(Error::Archive(format!(
-                    "{name}, ligne {} : ligne JSON illisible",
-                    i + 1
-                )));
-            }
-        }
-        n += 1;
-    }
-    Ok(n)
+/// The lines of a table part, each parsed as it is reached (it must be a JSON object): a
+/// part's rows are never all in memory as objects.
+fn part_rows<'a>(
+    name: &'a str,
+    bytes: &'a [u8],
+) -> impl Iterator<Item = Result<serde_json::Map<String, serde_json::Value>, Error>> + 'a {
+    bytes
+        .split(|b| *b == b'\n')
+        .enumerate()
+        .filter(|(_, line)| !line.is_empty())
+        .map(move |(i, line)| match serde_json::from_slice(line) {
+            Ok(serde_json::Value::Object(o)) => Ok(o),
+            _ => Err(Error::Archive(format!(
+                "{name}, ligne {} : ligne JSON illisible",
+                i + 1
+            ))),
+        })
+}
+
+/// The member's name in the archive.
+fn member_name<R: Read>(entry: &tar::Entry<'_, R>) -> Result<String, Error> {
+    Ok(entry
+        .path()
+        .map_err(|e| damaged(&e))?
+        .to_string_lossy()
+        .into_owned())
 }
 
 /// The pass that proves an archive complete and readable, without writing anything.
@@ -176,11 +193,7 @@ pub fn verify<R: Read>(input: R, dec: &Decryption) -> Result<Verified, Error> {
     let mut sequences = BTreeMap::new();
     for entry in archive.entries().map_err(|e| damaged(&e))? {
         let mut entry = entry.map_err(|e| damaged(&e))?;
-        let name = entry
-            .path()
-            .map_err(|e| damaged(&e))?
-            .to_string_lossy()
-            .into_owned();
+        let name = member_name(&entry)?;
         if found.is_some() {
             return Err(Error::Archive(format!(
                 "membre « {name} » après le manifeste"
@@ -192,13 +205,9 @@ pub fn verify<R: Read>(input: R, dec: &Decryption) -> Result<Verified, Error> {
             ));
         }
         if let Some(id) = manifest::document_of(&name) {
-            let mut h = Hashing {
-                inner: &mut entry,
-                hash: Sha256::new(),
-                bytes: 0,
-            };
+            let mut h = Hashing::new(&mut entry);
             std::io::copy(&mut h, &mut std::io::sink()).map_err(|e| damaged(&e))?;
-            let (size, sha) = (h.bytes, hex::encode(h.hash.finalize()));
+            let (size, sha) = h.finish();
             if recorded.get(&id) != Some(&sha) {
                 return Err(Error::Archive(format!(
                     "document {id} : ses octets ne correspondent pas à la somme SHA-256 enregistrée avec lui"
@@ -228,7 +237,8 @@ pub fn verify<R: Read>(input: R, dec: &Decryption) -> Result<Verified, Error> {
         let (bytes, sha) = read_small(&mut entry, limit)?;
         let size = bytes.len() as u64;
         if let Some(table) = manifest::table_of(&name) {
-            let n = each_row(&name, &bytes, |r| {
+            for r in part_rows(&name, &bytes) {
+                let r = r?;
                 if table == "document"
                     && let (Some(id), Some(s)) = (
                         r.get("id").and_then(serde_json::Value::as_i64),
@@ -237,8 +247,8 @@ pub fn verify<R: Read>(input: R, dec: &Decryption) -> Result<Verified, Error> {
                 {
                     recorded.insert(id, s.to_owned());
                 }
-            })?;
-            *rows.entry(table.to_owned()).or_default() += n;
+                *rows.entry(table.to_owned()).or_default() += 1;
+            }
         } else if name == manifest::HEADER {
             let h: Header = parse(&name, &bytes)?;
             if h.format != FORMAT {
@@ -359,7 +369,6 @@ pub async fn restore(
         )));
     }
     check_keys(m, ring)?;
-    store.restore_target_check(m.schema_version).await?;
     progress.start(m.tables.iter().map(|t| t.rows).sum::<u64>() + m.documents.count);
     let mut r = store.begin_restore(m.schema_version, now).await?;
     let seen = load_members(&mut r, open(file()?, dec)?, m, progress).await?;
@@ -370,10 +379,10 @@ pub async fn restore(
         ))
         .into());
     }
-    r.sequences(verified.sequences.clone());
     let expected: Vec<(String, u64)> = m.tables.iter().map(|t| (t.name.clone(), t.rows)).collect();
     let rows = r
         .finish(
+            &verified.sequences,
             &expected,
             m.documents.count,
             (m.audit_head_seq, &m.audit_head_hash),
@@ -396,32 +405,20 @@ async fn load_members<R: Read>(
     let mut seen = std::collections::HashSet::new();
     for entry in archive.entries().map_err(|e| damaged(&e))? {
         let mut entry = entry.map_err(|e| damaged(&e))?;
-        let name = entry
-            .path()
-            .map_err(|e| damaged(&e))?
-            .to_string_lossy()
-            .into_owned();
+        let name = member_name(&entry)?;
         let Some(want) = wanted.get(name.as_str()) else {
             continue;
         };
         let sha = if let Some(id) = manifest::document_of(&name) {
-            let mut h = Hashing {
-                inner: &mut entry,
-                hash: Sha256::new(),
-                bytes: 0,
-            };
+            let mut h = Hashing::new(&mut entry);
             r.document(id, &mut h).await?;
             progress.advance(1, "documents");
-            hex::encode(h.hash.finalize())
+            h.finish().1
         } else if let Some(table) = manifest::table_of(&name) {
             let (bytes, sha) = read_small(&mut entry, PART_LIMIT)?;
-            // Parsed line by line: a part's rows are never all in memory as objects.
             let mut n = 0u64;
-            for line in bytes.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
-                match serde_json::from_slice::<serde_json::Value>(line) {
-                    Ok(serde_json::Value::Object(o)) => r.row(table, o).await?,
-                    _ => return Err(Error::Archive(format!("{name} : ligne JSON illisible"))),
-                }
+            for row in part_rows(&name, &bytes) {
+                r.row(table, row?).await?;
                 n += 1;
             }
             progress.advance(n, table);

@@ -156,11 +156,13 @@ async fn write_all<W: Write + Send>(
     let io = |e: std::io::Error| Error::io("écriture de l'archive", &e);
     let schema_version = snap.schema_version().await?;
     let tables = snap.tables().await?;
-    let mut total = 0;
-    for t in &tables {
-        total += snap.count(&t.name).await?;
+    if progress.visible() {
+        let mut total = 0;
+        for t in &tables {
+            total += snap.count(&t.name).await?;
+        }
+        progress.start(total);
     }
-    progress.start(total);
     let created_at = now.to_rfc3339_opts(SecondsFormat::Secs, true);
     let mut out = Out {
         tar: tar::Builder::new(GzEncoder::new(

@@ -11,7 +11,7 @@ use vigie_backup::{Decryption, Encryption, Silent};
 use vigie_domain::dossier::DossierEdit;
 use vigie_domain::*;
 use vigie_store::testing::{TestDb, now, test_ring};
-use vigie_store::{Actor, DbUrl, Store};
+use vigie_store::{Actor, Store};
 
 fn param(cat: &vigie_domain::catalog::Catalog, kind: ParamKind, code: &str) -> i64 {
     cat.of_kind(kind).find(|v| v.code == code).unwrap().id
@@ -146,21 +146,8 @@ async fn a_backup_during_saves_restores_every_acknowledged_save_whole() {
 
         let dec = Decryption::Identities(vec![id]);
         for target_backend in ["sqlite", "postgres"] {
-            let target_dir = tempfile::tempdir().unwrap();
-            let (target, pg) = if target_backend == "sqlite" {
-                let url: DbUrl = format!("sqlite://{}", target_dir.path().join("r.db").display())
-                    .parse()
-                    .unwrap();
-                (
-                    Store::connect(&url, chrono_tz::Europe::Paris)
-                        .await
-                        .unwrap(),
-                    None,
-                )
-            } else {
-                let db = TestDb::postgres_empty().await.expect("PostgreSQL");
-                (db.owner().await.clone(), Some(db))
-            };
+            let target_db = TestDb::empty(target_backend).await.expect("PostgreSQL");
+            let target = target_db.owner().await.clone();
             vigie_backup::restore(&target, &archive, &dec, &test_ring(), now(), &Silent)
                 .await
                 .unwrap();
@@ -210,9 +197,7 @@ async fn a_backup_during_saves_restores_every_acknowledged_save_whole() {
             .await;
             assert_eq!(same, 1, "numéro de dossier nouveau");
             drop(target);
-            if let Some(db) = pg {
-                db.finish().await;
-            }
+            target_db.finish().await;
         }
         source.finish().await;
     }

@@ -14,7 +14,7 @@ use vigie_backup::{Decryption, Encryption, Silent};
 use vigie_domain::Scope;
 use vigie_store::documents::NewDocument;
 use vigie_store::testing::{TestDb, now, test_ring};
-use vigie_store::{Actor, DbUrl, Store};
+use vigie_store::Actor;
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
@@ -107,23 +107,10 @@ async fn every_committed_archive_restores_and_migrates_on_both_backends() {
     for archive in &archives {
         for target in ["sqlite", "postgres"] {
             eprintln!("— {} → {target}", archive.display());
-            let dir = tempfile::tempdir().unwrap();
-            let (store, pg): (Store, Option<TestDb>) = if target == "sqlite" {
-                let url: DbUrl = format!("sqlite://{}", dir.path().join("r.db").display())
-                    .parse()
-                    .unwrap();
-                (
-                    Store::connect(&url, chrono_tz::Europe::Paris)
-                        .await
-                        .unwrap(),
-                    None,
-                )
-            } else {
-                let Some(db) = TestDb::postgres_empty().await else {
-                    continue;
-                };
-                (db.owner().await.clone(), Some(db))
+            let Some(target_db) = TestDb::empty(target).await else {
+                continue;
             };
+            let store = target_db.owner().await.clone();
             let r = vigie_backup::restore(&store, archive, &dec, &test_ring(), now(), &Silent)
                 .await
                 .unwrap();
@@ -148,9 +135,7 @@ async fn every_committed_archive_restores_and_migrates_on_both_backends() {
             let check = store.check().await.unwrap();
             assert!(check.ok(), "{check:?}");
             drop(store);
-            if let Some(db) = pg {
-                db.finish().await;
-            }
+            target_db.finish().await;
         }
     }
 }

@@ -125,22 +125,12 @@ async fn backup_to(store: &Store, path: &Path, enc: &Encryption) -> vigie_backup
         .unwrap()
 }
 
-/// An empty database of `backend` for a restore: (the store the restore uses — the owner on
-/// PostgreSQL —, the test database to drop).
-async fn empty(backend: &str, dir: &Path) -> (Store, Option<TestDb>) {
-    if backend == "sqlite" {
-        let url: DbUrl = format!("sqlite://{}", dir.join("cible.db").display())
-            .parse()
-            .unwrap();
-        return (
-            Store::connect(&url, chrono_tz::Europe::Paris)
-                .await
-                .unwrap(),
-            None,
-        );
-    }
-    let db = TestDb::postgres_empty().await.expect("PostgreSQL");
-    (db.owner().await.clone(), Some(db))
+/// An empty database of `backend` for a restore, and the store the restore uses (the
+/// owner's, on PostgreSQL).
+async fn empty(backend: &str) -> (TestDb, Store) {
+    let db = TestDb::empty(backend).await.expect("PostgreSQL");
+    let store = db.owner().await.clone();
+    (db, store)
 }
 
 #[tokio::test]
@@ -170,8 +160,7 @@ async fn restores_on_both_backends_and_across_them() {
         assert!(want["dossier"].len() >= 40, "{}", want["dossier"].len());
         for target in ["sqlite", "postgres"] {
             eprintln!("— {} → {target}", source.backend);
-            let tdir = tempfile::tempdir().unwrap();
-            let (store, pg) = empty(target, tdir.path()).await;
+            let (target_db, store) = empty(target).await;
             let report =
                 vigie_backup::restore(&store, &archive, &dec, &test_ring(), now(), &Silent)
                     .await
@@ -225,9 +214,7 @@ async fn restores_on_both_backends_and_across_them() {
                 .unwrap();
             assert!(ids[0] > *want_docs.keys().max().unwrap());
             drop(store);
-            if let Some(db) = pg {
-                db.finish().await;
-            }
+            target_db.finish().await;
         }
         source.finish().await;
     }
@@ -358,8 +345,7 @@ async fn damaged_archives_wrong_keys_and_full_databases_are_refused_before_writi
 
     // Into a database: a damaged archive, another instance key, a database with data.
     for target in ["sqlite", "postgres"] {
-        let tdir = tempfile::tempdir().unwrap();
-        let (store, pg) = empty(target, tdir.path()).await;
+        let (target_db, store) = empty(target).await;
         refused(
             vigie_backup::restore(&store, &altered, &dec, &test_ring(), now(), &Silent).await,
             "altérée",
@@ -375,9 +361,7 @@ async fn damaged_archives_wrong_keys_and_full_databases_are_refused_before_writi
             "{target} : rien d'écrit"
         );
         drop(store);
-        if let Some(db) = pg {
-            db.finish().await;
-        }
+        target_db.finish().await;
     }
     refused(
         vigie_backup::restore(&source.store, &good, &dec, &test_ring(), now(), &Silent).await,
@@ -392,8 +376,7 @@ async fn damaged_archives_wrong_keys_and_full_databases_are_refused_before_writi
     .unwrap();
     let newer = dir.path().join("future.age");
     backup_to(&source.store, &newer, &enc).await;
-    let tdir = tempfile::tempdir().unwrap();
-    let (store, _) = empty("sqlite", tdir.path()).await;
+    let (_target_db, store) = empty("sqlite").await;
     refused(
         vigie_backup::restore(&store, &newer, &dec, &test_ring(), now(), &Silent).await,
         "schéma plus récent",
@@ -427,8 +410,7 @@ async fn an_archive_of_an_older_schema_is_restored_then_migrated() {
     let summary = backup_to(&old, &archive, &enc).await;
     assert_eq!(summary.manifest.schema_version, 12);
     for target in ["sqlite", "postgres"] {
-        let tdir = tempfile::tempdir().unwrap();
-        let (store, pg) = empty(target, tdir.path()).await;
+        let (target_db, store) = empty(target).await;
         let r = vigie_backup::restore(&store, &archive, &dec, &test_ring(), now(), &Silent)
             .await
             .unwrap();
@@ -436,8 +418,6 @@ async fn an_archive_of_an_older_schema_is_restored_then_migrated() {
         assert_eq!(r.migrated, later, "{target}");
         assert!(store.check().await.unwrap().ok(), "{target}");
         drop(store);
-        if let Some(db) = pg {
-            db.finish().await;
-        }
+        target_db.finish().await;
     }
 }

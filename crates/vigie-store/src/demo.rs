@@ -63,6 +63,15 @@ impl Store {
         Ok(())
     }
 
+    /// Refuses, with `refusal`, anything but a demo database (fictitious data never goes
+    /// into a real one).
+    pub(crate) async fn demo_only(&self, refusal: &str) -> Result<()> {
+        match self.instance().await? {
+            Some(i) if i.demo => Ok(()),
+            _ => Err(StoreError::Config(refusal.into())),
+        }
+    }
+
     /// Creates the demo accounts (only in a demo database); returns (login, role).
     /// `password_hash` is the Argon2id hash of [`DEMO_PASSWORD`].
     pub async fn seed_demo_accounts(
@@ -70,15 +79,10 @@ impl Store {
         now: DateTime<Utc>,
         password_hash: &str,
     ) -> Result<Vec<(&'static str, Role)>> {
-        match self.instance().await? {
-            Some(i) if i.demo => {}
-            _ => {
-                return Err(StoreError::Config(
-                    "les comptes de démonstration n'existent que dans une base de démonstration"
-                        .into(),
-                ));
-            }
-        }
+        self.demo_only(
+            "les comptes de démonstration n'existent que dans une base de démonstration",
+        )
+        .await?;
         let existing: Vec<String> = self
             .list_users()
             .await?

@@ -269,15 +269,10 @@ impl Store {
         count: usize,
         mut progress: impl FnMut(usize),
     ) -> Result<Generated> {
-        match self.instance().await? {
-            Some(i) if i.demo => {}
-            _ => {
-                return Err(StoreError::Config(
-                    "les documents de démonstration ne s'ajoutent qu'à une base de démonstration"
-                        .into(),
-                ));
-            }
-        }
+        self.demo_only(
+            "les documents de démonstration ne s'ajoutent qu'à une base de démonstration",
+        )
+        .await?;
         let mut done = Generated {
             documents: 0,
             bytes: 0,

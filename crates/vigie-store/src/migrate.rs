@@ -279,19 +279,7 @@ pub fn render(sql: &str, backend: DatabaseBackend) -> String {
 impl Store {
     /// The schema version of the database (0 when empty).
     pub async fn schema_version(&self) -> Result<i64> {
-        if !table_exists(&self.db).await? {
-            return Ok(0);
-        }
-        let rows = all(
-            &self.db,
-            "SELECT MAX(version) AS v FROM schema_migrations",
-            vec![],
-        )
-        .await?;
-        Ok(rows
-            .first()
-            .and_then(|r| r.try_get::<Option<i64>>("", "v").ok().flatten())
-            .unwrap_or(0))
+        version_of(&self.db).await
     }
 
     /// Applies the pending migrations of this program.
@@ -367,6 +355,19 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// The schema version seen by `c` (a pool, or a transaction such as a backup's snapshot):
+/// 0 when empty.
+pub(crate) async fn version_of(c: &impl ConnectionTrait) -> Result<i64> {
+    if !table_exists(c).await? {
+        return Ok(0);
+    }
+    let rows = all(c, "SELECT MAX(version) AS v FROM schema_migrations", vec![]).await?;
+    Ok(rows
+        .first()
+        .and_then(|r| r.try_get::<Option<i64>>("", "v").ok().flatten())
+        .unwrap_or(0))
 }
 
 /// Whether `schema_migrations` exists (reading needs no right to create it: the

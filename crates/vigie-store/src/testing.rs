@@ -216,6 +216,37 @@ impl TestDb {
         }
     }
 
+    /// An empty SQLite database (not migrated, no instance) in a temporary directory, as a
+    /// restore receives it.
+    pub async fn sqlite_empty() -> Self {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let file = dir.path().join("vigie.db");
+        let url: DbUrl = format!("sqlite://{}", file.display())
+            .parse()
+            .expect("sqlite url");
+        let store = Store::connect(&url, chrono_tz::Europe::Paris)
+            .await
+            .expect("sqlite connect");
+        Self {
+            store,
+            backend: "sqlite",
+            pg_name: None,
+            owner: tokio::sync::OnceCell::new(),
+            sqlite_file: Some(file),
+            _dir: Some(dir),
+        }
+    }
+
+    /// An empty database of `backend` (`sqlite` or `postgres`); `None` only when PostgreSQL
+    /// is skipped explicitly. A restore writes through [`TestDb::owner`].
+    pub async fn empty(backend: &str) -> Option<Self> {
+        if backend == "sqlite" {
+            Some(Self::sqlite_empty().await)
+        } else {
+            Self::postgres_empty().await
+        }
+    }
+
     /// A migrated SQLite database whose size is capped at `limit` pages (`PRAGMA
     /// max_page_count`, read again at every acquisition): a "full disk" at a chosen size,
     /// and the space given back by raising it, without root.

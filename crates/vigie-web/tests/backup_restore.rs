@@ -18,7 +18,7 @@ use vigie_store::authn::totp_code;
 use vigie_store::documents::NewDocument;
 use vigie_store::testing::{PG_APP_ROLE, TestDb, keyed, now, test_ring};
 use vigie_store::users::NewUser;
-use vigie_store::{Actor, DbUrl, Store};
+use vigie_store::{Actor, Store};
 use vigie_web::{AppState, WebConfig};
 
 const PW: &str = "mot de passe de test";
@@ -209,19 +209,8 @@ async fn after_a_restore_users_read_download_and_log_in_as_before() {
 
         for target in ["sqlite", "postgres"] {
             eprintln!("— {} → {target}", source.backend);
-            let tdir = tempfile::tempdir().unwrap();
-            let (store, pg) = if target == "sqlite" {
-                let url: DbUrl = format!("sqlite://{}", tdir.path().join("r.db").display())
-                    .parse()
-                    .unwrap();
-                let s = Store::connect(&url, chrono_tz::Europe::Paris)
-                    .await
-                    .unwrap();
-                (s, None)
-            } else {
-                let db = TestDb::postgres_empty().await.expect("PostgreSQL");
-                (db.owner().await.clone(), Some(db))
-            };
+            let target_db = TestDb::empty(target).await.expect("PostgreSQL");
+            let store = target_db.owner().await.clone();
             vigie_backup::restore(
                 &store,
                 &archive,
@@ -233,13 +222,10 @@ async fn after_a_restore_users_read_download_and_log_in_as_before() {
             .await
             .unwrap();
             // The application's store (on PostgreSQL, its own role, granted after the restore).
-            let served = match &pg {
-                Some(db) => {
-                    store.grant_application_role(PG_APP_ROLE).await.unwrap();
-                    keyed(db.store.clone()).await
-                }
-                None => keyed(store.clone()).await,
-            };
+            if store.has_roles() {
+                store.grant_application_role(PG_APP_ROLE).await.unwrap();
+            }
+            let served = keyed(target_db.store.clone()).await;
             // A minute later: the code of the enrolment's step was used, the next one is not.
             let later = now() + Duration::seconds(60);
             let after = app(&served, later);
@@ -295,9 +281,7 @@ async fn after_a_restore_users_read_download_and_log_in_as_before() {
             assert_eq!(file2.status, StatusCode::OK);
             assert!(file2.body == file.body, "les mêmes octets");
             drop((store, served));
-            if let Some(db) = pg {
-                db.finish().await;
-            }
+            target_db.finish().await;
         }
         source.finish().await;
     }

@@ -37,6 +37,7 @@ mod synthetic;
 mod verify;
 pub use crate::anchor_log::Anchor;
 pub use consult::{ActionFilter, AuditFilter, AuditPage, AuditRow, ChildCandidate};
+pub(crate) use keyed::segments as key_segments;
 pub use keyed::{KeySegment, KeyStatus};
 pub use retention::{RETENTION_DEFAULT_MONTHS, RETENTION_RANGE, RETENTION_SETTING};
 #[cfg(feature = "testing")]

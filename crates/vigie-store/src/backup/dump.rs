@@ -24,8 +24,8 @@ pub struct Snapshot {
 /// A document's bytes as the snapshot streams them.
 #[derive(Debug)]
 pub enum DocumentPart<'a> {
-    /// A document begins: its id, size and SHA-256 as recorded.
-    Start { id: i64, size: u64, sha256: &'a str },
+    /// A document begins: its id and recorded size.
+    Start { id: i64, size: u64 },
     /// The next bytes of the current document.
     Bytes(&'a [u8]),
 }
@@ -53,16 +53,7 @@ impl Store {
 impl Snapshot {
     /// The schema version seen by the snapshot.
     pub async fn schema_version(&self) -> Result<i64> {
-        let rows = crate::sql::all(
-            &self.txn,
-            "SELECT MAX(version) AS v FROM schema_migrations",
-            vec![],
-        )
-        .await?;
-        Ok(rows
-            .first()
-            .and_then(|r| get::<Option<i64>>(r, "v").ok().flatten())
-            .unwrap_or(0))
+        crate::migrate::version_of(&self.txn).await
     }
 
     /// `postgresql` or `sqlite`.
@@ -76,14 +67,7 @@ impl Snapshot {
 
     /// The rows of `table` (for the progress bar).
     pub async fn count(&self, table: &str) -> Result<u64> {
-        let rows = crate::sql::all(
-            &self.txn,
-            &format!("SELECT COUNT(*) AS n FROM {}", quoted(table)),
-            vec![],
-        )
-        .await?;
-        let n: i64 = rows.first().map(|r| get(r, "n")).transpose()?.unwrap_or(0);
-        Ok(u64::try_from(n).unwrap_or(0))
+        super::count(&self.txn, table).await
     }
 
     /// The tables to save, parents first (see [`super::LEFT_OUT`]).
@@ -91,52 +75,51 @@ impl Snapshot {
         super::tables(&self.txn).await
     }
 
-    /// The audit chain's head as the snapshot sees it: (sequence number, hash); `(0, "")`
-    /// for an empty chain.
+    /// The audit chain's head as the snapshot sees it: (sequence number, hash).
     pub async fn audit_head(&self) -> Result<(i64, String)> {
-        let rows = crate::sql::all(
-            &self.txn,
-            "SELECT seq, hash FROM audit_entry ORDER BY seq DESC LIMIT 1",
-            vec![],
-        )
-        .await?;
-        Ok(match rows.first() {
-            Some(r) => (get(r, "seq")?, get(r, "hash")?),
-            None => (0, String::new()),
-        })
+        let h = crate::audit::head_of(&self.txn, "").await?;
+        Ok((h.seq, h.hash))
     }
 
     /// The fingerprints of the instance keys that signed the chain, by key number.
     pub async fn key_fingerprints(&self) -> Result<Vec<(i64, String)>> {
-        crate::sql::all(
-            &self.txn,
-            "SELECT id, fingerprint FROM audit_key ORDER BY id",
-            vec![],
-        )
-        .await?
-        .iter()
-        .map(|r| Ok((get(r, "id")?, get(r, "fingerprint")?)))
-        .collect()
+        Ok(crate::audit::key_segments(&self.txn)
+            .await?
+            .into_iter()
+            .map(|k| (k.id, k.fingerprint))
+            .collect())
     }
 
     /// The last id each table's counter gave (PostgreSQL identity sequences, SQLite
     /// `AUTOINCREMENT`), so that a restore never gives again the id of a deleted row.
     pub async fn sequences(&self) -> Result<std::collections::BTreeMap<String, i64>> {
-        let sql = if is_postgres(&self.txn) {
-            "SELECT c.relname::text AS t, COALESCE(s.last_value, 0) AS seq
-             FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
-             JOIN pg_sequences s ON quote_ident(s.schemaname) || '.' || quote_ident(s.sequencename)
-                  = pg_get_serial_sequence(quote_ident(c.relname), a.attname)
-             WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind = 'r'
-               AND a.attidentity <> '' AND NOT a.attisdropped"
-        } else {
-            "SELECT name AS t, seq FROM sqlite_sequence"
-        };
-        crate::sql::all(&self.txn, sql, vec![])
+        if !is_postgres(&self.txn) {
+            return crate::sql::all(
+                &self.txn,
+                "SELECT name AS t, seq FROM sqlite_sequence",
+                vec![],
+            )
             .await?
             .iter()
             .map(|r| Ok((get(r, "t")?, get(r, "seq")?)))
-            .collect()
+            .collect();
+        }
+        let mut out = std::collections::BTreeMap::new();
+        for (table, column) in super::identity_columns(&self.txn).await? {
+            let last = crate::sql::one(
+                &self.txn,
+                "SELECT COALESCE(last_value, 0) AS seq FROM pg_sequences
+                 WHERE quote_ident(schemaname) || '.' || quote_ident(sequencename)
+                     = pg_get_serial_sequence($1, $2)",
+                crate::vals![quoted(&table), column],
+            )
+            .await?
+            .map(|r| get::<i64>(&r, "seq"))
+            .transpose()?
+            .unwrap_or(0);
+            out.insert(table, last);
+        }
+        Ok(out)
     }
 
     /// Streams `table`'s rows in primary-key order to `each`, as JSON objects; returns
@@ -177,7 +160,7 @@ impl Snapshot {
         &self,
         each: &mut (dyn FnMut(DocumentPart<'_>) -> std::io::Result<()> + Send),
     ) -> Result<u64> {
-        let sql = "SELECT d.id, d.size, d.sha256, c.data FROM document d
+        let sql = "SELECT d.id, d.size, c.data FROM document d
              LEFT JOIN document_chunk c ON c.document_id = d.id
              ORDER BY d.id, c.seq";
         let mut stream = self
@@ -191,11 +174,9 @@ impl Snapshot {
             let id: i64 = get(&row, "id")?;
             if current != Some(id) {
                 let size: i64 = get(&row, "size")?;
-                let sha256: String = get(&row, "sha256")?;
                 each(DocumentPart::Start {
                     id,
                     size: u64::try_from(size).unwrap_or(0),
-                    sha256: &sha256,
                 })
                 .map_err(write_error)?;
                 current = Some(id);

@@ -13,7 +13,7 @@ use super::{ColumnKind, Table, quoted};
 use crate::backend::{insert_rows, is_postgres};
 use crate::db::Store;
 use crate::documents::{CHUNK_SIZE, CHUNKS_PER_INSERT, insert_chunk_rows};
-use crate::sql::{all, exec, get};
+use crate::sql::{all, exec};
 use crate::{Result, StoreError, vals};
 
 /// Rows sent to the database at once (fewer when they are large: [`BATCH_BYTES`]).
@@ -38,11 +38,7 @@ pub struct Restore {
     tables: HashMap<String, Table>,
     /// The table being filled, its pending rows and their size in JSON.
     pending: Option<(String, Vec<Vec<Value>>, usize)>,
-    /// Rows inserted per table.
-    counts: BTreeMap<String, u64>,
     documents: u64,
-    /// The source's id counters (last id used, per table).
-    next_ids: BTreeMap<String, i64>,
     /// Document chunks not written yet (written several per statement).
     chunks: Vec<(i64, i64, Vec<u8>)>,
 }
@@ -50,7 +46,7 @@ pub struct Restore {
 impl Store {
     /// Whether this database may receive a restore of schema `version`: empty of data, and
     /// at that version or none. `Err` says why not, in French.
-    pub async fn restore_target_check(&self, version: i64) -> Result<()> {
+    async fn restore_target_check(&self, version: i64) -> Result<()> {
         let current = self.schema_version().await?;
         let names = crate::backend::table_names(&self.db).await?;
         for t in names.iter().filter(|t| {
@@ -94,9 +90,7 @@ impl Store {
             txn,
             tables: list.into_iter().map(|t| (t.name.clone(), t)).collect(),
             pending: None,
-            counts: BTreeMap::new(),
             documents: 0,
-            next_ids: BTreeMap::new(),
             chunks: Vec::new(),
         })
     }
@@ -119,7 +113,6 @@ impl Restore {
             .get_or_insert_with(|| (table.to_owned(), Vec::new(), 0));
         rows.push(values);
         *bytes += size;
-        *self.counts.entry(table.to_owned()).or_default() += 1;
         if rows.len() >= BATCH_ROWS || *bytes >= BATCH_BYTES {
             self.flush().await?;
         }
@@ -175,38 +168,27 @@ impl Restore {
         Ok(())
     }
 
-    /// Moves each table's id counter to where the source's was (never below a restored id):
-    /// a row added after the restore never takes the id of one deleted before the backup.
-    /// `last` holds the last id the source used, per table (applied by [`Restore::finish`]).
-    pub fn sequences(&mut self, last: BTreeMap<String, i64>) {
-        self.next_ids = last;
-    }
-
-    /// Checks, before committing, that every table holds `expected` rows (counted in the
-    /// database), that `documents` documents were stored, and that the audit chain ends at
-    /// `head` (sequence number, hash; `(0, "")` for none); then commits. A difference rolls
-    /// everything back. Returns the rows per table.
+    /// Moves each table's id counter past `last_ids` (the last id the source used, per
+    /// table: a row added after the restore never takes the id of one deleted before the
+    /// backup) and past its largest restored id. Then checks, before committing, that every
+    /// table holds `expected` rows (counted in the database), that `documents` documents
+    /// were stored, and that the audit chain's head is `head` (sequence number, hash); then
+    /// commits. A difference rolls everything back. Returns the rows per table, as counted.
     pub async fn finish(
         mut self,
+        last_ids: &BTreeMap<String, i64>,
         expected: &[(String, u64)],
         documents: u64,
         head: (i64, &str),
     ) -> Result<BTreeMap<String, u64>> {
         self.flush().await?;
         self.flush_chunks().await?;
-        set_sequences(&self.txn, &self.next_ids).await?;
+        set_sequences(&self.txn, last_ids).await?;
+        let mut counted = BTreeMap::new();
         for (table, rows) in expected {
-            let got = all(
-                &self.txn,
-                &format!("SELECT COUNT(*) AS n FROM {}", quoted(table)),
-                vec![],
-            )
-            .await?
-            .first()
-            .map(|r| get::<i64>(r, "n"))
-            .transpose()?
-            .unwrap_or(0);
-            if u64::try_from(got).ok() != Some(*rows) {
+            let got = super::count(&self.txn, table).await?;
+            counted.insert(table.clone(), got);
+            if got != *rows {
                 return Err(cancelled(&format!(
                     "table {table} : {got} lignes en base, {rows} annoncées par le manifeste"
                 )));
@@ -218,24 +200,15 @@ impl Restore {
                 self.documents
             )));
         }
-        let last = all(
-            &self.txn,
-            "SELECT seq, hash FROM audit_entry ORDER BY seq DESC LIMIT 1",
-            vec![],
-        )
-        .await?;
-        let got = match last.first() {
-            Some(r) => (get::<i64>(r, "seq")?, get::<String>(r, "hash")?),
-            None => (0, String::new()),
-        };
-        if got.0 != head.0 || got.1 != head.1 {
+        let got = crate::audit::head_of(&self.txn, "").await?;
+        if got.seq != head.0 || got.hash != head.1 {
             return Err(cancelled(&format!(
                 "la chaîne d'audit restaurée finit à l'entrée {}, le manifeste à l'entrée {}",
-                got.0, head.0
+                got.seq, head.0
             )));
         }
         self.txn.commit().await?;
-        Ok(self.counts)
+        Ok(counted)
     }
 }
 
@@ -249,17 +222,7 @@ pub fn cancelled(what: &str) -> StoreError {
 /// Moves every id counter past `last`'s value for its table and the table's largest id.
 async fn set_sequences(txn: &DatabaseTransaction, last: &BTreeMap<String, i64>) -> Result<()> {
     if is_postgres(txn) {
-        let rows = all(
-            txn,
-            "SELECT c.relname::text AS t, a.attname::text AS col
-             FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
-             WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind = 'r'
-               AND a.attidentity <> '' AND NOT a.attisdropped",
-            vec![],
-        )
-        .await?;
-        for r in &rows {
-            let (t, col): (String, String) = (get(r, "t")?, get(r, "col")?);
+        for (t, col) in super::identity_columns(txn).await? {
             let floor = last.get(&t).copied().unwrap_or(0);
             exec(
                 txn,
@@ -268,7 +231,7 @@ async fn set_sequences(txn: &DatabaseTransaction, last: &BTreeMap<String, i64>) 
                     c = quoted(&col),
                     t = quoted(&t)
                 ),
-                vals![quoted(&t), col.clone(), floor],
+                vals![quoted(&t), col, floor],
             )
             .await?;
         }

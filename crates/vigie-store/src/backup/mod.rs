@@ -200,6 +200,36 @@ async fn describe(c: &impl ConnectionTrait, name: &str) -> Result<Table> {
     })
 }
 
+/// The rows of `table` as `c` sees them.
+pub(crate) async fn count(c: &impl ConnectionTrait, table: &str) -> Result<u64> {
+    let rows = all(
+        c,
+        &format!("SELECT COUNT(*) AS n FROM {}", quoted(table)),
+        vec![],
+    )
+    .await?;
+    let n: i64 = rows.first().map(|r| get(r, "n")).transpose()?.unwrap_or(0);
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
+/// PostgreSQL's identity columns (table, column): the ids a backup reads the counters of,
+/// and a restore moves past.
+pub(crate) async fn identity_columns(c: &impl ConnectionTrait) -> Result<Vec<(String, String)>> {
+    all(
+        c,
+        "SELECT c.relname::text AS t, a.attname::text AS col
+         FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+         WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind = 'r'
+           AND a.attidentity <> '' AND NOT a.attisdropped
+         ORDER BY c.relname",
+        vec![],
+    )
+    .await?
+    .iter()
+    .map(|r| Ok((get(r, "t")?, get(r, "col")?)))
+    .collect()
+}
+
 /// Quotes an identifier read from the catalog (table and column names are plain here;
 /// quoting keeps a keyword-named column safe on both backends).
 fn quoted(ident: &str) -> String {

@@ -15,19 +15,19 @@ use crate::sql::exec;
 use crate::{Result, StoreError, vals};
 
 /// What the save does with one assignment of the edit.
-impl AssignmentPlan {
-    /// A stored assignment left as it was.
-    pub(super) fn unchanged(&self) -> bool {
-        self.stored_id.is_some() && self.changes.is_empty()
-    }
-}
-
 pub(super) struct AssignmentPlan {
     index: usize,
     stored_id: Option<i64>,
     /// The version it will have once written.
     version: i64,
     changes: Vec<FieldChange>,
+}
+
+impl AssignmentPlan {
+    /// A stored assignment left as it was.
+    pub(super) fn unchanged(&self) -> bool {
+        self.stored_id.is_some() && self.changes.is_empty()
+    }
 }
 
 /// The label of an assignment's service (empty if unknown).

@@ -17,18 +17,18 @@ use crate::sql::{exec, get, one};
 use crate::{Result, StoreError, vals};
 
 /// What the save does with one child of the edit.
-impl ChildPlan {
-    /// A stored child left as it was.
-    pub(super) fn unchanged(&self) -> bool {
-        self.stored.is_some() && self.changes.is_empty()
-    }
-}
-
 pub(super) struct ChildPlan {
     index: usize,
     /// Index in the stored dossier's children, `None` for a new child.
     stored: Option<usize>,
     changes: Vec<FieldChange>,
+}
+
+impl ChildPlan {
+    /// A stored child left as it was.
+    pub(super) fn unchanged(&self) -> bool {
+        self.stored.is_some() && self.changes.is_empty()
+    }
 }
 
 /// Names of adults for child links: the typed ones, by index.

@@ -131,6 +131,9 @@ impl Bar {
 }
 
 impl vigie_backup::Progress for Bar {
+    fn visible(&self) -> bool {
+        self.0.is_some()
+    }
     fn start(&self, total: u64) {
         if let Some(b) = &self.0 {
             b.set_length(total);
