@@ -12,9 +12,9 @@ use std::path::{Path, PathBuf};
 
 use vigie_backup::{Decryption, Encryption, Silent};
 use vigie_domain::Scope;
+use vigie_store::Actor;
 use vigie_store::documents::NewDocument;
 use vigie_store::testing::{TestDb, now, test_ring};
-use vigie_store::Actor;
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
