@@ -6,6 +6,7 @@
 #                        start PostgreSQL 127.0.0.1:5432 if it is down, Debian chromium +
 #                        chromium-driver (apt) and tests/e2e's node modules (npm ci),
 #                        libreoffice-writer-nogui + poppler-utils (apt) for the letters
+#                        clamav-daemon (apt) for the antivirus test of uploads
 #   2. cargo fmt         formatting; then scripts/check-sizes.sh: no src file over 800 lines
 #   3. cargo clippy      lints, warnings are errors
 #   4. cargo deny        advisories (offline RustSec snapshot), licences, layering bans, sources
@@ -187,6 +188,16 @@ install_letter_deps() {
   echo "$(soffice --version 2>/dev/null | head -n1); $(pdftotext -v 2>&1 | head -n1)"
 }
 
+# Uploads: the antivirus test runs against a private clamd with a test signature (no service started).
+install_antivirus_deps() {
+  if [ ! -x /usr/sbin/clamd ]; then
+    echo "installing clamav-daemon (apt)"
+    as_root apt-get update
+    as_root apt-get install -y --no-install-recommends clamav-daemon
+  fi
+  /usr/sbin/clamd --version
+}
+
 # Every crate of Cargo.lock, for every platform: cargo-deny's `cargo metadata` reads the
 # sources of crates a Linux build never compiles (web-sys, android_system_properties…), so the
 # offline supply-chain steps below pass only when they are all in the cargo cache.
@@ -199,6 +210,7 @@ install_step() {
   fetch_crates
   ensure_postgres
   install_letter_deps
+  install_antivirus_deps
   install_browser_deps
 }
 

@@ -70,6 +70,8 @@ async fn write_fixture_if_asked() {
             bytes: &bytes,
             confidential: false,
             names_source: false,
+            category_id: None,
+            version_of: None,
         }],
     )
     .await

@@ -103,6 +103,8 @@ async fn filled(db: &TestDb) {
             bytes: &bytes,
             confidential: true,
             names_source: false,
+            category_id: None,
+            version_of: None,
         }],
     )
     .await
@@ -208,6 +210,8 @@ async fn restores_on_both_backends_and_across_them() {
                         bytes: b"ok",
                         confidential: false,
                         names_source: false,
+                        category_id: None,
+                        version_of: None,
                     }],
                 )
                 .await

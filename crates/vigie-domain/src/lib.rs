@@ -13,6 +13,7 @@
 pub mod catalog;
 pub mod deadline;
 pub mod departements;
+pub mod documents;
 pub mod dossier;
 pub mod error;
 pub mod labels;

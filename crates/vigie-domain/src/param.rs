@@ -21,10 +21,12 @@ pub enum ParamKind {
     /// Labels of the dossier statuses: a closed list (its rules are code), one value per
     /// [`crate::DossierStatus`], whose labels a département may rename.
     Status,
+    /// Categories of the documents uploaded to a dossier (IP reçue, rapport d'évaluation…).
+    DocumentCategory,
 }
 
 impl ParamKind {
-    pub const ALL: [ParamKind; 11] = [
+    pub const ALL: [ParamKind; 12] = [
         Self::DossierType,
         Self::Channel,
         Self::SourceCategory,
@@ -36,6 +38,7 @@ impl ParamKind {
         Self::EvaluationResult,
         Self::Civility,
         Self::Status,
+        Self::DocumentCategory,
     ];
 
     pub const fn code(self) -> &'static str {
@@ -51,6 +54,7 @@ impl ParamKind {
             Self::EvaluationResult => "resultat_evaluation",
             Self::Civility => "civilite",
             Self::Status => "statut",
+            Self::DocumentCategory => "categorie_document",
         }
     }
 
@@ -71,6 +75,7 @@ impl ParamKind {
             Self::EvaluationResult => "Résultats d'évaluation",
             Self::Civility => "Civilités",
             Self::Status => "Libellés des statuts de dossier",
+            Self::DocumentCategory => "Catégories de document",
         }
     }
 
@@ -105,6 +110,7 @@ impl ParamKind {
             ],
             Self::EvaluationResult => &[Danger, RisqueDeDanger, NiDangerNiRisque],
             Self::LieuDeVie | Self::Csp => &[NonRenseigne],
+            Self::DocumentCategory => &[IpRecue, RapportEvaluation],
             Self::SourceCategory | Self::Motif | Self::Civility | Self::Status => &[],
         }
     }
@@ -136,10 +142,16 @@ pub enum Meaning {
     RisqueDeDanger,
     NiDangerNiRisque,
     NonRenseigne,
+    /// A document category: the IP as received (it usually names its source, so its
+    /// documents are confidential unless the agent says otherwise).
+    IpRecue,
+    /// A document category: the evaluation report, which an évaluateur may upload to the
+    /// dossiers assigned to their service.
+    RapportEvaluation,
 }
 
 impl Meaning {
-    pub const ALL: [Meaning; 23] = [
+    pub const ALL: [Meaning; 25] = [
         Self::InformationPreoccupante,
         Self::SignalementDirect,
         Self::DemandeRenseignements,
@@ -163,6 +175,8 @@ impl Meaning {
         Self::RisqueDeDanger,
         Self::NiDangerNiRisque,
         Self::NonRenseigne,
+        Self::IpRecue,
+        Self::RapportEvaluation,
     ];
 
     pub const fn code(self) -> &'static str {
@@ -190,6 +204,8 @@ impl Meaning {
             Self::RisqueDeDanger => "risque_de_danger",
             Self::NiDangerNiRisque => "ni_danger_ni_risque",
             Self::NonRenseigne => "non_renseigne",
+            Self::IpRecue => "ip_recue",
+            Self::RapportEvaluation => "rapport_evaluation",
         }
     }
 
@@ -409,6 +425,23 @@ pub fn defaults() -> Vec<DefaultValue> {
         v(K::Status, "en_evaluation", "En évaluation", None),
         v(K::Status, "conclue", "Conclue", None),
         v(K::Status, "cloturee", "Clôturée", None),
+        v(K::DocumentCategory, "IP", "IP reçue", Some(M::IpRecue)),
+        v(
+            K::DocumentCategory,
+            "EVAL",
+            "Rapport d'évaluation",
+            Some(M::RapportEvaluation),
+        ),
+        v(K::DocumentCategory, "COURRIER", "Courrier reçu", None),
+        v(K::DocumentCategory, "COURRIEL", "Courriel reçu", None),
+        v(
+            K::DocumentCategory,
+            "JUGEMENT",
+            "Jugement, ordonnance",
+            None,
+        ),
+        v(K::DocumentCategory, "SIGNE", "Courrier signé", None),
+        v(K::DocumentCategory, "AUTRE", "Autre document", None),
     ]
 }
 

@@ -30,10 +30,15 @@ pub enum Permission {
     /// Confirm an account that reads dossiers, created or widened by an administrator
     /// (the two-person rule: see [`crate::two_person`]).
     UsersConfirm,
+    /// Remove a document from a dossier (with a reason; the history keeps that it existed).
+    DocumentRemove,
+    /// Administer the letter templates: new versions, tests on a fictional dossier,
+    /// publication (no dossier is shown).
+    TemplatesAdmin,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 11] = [
+    pub const ALL: [Permission; 13] = [
         Self::DossierRead,
         Self::DossierWrite,
         Self::AssignmentWrite,
@@ -45,6 +50,8 @@ impl Permission {
         Self::ParamsAdmin,
         Self::UsersAdmin,
         Self::UsersConfirm,
+        Self::DocumentRemove,
+        Self::TemplatesAdmin,
     ];
 
     pub const fn label(self) -> &'static str {
@@ -60,6 +67,8 @@ impl Permission {
             Self::ParamsAdmin => "Administrer les tables de paramètres",
             Self::UsersAdmin => "Administrer les utilisateurs",
             Self::UsersConfirm => "Confirmer les comptes qui consultent les dossiers",
+            Self::DocumentRemove => "Supprimer un document d'un dossier",
+            Self::TemplatesAdmin => "Administrer les modèles de courrier",
         }
     }
 }
@@ -128,7 +137,7 @@ impl Role {
     pub const fn permissions(self) -> &'static [Permission] {
         use Permission::*;
         match self {
-            Self::Administrateur => &[ParamsAdmin, UsersAdmin],
+            Self::Administrateur => &[ParamsAdmin, UsersAdmin, TemplatesAdmin],
             Self::ResponsableCrip => &[
                 DossierRead,
                 DossierWrite,
@@ -139,6 +148,8 @@ impl Role {
                 StatsShare,
                 AuditRead,
                 UsersConfirm,
+                DocumentRemove,
+                TemplatesAdmin,
             ],
             Self::AgentCrip => &[
                 DossierRead,
@@ -193,7 +204,11 @@ mod tests {
         let expected: [(Role, &[Permission]); 5] = [
             (
                 Role::Administrateur,
-                &[Permission::ParamsAdmin, Permission::UsersAdmin],
+                &[
+                    Permission::ParamsAdmin,
+                    Permission::UsersAdmin,
+                    Permission::TemplatesAdmin,
+                ],
             ),
             (
                 Role::ResponsableCrip,
@@ -207,6 +222,8 @@ mod tests {
                     Permission::StatsShare,
                     Permission::AuditRead,
                     Permission::UsersConfirm,
+                    Permission::DocumentRemove,
+                    Permission::TemplatesAdmin,
                 ],
             ),
             (

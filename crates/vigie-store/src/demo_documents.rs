@@ -333,6 +333,8 @@ impl Store {
                 bytes: &d.bytes,
                 confidential: d.confidential,
                 names_source: d.names_source,
+                category_id: None,
+                version_of: None,
             })
             .collect();
         let actor = Actor::system();

@@ -43,6 +43,18 @@ pub struct NewDocument<'a> {
     /// Prints the source's identity: hidden like a confidential document as soon as the
     /// dossier's source is no longer « identité connue » (it may become confidential later).
     pub names_source: bool,
+    /// An uploaded document's category (`categorie_document`).
+    pub category_id: Option<i64>,
+    /// The generated letter this document is an edited or signed version of (same dossier).
+    pub version_of: Option<i64>,
+}
+
+/// A removed document: who removed it, when, why (its content is gone).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Removal {
+    pub by_name: Option<String>,
+    pub at: DateTime<Utc>,
+    pub reason: String,
 }
 
 /// A stored document, without its content.
@@ -66,12 +78,25 @@ pub struct DocumentInfo {
     /// Display name of the author.
     pub created_by_name: Option<String>,
     pub created_at: DateTime<Utc>,
+    pub category_id: Option<i64>,
+    pub category_label: Option<String>,
+    pub version_of: Option<i64>,
+    /// Set when a responsable removed it: listed, never served.
+    pub removal: Option<Removal>,
 }
 
 const COLUMNS: &str = "doc.id, doc.dossier_id, doc.kind, doc.title, doc.template_code, \
     doc.template_version, doc.recipient_kind, doc.recipient_label, doc.file_name, doc.media_type, \
     doc.size, doc.sha256, doc.confidential, doc.names_source, doc.created_by, u.display_name AS created_by_name, \
-    doc.created_at";
+    doc.created_at, fi.category_id, cat.label AS category_label, fi.version_of, \
+    rm.removed_at, rm.reason AS removal_reason, ru.display_name AS removed_by_name";
+
+/// The joins [`COLUMNS`] reads.
+const JOINS: &str = "LEFT JOIN app_user u ON u.id = doc.created_by \
+    LEFT JOIN document_filing fi ON fi.document_id = doc.id \
+    LEFT JOIN param_value cat ON cat.id = fi.category_id \
+    LEFT JOIN document_removal rm ON rm.document_id = doc.id \
+    LEFT JOIN app_user ru ON ru.id = rm.removed_by";
 
 fn info(r: &sea_orm::QueryResult) -> Result<DocumentInfo> {
     Ok(DocumentInfo {
@@ -92,6 +117,17 @@ fn info(r: &sea_orm::QueryResult) -> Result<DocumentInfo> {
         created_by: get(r, "created_by")?,
         created_by_name: get(r, "created_by_name")?,
         created_at: get(r, "created_at")?,
+        category_id: get(r, "category_id")?,
+        category_label: get(r, "category_label")?,
+        version_of: get(r, "version_of")?,
+        removal: match get::<Option<DateTime<Utc>>>(r, "removed_at")? {
+            Some(at) => Some(Removal {
+                by_name: get(r, "removed_by_name")?,
+                at,
+                reason: get(r, "removal_reason")?,
+            }),
+            None => None,
+        },
     })
 }
 
@@ -99,8 +135,7 @@ fn info(r: &sea_orm::QueryResult) -> Result<DocumentInfo> {
 /// for those who may see the source.
 fn reachable(scope: &Scope, source_visible: bool) -> Sql {
     let mut q = Sql::new(&format!(
-        "SELECT {COLUMNS} FROM document doc JOIN dossier d ON d.id = doc.dossier_id \
-         LEFT JOIN app_user u ON u.id = doc.created_by WHERE "
+        "SELECT {COLUMNS} FROM document doc JOIN dossier d ON d.id = doc.dossier_id {JOINS} WHERE "
     ));
     scope_filter(&mut q, scope, "d");
     if !source_visible {
@@ -167,6 +202,14 @@ async fn insert(
         .push(") RETURNING id");
     let rows = all_sql(c, &q).await?;
     let id: i64 = get(rows.first().ok_or(StoreError::NotFound)?, "id")?;
+    if d.category_id.is_some() || d.version_of.is_some() {
+        exec(
+            c,
+            "INSERT INTO document_filing (document_id, category_id, version_of) VALUES ($1, $2, $3)",
+            vals![id, d.category_id, d.version_of],
+        )
+        .await?;
+    }
     Ok(id)
 }
 
@@ -248,12 +291,31 @@ impl Store {
             if all_sql(txn, &q).await?.is_empty() {
                 return Err(StoreError::NotFound);
             }
+            if let Some(of) = d.version_of {
+                let original = one(
+                    txn,
+                    "SELECT doc.id FROM document doc LEFT JOIN document_removal rm \
+                     ON rm.document_id = doc.id WHERE doc.id = $1 AND doc.dossier_id = $2 \
+                     AND rm.document_id IS NULL",
+                    vals![of, d.dossier_id],
+                )
+                .await?;
+                if original.is_none() {
+                    return Err(StoreError::NotFound);
+                }
+            }
             let id = insert(txn, now, actor, d).await?;
-            let detail = format!(
+            let mut detail = format!(
                 "dossier {} ; modèle {}",
                 d.dossier_id,
                 d.template_code.as_deref().unwrap_or("-")
             );
+            if let Some(c) = d.category_id {
+                detail.push_str(&format!(" ; catégorie {c}"));
+            }
+            if let Some(of) = d.version_of {
+                detail.push_str(&format!(" ; version du document {of}"));
+            }
             self.append(
                 txn,
                 now,
@@ -289,7 +351,8 @@ impl Store {
         all_sql(&self.db, &q).await?.iter().map(info).collect()
     }
 
-    /// One document within reach (not found otherwise: out of scope, or confidential).
+    /// One document within reach, to download (not found otherwise: out of scope,
+    /// confidential, or removed).
     pub async fn document(
         &self,
         scope: &Scope,
@@ -297,7 +360,7 @@ impl Store {
         id: i64,
     ) -> Result<DocumentInfo> {
         let mut q = reachable(scope, source_visible);
-        q.push(" AND doc.id = ").bind(id);
+        q.push(" AND rm.document_id IS NULL AND doc.id = ").bind(id);
         let rows = all_sql(&self.db, &q).await?;
         info(rows.first().ok_or(StoreError::NotFound)?)
     }
@@ -353,5 +416,51 @@ impl Store {
             )));
         }
         Ok(out)
+    }
+}
+
+impl Store {
+    /// Removes a document (a responsable CRIP, checked by the caller): its row stays with who
+    /// removed it, when and why (`document_removal`), its content is deleted, an audit entry
+    /// `document.suppression` names it — one transaction. Not found: out of scope, or
+    /// already removed.
+    pub async fn remove_document(
+        &self,
+        now: DateTime<Utc>,
+        actor: &Actor,
+        scope: &Scope,
+        id: i64,
+        reason: &str,
+    ) -> Result<DocumentInfo> {
+        let txn = self.write().await?;
+        let mut q = reachable(scope, true);
+        q.push(" AND rm.document_id IS NULL AND doc.id = ").bind(id);
+        let rows = all_sql(&txn, &q).await?;
+        let doc = info(rows.first().ok_or(StoreError::NotFound)?)?;
+        exec(
+            &txn,
+            "INSERT INTO document_removal (document_id, removed_by, removed_at, reason) \
+             VALUES ($1, $2, $3, $4)",
+            vals![id, actor.user_id, now, reason],
+        )
+        .await?;
+        exec(
+            &txn,
+            "DELETE FROM document_chunk WHERE document_id = $1",
+            vals![id],
+        )
+        .await?;
+        let detail = format!("dossier {} ; {}", doc.dossier_id, doc.kind);
+        self.append(
+            &txn,
+            now,
+            actor,
+            Event::new("document.suppression")
+                .on("document", id)
+                .detail(detail),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(doc)
     }
 }

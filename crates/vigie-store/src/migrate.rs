@@ -40,6 +40,8 @@ mod m0012_statistics;
 mod m0013_stat_counters;
 #[path = "migrations/m0014_counter_totals.rs"]
 mod m0014_counter_totals;
+#[path = "migrations/m0015_attachments.rs"]
+mod m0015_attachments;
 
 /// What the application's role may do on a table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,7 +81,7 @@ pub enum Step {
     Sql(String),
     /// SQL for one backend only.
     Only(DatabaseBackend, String),
-    /// Seed the default parameter values.
+    /// Seed the default values of the parameter tables that have none yet.
     SeedParams,
     /// Load the communes reference file.
     LoadCommunes,
@@ -207,6 +209,7 @@ pub fn migrations() -> Vec<Migration> {
     ]
     .into_iter()
     .chain(statistics())
+    .chain(documents())
     .collect()
 }
 
@@ -245,6 +248,23 @@ fn statistics() -> [Migration; 3] {
                 .chain([Step::BackfillCounters])
                 .collect(),
             grants: m0014_counter_totals::GRANTS,
+        },
+    ]
+}
+
+/// The migrations of the dossier's documents from 15 on.
+fn documents() -> [Migration; 1] {
+    [
+        // Uploaded documents: their categories (seeded: `SeedParams` adds only the tables
+        // that have no value yet), the versions of a letter, removals.
+        Migration {
+            version: 15,
+            name: "attachments",
+            steps: steps_of(m0015_attachments::STATEMENTS, &[], &[])
+                .into_iter()
+                .chain([Step::SeedParams])
+                .collect(),
+            grants: m0015_attachments::GRANTS,
         },
     ]
 }

@@ -8,10 +8,19 @@ use crate::{Result, StoreError, vals};
 
 use vigie_domain::catalog::{Catalog, ParamValue, Service, Territory};
 
-/// Seeds the default values (migration step).
+/// Seeds the default values of every parameter table that has none yet (migration step: a
+/// table added by a later version gets its values, the others are left as administered).
 pub(crate) async fn seed_defaults(txn: &DatabaseTransaction) -> Result<()> {
     let mut order: std::collections::HashMap<ParamKind, i64> = std::collections::HashMap::new();
+    let seeded: Vec<String> = all(txn, "SELECT DISTINCT kind FROM param_value", vec![])
+        .await?
+        .iter()
+        .map(|r| get::<String>(r, "kind"))
+        .collect::<Result<_>>()?;
     for d in param::defaults() {
+        if seeded.iter().any(|k| k == d.kind.code()) {
+            continue;
+        }
         let o = order.entry(d.kind).or_insert(0);
         *o += 10;
         exec(

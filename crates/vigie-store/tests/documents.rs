@@ -29,6 +29,8 @@ fn letter<'a>(dossier_id: i64, bytes: &'a [u8], confidential: bool) -> NewDocume
         bytes,
         confidential,
         names_source: confidential,
+        category_id: None,
+        version_of: None,
     }
 }
 

@@ -263,6 +263,8 @@ async fn big_document(w: &World) -> (f64, f64, f64) {
                 bytes: &bytes,
                 confidential: false,
                 names_source: false,
+                category_id: None,
+                version_of: None,
             }],
         )
         .await

@@ -38,6 +38,7 @@ pub mod admin;
 pub mod api;
 pub mod audit;
 pub mod dashboard;
+pub mod documents;
 pub mod dossier;
 pub mod echeances;
 pub mod home;
@@ -79,6 +80,8 @@ pub struct WebConfig {
     /// LibreOffice for letters in PDF: a bounded pool; when `soffice` is not found, PDF is
     /// offered disabled with the reason.
     pub pdf: vigie_letters::PdfSettings,
+    /// Uploaded documents: the size limit and the optional antivirus.
+    pub uploads: documents::upload::UploadSettings,
 }
 
 impl Default for WebConfig {
@@ -97,6 +100,7 @@ impl Default for WebConfig {
                 timeout: std::time::Duration::from_secs(60),
                 work_dir: std::env::temp_dir().join("vigie-pdf"),
             },
+            uploads: documents::upload::UploadSettings::default(),
         }
     }
 }

@@ -78,6 +78,34 @@ impl Routes {
         self
     }
 
+    /// Registers an upload route: as [`Routes::add`], with a body as large as the upload
+    /// settings allow (`VIGIE_DOCUMENT_MAX_MO`) instead of axum's 2 MB.
+    pub fn add_upload<H, T>(
+        mut self,
+        method: Method,
+        path: &'static str,
+        access: Access,
+        handler: H,
+    ) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        #[allow(clippy::expect_used)]
+        let filter = MethodFilter::try_from(method.clone()).expect("standard method");
+        let limit = self.state.config.uploads.body_limit();
+        let guarded = on(filter, handler)
+            .layer(axum::extract::DefaultBodyLimit::max(limit))
+            .route_layer(from_fn_with_state((self.state.clone(), access), guard));
+        self.router = self.router.route(path, guarded);
+        self.specs.push(RouteSpec {
+            method,
+            path,
+            access,
+        });
+        self
+    }
+
     pub fn finish(self) -> (Router, Vec<RouteSpec>) {
         (
             self.router.fallback(not_found).with_state(self.state),
@@ -195,6 +223,7 @@ pub fn build(state: AppState) -> (Router, Vec<RouteSpec>) {
     let r = asset_and_account_routes(r);
     let r = dossier_routes(r);
     let r = crate::letters::routes(r);
+    let r = crate::documents::routes(r);
     let r = crate::admin::letter_routes(r);
     let r = audit_and_params_routes(r);
     let r = stats_routes(r);

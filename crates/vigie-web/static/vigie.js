@@ -180,6 +180,20 @@
   // (the server answers with the whole page; only the form is swapped). Keep the current
   // tab, then move the focus to what the button's formaction points at.
   let pending = null;
+  // ---- Uploads: a file over the size limit is said before sending it (the server checks
+  // again and says the same).
+  document.addEventListener("change", function (ev) {
+    const input = ev.target;
+    if (!input.matches || !input.matches("form[data-max-size] input[type=file]")) return;
+    const max = Number(input.form.getAttribute("data-max-size")) * 1024 * 1024;
+    const large = Array.from(input.files || []).filter(function (f) { return f.size > max; });
+    input.setCustomValidity(large.length
+      ? "Trop volumineux (" + input.form.getAttribute("data-max-size") + " Mo au plus par fichier) : "
+        + large.map(function (f) { return f.name; }).join(", ")
+      : "");
+    input.reportValidity();
+  });
+
   document.addEventListener("htmx:beforeRequest", function (ev) {
     const elt = ev.detail.elt;
     const root = document.querySelector("form[data-dossier-form] [data-tabs]");

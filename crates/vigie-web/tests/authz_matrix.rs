@@ -154,6 +154,8 @@ async fn world(db: &TestDb) -> World {
                 bytes: b"PK",
                 confidential: false,
                 names_source: false,
+                category_id: None,
+                version_of: None,
             }],
         )
         .await
@@ -305,6 +307,11 @@ fn declared_policy(spec: &RouteSpec) -> Result<(), String> {
             &[Access::Perm(UsersAdmin)]
         } else if p.starts_with("/tracabilite") || p == "/acces-exceptionnels" {
             &[Access::Perm(AuditRead)]
+        } else if p.ends_with("/suppression")
+            && (p.starts_with("/documents/") || p.starts_with("/api/v1/documents/"))
+        {
+            // Removing a document: the responsable CRIP only.
+            &[Access::Perm(DocumentRemove)]
         } else if p.starts_with("/comptes-en-attente") {
             // The two-person rule: the responsable CRIP confirms accounts, an administrator never.
             &[Access::Perm(UsersConfirm)]
@@ -375,6 +382,10 @@ async fn every_route_declares_the_permission_of_its_part() {
             && !s.path.ends_with("acces-exceptionnel")
             && !s.path.ends_with("/courriers")
             && !s.path.ends_with("/courriers/apercu")
+            // Uploads: an évaluateur uploads the evaluation report to a dossier assigned to
+            // their service (documents::may_upload, checked by the handler and
+            // tests/attachments.rs).
+            && !s.path.ends_with("/documents")
         {
             assert_eq!(
                 s.access,

@@ -160,6 +160,8 @@ async fn fill(s: &Store) -> i64 {
             bytes: &bytes,
             confidential: false,
             names_source: false,
+            category_id: None,
+            version_of: None,
         }],
     )
     .await

@@ -27,6 +27,9 @@ struct Raw {
     pdf_timeout_seconds: i64,
     instance_key: String,
     audit_anchor_dir: String,
+    document_max_mo: i64,
+    clamav: String,
+    clamav_timeout_seconds: i64,
 }
 
 /// The validated settings.
@@ -55,6 +58,9 @@ pub struct Settings {
     /// LibreOffice for letters in PDF (`VIGIE_SOFFICE`, `VIGIE_PDF_WORKERS`,
     /// `VIGIE_PDF_TIMEOUT_SECONDS`).
     pub pdf: vigie_letters::PdfSettings,
+    /// Uploaded documents (`VIGIE_DOCUMENT_MAX_MO`, `VIGIE_CLAMAV`,
+    /// `VIGIE_CLAMAV_TIMEOUT_SECONDS`).
+    pub uploads: vigie_web::documents::upload::UploadSettings,
 }
 
 /// Where the instance key comes from. Its `Debug` never shows a key.
@@ -154,7 +160,9 @@ pub fn load(file: &str) -> Result<Settings, String> {
         ),
         work_dir: std::env::temp_dir().join("vigie-pdf"),
     };
+    let uploads = uploads(&raw)?;
     Ok(Settings {
+        uploads,
         pdf,
         instance_key,
         audit_anchor_dir: raw.audit_anchor_dir.trim().into(),
@@ -192,12 +200,41 @@ fn read_raw(file: &str) -> Result<Raw, String> {
         .and_then(|b| b.set_default("pdf_workers", 2))
         .and_then(|b| b.set_default("pdf_timeout_seconds", 60))
         .and_then(|b| b.set_default("audit_anchor_dir", "data/ancres"))
+        .and_then(|b| b.set_default("document_max_mo", 20))
+        .and_then(|b| b.set_default("clamav", ""))
+        .and_then(|b| b.set_default("clamav_timeout_seconds", 30))
         .map_err(|e| format!("configuration : {e}"))?
         .add_source(config::File::new(file, config::FileFormat::Toml).required(false))
         .add_source(config::Environment::with_prefix("VIGIE").try_parsing(true))
         .build()
         .and_then(|c| c.try_deserialize())
         .map_err(|e| format!("configuration invalide ({file} ou VIGIE_*) : {e}"))
+}
+
+/// The upload settings: the size limit (1 to 200 Mo) and the optional ClamAV daemon.
+fn uploads(raw: &Raw) -> Result<vigie_web::documents::upload::UploadSettings, String> {
+    if !(1..=200).contains(&raw.document_max_mo) {
+        return Err(
+            "VIGIE_DOCUMENT_MAX_MO : taille maximale d'un document déposé, entre 1 et 200 Mo"
+                .into(),
+        );
+    }
+    if !(1..=600).contains(&raw.clamav_timeout_seconds) {
+        return Err("VIGIE_CLAMAV_TIMEOUT_SECONDS : entre 1 et 600 secondes".into());
+    }
+    let clamav = match raw.clamav.trim() {
+        "" => None,
+        a => Some(
+            vigie_files::clamav::Address::parse(a).map_err(|e| format!("VIGIE_CLAMAV : {e}"))?,
+        ),
+    };
+    Ok(vigie_web::documents::upload::UploadSettings {
+        max_size: usize::try_from(raw.document_max_mo).unwrap_or(20) * 1024 * 1024,
+        clamav,
+        clamav_timeout: std::time::Duration::from_secs(
+            u64::try_from(raw.clamav_timeout_seconds).unwrap_or(30),
+        ),
+    })
 }
 
 /// `VIGIE_MIGRATE_DATABASE_URL` (empty: none): the same database as `database_url`.
@@ -273,5 +310,8 @@ pub fn saved(s: &Settings) -> serde_json::Value {
         "soffice": s.pdf.program.as_ref().map(|p| p.display().to_string()),
         "pdf_workers": s.pdf.workers,
         "pdf_timeout_seconds": s.pdf.timeout.as_secs(),
+        "document_max_mo": s.uploads.max_megabytes(),
+        "clamav": s.uploads.clamav.as_ref().map(ToString::to_string),
+        "clamav_timeout_seconds": s.uploads.clamav_timeout.as_secs(),
     })
 }

@@ -6,7 +6,8 @@
 //! [`crate::documents::CHUNK_SIZE`]) with the whole document's SHA-256 and size: every web node
 //! shares them, a document is saved in the same transaction as its audit entry, the backup
 //! carries them, and a download is read chunk by chunk (neither driver streams one large value).
-//! The application's role may add documents, never change or delete them.
+//! The application's role may add documents, never change or delete them; from version 15 it
+//! deletes the content (chunks) of a document a responsable removes, whose row stays.
 
 use crate::migrate::Privileges;
 
@@ -86,7 +87,9 @@ pub const STATEMENTS: &[&str] = &[
 
 pub const GRANTS: &[(&str, Privileges)] = &[
     ("document", Privileges::AppendOnly),
-    ("document_chunk", Privileges::AppendOnly),
+    // Read-write from version 15: a removed document's content is deleted. Its size and
+    // SHA-256, in `document` (append-only), still tell whether a chunk was altered.
+    ("document_chunk", Privileges::ReadWrite),
     ("letterhead", Privileges::Head),
     ("directory_entry", Privileges::ReadWrite),
     ("service_contact", Privileges::ReadWrite),

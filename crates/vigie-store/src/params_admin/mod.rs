@@ -156,6 +156,8 @@ pub const fn meaning_label(m: Meaning) -> &'static str {
         RisqueDeDanger => "risque de danger",
         NiDangerNiRisque => "ni danger ni risque de danger",
         NonRenseigne => "non renseigné",
+        IpRecue => "IP reçue (confidentielle par défaut)",
+        RapportEvaluation => "rapport d'évaluation (déposé par l'évaluateur)",
     }
 }
 

@@ -89,6 +89,15 @@ pub(super) fn refs(table: Table) -> Vec<Ref> {
             "motif_id",
             "child_motif JOIN dossier_child ON dossier_child.id = child_motif.child_id",
         )],
+        Table::Param(K::DocumentCategory) => {
+            vec![Ref {
+                table: "document_filing",
+                column: "category_id",
+                from: "document_filing JOIN document ON document.id = document_filing.document_id",
+                counted: "document.dossier_id",
+                counts: Counts::Dossiers,
+            }]
+        }
         // The status is stored as its code (a closed list), not as a reference.
         Table::Param(K::Status) => vec![],
         Table::Territories => vec![

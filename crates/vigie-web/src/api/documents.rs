@@ -1,7 +1,8 @@
-//! `/api/v1`: a dossier's documents, generating letters, downloading a document — the same
-//! generation, scope, confidentiality and audit as the « Courriers » and « Documents » pages.
+//! `/api/v1`: a dossier's documents, generating letters, uploading, downloading and removing a
+//! document — the same generation, checks of uploads, scope, confidentiality and audit as the
+//! « Courriers » and « Documents » pages.
 
-use axum::extract::{Path, State};
+use axum::extract::{Multipart, Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
@@ -12,6 +13,7 @@ use vigie_store::sessions::SessionUser;
 
 use super::ApiJson;
 use crate::AppState;
+use crate::documents::upload::{read_form, store_upload};
 use crate::http::client::ClientIp;
 use crate::http::error::{ApiError, Problem, WebError};
 use crate::letters::generate::{LetterRequest, generate};
@@ -23,7 +25,7 @@ use crate::shared::{actor, path_id};
 pub struct Document {
     pub id: i64,
     pub dossier_id: i64,
-    /// `courrier` for a generated letter.
+    /// `courrier` for a generated letter, `piece` for an uploaded file.
     pub kind: String,
     pub title: String,
     /// Code of the template (`08-signalement-parquet`) and its version.
@@ -42,14 +44,32 @@ pub struct Document {
     pub created_by: Option<i64>,
     pub created_by_name: Option<String>,
     pub created_at: chrono::DateTime<chrono::Utc>,
-    /// Where to download it.
-    pub href: String,
+    /// An uploaded document's category (table `categorie_document`).
+    pub category_id: Option<i64>,
+    pub category_label: Option<String>,
+    /// The generated letter this document is an edited or signed version of.
+    pub version_of: Option<i64>,
+    /// Set when a responsable removed it (its content is gone).
+    pub removal: Option<Removal>,
+    /// Where to download it (none once removed).
+    pub href: Option<String>,
+}
+
+/// Who removed a document, when and why.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Removal {
+    pub by_name: Option<String>,
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub reason: String,
 }
 
 impl From<DocumentInfo> for Document {
     fn from(d: DocumentInfo) -> Self {
         Document {
-            href: format!("/api/v1/documents/{}", d.id),
+            href: d
+                .removal
+                .is_none()
+                .then(|| format!("/api/v1/documents/{}", d.id)),
             id: d.id,
             dossier_id: d.dossier_id,
             kind: d.kind,
@@ -66,6 +86,14 @@ impl From<DocumentInfo> for Document {
             created_by: d.created_by,
             created_by_name: d.created_by_name,
             created_at: d.created_at,
+            category_id: d.category_id,
+            category_label: d.category_label,
+            version_of: d.version_of,
+            removal: d.removal.map(|r| Removal {
+                by_name: r.by_name,
+                at: r.at,
+                reason: r.reason,
+            }),
         }
     }
 }
@@ -183,7 +211,10 @@ pub async fn create(
         ));
     }
     docs.retain(|d| visible || !d.confidential);
-    let location = docs.first().map(|d| d.href.clone()).unwrap_or_default();
+    let location = docs
+        .first()
+        .and_then(|d| d.href.clone())
+        .unwrap_or_default();
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, location)],
@@ -219,5 +250,116 @@ pub async fn download(
         .store
         .record_download(state.now(), &actor(&u, ip), &doc)
         .await?;
-    Ok(crate::letters::documents::stream(&state, &doc))
+    Ok(crate::documents::page::stream(&state, &doc))
+}
+
+/// An upload (`multipart/form-data`), as the « Documents » page sends it.
+#[derive(Debug, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct UploadBody {
+    /// One or several files (`fichier` is accepted too), 20 MB each by default
+    /// (`VIGIE_DOCUMENT_MAX_MO`), 10 at most: PDF, JPEG, PNG, TIFF, GIF, WebP, HEIC, DOCX, ODT,
+    /// text, EML — the type read from the content.
+    #[schema(format = Binary)]
+    fichiers: Vec<String>,
+    /// Id of a value of the table `categorie_document`.
+    categorie: i64,
+    /// Title (default: the file's name).
+    titre: Option<String>,
+    /// `categorie` (default: an « IP reçue » is confidential), `oui` or `non`.
+    confidentiel: Option<String>,
+    /// Id of the generated letter this file is an edited or signed version of.
+    version_de: Option<i64>,
+}
+
+/// Uploads documents to a dossier: all or none; `Location` is the first.
+#[utoipa::path(
+    post,
+    path = "/api/v1/dossiers/{id}/documents",
+    tag = "documents",
+    params(("id" = i64, Path, description = "Id du dossier")),
+    request_body(content = UploadBody, content_type = "multipart/form-data"),
+    responses(
+        (status = 201, body = Vec<Document>, headers(("Location" = String, description = "Le premier document déposé"))),
+        (status = 403, description = "Ce rôle ne dépose pas ce document dans ce dossier", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Inexistant ou hors de votre périmètre", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Fichier ou saisie refusé : chaque raison en français (type, macro, archive, PDF chiffré, taille, antivirus)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn upload(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Extension(u): Extension<SessionUser>,
+    Path(id): Path<String>,
+    multipart: Multipart,
+) -> Result<Response, ApiError> {
+    let id = path_id(&id)?;
+    let form = read_form(multipart, state.config.uploads.max_size).await;
+    let scope = dossier_scope(&state, &u).await?;
+    let actor = actor(&u, ip);
+    let rec = state
+        .store
+        .read_dossier(state.now(), &actor, &scope, id)
+        .await?;
+    let stored = store_upload(&state, &u, &actor, &scope, &rec, form).await?;
+    let mut docs = Vec::new();
+    for d in &stored.ids {
+        docs.push(Document::from(
+            state.store.document(&scope, true, *d).await?,
+        ));
+    }
+    let location = docs
+        .first()
+        .and_then(|d| d.href.clone())
+        .unwrap_or_default();
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(docs),
+    )
+        .into_response())
+}
+
+/// Why a document is removed.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+pub struct RemovalOrder {
+    /// Kept with the document's trace (5 characters at least).
+    pub motif: String,
+}
+
+/// Removes a document (responsable CRIP): its content is deleted, its trace kept.
+#[utoipa::path(
+    post,
+    path = "/api/v1/documents/{id}/suppression",
+    tag = "documents",
+    params(("id" = i64, Path, description = "Id du document")),
+    request_body = RemovalOrder,
+    responses(
+        (status = 200, body = Document),
+        (status = 404, description = "Inexistant, hors de votre périmètre ou déjà supprimé", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Motif manquant", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn remove(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Extension(u): Extension<SessionUser>,
+    Path(id): Path<String>,
+    ApiJson(order): ApiJson<RemovalOrder>,
+) -> Result<Json<Document>, ApiError> {
+    let id = path_id(&id)?;
+    let reason = vigie_domain::documents::check_reason(&order.motif).map_err(WebError::Invalid)?;
+    let scope = dossier_scope(&state, &u).await?;
+    let removed = state
+        .store
+        .remove_document(state.now(), &actor(&u, ip), &scope, id, &reason)
+        .await?;
+    let listed = state
+        .store
+        .documents(&scope, true, removed.dossier_id)
+        .await?
+        .into_iter()
+        .find(|d| d.id == id)
+        .ok_or(WebError::NotFound)?;
+    Ok(Json(Document::from(listed)))
 }

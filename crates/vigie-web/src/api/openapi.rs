@@ -55,6 +55,8 @@ recherches et suggestions sont des POST."
         crate::api::documents::list,
         crate::api::documents::create,
         crate::api::documents::download,
+        crate::api::documents::upload,
+        crate::api::documents::remove,
         crate::api::stats::dashboard,
         crate::api::stats::crosstab,
         openapi_json,

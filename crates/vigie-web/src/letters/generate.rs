@@ -300,6 +300,8 @@ pub async fn generate(
             bytes: &f.bytes,
             confidential: f.confidential,
             names_source: f.names_source,
+            category_id: None,
+            version_of: None,
         };
         if let Some(pdf) = &f.pdf {
             docs.push(NewDocument {

@@ -1,7 +1,7 @@
-//! Letters and documents of a dossier: the « Courriers » page ([`page`]), the documents list
-//! and downloads ([`documents`]), and the generation shared with the API ([`generate`]).
+//! Letters of a dossier: the « Courriers » page ([`page`]) and the generation shared with the
+//! API ([`generate`]); the letters are stored with the dossier's documents
+//! ([`crate::documents`]).
 
-pub mod documents;
 pub mod generate;
 pub mod page;
 
@@ -10,7 +10,7 @@ use vigie_domain::Permission::DossierRead;
 
 use crate::routes::{Access::Perm, Routes};
 
-/// The routes of letters and documents. Reading a dossier is the route's permission; which
+/// The routes of letters. Reading a dossier is the route's permission; which
 /// letter a role may generate is the domain's rule (`LetterKind::may_generate`: agents and
 /// the responsable every letter, an évaluateur the invitation and the reminder), checked by
 /// the handlers; a confidential document is filtered in SQL.
@@ -34,33 +34,9 @@ pub fn routes(r: Routes) -> Routes {
         page::preview,
     )
     .add(
-        Method::GET,
-        "/dossiers/{id}/documents",
-        Perm(DossierRead),
-        documents::documents_page,
-    )
-    .add(
-        Method::GET,
-        "/documents/{id}",
-        Perm(DossierRead),
-        documents::download,
-    )
-    .add(
-        Method::GET,
-        "/api/v1/dossiers/{id}/documents",
-        Perm(DossierRead),
-        crate::api::documents::list,
-    )
-    .add(
         Method::POST,
         "/api/v1/dossiers/{id}/courriers",
         Perm(DossierRead),
         crate::api::documents::create,
-    )
-    .add(
-        Method::GET,
-        "/api/v1/documents/{id}",
-        Perm(DossierRead),
-        crate::api::documents::download,
     )
 }

@@ -37,8 +37,10 @@ pub async fn run(args: Args, s: &Settings) -> anyhow::Result<ExitCode> {
         trusted_proxies: s.trusted_proxies.clone(),
         public_url: s.public_url.clone(),
         pdf: s.pdf.clone(),
+        uploads: s.uploads.clone(),
     };
     config::announce_public_url(s, false);
+    announce_antivirus(s).await;
     let state = vigie_web::AppState::new(store, web, vigie_web::Clock::system());
     let url = format!("http://{}", s.listen);
     let demo_db = instance.demo;
@@ -59,4 +61,21 @@ pub async fn run(args: Args, s: &Settings) -> anyhow::Result<ExitCode> {
     .await;
     result.map_err(|e| anyhow::anyhow!(e.to_string()))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Says whether the ClamAV daemon answers (`VIGIE_CLAMAV`): when it does not, uploads are
+/// refused until it does — said now rather than at the first upload.
+pub async fn announce_antivirus(s: &Settings) {
+    let Some(address) = &s.uploads.clamav else {
+        return;
+    };
+    match vigie_files::clamav::ping(address, std::time::Duration::from_secs(5)).await {
+        Ok(()) => {
+            println!("Antivirus (ClamAV) : {address} répond ; chaque document déposé est analysé.")
+        }
+        Err(e) => eprintln!(
+            "Attention : l'antivirus (ClamAV, {address}) ne répond pas ({}) : les dépôts de documents sont refusés tant qu'il ne répond pas.",
+            e.detail()
+        ),
+    }
 }
