@@ -13,12 +13,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dossier = sample::dossier();
     let (labels, letterhead, agent) = (sample::labels(), sample::letterhead(), sample::agent());
     for kind in LetterKind::ALL {
-        for (i, (recipient, _)) in recipients(kind, &dossier, &[], &labels, &sample::directory())
-            .into_iter()
-            .enumerate()
+        for (i, (recipient, _)) in
+            recipients(&kind.into(), &dossier, &[], &labels, &sample::directory())
+                .into_iter()
+                .enumerate()
         {
             let merge = build(&LetterInput {
-                kind,
+                letter: &kind.into(),
                 dossier: &dossier,
                 children: &[],
                 recipient: &recipient,

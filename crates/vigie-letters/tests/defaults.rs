@@ -24,9 +24,10 @@ fn letters(format: Format) -> Vec<(LetterKind, Recipient, Vec<u8>)> {
     let mut out = Vec::new();
     for kind in LetterKind::ALL {
         let t = template(kind, format);
-        for (recipient, _) in recipients(kind, &dossier, &[], &labels, &sample::directory()) {
+        for (recipient, _) in recipients(&kind.into(), &dossier, &[], &labels, &sample::directory())
+        {
             let merge = build(&LetterInput {
-                kind,
+                letter: &kind.into(),
                 dossier: &dossier,
                 children: &[],
                 recipient: &recipient,

@@ -32,6 +32,9 @@ pub const DEMO_ACCOUNTS: [(&str, Role); 5] = [
     ("statistiques", Role::LecteurStatistiques),
 ];
 
+/// The seed of the fictional dossiers templates are tested on (the same every time).
+const FICTIONAL_SEED: u64 = 19;
+
 impl Store {
     /// Territories and services of the demo département, when there are none yet.
     pub async fn seed_demo_reference(&self) -> Result<()> {
@@ -190,6 +193,33 @@ impl Store {
         }
         txn.commit().await?;
         Ok(done)
+    }
+
+    /// Fictional dossiers built in memory by the demo generator (never stored; numbered from
+    /// 999001 in the year of their reception, far past any real year's count), to test a letter template on something that is
+    /// not a real dossier. Refused when no territory has an active service (the generator
+    /// assigns dossiers to them).
+    pub async fn fictional_dossiers(
+        &self,
+        now: DateTime<Utc>,
+        count: usize,
+    ) -> Result<Vec<vigie_domain::dossier::DossierRecord>> {
+        let demo_cat = self.demo_catalog().await?;
+        if demo_cat.territories.is_empty() {
+            return Err(StoreError::Config(
+                "aucun territoire n'a de service actif : le dossier fictif d'essai ne peut pas être construit (Administration, Paramètres).".into(),
+            ));
+        }
+        Ok(Generator::new(FICTIONAL_SEED, demo_cat, now, count)
+            .zip(999_001u32..)
+            .filter_map(|(d, seq)| {
+                let year = chrono::Datelike::year(&d.input.header.received_at);
+                let number = vigie_domain::DossierNumber::new(year, seq)?;
+                Some(vigie_domain::dossier::DossierRecord::fictional(
+                    &d.input, number,
+                ))
+            })
+            .collect())
     }
 
     /// What the generator draws from: the active parameters, the territories with an

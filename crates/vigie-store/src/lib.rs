@@ -52,6 +52,7 @@ pub mod error;
 pub mod grants;
 pub mod health;
 pub mod keys;
+pub mod letter_templates;
 pub mod letterhead;
 pub mod migrate;
 pub mod milestones;

@@ -42,6 +42,8 @@ mod m0013_stat_counters;
 mod m0014_counter_totals;
 #[path = "migrations/m0015_attachments.rs"]
 mod m0015_attachments;
+#[path = "migrations/m0016_letter_templates.rs"]
+mod m0016_letter_templates;
 
 /// What the application's role may do on a table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,6 +93,8 @@ pub enum Step {
     BackfillMilestones,
     /// Count the stored dossiers in the statistics' counters (`crate::stats::counter`).
     BackfillCounters,
+    /// Add the shipped letter templates that are missing (`crate::letter_templates::seed`).
+    SeedTemplates,
 }
 
 /// A numbered migration.
@@ -253,7 +257,7 @@ fn statistics() -> [Migration; 3] {
 }
 
 /// The migrations of the dossier's documents from 15 on.
-fn documents() -> [Migration; 1] {
+fn documents() -> [Migration; 2] {
     [
         // Uploaded documents: their categories (seeded: `SeedParams` adds only the tables
         // that have no value yet), the versions of a letter, removals.
@@ -265,6 +269,16 @@ fn documents() -> [Migration; 1] {
                 .chain([Step::SeedParams])
                 .collect(),
             grants: m0015_attachments::GRANTS,
+        },
+        // The letter templates and their versions, administered by the CRIP.
+        Migration {
+            version: 16,
+            name: "letter_templates",
+            steps: steps_of(m0016_letter_templates::STATEMENTS, &[], &[])
+                .into_iter()
+                .chain([Step::SeedTemplates])
+                .collect(),
+            grants: m0016_letter_templates::GRANTS,
         },
     ]
 }
@@ -425,6 +439,7 @@ async fn apply(txn: &DatabaseTransaction, m: &Migration, tz: chrono_tz::Tz) -> R
             Step::RebuildNameKeys => crate::name_keys::rebuild(txn).await?,
             Step::BackfillMilestones => crate::milestones::backfill(txn).await?,
             Step::BackfillCounters => crate::stats::counter::backfill(txn, tz).await?,
+            Step::SeedTemplates => crate::letter_templates::seed(txn).await?,
         }
     }
     Ok(())

@@ -225,6 +225,7 @@ pub fn build(state: AppState) -> (Router, Vec<RouteSpec>) {
     let r = crate::letters::routes(r);
     let r = crate::documents::routes(r);
     let r = crate::admin::letter_routes(r);
+    let r = crate::admin::template_routes(r);
     let r = audit_and_params_routes(r);
     let r = stats_routes(r);
     let r = api_write_routes(r);

@@ -198,6 +198,9 @@ fn concrete(path: &str, w: &World, dossier: i64) -> Result<String, String> {
                 w.document.to_string()
             }
             ("kind", _) | ("table", _) => ParamKind::Motif.code().to_owned(),
+            // A template's code; its version 0 is the one built into Vigie.
+            ("code", _) => "01-accuse-reception".to_owned(),
+            ("id", p) if p.starts_with("/admin/modeles/") => "0".to_owned(),
             ("id", p) if p.starts_with("/tableaux-de-bord/croise/") => "1".to_owned(),
             _ => {
                 return Err(format!(
@@ -300,51 +303,53 @@ fn hardened(a: &Answer) -> Result<(), String> {
 fn declared_policy(spec: &RouteSpec) -> Result<(), String> {
     use Permission::*;
     let p = spec.path;
-    let allowed: &[Access] =
-        if p.starts_with("/admin/parametres") || p.starts_with("/admin/courriers") {
-            &[Access::Perm(ParamsAdmin)]
-        } else if p.starts_with("/admin/") {
-            &[Access::Perm(UsersAdmin)]
-        } else if p.starts_with("/tracabilite") || p == "/acces-exceptionnels" {
-            &[Access::Perm(AuditRead)]
-        } else if p.ends_with("/suppression")
-            && (p.starts_with("/documents/") || p.starts_with("/api/v1/documents/"))
-        {
-            // Removing a document: the responsable CRIP only.
-            &[Access::Perm(DocumentRemove)]
-        } else if p.starts_with("/comptes-en-attente") {
-            // The two-person rule: the responsable CRIP confirms accounts, an administrator never.
-            &[Access::Perm(UsersConfirm)]
-        } else if p.starts_with("/dossiers")
-            || p.starts_with("/api/v1/dossiers")
-            || p.starts_with("/api/v1/personnes")
-            || p.starts_with("/echeances")
-            || p.starts_with("/documents/")
-            || p.starts_with("/api/v1/documents/")
-        {
-            &[Access::Perm(DossierRead), Access::Perm(DossierWrite)]
-        } else if p.starts_with("/tableaux-de-bord") || p.starts_with("/api/v1/statistiques") {
-            // Aggregates: every role but the administrator; small counts only with StatsDetail.
-            &[Access::Perm(StatsRead), Access::Perm(StatsShare)]
-        } else if p.starts_with("/static/") || matches!(p, "/healthz" | "/connexion") {
-            &[Access::Public]
-        } else if p.starts_with("/connexion/second-facteur")
-            || p.starts_with("/compte/second-facteur")
-            || p == "/deconnexion"
-        {
-            &[Access::SecondFactorStep]
-        } else if matches!(
-            p,
-            "/" | "/reauthentification" | "/api/v1/parametres" | "/api/v1/openapi.json"
-        ) || p.starts_with("/compte")
-        {
-            &[Access::Authenticated]
-        } else {
-            return Err(format!(
-                "{} {p}: not in the declared policy of this test",
-                spec.method
-            ));
-        };
+    let allowed: &[Access] = if p.starts_with("/admin/modeles") || p == "/api/v1/modeles" {
+        // The CRIP's templates: the responsable and the administrator (no dossier shown).
+        &[Access::Perm(TemplatesAdmin)]
+    } else if p.starts_with("/admin/parametres") || p.starts_with("/admin/courriers") {
+        &[Access::Perm(ParamsAdmin)]
+    } else if p.starts_with("/admin/") {
+        &[Access::Perm(UsersAdmin)]
+    } else if p.starts_with("/tracabilite") || p == "/acces-exceptionnels" {
+        &[Access::Perm(AuditRead)]
+    } else if p.ends_with("/suppression")
+        && (p.starts_with("/documents/") || p.starts_with("/api/v1/documents/"))
+    {
+        // Removing a document: the responsable CRIP only.
+        &[Access::Perm(DocumentRemove)]
+    } else if p.starts_with("/comptes-en-attente") {
+        // The two-person rule: the responsable CRIP confirms accounts, an administrator never.
+        &[Access::Perm(UsersConfirm)]
+    } else if p.starts_with("/dossiers")
+        || p.starts_with("/api/v1/dossiers")
+        || p.starts_with("/api/v1/personnes")
+        || p.starts_with("/echeances")
+        || p.starts_with("/documents/")
+        || p.starts_with("/api/v1/documents/")
+    {
+        &[Access::Perm(DossierRead), Access::Perm(DossierWrite)]
+    } else if p.starts_with("/tableaux-de-bord") || p.starts_with("/api/v1/statistiques") {
+        // Aggregates: every role but the administrator; small counts only with StatsDetail.
+        &[Access::Perm(StatsRead), Access::Perm(StatsShare)]
+    } else if p.starts_with("/static/") || matches!(p, "/healthz" | "/connexion") {
+        &[Access::Public]
+    } else if p.starts_with("/connexion/second-facteur")
+        || p.starts_with("/compte/second-facteur")
+        || p == "/deconnexion"
+    {
+        &[Access::SecondFactorStep]
+    } else if matches!(
+        p,
+        "/" | "/reauthentification" | "/api/v1/parametres" | "/api/v1/openapi.json"
+    ) || p.starts_with("/compte")
+    {
+        &[Access::Authenticated]
+    } else {
+        return Err(format!(
+            "{} {p}: not in the declared policy of this test",
+            spec.method
+        ));
+    };
     if allowed.contains(&spec.access) {
         Ok(())
     } else {

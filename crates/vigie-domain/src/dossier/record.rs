@@ -70,3 +70,72 @@ pub struct DossierRecord {
     pub updated_by: Option<i64>,
     pub updated_at: DateTime<Utc>,
 }
+
+/// Ids given to the parts of a fictional dossier: adults from 1, children from 101 (their
+/// persons from 301), assignments from 201.
+const CHILD_IDS: i64 = 100;
+const ASSIGNMENT_IDS: i64 = 200;
+const PERSON_IDS: i64 = 300;
+
+impl DossierRecord {
+    /// A dossier that exists only in memory, from an input (the demo generator's): ids given in
+    /// order, the input's adult indexes turned into those ids. For testing a letter template on
+    /// something that is not a real dossier.
+    pub fn fictional(input: &crate::DossierInput, number: DossierNumber) -> DossierRecord {
+        let id_of = |index: i64| index + 1;
+        let children = input
+            .children
+            .iter()
+            .zip(1..)
+            .map(|(c, n)| {
+                let mut data = c.clone();
+                for link in &mut data.adults {
+                    link.adult = id_of(link.adult);
+                }
+                for author in &mut data.authors {
+                    author.adult = author.adult.map(id_of);
+                }
+                ChildRecord {
+                    id: CHILD_IDS + n,
+                    person_id: PERSON_IDS + n,
+                    version: 1,
+                    data,
+                    other_dossiers: Vec::new(),
+                }
+            })
+            .collect();
+        DossierRecord {
+            id: 0,
+            number,
+            version: 1,
+            header: input.header.clone(),
+            source: input.source.clone(),
+            adults: input
+                .adults
+                .iter()
+                .zip(1..)
+                .map(|(a, id)| AdultRecord {
+                    id,
+                    data: a.clone(),
+                })
+                .collect(),
+            children,
+            assignments: input
+                .assignments
+                .iter()
+                .zip(1..)
+                .map(|(a, n)| AssignmentRecord {
+                    id: ASSIGNMENT_IDS + n,
+                    version: 1,
+                    data: a.clone(),
+                })
+                .collect(),
+            follow_ups: input.follow_ups.clone(),
+            direct: None,
+            created_by: None,
+            created_at: input.header.received_at,
+            updated_by: None,
+            updated_at: input.header.received_at,
+        }
+    }
+}

@@ -422,6 +422,7 @@ pub fn markdown() -> String {
             ));
         }
     }
+    out.push_str(&super::reminder::markdown());
     out
 }
 

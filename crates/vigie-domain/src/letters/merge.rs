@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use serde_json::{Value, json};
 
-use super::{LetterKind, RecipientKind, dictionary};
+use super::{LetterDef, RecipientKind, dictionary};
 use crate::dossier::record::{ChildRecord, DossierRecord};
 use crate::{Address, Adult, DomainError, SourceConfidentiality};
 
@@ -86,7 +86,7 @@ pub enum Recipient {
 /// Everything a letter is built from.
 #[derive(Debug, Clone)]
 pub struct LetterInput<'a> {
-    pub kind: LetterKind,
+    pub letter: &'a LetterDef,
     pub dossier: &'a DossierRecord,
     /// Ids of the children concerned (of `dossier.children`); empty: all of them.
     pub children: &'a [i64],
@@ -182,7 +182,7 @@ fn linked_adults(children: &[&ChildRecord]) -> Vec<(i64, i64, bool)> {
 
 /// The recipients a letter may be addressed to, with their labels (the choices of the screen).
 pub fn recipients(
-    kind: LetterKind,
+    letter: &LetterDef,
     dossier: &DossierRecord,
     children: &[i64],
     labels: &Labels,
@@ -191,7 +191,7 @@ pub fn recipients(
     let Ok(children) = selected(dossier, children) else {
         return Vec::new();
     };
-    match kind.recipient() {
+    match letter.recipient {
         RecipientKind::Parent => linked_adults(&children)
             .into_iter()
             .filter(|(_, _, authority)| *authority)
@@ -245,7 +245,7 @@ pub fn recipients(
 /// Builds a letter's data for one recipient, or refuses it with a French message.
 pub fn build(input: &LetterInput<'_>) -> Result<Merge, DomainError> {
     let d = input.dossier;
-    let kind = input.kind.recipient();
+    let kind = input.letter.recipient;
     let mut children = selected(d, input.children)?;
     // A parent's letter speaks only of the children over whom that parent holds parental
     // authority (in a recomposed fratrie, not of the others).
@@ -275,7 +275,7 @@ pub fn build(input: &LetterInput<'_>) -> Result<Merge, DomainError> {
     };
     let mut value = json!({
         "aujourdhui": input.today.format("%Y-%m-%d").to_string(),
-        "courrier": { "titre": input.kind.title(), "base_legale": input.kind.legal_basis() },
+        "courrier": { "titre": input.letter.title, "base_legale": input.letter.legal_basis },
         "entete": letterhead(input.letterhead),
         "agent": {
             "nom": input.agent.name, "titre": input.agent.title,
@@ -316,7 +316,7 @@ pub fn build(input: &LetterInput<'_>) -> Result<Merge, DomainError> {
     })
 }
 
-fn letterhead(l: &Letterhead) -> Value {
+pub(crate) fn letterhead(l: &Letterhead) -> Value {
     json!({
         "departement": l.departement, "service": l.service, "adresse": l.address,
         "ville": l.city, "telephone": l.phone, "courriel": l.email, "signataire": l.signatory,
@@ -426,7 +426,7 @@ fn recipient(
     input: &LetterInput<'_>,
     adults: &[(i64, i64, bool)],
 ) -> Result<(Value, String, bool), DomainError> {
-    let kind = input.kind.recipient();
+    let kind = input.letter.recipient;
     let d = input.dossier;
     let contact = |c: &Contact, label: &str| {
         json!({

@@ -16,7 +16,7 @@ fn letter(
     let dossier = sample::dossier();
     let (labels, letterhead, agent) = (sample::labels(), sample::letterhead(), sample::agent());
     build(&LetterInput {
-        kind,
+        letter: &kind.into(),
         dossier: &dossier,
         children: &[],
         recipient,
@@ -56,7 +56,7 @@ fn paths(value: &Value, prefix: &str, out: &mut BTreeSet<String>) {
 
 fn all_recipients(kind: LetterKind) -> Vec<Recipient> {
     recipients(
-        kind,
+        &kind.into(),
         &sample::dossier(),
         &[],
         &sample::labels(),
@@ -155,7 +155,7 @@ fn an_anonymous_source_gets_no_letter() {
     let mut dossier = sample::dossier();
     dossier.source.confidentiality = crate::SourceConfidentiality::Anonymous;
     let choices = recipients(
-        LetterKind::AccuseReception,
+        &LetterKind::AccuseReception.into(),
         &dossier,
         &[],
         &sample::labels(),
@@ -227,8 +227,9 @@ fn a_parent_hears_only_of_the_children_in_their_authority() {
         parental_authority: true,
     });
     let (labels, letterhead, agent) = (sample::labels(), sample::letterhead(), sample::agent());
+    let conclusion = LetterKind::InformationConclusion.into();
     let input = |recipient| LetterInput {
-        kind: LetterKind::InformationConclusion,
+        letter: &conclusion,
         dossier: &dossier,
         children: &[],
         recipient,

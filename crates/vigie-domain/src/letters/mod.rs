@@ -13,6 +13,7 @@ pub mod dictionary;
 pub mod merge;
 #[cfg(test)]
 mod merge_tests;
+pub mod reminder;
 #[cfg(any(test, feature = "test-cases"))]
 pub mod sample;
 pub mod validate;
@@ -202,6 +203,47 @@ impl LetterKind {
         role.has(Permission::DossierWrite)
             || (role.has(Permission::AssignmentWrite)
                 && matches!(self, Self::InvitationEvaluation | Self::RelanceEvaluation))
+    }
+}
+
+/// A letter template as generation sees it: one of the ten shipped with Vigie, or one the
+/// CRIP added (administered in the application; its row in the store gives these fields).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LetterDef {
+    /// Stable code: `08-signalement-parquet`, `11-convocation-audition`.
+    pub code: String,
+    pub title: String,
+    pub recipient: RecipientKind,
+    /// Printed in the letter (`courrier.base_legale`); may be empty for a CRIP's template.
+    pub legal_basis: String,
+    /// The shipped letter it is (its follow-up and who may generate it), if any.
+    pub builtin: Option<LetterKind>,
+}
+
+impl LetterDef {
+    /// The follow-up generating it completes: only a shipped letter's.
+    pub fn completes(&self) -> Option<FollowUpKind> {
+        self.builtin.and_then(LetterKind::completes)
+    }
+
+    /// Who may generate it: a shipped letter's rule; a CRIP's template, whoever edits dossiers.
+    pub fn may_generate(&self, role: Role) -> bool {
+        match self.builtin {
+            Some(k) => k.may_generate(role),
+            None => role.has(Permission::DossierWrite),
+        }
+    }
+}
+
+impl From<LetterKind> for LetterDef {
+    fn from(k: LetterKind) -> Self {
+        LetterDef {
+            code: k.code().to_owned(),
+            title: k.title().to_owned(),
+            recipient: k.recipient(),
+            legal_basis: k.legal_basis().to_owned(),
+            builtin: Some(k),
+        }
     }
 }
 

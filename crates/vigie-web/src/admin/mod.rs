@@ -1,6 +1,7 @@
 //! Administration screens: the parameter tables, territories and services ([`params`]),
 //! the population of each territory for the dashboards' rates ([`population`]),
-//! what letters print (letterhead, directory, services' addresses: [`letters`]),
+//! what letters print (letterhead, directory, services' addresses: [`letters`]), the letter
+//! templates and their versions ([`templates`], [`template_check`], [`template_trial`]),
 //! the users ([`users`], [`user_actions`]) and the roles ([`roles`]), and the accounts waiting for a responsable CRIP's
 //! confirmation (two-person rule: [`pending`]).
 
@@ -11,6 +12,9 @@ pub mod params;
 pub mod pending;
 pub mod population;
 pub mod roles;
+pub mod template_check;
+pub mod template_trial;
+pub mod templates;
 pub mod user_actions;
 pub mod users;
 
@@ -79,5 +83,74 @@ pub fn letter_routes(r: crate::routes::Routes) -> crate::routes::Routes {
         "/admin/courriers/champs",
         Perm(ParamsAdmin),
         letters::fields,
+    )
+}
+
+/// The routes of the letter templates (responsable CRIP and administrator: no real dossier
+/// is shown, a test runs on a fictional one).
+pub fn template_routes(r: crate::routes::Routes) -> crate::routes::Routes {
+    use axum::http::Method;
+    use vigie_domain::Permission::TemplatesAdmin;
+
+    use crate::routes::Access::Perm;
+    r.add(
+        Method::GET,
+        "/admin/modeles",
+        Perm(TemplatesAdmin),
+        templates::index,
+    )
+    .add_upload(
+        Method::POST,
+        "/admin/modeles",
+        Perm(TemplatesAdmin),
+        templates::create,
+    )
+    .add(
+        Method::GET,
+        "/admin/modeles/{code}",
+        Perm(TemplatesAdmin),
+        templates::show,
+    )
+    .add_upload(
+        Method::POST,
+        "/admin/modeles/{code}/versions",
+        Perm(TemplatesAdmin),
+        templates::upload,
+    )
+    .add(
+        Method::GET,
+        "/admin/modeles/{code}/versions/{id}",
+        Perm(TemplatesAdmin),
+        templates::download,
+    )
+    .add(
+        Method::GET,
+        "/admin/modeles/{code}/defaut",
+        Perm(TemplatesAdmin),
+        templates::download_default,
+    )
+    .add(
+        Method::POST,
+        "/admin/modeles/{code}/versions/{id}/essai",
+        Perm(TemplatesAdmin),
+        template_trial::trial,
+    )
+    .add(
+        Method::POST,
+        "/admin/modeles/{code}/versions/{id}/publication",
+        Perm(TemplatesAdmin),
+        templates::publish,
+    )
+    .add(
+        Method::POST,
+        "/admin/modeles/{code}/activation",
+        Perm(TemplatesAdmin),
+        templates::activation,
+    )
+    .add(
+        Method::GET,
+        "/api/v1/modeles",
+        Perm(TemplatesAdmin),
+        crate::api::templates::list,
     )
 }

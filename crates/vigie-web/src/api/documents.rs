@@ -7,7 +7,6 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use vigie_domain::Permission;
-use vigie_domain::letters::LetterKind;
 use vigie_store::documents::DocumentInfo;
 use vigie_store::sessions::SessionUser;
 
@@ -123,7 +122,8 @@ pub async fn list(
 /// Letters to generate from a dossier.
 #[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
 pub struct LetterOrder {
-    /// Code of the template: `01-accuse-reception` … `10-retour-119`.
+    /// Code of the template: `01-accuse-reception` … `10-retour-119`, or one the CRIP added
+    /// (`GET /api/v1/modeles`).
     pub modele: String,
     /// Recipients (`parent:ID`, `signalant`, `service:ID`, `annuaire:ID`); empty: every one the
     /// template may have. One letter each.
@@ -169,13 +169,6 @@ pub async fn create(
     ApiJson(order): ApiJson<LetterOrder>,
 ) -> Result<Response, ApiError> {
     let id = path_id(&id)?;
-    let kind = LetterKind::parse(&order.modele).ok_or_else(|| {
-        WebError::Invalid(vigie_domain::DomainError::field(
-            "modele",
-            "Modèle",
-            "code de modèle inconnu (01-accuse-reception … 10-retour-119).",
-        ))
-    })?;
     let format = match order.format.as_deref() {
         None | Some("odt") => vigie_letters::Format::Odt,
         Some("docx") => vigie_letters::Format::Docx,
@@ -195,7 +188,7 @@ pub async fn create(
         .read_dossier(state.now(), &actor, &scope, id)
         .await?;
     let req = LetterRequest {
-        kind,
+        code: order.modele,
         recipients: order.destinataires,
         children: order.enfants,
         format,

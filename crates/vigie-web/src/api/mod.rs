@@ -20,6 +20,7 @@ pub mod dossiers;
 pub mod openapi;
 pub mod persons;
 pub mod stats;
+pub mod templates;
 
 /// A JSON body whose rejection (malformed JSON, missing field, wrong type) is a problem too.
 #[derive(Debug)]

@@ -57,6 +57,7 @@ recherches et suggestions sont des POST."
         crate::api::documents::download,
         crate::api::documents::upload,
         crate::api::documents::remove,
+        crate::api::templates::list,
         crate::api::stats::dashboard,
         crate::api::stats::crosstab,
         openapi_json,

@@ -105,7 +105,10 @@ pub fn format_label(media_type: &str) -> &'static str {
         "application/pdf" => "PDF",
         "application/vnd.oasis.opendocument.text" => "ODT",
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document" => "DOCX",
-        _ => "Fichier",
+        other => vigie_files::inspect::Kind::ALL
+            .into_iter()
+            .find(|k| other.split(';').next() == Some(k.media_type()))
+            .map_or("Fichier", vigie_files::inspect::Kind::label),
     }
 }
 

@@ -84,6 +84,20 @@ pub struct UploadForm {
     pub unreadable: bool,
 }
 
+impl UploadForm {
+    /// What was typed, without the files (shown again after a refusal).
+    pub fn typed(&self) -> UploadForm {
+        UploadForm {
+            title: self.title.clone(),
+            category: self.category.clone(),
+            confidentiality: self.confidentiality.clone(),
+            version_of: self.version_of.clone(),
+            files: Vec::new(),
+            unreadable: self.unreadable,
+        }
+    }
+}
+
 /// Longest text field of the form (a title is 200 characters).
 const TEXT_FIELD_MAX: usize = 8 * 1024;
 
@@ -232,7 +246,8 @@ pub async fn store_upload(
         return Err(WebError::Forbidden);
     }
     let (version_of, inherited) = version_target(state, u, scope, dossier.id, &form).await?;
-    let kinds = inspect_files(state, actor, dossier.id, &form.files).await?;
+    let mut form = form;
+    let kinds = inspect_files(state, actor, dossier.id, &mut form.files).await?;
     let place = Placement {
         dossier_id: dossier.id,
         upload: &upload,
@@ -333,7 +348,7 @@ async fn inspect_files(
     state: &AppState,
     actor: &Actor,
     dossier_id: i64,
-    files: &[Received],
+    files: &mut [Received],
 ) -> Result<Vec<inspect::Kind>, WebError> {
     let settings = state.config.uploads.clone();
     let limits = Limits {
@@ -343,7 +358,7 @@ async fn inspect_files(
     let mut kinds = Vec::with_capacity(files.len());
     let mut errors = Vec::new();
     let mut codes = Vec::new();
-    for f in files {
+    for f in files.iter_mut() {
         if f.too_large {
             errors.push(file_error(
                 &f.name,
@@ -355,11 +370,16 @@ async fn inspect_files(
             codes.push("trop_volumineux".to_owned());
             continue;
         }
-        let bytes = f.bytes.clone();
+        // The bytes go to the blocking thread and come back (no copy of a 20 MB file).
+        let bytes = std::mem::take(&mut f.bytes);
         let limits = limits.clone();
-        let checked = tokio::task::spawn_blocking(move || inspect::inspect(&bytes, &limits))
-            .await
-            .map_err(|e| WebError::Internal(format!("inspection : {e}")))?;
+        let (bytes, checked) = tokio::task::spawn_blocking(move || {
+            let checked = inspect::inspect(&bytes, &limits);
+            (bytes, checked)
+        })
+        .await
+        .map_err(|e| WebError::Internal(format!("inspection : {e}")))?;
+        f.bytes = bytes;
         match checked {
             Ok(found) => kinds.push(found.kind),
             Err(refusal) => {
@@ -392,17 +412,15 @@ async fn inspect_files(
     if errors.is_empty() {
         return Ok(kinds);
     }
-    for code in codes {
-        let detail = format!("dossier {dossier_id} ; {code}");
-        state
-            .store
-            .audit(
-                state.now(),
-                actor,
-                Event::new("document.refus").detail(detail),
-            )
-            .await?;
-    }
+    // One write for all the refusals of this upload.
+    let entries = codes
+        .into_iter()
+        .map(|code| {
+            let detail = format!("dossier {dossier_id} ; {code}");
+            (actor.clone(), Event::new("document.refus").detail(detail))
+        })
+        .collect();
+    state.store.audit_batch(state.now(), entries).await?;
     Err(WebError::Invalid(DomainError::Invalid(errors)))
 }
 
@@ -420,6 +438,7 @@ pub async fn submit(
         Err(e) => return e.into_response(),
     };
     let form = read_form(multipart, state.config.uploads.max_size).await;
+    let typed = form.typed();
     let actor = actor(&u, ip.clone());
     let result = async {
         let scope = dossier_scope(&state, &u).await?;
@@ -427,7 +446,7 @@ pub async fn submit(
             .store
             .read_dossier(state.now(), &actor, &scope, id)
             .await?;
-        store_upload(&state, &u, &actor, &scope, &rec, form.clone()).await
+        store_upload(&state, &u, &actor, &scope, &rec, form).await
     }
     .await;
     match result {
@@ -453,7 +472,7 @@ pub async fn submit(
                 ip,
                 id,
                 &Default::default(),
-                Some((&form, messages)),
+                Some((&typed, messages)),
             )
             .await
         }

@@ -9,9 +9,9 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use vigie_domain::dossier::{DossierEdit, DossierRecord};
 use vigie_domain::letters::merge::{Contact, Labels, LetterInput, Recipient, build, recipients};
-use vigie_domain::letters::{LetterKind, RecipientKind};
+use vigie_domain::letters::{LetterDef, RecipientKind};
 use vigie_domain::{DomainError, FollowUp, Permission, Scope};
-use vigie_letters::{Format, Image, Template, defaults};
+use vigie_letters::{Format, Image};
 use vigie_store::Actor;
 use vigie_store::documents::{DocumentInfo, NewDocument};
 use vigie_store::sessions::SessionUser;
@@ -22,7 +22,8 @@ use crate::http::error::WebError;
 /// What an agent asks for.
 #[derive(Debug, Clone)]
 pub struct LetterRequest {
-    pub kind: LetterKind,
+    /// The template's code (`08-signalement-parquet`).
+    pub code: String,
     /// Recipient keys ([`recipient_key`]); empty: every recipient the letter may have.
     pub recipients: Vec<String>,
     /// Children ids; empty: all.
@@ -54,6 +55,8 @@ pub struct Context {
     pub directory: Vec<(i64, RecipientKind, Contact)>,
     pub letterhead: vigie_store::letterhead::StoredLetterhead,
     pub agent: vigie_domain::letters::merge::Agent,
+    /// The active templates, in list order.
+    pub templates: Vec<vigie_store::letter_templates::LetterTemplate>,
 }
 
 impl Context {
@@ -92,7 +95,20 @@ impl Context {
             directory,
             letterhead: state.store.letterhead().await?,
             agent: state.store.user_contact(u.user_id).await?,
+            templates: state
+                .store
+                .letter_templates()
+                .await?
+                .into_iter()
+                // Offered when active and usable: a version published, or the built-in one.
+                .filter(|t| t.active && (t.builtin || t.in_service.is_some()))
+                .collect(),
         })
+    }
+
+    /// An active template by code.
+    pub fn template(&self, code: &str) -> Option<&vigie_store::letter_templates::LetterTemplate> {
+        self.templates.iter().find(|t| t.code == code)
     }
 
     fn directory_contacts(&self) -> Vec<(RecipientKind, Contact)> {
@@ -105,12 +121,12 @@ impl Context {
     /// The recipients a letter may have, with their keys and labels.
     pub fn choices(
         &self,
-        kind: LetterKind,
+        letter: &LetterDef,
         rec: &DossierRecord,
         children: &[i64],
     ) -> Vec<(String, String, Recipient)> {
         recipients(
-            kind,
+            letter,
             rec,
             children,
             &self.labels,
@@ -131,6 +147,9 @@ pub struct Filled {
     pub names_source: bool,
     pub bytes: Vec<u8>,
     pub pdf: Option<Vec<u8>>,
+    pub format: Format,
+    /// The template's version the letter was made from.
+    pub version_label: String,
 }
 
 fn refuse(message: &str) -> WebError {
@@ -146,9 +165,17 @@ pub async fn fill(
     req: &LetterRequest,
     today: NaiveDate,
 ) -> Result<Vec<Filled>, WebError> {
-    if !req.kind.may_generate(u.role) {
+    let stored = ctx.template(&req.code).ok_or_else(|| {
+        WebError::Invalid(DomainError::field(
+            "modele",
+            "Modèle",
+            "code de modèle inconnu ou désactivé : choisissez un des modèles de courrier de la liste.",
+        ))
+    })?;
+    let letter = stored.def();
+    if !letter.may_generate(u.role) {
         // Traced like a route refused to the role.
-        let detail = format!("courrier={} role={}", req.kind.code(), u.role.code());
+        let detail = format!("courrier={} role={}", letter.code, u.role.code());
         let actor = Actor::user(u.user_id, None);
         state
             .store
@@ -160,7 +187,7 @@ pub async fn fill(
             .await?;
         return Err(WebError::Forbidden);
     }
-    let choices = ctx.choices(req.kind, rec, &req.children);
+    let choices = ctx.choices(&letter, rec, &req.children);
     let chosen: Vec<&(String, String, Recipient)> = if req.recipients.is_empty() {
         choices.iter().collect()
     } else {
@@ -171,7 +198,7 @@ pub async fn fill(
                 None => {
                     return Err(refuse(&format!(
                         "Ce destinataire ne peut pas recevoir ce courrier ({}).",
-                        req.kind.recipient().label()
+                        letter.recipient.label()
                     )));
                 }
             }
@@ -179,7 +206,7 @@ pub async fn fill(
         out
     };
     if chosen.is_empty() {
-        return Err(refuse(match req.kind.recipient() {
+        return Err(refuse(match letter.recipient {
             RecipientKind::Parent => {
                 "Aucun titulaire de l'autorité parentale des enfants choisis : ce courrier n'a pas de destinataire."
             }
@@ -192,9 +219,7 @@ pub async fn fill(
             }
         }));
     }
-    let template_bytes =
-        defaults::template(req.kind.code(), req.format).ok_or(WebError::NotFound)?;
-    let template = Template::parse(template_bytes).map_err(|e| refuse(&e.to_string()))?;
+    let src = super::source::source(state, stored, req.format).await?;
     let images: Vec<Image> = ctx
         .letterhead
         .logo
@@ -214,7 +239,7 @@ pub async fn fill(
     let mut out = Vec::new();
     for (_, _, recipient) in chosen {
         let merge = build(&LetterInput {
-            kind: req.kind,
+            letter: &letter,
             dossier: rec,
             children: &req.children,
             recipient,
@@ -226,7 +251,8 @@ pub async fn fill(
             can_see_source: u.role.has(Permission::SourceIdentityRead),
         })
         .map_err(WebError::Invalid)?;
-        let bytes = template
+        let bytes = src
+            .template
             .render(&merge.value, &images)
             .map_err(|e| refuse(&e.to_string()))?;
         let pdf = if req.pdf {
@@ -234,7 +260,7 @@ pub async fn fill(
                 refuse("La production de PDF n'est pas disponible sur ce serveur.")
             })?;
             let doc = bytes.clone();
-            let format = req.format;
+            let format = src.format;
             let converted = tokio::task::spawn_blocking(move || pool.convert(&doc, format))
                 .await
                 .map_err(|_| refuse("La conversion en PDF a été interrompue."))?;
@@ -244,19 +270,21 @@ pub async fn fill(
         };
         out.push(Filled {
             recipient_label: merge.recipient_label,
-            recipient_kind: req.kind.recipient(),
+            recipient_kind: letter.recipient,
             confidential: merge.reveals_source,
             names_source: merge.names_source,
             bytes,
             pdf,
+            format: src.format,
+            version_label: src.version_label.clone(),
         });
     }
     Ok(out)
 }
 
 /// A file name without the recipient's name (it lands in download folders and logs).
-fn file_name(kind: LetterKind, rec: &DossierRecord, n: usize, ext: &str) -> String {
-    format!("{}-{}-{}.{ext}", rec.number, kind.code(), n + 1)
+fn file_name(code: &str, rec: &DossierRecord, n: usize, ext: &str) -> String {
+    format!("{}-{code}-{}.{ext}", rec.number, n + 1)
 }
 
 /// What a generation stored.
@@ -282,21 +310,22 @@ pub async fn generate(
     let today = now.with_timezone(&state.config.timezone).date_naive();
     let ctx = Context::load(state, u, rec).await?;
     let filled = fill(state, u, rec, &ctx, req, today).await?;
+    let letter = ctx
+        .template(&req.code)
+        .map(vigie_store::letter_templates::LetterTemplate::def)
+        .ok_or(WebError::NotFound)?;
     let mut docs = Vec::new();
     for (n, f) in filled.iter().enumerate() {
         let base = NewDocument {
             dossier_id: rec.id,
             kind: "courrier",
-            title: req.kind.title().to_owned(),
-            template_code: Some(req.kind.code().to_owned()),
-            template_version: Some(format!(
-                "modèle par défaut, Vigie {}",
-                env!("CARGO_PKG_VERSION")
-            )),
+            title: letter.title.clone(),
+            template_code: Some(letter.code.clone()),
+            template_version: Some(f.version_label.clone()),
             recipient_kind: Some(f.recipient_kind.code().to_owned()),
             recipient_label: Some(f.recipient_label.clone()),
-            file_name: file_name(req.kind, rec, n, req.format.extension()),
-            media_type: req.format.mime().to_owned(),
+            file_name: file_name(&letter.code, rec, n, f.format.extension()),
+            media_type: f.format.mime().to_owned(),
             bytes: &f.bytes,
             confidential: f.confidential,
             names_source: f.names_source,
@@ -305,7 +334,7 @@ pub async fn generate(
         };
         if let Some(pdf) = &f.pdf {
             docs.push(NewDocument {
-                file_name: file_name(req.kind, rec, n, "pdf"),
+                file_name: file_name(&letter.code, rec, n, "pdf"),
                 media_type: "application/pdf".into(),
                 bytes: pdf,
                 ..base.clone()
@@ -316,7 +345,7 @@ pub async fn generate(
     let ids = state.store.add_documents(now, actor, scope, &docs).await?;
     let mut follow_up = None;
     if req.complete_follow_up
-        && let Some(kind) = req.kind.completes()
+        && let Some(kind) = letter.completes()
         && u.role.has(Permission::DossierWrite)
     {
         follow_up = Some(

@@ -4,6 +4,7 @@
 
 pub mod generate;
 pub mod page;
+pub mod source;
 
 use axum::http::Method;
 use vigie_domain::Permission::DossierRead;
@@ -11,7 +12,7 @@ use vigie_domain::Permission::DossierRead;
 use crate::routes::{Access::Perm, Routes};
 
 /// The routes of letters. Reading a dossier is the route's permission; which
-/// letter a role may generate is the domain's rule (`LetterKind::may_generate`: agents and
+/// letter a role may generate is the domain's rule (`LetterDef::may_generate`: agents and
 /// the responsable every letter, an évaluateur the invitation and the reminder), checked by
 /// the handlers; a confidential document is filtered in SQL.
 pub fn routes(r: Routes) -> Routes {

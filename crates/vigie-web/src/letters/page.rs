@@ -11,7 +11,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use vigie_domain::dossier::DossierRecord;
-use vigie_domain::letters::LetterKind;
+use vigie_domain::letters::LetterDef;
 use vigie_store::sessions::SessionUser;
 
 use super::generate::{Context, LetterRequest, fill, generate};
@@ -33,11 +33,11 @@ pub struct Check {
 /// A template the user may generate.
 #[derive(Debug, Clone)]
 pub struct Offer {
-    pub code: &'static str,
+    pub code: String,
     pub number: usize,
-    pub title: &'static str,
+    pub title: String,
     pub recipient: &'static str,
-    pub legal_basis: &'static str,
+    pub legal_basis: String,
     pub href: String,
     pub current: bool,
 }
@@ -84,20 +84,24 @@ fn request_of(pairs: &[(String, String)]) -> Result<LetterRequest, WebError> {
             .find(|(key, _)| key == k)
             .map(|(_, v)| v.as_str())
     };
-    let kind = value("modele").and_then(LetterKind::parse).ok_or_else(|| {
-        WebError::Invalid(vigie_domain::DomainError::field(
-            "modele",
-            "Modèle",
-            "choisissez un des modèles de courrier de la liste.",
-        ))
-    })?;
+    let code = value("modele")
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| {
+            WebError::Invalid(vigie_domain::DomainError::field(
+                "modele",
+                "Modèle",
+                "choisissez un des modèles de courrier de la liste.",
+            ))
+        })?
+        .to_owned();
     let children = pairs
         .iter()
         .filter(|(k, _)| k == "enfant")
         .filter_map(|(_, v)| v.parse().ok())
         .collect();
     Ok(LetterRequest {
-        kind,
+        code,
         recipients: pairs
             .iter()
             .filter(|(k, _)| k == "destinataire")
@@ -144,18 +148,20 @@ async fn load(
     Ok((rec, scope))
 }
 
-fn offers(u: &SessionUser, id: i64, current: Option<LetterKind>) -> Vec<Offer> {
-    LetterKind::ALL
-        .into_iter()
-        .filter(|k| k.may_generate(u.role))
-        .map(|k| Offer {
-            code: k.code(),
-            number: k.number(),
-            title: k.title(),
-            recipient: k.recipient().label(),
-            legal_basis: k.legal_basis(),
-            href: format!("/dossiers/{id}/courriers?modele={}", k.code()),
-            current: Some(k) == current,
+fn offers(u: &SessionUser, ctx: &Context, id: i64, current: Option<&LetterDef>) -> Vec<Offer> {
+    ctx.templates
+        .iter()
+        .enumerate()
+        .map(|(n, t)| (n + 1, t.def()))
+        .filter(|(_, k)| k.may_generate(u.role))
+        .map(|(number, k)| Offer {
+            href: format!("/dossiers/{id}/courriers?modele={}", k.code),
+            current: current.is_some_and(|c| c.code == k.code),
+            number,
+            recipient: k.recipient.label(),
+            code: k.code,
+            title: k.title,
+            legal_basis: k.legal_basis,
         })
         .collect()
 }
@@ -164,7 +170,7 @@ fn offers(u: &SessionUser, id: i64, current: Option<LetterKind>) -> Vec<Offer> {
 /// defaults), an error, previews.
 struct Shown<'a> {
     req: &'a LetterRequest,
-    chosen: Option<LetterKind>,
+    chosen: Option<LetterDef>,
     error: String,
     previews: Vec<Preview>,
     defaults: bool,
@@ -185,9 +191,10 @@ fn page(
         previews,
         defaults,
     } = shown;
-    let offers = offers(u, rec.id, chosen);
+    let offers = offers(u, ctx, rec.id, chosen.as_ref());
     let chosen_offer = offers.iter().find(|o| o.current).cloned();
     let recipients = chosen
+        .as_ref()
         .map(|k| {
             ctx.choices(k, rec, &[])
                 .into_iter()
@@ -240,7 +247,10 @@ fn page(
             docx: req.format == vigie_letters::Format::Docx,
             pdf: !defaults && req.pdf && state.pdf.is_some(),
             pdf_unavailable,
-            follow_up: chosen.and_then(LetterKind::completes).map(|f| f.label()),
+            follow_up: chosen
+                .as_ref()
+                .and_then(LetterDef::completes)
+                .map(|f| f.label()),
             complete: defaults || req.complete_follow_up,
             error,
             previews,
@@ -263,13 +273,16 @@ pub async fn letters_page(
         Ok(r) => r,
         Err(e) => return e.into_response(),
     };
-    let chosen = LetterKind::parse(&q.modele).filter(|k| k.may_generate(u.role));
     let ctx = match Context::load(&state, &u, &rec).await {
         Ok(c) => c,
         Err(e) => return e.into_response(),
     };
+    let chosen = ctx
+        .template(&q.modele)
+        .map(vigie_store::letter_templates::LetterTemplate::def)
+        .filter(|k| k.may_generate(u.role));
     let req = LetterRequest {
-        kind: chosen.unwrap_or(LetterKind::InvitationEvaluation),
+        code: q.modele.clone(),
         recipients: vec![],
         children: vec![],
         format: vigie_letters::Format::Odt,
@@ -318,7 +331,9 @@ pub async fn preview(
     if let Some(problem) = selection_problem(&pairs) {
         let shown = Shown {
             req: &req,
-            chosen: Some(req.kind),
+            chosen: ctx
+                .template(&req.code)
+                .map(vigie_store::letter_templates::LetterTemplate::def),
             error: problem,
             previews: vec![],
             defaults: false,
@@ -346,7 +361,9 @@ pub async fn preview(
                 &ctx,
                 Shown {
                     req: &req,
-                    chosen: Some(req.kind),
+                    chosen: ctx
+                        .template(&req.code)
+                        .map(vigie_store::letter_templates::LetterTemplate::def),
                     error: String::new(),
                     previews,
                     defaults: false,
@@ -360,7 +377,9 @@ pub async fn preview(
             &ctx,
             Shown {
                 req: &req,
-                chosen: Some(req.kind),
+                chosen: ctx
+                    .template(&req.code)
+                    .map(vigie_store::letter_templates::LetterTemplate::def),
                 error: e.to_string(),
                 previews: vec![],
                 defaults: false,
@@ -415,7 +434,9 @@ pub async fn create(
                 &ctx,
                 Shown {
                     req: &req,
-                    chosen: Some(req.kind),
+                    chosen: ctx
+                        .template(&req.code)
+                        .map(vigie_store::letter_templates::LetterTemplate::def),
                     error: format!("Aucun courrier n'a été enregistré : {e}"),
                     previews: vec![],
                     defaults: false,

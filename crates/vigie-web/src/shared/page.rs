@@ -33,6 +33,8 @@ pub struct Chrome {
     pub can_generate_letters: bool,
     /// May read the dashboards (« Tableaux de bord »).
     pub can_read_stats: bool,
+    /// May administer the letter templates (« Modèles de courrier »).
+    pub can_admin_templates: bool,
 }
 
 impl Chrome {
@@ -50,6 +52,7 @@ impl Chrome {
             can_generate_letters: vigie_domain::letters::may_generate_any(u.role),
             can_confirm_users: u.role.has(Permission::UsersConfirm),
             can_read_stats: u.role.has(Permission::StatsRead),
+            can_admin_templates: u.role.has(Permission::TemplatesAdmin),
         }
     }
 }
