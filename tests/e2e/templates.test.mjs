@@ -17,7 +17,7 @@ const T = { timeout: 120_000 };
 const CODE = '01-accuse-reception';
 const TITLE = "Accusé de réception de l'information préoccupante";
 const PAGE = `/admin/modeles/${CODE}`;
-/** A fictional dossier's number: the demo generator numbers them from 9001 in the year (AAAA-009NNN). */
+/** A fictional dossier's number: numbered from 999001 in the year of its reception (AAAA-999NNN). */
 const FICTIONAL = /\b\d{4}-999\d{3}\b/;
 const ODT_MIME = 'application/vnd.oasis.opendocument.text';
 /** LibreOffice (PDF of the trial) is installed here and in CI (scripts/test.sh). */

@@ -109,6 +109,41 @@ async fn filled(db: &TestDb) {
     )
     .await
     .unwrap();
+    // A document removed by a responsable: its row and removal are backed up, its content
+    // (deleted) is not, and the backup still reads through.
+    let removed = s
+        .add_documents(
+            now(),
+            &Actor::system(),
+            &Scope::All,
+            &[NewDocument {
+                dossier_id: dossier,
+                kind: "piece",
+                title: "Déposé par erreur".into(),
+                template_code: None,
+                template_version: None,
+                recipient_kind: None,
+                recipient_label: None,
+                file_name: "erreur.pdf".into(),
+                media_type: "application/pdf".into(),
+                bytes: &bytes[..300_000],
+                confidential: false,
+                names_source: false,
+                category_id: None,
+                version_of: None,
+            }],
+        )
+        .await
+        .unwrap()[0];
+    s.remove_document(
+        now(),
+        &Actor::system(),
+        &Scope::All,
+        removed,
+        "Mauvais dossier",
+    )
+    .await
+    .unwrap();
 }
 
 fn keys() -> (Encryption, Decryption) {

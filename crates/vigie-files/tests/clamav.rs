@@ -6,7 +6,7 @@
 //! (the CI installs `clamav-daemon`): then it fails.
 
 use std::io::Write as _;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use vigie_files::clamav::{self, Address, ScanError, Verdict};
 use vigie_files::testing::{PrivateClamd, SIGNATURE, STREAM_MAX, eicar};
@@ -73,14 +73,12 @@ async fn private_clamd() {
 }
 
 #[tokio::test]
-async fn missing_socket_is_unreachable_quickly() {
+async fn missing_socket_is_unreachable() {
     let dir = tempfile::tempdir().unwrap();
     let address = Address::Unix(dir.path().join("absent.sock"));
-    let started = Instant::now();
     let error = clamav::scan(&address, b"bonjour", TIMEOUT)
         .await
         .unwrap_err();
-    assert!(started.elapsed() < Duration::from_secs(1));
     assert!(matches!(error, ScanError::Unreachable(_)), "{error:?}");
     assert_eq!(
         error.to_string(),
@@ -99,11 +97,9 @@ async fn refused_tcp_connection_is_unreachable() {
         listener.local_addr().unwrap().port()
     };
     let address = Address::parse(&format!("tcp:127.0.0.1:{port}")).unwrap();
-    let started = Instant::now();
     let error = clamav::scan(&address, b"bonjour", TIMEOUT)
         .await
         .unwrap_err();
-    assert!(started.elapsed() < Duration::from_secs(1));
     assert!(matches!(error, ScanError::Unreachable(_)), "{error:?}");
     assert!(
         error.detail().contains(&port.to_string()),

@@ -437,13 +437,17 @@ impl Store {
         q.push(" AND rm.document_id IS NULL AND doc.id = ").bind(id);
         let rows = all_sql(&txn, &q).await?;
         let doc = info(rows.first().ok_or(StoreError::NotFound)?)?;
-        exec(
+        // Two removals at once: the second inserts nothing and finds the document gone.
+        let inserted = exec(
             &txn,
             "INSERT INTO document_removal (document_id, removed_by, removed_at, reason) \
-             VALUES ($1, $2, $3, $4)",
+             VALUES ($1, $2, $3, $4) ON CONFLICT (document_id) DO NOTHING",
             vals![id, actor.user_id, now, reason],
         )
         .await?;
+        if inserted == 0 {
+            return Err(StoreError::NotFound);
+        }
         exec(
             &txn,
             "DELETE FROM document_chunk WHERE document_id = $1",

@@ -73,11 +73,15 @@ pub struct NewTemplate {
 }
 
 const VERSION_COLUMNS: &str = "v.id, v.template_id, v.number, v.format, v.file_name, v.size, \
-    v.sha256, v.comment, v.uploaded_at, v.published_at, up.display_name AS uploaded_by_name, \
+    v.sha256, v.comment, v.uploaded_at, p.published_at, up.display_name AS uploaded_by_name, \
     pub.display_name AS published_by_name";
 
+/// A version with its last publication, if any.
 const VERSION_FROM: &str = "FROM letter_template_version v \
-    LEFT JOIN app_user up ON up.id = v.uploaded_by LEFT JOIN app_user pub ON pub.id = v.published_by";
+    LEFT JOIN app_user up ON up.id = v.uploaded_by \
+    LEFT JOIN letter_template_publication p ON p.id = \
+        (SELECT MAX(p2.id) FROM letter_template_publication p2 WHERE p2.version_id = v.id) \
+    LEFT JOIN app_user pub ON pub.id = p.published_by";
 
 fn version_from(r: &sea_orm::QueryResult) -> Result<TemplateVersion> {
     Ok(TemplateVersion {
@@ -190,8 +194,10 @@ impl Store {
 
     async fn in_service_version(&self, template_id: i64) -> Result<Option<TemplateVersion>> {
         let sql = format!(
-            "SELECT {VERSION_COLUMNS} {VERSION_FROM} WHERE v.template_id = $1 \
-             AND v.published_at IS NOT NULL ORDER BY v.published_at DESC, v.number DESC LIMIT 1"
+            "SELECT {VERSION_COLUMNS} {VERSION_FROM} WHERE v.id = \
+             (SELECT p3.version_id FROM letter_template_publication p3 \
+              JOIN letter_template_version v3 ON v3.id = p3.version_id \
+              WHERE v3.template_id = $1 ORDER BY p3.id DESC LIMIT 1)"
         );
         one(&self.db, &sql, vals![template_id])
             .await?
@@ -220,13 +226,15 @@ impl Store {
         Ok((version_from(&r)?, get(&r, "content")?))
     }
 
-    /// Adds a template (no version yet: it is offered once one is published); its code
-    /// follows the list's numbering. Audited (`modele.creation`).
+    /// Adds a template and, when given, its first version (a draft), in one transaction: it
+    /// is offered once a version is published; its code follows the list's numbering.
+    /// Audited (`modele.creation`, `modele.version`).
     pub async fn add_letter_template(
         &self,
         now: DateTime<Utc>,
         actor: &Actor,
         t: &NewTemplate,
+        first: Option<&NewVersion<'_>>,
     ) -> Result<LetterTemplate> {
         let txn = self.write().await?;
         let count: i64 = get(
@@ -273,6 +281,18 @@ impl Store {
                 .detail(code.clone()),
         )
         .await?;
+        if let Some(v) = first {
+            self.insert_version(
+                &txn,
+                now,
+                actor,
+                &NewVersion {
+                    template_id: id,
+                    ..*v
+                },
+            )
+            .await?;
+        }
         txn.commit().await?;
         self.letter_template(&code).await
     }
@@ -285,6 +305,21 @@ impl Store {
         actor: &Actor,
         v: &NewVersion<'_>,
     ) -> Result<TemplateVersion> {
+        let txn = self.write().await?;
+        let id = self.insert_version(&txn, now, actor, v).await?;
+        txn.commit().await?;
+        Ok(self.template_version(id).await?.0)
+    }
+
+    /// Inserts a version in the caller's transaction: numbered after the template's last,
+    /// the template's row moved first (on PostgreSQL its lock orders two uploads at once).
+    async fn insert_version(
+        &self,
+        txn: &sea_orm::DatabaseTransaction,
+        now: DateTime<Utc>,
+        actor: &Actor,
+        v: &NewVersion<'_>,
+    ) -> Result<i64> {
         let NewVersion {
             template_id,
             format,
@@ -303,17 +338,18 @@ impl Store {
             )
             .into());
         }
-        let txn = self.write().await?;
-        one(
-            &txn,
-            "SELECT id FROM letter_template WHERE id = $1",
+        let moved = exec(
+            txn,
+            "UPDATE letter_template SET version = version + 1 WHERE id = $1",
             vals![template_id],
         )
-        .await?
-        .ok_or(StoreError::NotFound)?;
+        .await?;
+        if moved == 0 {
+            return Err(StoreError::NotFound);
+        }
         let next: i64 = get(
             &one(
-                &txn,
+                txn,
                 "SELECT COALESCE(MAX(number), 0) + 1 AS n FROM letter_template_version WHERE template_id = $1",
                 vals![template_id],
             )
@@ -324,7 +360,7 @@ impl Store {
         let sha = hex::encode(Sha256::digest(content));
         let size = i64::try_from(content.len()).unwrap_or(i64::MAX);
         let r = one(
-            &txn,
+            txn,
             "INSERT INTO letter_template_version (template_id, number, format, file_name, content, \
              size, sha256, comment, uploaded_by, uploaded_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
@@ -345,7 +381,7 @@ impl Store {
         .ok_or(StoreError::NotFound)?;
         let id: i64 = get(&r, "id")?;
         self.append(
-            &txn,
+            txn,
             now,
             actor,
             Event::new("modele.version")
@@ -355,28 +391,47 @@ impl Store {
                 )),
         )
         .await?;
-        txn.commit().await?;
-        Ok(self.template_version(id).await?.0)
+        Ok(id)
     }
 
-    /// Puts a version in service (the letters generated from now on use it). Publishing an
-    /// older version again brings it back. Audited (`modele.publication`).
+    /// Puts a version in service (the letters generated from now on use it): a publication
+    /// row, the template's row version checked and moved (two administrators never overwrite
+    /// each other). Publishing an older version again brings it back. Audited
+    /// (`modele.publication`).
     pub async fn publish_template_version(
         &self,
         now: DateTime<Utc>,
         actor: &Actor,
         version_id: i64,
+        expected_version: i64,
     ) -> Result<()> {
         let txn = self.write().await?;
-        let done = exec(
+        let template_id: i64 = get(
+            &one(
+                &txn,
+                "SELECT template_id FROM letter_template_version WHERE id = $1",
+                vals![version_id],
+            )
+            .await?
+            .ok_or(StoreError::NotFound)?,
+            "template_id",
+        )?;
+        let moved = exec(
             &txn,
-            "UPDATE letter_template_version SET published_at = $1, published_by = $2 WHERE id = $3",
-            vals![now, actor.user_id, version_id],
+            "UPDATE letter_template SET version = version + 1 WHERE id = $1 AND version = $2",
+            vals![template_id, expected_version],
         )
         .await?;
-        if done == 0 {
-            return Err(StoreError::NotFound);
+        if moved == 0 {
+            return Err(stale());
         }
+        exec(
+            &txn,
+            "INSERT INTO letter_template_publication (version_id, published_by, published_at) \
+             VALUES ($1, $2, $3)",
+            vals![version_id, actor.user_id, now],
+        )
+        .await?;
         self.append(
             &txn,
             now,

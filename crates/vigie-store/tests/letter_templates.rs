@@ -61,9 +61,19 @@ async fn templates_are_seeded_versioned_published_added_and_deactivated() {
         assert_eq!(v1.uploaded_by_name.as_deref(), Some("modeles"));
         // A draft is not in service; the last published is.
         assert_eq!(s.letter_template(&t.code).await.unwrap().in_service, None);
-        s.publish_template_version(now(), &actor, v2.id)
+        let row = |code: &str| {
+            let code = code.to_owned();
+            async move { s.letter_template(&code).await.unwrap().version }
+        };
+        let read = row(&t.code).await;
+        s.publish_template_version(now(), &actor, v2.id, read)
             .await
             .unwrap();
+        // Another administrator's page, read before: refused, nothing published.
+        assert!(matches!(
+            s.publish_template_version(now(), &actor, v1.id, read).await,
+            Err(StoreError::Stale(_))
+        ));
         assert_eq!(
             s.letter_template(&t.code)
                 .await
@@ -73,9 +83,28 @@ async fn templates_are_seeded_versioned_published_added_and_deactivated() {
                 .id,
             v2.id
         );
-        s.publish_template_version(now() + chrono::Duration::minutes(1), &actor, v1.id)
-            .await
-            .unwrap();
+        let first_publication = s.template_version(v2.id).await.unwrap().0.published_at;
+        s.publish_template_version(
+            now() + chrono::Duration::minutes(1),
+            &actor,
+            v1.id,
+            row(&t.code).await,
+        )
+        .await
+        .unwrap();
+        // The application may neither change nor delete a version or a publication.
+        if db.store.backend() == sea_orm::DatabaseBackend::Postgres {
+            for sql in [
+                "UPDATE letter_template_version SET comment = 'x'",
+                "DELETE FROM letter_template_version",
+                "DELETE FROM letter_template_publication",
+            ] {
+                assert!(
+                    vigie_store::testing::raw_sql(s, sql).await.is_err(),
+                    "{sql}"
+                );
+            }
+        }
         assert_eq!(
             s.letter_template(&t.code)
                 .await
@@ -92,8 +121,13 @@ async fn templates_are_seeded_versioned_published_added_and_deactivated() {
             vec![2, 1]
         );
         assert_eq!(s.template_version(v2.id).await.unwrap().1, b"deux");
+        assert_eq!(
+            s.template_version(v2.id).await.unwrap().0.published_at,
+            first_publication,
+            "a publication is kept when another version is published"
+        );
         assert!(matches!(
-            s.publish_template_version(now(), &actor, 999_999).await,
+            s.publish_template_version(now(), &actor, 999_999, 1).await,
             Err(StoreError::NotFound)
         ));
 
@@ -107,11 +141,25 @@ async fn templates_are_seeded_versioned_published_added_and_deactivated() {
                     recipient: RecipientKind::Parent,
                     legal_basis: String::new(),
                 },
+                Some(&NewVersion {
+                    template_id: 0,
+                    format: "odt",
+                    file_name: "convocation.odt",
+                    content: b"trois",
+                    comment: None,
+                }),
             )
             .await
             .unwrap();
         assert_eq!(added.code, "11-convocation-a-l-audition");
         assert!(!added.builtin && added.active && added.def().builtin.is_none());
+        let first = s.template_versions(added.id).await.unwrap();
+        assert_eq!(
+            (first.len(), first[0].number),
+            (1, 1),
+            "its first version, a draft"
+        );
+        assert_eq!(added.in_service, None);
         let again = s
             .add_letter_template(
                 now(),
@@ -121,6 +169,7 @@ async fn templates_are_seeded_versioned_published_added_and_deactivated() {
                     recipient: RecipientKind::Source,
                     legal_basis: String::new(),
                 },
+                None,
             )
             .await
             .unwrap();

@@ -108,6 +108,18 @@ fn newest_version(html: &str, code: &str) -> i64 {
         .unwrap()
 }
 
+/// Publishes a version with the template's row version as the page shows it.
+async fn publish(w: &World, user: i64, code: &str, version: i64) -> Answer {
+    let read = w.store.letter_template(code).await.unwrap().version;
+    post(
+        w,
+        user,
+        &format!("/admin/modeles/{code}/versions/{version}/publication"),
+        &format!("version={read}"),
+    )
+    .await
+}
+
 fn pdf_text(pdf: &[u8]) -> String {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("courrier.pdf");
@@ -162,7 +174,10 @@ async fn a_libreoffice_and_a_word_version_are_checked_tried_published_and_used()
     let r = w.responsable;
     let list = get(&w, r, "/admin/modeles").await;
     assert_eq!(list.status, StatusCode::OK);
-    assert_eq!(list.text().matches("href=\"/admin/modeles/").count(), 10);
+    assert_eq!(
+        list.text().matches("<td><a href=\"/admin/modeles/").count(),
+        10
+    );
     assert!(list.text().contains("modèle par défaut de Vigie"));
 
     // LibreOffice: uploaded, a draft, tried on a fictional dossier, published.
@@ -224,13 +239,7 @@ async fn a_libreoffice_and_a_word_version_are_checked_tried_published_and_used()
             .unwrap()
             .starts_with("modèle par défaut")
     );
-    let a = post(
-        &w,
-        r,
-        &format!("/admin/modeles/01-accuse-reception/versions/{v1}/publication"),
-        "",
-    )
-    .await;
+    let a = publish(&w, r, "01-accuse-reception", v1).await;
     assert_eq!(a.status, StatusCode::SEE_OTHER);
     let (text, doc) = generate(&w, "01-accuse-reception").await;
     assert!(
@@ -254,13 +263,7 @@ async fn a_libreoffice_and_a_word_version_are_checked_tried_published_and_used()
         .await
         .text();
     let v = newest_version(&page, "04-demande-evaluation");
-    post(
-        &w,
-        r,
-        &format!("/admin/modeles/04-demande-evaluation/versions/{v}/publication"),
-        "",
-    )
-    .await;
+    publish(&w, r, "04-demande-evaluation", v).await;
     let (text, doc) = generate(&w, "04-demande-evaluation").await;
     assert!(
         text.contains(&format!("Version Word pour {number}")),
@@ -427,13 +430,7 @@ async fn a_new_template_is_offered_once_published_and_no_more_when_deactivated()
         .await
         .text();
     let v = newest_version(&page, "11-remerciement-au-signalant");
-    post(
-        &w,
-        r,
-        &format!("/admin/modeles/11-remerciement-au-signalant/versions/{v}/publication"),
-        "",
-    )
-    .await;
+    publish(&w, r, "11-remerciement-au-signalant", v).await;
     assert!(
         get(&w, w.agent, &letters)
             .await

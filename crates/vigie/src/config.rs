@@ -211,13 +211,14 @@ fn read_raw(file: &str) -> Result<Raw, String> {
         .map_err(|e| format!("configuration invalide ({file} ou VIGIE_*) : {e}"))
 }
 
-/// The upload settings: the size limit (1 to 200 Mo) and the optional ClamAV daemon.
+/// The upload settings: the size limit (1 Mo to what the store accepts) and the optional
+/// ClamAV daemon.
 fn uploads(raw: &Raw) -> Result<vigie_web::documents::upload::UploadSettings, String> {
-    if !(1..=200).contains(&raw.document_max_mo) {
-        return Err(
-            "VIGIE_DOCUMENT_MAX_MO : taille maximale d'un document déposé, entre 1 et 200 Mo"
-                .into(),
-        );
+    let ceiling = vigie_store::documents::MAX_SIZE / (1024 * 1024);
+    if !(1..=i64::try_from(ceiling).unwrap_or(50)).contains(&raw.document_max_mo) {
+        return Err(format!(
+            "VIGIE_DOCUMENT_MAX_MO : taille maximale d'un document déposé, entre 1 et {ceiling} Mo"
+        ));
     }
     if !(1..=600).contains(&raw.clamav_timeout_seconds) {
         return Err("VIGIE_CLAMAV_TIMEOUT_SECONDS : entre 1 et 600 secondes".into());

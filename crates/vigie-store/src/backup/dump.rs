@@ -156,13 +156,23 @@ impl Snapshot {
     }
 
     /// Streams every document's bytes, by id, chunk after chunk; returns how many documents.
+    /// A removed document has no content left: its row is in `tables/`, its bytes nowhere.
     pub async fn documents(
         &self,
         each: &mut (dyn FnMut(DocumentPart<'_>) -> std::io::Result<()> + Send),
     ) -> Result<u64> {
-        let sql = "SELECT d.id, d.size, c.data FROM document d
-             LEFT JOIN document_chunk c ON c.document_id = d.id
-             ORDER BY d.id, c.seq";
+        // Removals exist from schema version 15 on.
+        let removed = if self.schema_version().await? >= 15 {
+            "WHERE NOT EXISTS (SELECT 1 FROM document_removal rm WHERE rm.document_id = d.id)"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "SELECT d.id, d.size, c.data FROM document d
+             LEFT JOIN document_chunk c ON c.document_id = d.id {removed}
+             ORDER BY d.id, c.seq"
+        );
+        let sql = sql.as_str();
         let mut stream = self
             .txn
             .stream_raw(statement(&self.txn, sql, vec![]))

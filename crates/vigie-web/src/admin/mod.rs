@@ -1,7 +1,8 @@
 //! Administration screens: the parameter tables, territories and services ([`params`]),
 //! the population of each territory for the dashboards' rates ([`population`]),
 //! what letters print (letterhead, directory, services' addresses: [`letters`]), the letter
-//! templates and their versions ([`templates`], [`template_check`], [`template_trial`]),
+//! templates and their versions ([`templates`], [`template_actions`], [`template_check`],
+//! [`template_trial`]),
 //! the users ([`users`], [`user_actions`]) and the roles ([`roles`]), and the accounts waiting for a responsable CRIP's
 //! confirmation (two-person rule: [`pending`]).
 
@@ -12,6 +13,7 @@ pub mod params;
 pub mod pending;
 pub mod population;
 pub mod roles;
+pub mod template_actions;
 pub mod template_check;
 pub mod template_trial;
 pub mod templates;
@@ -105,6 +107,13 @@ pub fn template_routes(r: crate::routes::Routes) -> crate::routes::Routes {
         Perm(TemplatesAdmin),
         templates::create,
     )
+    // The data dictionary, for those who write templates (as under « Courriers »).
+    .add(
+        Method::GET,
+        "/admin/modeles/champs",
+        Perm(TemplatesAdmin),
+        letters::fields,
+    )
     .add(
         Method::GET,
         "/admin/modeles/{code}",
@@ -121,13 +130,13 @@ pub fn template_routes(r: crate::routes::Routes) -> crate::routes::Routes {
         Method::GET,
         "/admin/modeles/{code}/versions/{id}",
         Perm(TemplatesAdmin),
-        templates::download,
+        template_actions::download,
     )
     .add(
         Method::GET,
         "/admin/modeles/{code}/defaut",
         Perm(TemplatesAdmin),
-        templates::download_default,
+        template_actions::download_default,
     )
     .add(
         Method::POST,
@@ -139,13 +148,13 @@ pub fn template_routes(r: crate::routes::Routes) -> crate::routes::Routes {
         Method::POST,
         "/admin/modeles/{code}/versions/{id}/publication",
         Perm(TemplatesAdmin),
-        templates::publish,
+        template_actions::publish,
     )
     .add(
         Method::POST,
         "/admin/modeles/{code}/activation",
         Perm(TemplatesAdmin),
-        templates::activation,
+        template_actions::activation,
     )
     .add(
         Method::GET,

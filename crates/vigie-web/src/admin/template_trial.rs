@@ -8,7 +8,7 @@ use axum::Extension;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use vigie_domain::letters::merge::{LetterInput, build};
-use vigie_letters::{Image, Template};
+use vigie_letters::Template;
 use vigie_store::audit::Event;
 use vigie_store::letter_templates::LetterTemplate;
 use vigie_store::sessions::SessionUser;
@@ -74,7 +74,14 @@ async fn fill(
     let letter = t.def();
     let now = state.now();
     let today = now.with_timezone(&state.config.timezone).date_naive();
-    for rec in state.store.fictional_dossiers(now, DRAWN).await? {
+    let dossiers = match state.store.fictional_dossiers(now, DRAWN).await {
+        Ok(d) => d,
+        Err(vigie_store::StoreError::Config(m)) => {
+            return Err(refused(format!("Essai impossible : {m}")));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    for rec in dossiers {
         let ctx = Context::load(state, u, &rec).await?;
         let Some((_, recipient_label, recipient)) =
             ctx.choices(&letter, &rec, &[]).into_iter().next()
@@ -98,17 +105,7 @@ async fn fill(
             can_see_source: true,
         })
         .map_err(WebError::Invalid)?;
-        let images: Vec<Image> = ctx
-            .letterhead
-            .logo
-            .as_ref()
-            .map(|(bytes, _)| Image {
-                key: "logo".into(),
-                bytes: bytes.clone(),
-                height_mm: 20,
-            })
-            .into_iter()
-            .collect();
+        let images = ctx.images();
         let bytes = template
             .render(&merge.value, &images)
             .map_err(|e| refused(e.to_string()))?;
@@ -126,7 +123,7 @@ async fn fill(
         });
     }
     Err(refused(format!(
-        "Aucun des {DRAWN} dossiers fictifs n'a de destinataire de ce type ({}) : pour un destinataire de l'annuaire, ajoutez-en un (Administration, Courriers).",
+        "Aucun des {DRAWN} dossiers fictifs n'a de destinataire de ce type ({}) : pour un destinataire de l'annuaire, l'administrateur en ajoute un (Administration, Courriers).",
         letter.recipient.label()
     )))
 }
@@ -166,7 +163,7 @@ pub async fn trial(
     };
     let name = format!("essai-{code}");
     match f.telecharger.as_str() {
-        "fichier" => super::templates::attachment(
+        "fichier" => super::template_actions::attachment(
             trial.bytes,
             trial.format.mime(),
             &format!("{name}.{}", trial.format.extension()),
@@ -185,9 +182,11 @@ pub async fn trial(
             };
             let (doc, format) = (trial.bytes.clone(), trial.format);
             match tokio::task::spawn_blocking(move || pool.convert(&doc, format)).await {
-                Ok(Ok(pdf)) => {
-                    super::templates::attachment(pdf, "application/pdf", &format!("{name}.pdf"))
-                }
+                Ok(Ok(pdf)) => super::template_actions::attachment(
+                    pdf,
+                    "application/pdf",
+                    &format!("{name}.pdf"),
+                ),
                 Ok(Err(e)) => {
                     template_page(&state, &u, &code, vec![e.to_string()], "", Some(trial.view))
                         .await

@@ -9,7 +9,7 @@
 use askama::Template;
 use axum::Extension;
 use axum::extract::{Multipart, Path, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use vigie_domain::letters::RecipientKind;
 use vigie_store::letter_templates::{LetterTemplate, NewTemplate, NewVersion, TemplateVersion};
@@ -19,9 +19,9 @@ use super::template_check::check_template;
 use crate::AppState;
 use crate::http::client::ClientIp;
 use crate::http::error::WebError;
-use crate::http::extract::{Form, Query};
+use crate::http::extract::Query;
 use crate::shared::dates::datetime;
-use crate::shared::{Choice, Chrome, actor, path_id, render};
+use crate::shared::{Choice, Chrome, actor, render};
 
 /// A template in the list.
 #[derive(Debug, Clone)]
@@ -373,20 +373,13 @@ pub async fn create(
                     recipient,
                     legal_basis: legal,
                 },
-            )
-            .await?;
-        state
-            .store
-            .add_template_version(
-                state.now(),
-                &actor,
-                &NewVersion {
-                    template_id: t.id,
+                Some(&NewVersion {
+                    template_id: 0,
                     format: checked.format.extension(),
-                    file_name: &file_name(&up.file_name, &t.code, checked.format),
+                    file_name: &file_name(&up.file_name, "modele", checked.format),
                     content: &up.bytes,
                     comment: None,
-                },
+                }),
             )
             .await?;
         Ok::<_, WebError>(t)
@@ -397,6 +390,7 @@ pub async fn create(
             Redirect::to(&format!("/admin/modeles/{}?enregistre=version", t.code)).into_response()
         }
         Err(WebError::Conflict(m)) => list_page(&state, &u, typed, vec![m]).await,
+        Err(WebError::Invalid(e)) => list_page(&state, &u, typed, vec![e.to_string()]).await,
         Err(e) => e.into_response(),
     }
 }
@@ -493,145 +487,5 @@ pub async fn upload(
     {
         Ok(_) => Redirect::to(&format!("/admin/modeles/{code}?enregistre=version")).into_response(),
         Err(e) => WebError::from(e).into_response(),
-    }
-}
-
-/// A version of `code` (checked to belong to it).
-async fn version_of(
-    state: &AppState,
-    code: &str,
-    id: &str,
-) -> Result<(LetterTemplate, TemplateVersion, Vec<u8>), WebError> {
-    let t = state.store.letter_template(code).await?;
-    let (v, bytes) = state.store.template_version(path_id(id)?).await?;
-    if v.template_id != t.id {
-        return Err(WebError::NotFound);
-    }
-    Ok((t, v, bytes))
-}
-
-pub fn attachment(bytes: Vec<u8>, mime: &str, name: &str) -> Response {
-    (
-        StatusCode::OK,
-        [
-            (header::CONTENT_TYPE, mime.to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!(
-                    "attachment; filename=\"{}\"",
-                    name.replace(['"', '\\', '\r', '\n'], "_")
-                ),
-            ),
-            (header::CACHE_CONTROL, "no-store".to_owned()),
-        ],
-        bytes,
-    )
-        .into_response()
-}
-
-/// `GET /admin/modeles/{code}/versions/{id}`: the version's file.
-pub async fn download(
-    State(state): State<AppState>,
-    Extension(_u): Extension<SessionUser>,
-    Path((code, id)): Path<(String, String)>,
-) -> Response {
-    match version_of(&state, &code, &id).await {
-        Ok((_, v, bytes)) => {
-            let format = super::super::letters::source::format_of(&v.format)
-                .unwrap_or(vigie_letters::Format::Odt);
-            attachment(bytes, format.mime(), &v.file_name)
-        }
-        Err(e) => e.into_response(),
-    }
-}
-
-#[derive(Debug, Default, serde::Deserialize)]
-pub struct FormatQuery {
-    #[serde(default)]
-    format: String,
-}
-
-/// `GET /admin/modeles/{code}/defaut?format=odt|docx`: the version built into Vigie, to start
-/// editing from.
-pub async fn download_default(
-    State(state): State<AppState>,
-    Extension(_u): Extension<SessionUser>,
-    Path(code): Path<String>,
-    Query(q): Query<FormatQuery>,
-) -> Response {
-    let format = if q.format == "docx" {
-        vigie_letters::Format::Docx
-    } else {
-        vigie_letters::Format::Odt
-    };
-    match state.store.letter_template(&code).await {
-        Ok(t) if t.builtin => match vigie_letters::defaults::template(&t.code, format) {
-            Some(bytes) => attachment(
-                bytes.to_vec(),
-                format.mime(),
-                &format!("{}.{}", t.code, format.extension()),
-            ),
-            None => WebError::NotFound.into_response(),
-        },
-        Ok(_) => WebError::NotFound.into_response(),
-        Err(e) => WebError::from(e).into_response(),
-    }
-}
-
-/// `POST /admin/modeles/{code}/versions/{id}/publication`.
-pub async fn publish(
-    State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
-    Extension(u): Extension<SessionUser>,
-    Path((code, id)): Path<(String, String)>,
-) -> Response {
-    let result = async {
-        let (_, v, _) = version_of(&state, &code, &id).await?;
-        state
-            .store
-            .publish_template_version(state.now(), &actor(&u, ip), v.id)
-            .await?;
-        Ok::<_, WebError>(())
-    }
-    .await;
-    match result {
-        Ok(()) => {
-            Redirect::to(&format!("/admin/modeles/{code}?enregistre=publication")).into_response()
-        }
-        Err(e) => e.into_response(),
-    }
-}
-
-#[derive(Debug, Default, serde::Deserialize)]
-pub struct ActivationForm {
-    #[serde(default)]
-    version: i64,
-    #[serde(default)]
-    actif: String,
-}
-
-/// `POST /admin/modeles/{code}/activation` (`version`, `actif=1|0`).
-pub async fn activation(
-    State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
-    Extension(u): Extension<SessionUser>,
-    Path(code): Path<String>,
-    Form(f): Form<ActivationForm>,
-) -> Response {
-    let result = async {
-        let t = state.store.letter_template(&code).await?;
-        state
-            .store
-            .set_template_active(state.now(), &actor(&u, ip), t.id, f.version, f.actif == "1")
-            .await?;
-        Ok::<_, WebError>(())
-    }
-    .await;
-    match result {
-        Ok(()) => {
-            Redirect::to(&format!("/admin/modeles/{code}?enregistre=activation")).into_response()
-        }
-        Err(WebError::Conflict(m)) => template_page(&state, &u, &code, vec![m], "", None).await,
-        Err(e) => e.into_response(),
     }
 }

@@ -132,7 +132,8 @@ pub struct LetterOrder {
     /// Ids of the children concerned (`children[].id`); empty: all.
     #[serde(default)]
     pub enfants: Vec<i64>,
-    /// `odt` (default) or `docx`.
+    /// `odt` (default) or `docx`; a template the CRIP published comes in its own format
+    /// (another one asked: 422).
     #[serde(default)]
     pub format: Option<String>,
     /// Also store the PDF (LibreOffice on the server).
@@ -181,6 +182,23 @@ pub async fn create(
             .into());
         }
     };
+    // A template the CRIP published comes in its own format: another one asked is refused.
+    if let Some(asked) = order.format.as_deref()
+        && let Ok(t) = state.store.letter_template(&order.modele).await
+        && let Some(v) = &t.in_service
+        && v.format != asked
+    {
+        return Err(WebError::Invalid(vigie_domain::DomainError::field(
+            "format",
+            "Format",
+            format!(
+                "ce modèle est publié par la CRIP en {} : demandez « {} » ou n'indiquez pas de format.",
+                v.format.to_uppercase(),
+                v.format
+            ),
+        ))
+        .into());
+    }
     let scope = dossier_scope(&state, &u).await?;
     let actor = actor(&u, ip);
     let rec = state
@@ -295,11 +313,15 @@ pub async fn upload(
         .read_dossier(state.now(), &actor, &scope, id)
         .await?;
     let stored = store_upload(&state, &u, &actor, &scope, &rec, form).await?;
+    // Read back as the caller sees them (never a document they could not see).
+    let visible = u.role.has(Permission::SourceIdentityRead);
     let mut docs = Vec::new();
     for d in &stored.ids {
-        docs.push(Document::from(
-            state.store.document(&scope, true, *d).await?,
-        ));
+        match state.store.document(&scope, visible, *d).await {
+            Ok(doc) => docs.push(Document::from(doc)),
+            Err(vigie_store::StoreError::NotFound) => {}
+            Err(e) => return Err(WebError::from(e).into()),
+        }
     }
     let location = docs
         .first()

@@ -165,7 +165,12 @@ pub async fn show(
     } else {
         StatusCode::OK
     };
-    let upload = may_upload_any(u.role).then(|| {
+    // The form where this user may upload something to this dossier (an évaluateur: to a
+    // dossier assigned to their service).
+    let offered = may_upload_any(u.role)
+        && (u.role.has(Permission::DossierWrite)
+            || super::upload::assigned_to_own_service(u, &rec));
+    let upload = offered.then(|| {
         let version_of = done
             .version_de
             .or_else(|| {
@@ -317,10 +322,7 @@ pub fn stream(state: &AppState, doc: &DocumentInfo) -> Response {
             }
         }
     });
-    let disposition = format!(
-        "attachment; filename=\"{}\"",
-        doc.file_name.replace(['"', '\\', '\r', '\n'], "_")
-    );
+    let disposition = crate::shared::url::attachment(&doc.file_name);
     (
         StatusCode::OK,
         [

@@ -171,6 +171,20 @@ pub async fn read_form(mut multipart: Multipart, max_size: usize) -> UploadForm 
     form
 }
 
+/// Whether the dossier has a live (not cancelled) assignment to the user's service: where an
+/// évaluateur may upload the evaluation report.
+pub fn assigned_to_own_service(
+    u: &SessionUser,
+    dossier: &vigie_domain::dossier::DossierRecord,
+) -> bool {
+    u.service_id.is_some_and(|s| {
+        dossier
+            .assignments
+            .iter()
+            .any(|a| a.data.service_id == s && !a.data.cancelled)
+    })
+}
+
 /// What an upload did.
 #[derive(Debug)]
 pub struct Stored {
@@ -226,9 +240,7 @@ pub async fn store_upload(
         Ok(up) if errors.is_empty() => up,
         _ => return Err(WebError::Invalid(DomainError::Invalid(errors))),
     };
-    let own_service = u
-        .service_id
-        .is_some_and(|s| dossier.assignments.iter().any(|a| a.data.service_id == s));
+    let own_service = assigned_to_own_service(u, dossier);
     if !may_upload(u.role, upload.category, own_service) {
         let detail = format!(
             "depot_document role={} dossier={}",
@@ -260,7 +272,7 @@ pub async fn store_upload(
         .files
         .iter()
         .zip(&kinds)
-        .map(|(f, kind)| place.document(f, *kind))
+        .map(|(f, (kind, media_type))| place.document(f, *kind, media_type))
         .collect();
     let ids = state
         .store
@@ -285,7 +297,12 @@ struct Placement<'u> {
 
 impl Placement<'_> {
     /// The document's row: its title from what was typed or the file's name.
-    fn document<'a>(&self, f: &'a Received, kind: inspect::Kind) -> NewDocument<'a> {
+    fn document<'a>(
+        &self,
+        f: &'a Received,
+        kind: inspect::Kind,
+        media_type: &str,
+    ) -> NewDocument<'a> {
         let file_name = inspect::stored_name(&f.name, kind);
         NewDocument {
             dossier_id: self.dossier_id,
@@ -295,7 +312,7 @@ impl Placement<'_> {
             template_version: None,
             recipient_kind: None,
             recipient_label: None,
-            media_type: kind.media_type().to_owned(),
+            media_type: media_type.to_owned(),
             file_name,
             bytes: &f.bytes,
             confidential: (self.upload.confidential && self.visible) || self.inherited.0,
@@ -349,7 +366,7 @@ async fn inspect_files(
     actor: &Actor,
     dossier_id: i64,
     files: &mut [Received],
-) -> Result<Vec<inspect::Kind>, WebError> {
+) -> Result<Vec<(inspect::Kind, String)>, WebError> {
     let settings = state.config.uploads.clone();
     let limits = Limits {
         max_size: settings.max_size,
@@ -381,7 +398,8 @@ async fn inspect_files(
         .map_err(|e| WebError::Internal(format!("inspection : {e}")))?;
         f.bytes = bytes;
         match checked {
-            Ok(found) => kinds.push(found.kind),
+            // The media type says a text's character set (`text/plain; charset=windows-1252`).
+            Ok(found) => kinds.push((found.kind, found.content_type())),
             Err(refusal) => {
                 codes.push(refusal.code().to_owned());
                 errors.push(file_error(&f.name, refusal.to_string()));

@@ -106,6 +106,20 @@ impl Context {
         })
     }
 
+    /// The letterhead's logo, where a template types `{{ logo }}`.
+    pub fn images(&self) -> Vec<Image> {
+        self.letterhead
+            .logo
+            .as_ref()
+            .map(|(bytes, _)| Image {
+                key: "logo".into(),
+                bytes: bytes.clone(),
+                height_mm: 20,
+            })
+            .into_iter()
+            .collect()
+    }
+
     /// An active template by code.
     pub fn template(&self, code: &str) -> Option<&vigie_store::letter_templates::LetterTemplate> {
         self.templates.iter().find(|t| t.code == code)
@@ -220,17 +234,7 @@ pub async fn fill(
         }));
     }
     let src = super::source::source(state, stored, req.format).await?;
-    let images: Vec<Image> = ctx
-        .letterhead
-        .logo
-        .as_ref()
-        .map(|(bytes, _)| Image {
-            key: "logo".into(),
-            bytes: bytes.clone(),
-            height_mm: 20,
-        })
-        .into_iter()
-        .collect();
+    let images = ctx.images();
     let received_on = rec
         .header
         .received_at

@@ -62,6 +62,8 @@ struct LettersPage {
     recipients: Vec<Check>,
     children: Vec<Check>,
     docx: bool,
+    /// The published version's format, when the CRIP published one (no choice then).
+    fixed_format: String,
     pdf: bool,
     pdf_unavailable: String,
     follow_up: Option<&'static str>,
@@ -245,6 +247,12 @@ fn page(
             recipients,
             children,
             docx: req.format == vigie_letters::Format::Docx,
+            fixed_format: chosen
+                .as_ref()
+                .and_then(|k| ctx.template(&k.code))
+                .and_then(|t| t.in_service.as_ref())
+                .map(|v| v.format.to_uppercase())
+                .unwrap_or_default(),
             pdf: !defaults && req.pdf && state.pdf.is_some(),
             pdf_unavailable,
             follow_up: chosen

@@ -27,8 +27,37 @@ pub fn local_path(p: &str) -> String {
     encode(p, |b| b.is_ascii_alphanumeric() || b"-_.~/".contains(&b))
 }
 
+/// A `Content-Disposition` for a download named `name` (RFC 6266): an ASCII fallback (accents
+/// and characters that could end the header replaced by `_`) and the exact name in UTF-8
+/// (`filename*`, RFC 5987).
+pub fn attachment(name: &str) -> String {
+    let ascii: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && !matches!(c, '"' | '\\' | ';' | '%') || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let exact = encode(name, |b| {
+        b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b)
+    });
+    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{exact}")
+}
+
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn downloads_are_named_in_ascii_and_in_utf8() {
+        assert_eq!(
+            attachment("Rapport école \"v2\".pdf"),
+            "attachment; filename=\"Rapport _cole _v2_.pdf\"; filename*=UTF-8''Rapport%20%C3%A9cole%20%22v2%22.pdf"
+        );
+        assert!(!attachment("a\r\nSet-Cookie: x").contains('\n'));
+    }
     use super::*;
 
     #[test]
