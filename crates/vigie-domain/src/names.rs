@@ -11,37 +11,41 @@
 use unicode_normalization::UnicodeNormalization;
 
 /// Lower case, accents removed, ligatures expanded, every non-letter/digit run turned into one space.
+///
+/// Idempotent: the text is lowered before it is decomposed and every letter is lowered again
+/// after, so that a capital whose small form is itself mapped (`ẞ` → `ß` → `ss`) or a
+/// compatibility character decomposing into capitals (`㎒` → `MHz`) gives the same result on a
+/// second pass.
 pub fn normalize(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut pending_space = false;
-    for c in s.nfkd() {
+    let lowered = s.chars().flat_map(char::to_lowercase);
+    for c in lowered.nfkd().flat_map(char::to_lowercase) {
         if unicode_normalization::char::is_combining_mark(c) {
             continue;
         }
         let mapped: &str = match c {
-            'œ' | 'Œ' => "oe",
-            'æ' | 'Æ' => "ae",
+            'œ' => "oe",
+            'æ' => "ae",
             'ß' => "ss",
             // Letters that Unicode does not decompose into a base letter and an accent.
             'ı' => "i",
-            'ł' | 'Ł' => "l",
-            'đ' | 'Đ' | 'ð' | 'Ð' => "d",
-            'ø' | 'Ø' => "o",
-            'þ' | 'Þ' => "th",
+            'ł' => "l",
+            'đ' | 'ð' => "d",
+            'ø' => "o",
+            'þ' => "th",
             _ => "",
         };
-        if !mapped.is_empty() {
+        if !mapped.is_empty() || c.is_alphanumeric() {
             if pending_space && !out.is_empty() {
                 out.push(' ');
             }
             pending_space = false;
-            out.push_str(mapped);
-        } else if c.is_alphanumeric() {
-            if pending_space && !out.is_empty() {
-                out.push(' ');
+            if mapped.is_empty() {
+                out.push(c);
+            } else {
+                out.push_str(mapped);
             }
-            pending_space = false;
-            out.extend(c.to_lowercase());
         } else {
             pending_space = true;
         }
@@ -255,6 +259,11 @@ mod tests {
             normalize("Yılmaz Łukasz Đorđe Søren"),
             "yilmaz lukasz dorde soren"
         );
+        // Found by the property below: a capital whose small form is mapped, a compatibility
+        // character made of capitals.
+        assert_eq!(normalize("STRAẞE"), "strasse");
+        assert_eq!(normalize("ẞ"), normalize(&normalize("ẞ")));
+        assert_eq!(normalize("10 ㎒"), "10 mhz");
     }
 
     #[test]
