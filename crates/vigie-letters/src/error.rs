@@ -42,6 +42,13 @@ pub enum LetterError {
     /// PDF conversion (LibreOffice) failed or is not available.
     #[error("La conversion en PDF a échoué : {0}.")]
     Pdf(String),
+    /// Concatenating PDF letters ([`crate::merge_pdfs`]): one of them cannot be read. `number`
+    /// is its 1-based place in the batch.
+    #[error("Le PDF n° {number} est illisible : {reason}.")]
+    UnreadablePdf { number: usize, reason: String },
+    /// Concatenating PDF letters failed otherwise (nothing to concatenate…).
+    #[error("L'assemblage des PDF a échoué : {0}.")]
+    PdfMerge(String),
 }
 
 impl LetterError {

@@ -16,6 +16,7 @@ mod expr;
 mod filters;
 mod package;
 mod pdf;
+mod pdf_merge;
 mod text;
 mod xml;
 
@@ -28,6 +29,7 @@ pub use expr::FieldUse;
 pub use filters::{TODAY, age_at, french_list, long_date};
 pub use package::Image;
 pub use pdf::{PdfPool, PdfSettings, unavailable_reason};
+pub use pdf_merge::merge_pdfs;
 pub use text::document_text;
 
 use package::Package;

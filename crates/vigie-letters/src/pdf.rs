@@ -82,8 +82,25 @@ impl PdfPool {
     /// Converts a DOCX or ODT to PDF. Blocks until a worker is free and the conversion is done:
     /// call it from a blocking thread.
     pub fn convert(&self, document: &[u8], format: Format) -> Result<Vec<u8>, LetterError> {
+        let mut pdfs = self.convert_all(&[document], format)?;
+        pdfs.pop()
+            .ok_or_else(|| LetterError::Pdf("LibreOffice n'a pas produit de PDF".into()))
+    }
+
+    /// Converts several documents of one format with ONE LibreOffice process (its start-up, about
+    /// a second, is paid once): the PDFs in the order given. Blocks like [`PdfPool::convert`];
+    /// the timeout grows by 10 seconds per document after the first. Callers keep batches to a
+    /// few dozen documents and run several batches at once to use every worker.
+    pub fn convert_all(
+        &self,
+        documents: &[&[u8]],
+        format: Format,
+    ) -> Result<Vec<Vec<u8>>, LetterError> {
+        if documents.is_empty() {
+            return Ok(Vec::new());
+        }
         let worker = self.acquire();
-        let result = self.run(worker, document, format);
+        let result = self.run(worker, documents, format);
         self.release(worker);
         result
     }
@@ -106,15 +123,25 @@ impl PdfPool {
         self.available.notify_one();
     }
 
-    fn run(&self, worker: usize, document: &[u8], format: Format) -> Result<Vec<u8>, LetterError> {
+    fn run(
+        &self,
+        worker: usize,
+        documents: &[&[u8]],
+        format: Format,
+    ) -> Result<Vec<Vec<u8>>, LetterError> {
         let fail = |what: &str| LetterError::Pdf(what.to_owned());
         let profile = self.work_dir.path().join(format!("profil-{worker}"));
         let job = self.work_dir.path().join(format!("travail-{worker}"));
         // A previous conversion killed midway may have left files: start clean.
         let _ = std::fs::remove_dir_all(&job);
         std::fs::create_dir_all(&job).map_err(|_| fail("dossier de travail impossible à créer"))?;
-        let input = job.join(format!("courrier.{}", format.extension()));
-        std::fs::write(&input, document).map_err(|_| fail("écriture du document impossible"))?;
+        let mut inputs = Vec::with_capacity(documents.len());
+        for (n, document) in documents.iter().enumerate() {
+            let input = job.join(format!("courrier-{n}.{}", format.extension()));
+            std::fs::write(&input, document)
+                .map_err(|_| fail("écriture du document impossible"))?;
+            inputs.push(input);
+        }
         let mut command = Command::new(&self.program);
         command
             .arg(format!("-env:UserInstallation={}", file_url(&profile)))
@@ -127,7 +154,7 @@ impl PdfPool {
             ])
             .args(["--convert-to", "pdf:writer_pdf_Export", "--outdir"])
             .arg(&job)
-            .arg(&input)
+            .args(&inputs)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null());
@@ -139,7 +166,9 @@ impl PdfPool {
         let mut child = command
             .spawn()
             .map_err(|_| fail("LibreOffice n'a pas pu être lancé"))?;
-        let deadline = Instant::now() + self.timeout;
+        let extra = u32::try_from(documents.len().saturating_sub(1)).unwrap_or(u32::MAX);
+        let timeout = self.timeout + Duration::from_secs(10).saturating_mul(extra);
+        let deadline = Instant::now() + timeout;
         let status = loop {
             match child.try_wait() {
                 Ok(Some(status)) => break status,
@@ -150,20 +179,39 @@ impl PdfPool {
                     let _ = std::fs::remove_dir_all(&job);
                     return Err(fail(&format!(
                         "LibreOffice n'a pas répondu en {} secondes",
-                        self.timeout.as_secs()
+                        timeout.as_secs()
                     )));
                 }
                 Ok(None) => std::thread::sleep(Duration::from_millis(20)),
                 Err(_) => return Err(fail("LibreOffice s'est arrêté anormalement")),
             }
         };
-        let output = job.join("courrier.pdf");
-        let pdf = std::fs::read(&output);
+        let pdfs: Vec<Option<Vec<u8>>> = (0..documents.len())
+            .map(|n| {
+                std::fs::read(job.join(format!("courrier-{n}.pdf")))
+                    .ok()
+                    .filter(|pdf| pdf.starts_with(b"%PDF"))
+            })
+            .collect();
         let _ = std::fs::remove_dir_all(&job);
-        match pdf {
-            Ok(pdf) if status.success() && pdf.starts_with(b"%PDF") => Ok(pdf),
-            _ => Err(fail("LibreOffice n'a pas produit de PDF pour ce document")),
+        if !status.success() {
+            return Err(fail("LibreOffice n'a pas produit de PDF pour ce document"));
         }
+        pdfs.into_iter()
+            .enumerate()
+            .map(|(n, pdf)| {
+                pdf.ok_or_else(|| {
+                    fail(&if documents.len() == 1 {
+                        "LibreOffice n'a pas produit de PDF pour ce document".to_owned()
+                    } else {
+                        format!(
+                            "LibreOffice n'a pas produit de PDF pour le document n° {}",
+                            n + 1
+                        )
+                    })
+                })
+            })
+            .collect()
     }
 }
 

@@ -113,3 +113,23 @@ fn a_conversion_past_the_timeout_is_killed_and_the_worker_reused() {
         .unwrap();
     assert!(pdf.starts_with(b"%PDF"));
 }
+
+#[test]
+fn several_letters_convert_with_one_process_in_their_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let pool = pool(dir.path(), Duration::from_secs(120));
+    let letters: Vec<Vec<u8>> = (1..=3)
+        .map(|i| letter(Format::Docx, &format!("2026-00010{i}")))
+        .collect();
+    let refs: Vec<&[u8]> = letters.iter().map(Vec::as_slice).collect();
+    let pdfs = pool.convert_all(&refs, Format::Docx).unwrap();
+    assert_eq!(pdfs.len(), 3);
+    for (i, pdf) in (1..=3).zip(&pdfs) {
+        let text = tool("pdftotext", pdf, dir.path());
+        assert!(
+            text.contains(&format!("Dossier n° 2026-00010{i},")),
+            "{text}"
+        );
+    }
+    assert!(pool.convert_all(&[], Format::Odt).unwrap().is_empty());
+}
