@@ -59,6 +59,15 @@ pub struct DueItem {
     pub overdue: bool,
     /// Days from today to the due date (negative when overdue).
     pub days_left: i64,
+    /// The last reminder of the evaluation: its day and who sent it.
+    pub reminded: Option<Reminded>,
+}
+
+/// The last reminder of an evaluation.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Reminded {
+    pub on: NaiveDate,
+    pub by_name: Option<String>,
 }
 
 fn horizon(today: NaiveDate, days: i64) -> NaiveDate {
@@ -89,9 +98,13 @@ impl Store {
 
         let mut q = Sql::new(
             "SELECT d.id, d.number, d.received_at, d.territory_id, t.label AS territory_label,
-                    a.id AS assignment_id, a.service_id, s.label AS service_label, a.due_on
+                    a.id AS assignment_id, a.service_id, s.label AS service_label, a.due_on,
+                    r.reminded_on, ru.display_name AS reminded_by_name
              FROM assignment a JOIN dossier d ON d.id = a.dossier_id
              JOIN territory t ON t.id = d.territory_id JOIN service s ON s.id = a.service_id
+             LEFT JOIN assignment_reminder r ON r.id =
+                 (SELECT MAX(r2.id) FROM assignment_reminder r2 WHERE r2.assignment_id = a.id)
+             LEFT JOIN app_user ru ON ru.id = r.reminded_by
              WHERE ",
         );
         q.push(OPEN_ASSIGNMENT)
@@ -121,6 +134,14 @@ impl Store {
                 due_on,
                 overdue: due_on < today,
                 days_left: (due_on - today).num_days(),
+                reminded: get::<Option<NaiveDate>>(&r, "reminded_on")?
+                    .map(|on| -> Result<Reminded> {
+                        Ok(Reminded {
+                            on,
+                            by_name: get(&r, "reminded_by_name")?,
+                        })
+                    })
+                    .transpose()?,
             });
         }
 
@@ -159,6 +180,7 @@ impl Store {
                     due_on,
                     overdue: due_on < today,
                     days_left: (due_on - today).num_days(),
+                    reminded: None,
                 });
             }
         }

@@ -64,6 +64,7 @@ pub mod password;
 pub mod pending;
 pub mod persons;
 pub mod reference;
+pub mod reminders;
 pub mod search;
 pub mod sessions;
 pub mod settings;

@@ -44,6 +44,8 @@ mod m0014_counter_totals;
 mod m0015_attachments;
 #[path = "migrations/m0016_letter_templates.rs"]
 mod m0016_letter_templates;
+#[path = "migrations/m0017_reminders.rs"]
+mod m0017_reminders;
 
 /// What the application's role may do on a table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -257,7 +259,7 @@ fn statistics() -> [Migration; 3] {
 }
 
 /// The migrations of the dossier's documents from 15 on.
-fn documents() -> [Migration; 2] {
+fn documents() -> [Migration; 3] {
     [
         // Uploaded documents: their categories (seeded: `SeedParams` adds only the tables
         // that have no value yet), the versions of a letter, removals.
@@ -279,6 +281,13 @@ fn documents() -> [Migration; 2] {
                 .chain([Step::SeedTemplates])
                 .collect(),
             grants: m0016_letter_templates::GRANTS,
+        },
+        // The reminders of overdue evaluations: each batch, each assignment reminded.
+        Migration {
+            version: 17,
+            name: "reminders",
+            steps: steps_of(m0017_reminders::STATEMENTS, &[], &[]),
+            grants: m0017_reminders::GRANTS,
         },
     ]
 }

@@ -1,6 +1,8 @@
 //! The échéances page: evaluations not yet returned and dated follow-ups still pending,
 //! overdue or due within 15 days, by due date, within the user's scope; filtered by
-//! territory and service (GET, ids only).
+//! territory and service (GET, ids only). Each evaluation says when it was last reminded; for
+//! the roles that write dossiers, « Relancer les services » sends the overdue ones of the
+//! filter their grouped reminder (see [`crate::reminders`]).
 
 use crate::http::extract::Query;
 use askama::Template;
@@ -38,6 +40,8 @@ pub struct DueRow {
     pub number: String,
     pub territory: String,
     pub service: String,
+    /// « Relancé le 5 décembre 2026 par Jeanne Martin », for an evaluation reminded.
+    pub reminded: String,
 }
 
 #[derive(Template)]
@@ -48,10 +52,20 @@ struct DuePage {
     territories: Vec<Choice>,
     services: Vec<Choice>,
     errors: Vec<String>,
+    /// Why a batch was not sent.
+    notices: Vec<String>,
     rows: Vec<DueRow>,
     overdue: usize,
     horizon: i64,
     today: String,
+    /// The user may run the reminder batch.
+    can_remind: bool,
+    /// Overdue evaluations of the filter not yet reminded today, and their services.
+    to_remind: usize,
+    services_to_remind: usize,
+    /// The current filter, carried by the batch's form.
+    territoire: String,
+    service: String,
 }
 
 fn days(n: i64) -> String {
@@ -82,7 +96,19 @@ fn row(i: &DueItem) -> DueRow {
         number: i.dossier_number.to_string(),
         territory: i.territory_label.clone(),
         service: i.service_label.clone().unwrap_or_default(),
+        reminded: i
+            .reminded
+            .as_ref()
+            .map_or_else(String::new, |r| match &r.by_name {
+                Some(by) => format!("Relancé le {} par {by}", date(r.on)),
+                None => format!("Relancé le {}", date(r.on)),
+            }),
     }
+}
+
+/// Whether an item is an overdue evaluation not yet reminded on `today`.
+fn remindable(i: &DueItem, today: chrono::NaiveDate) -> bool {
+    i.overdue && i.assignment_id.is_some() && i.reminded.as_ref().is_none_or(|r| r.on != today)
 }
 
 /// Territories and services worth offering: all of them, or for a restricted scope its
@@ -122,15 +148,28 @@ pub async fn page(
     Extension(u): Extension<SessionUser>,
     Query(q): Query<DueQuery>,
 ) -> Response {
-    match build(&state, &u, ip, &q).await {
-        Ok(p) => render(
-            if p.errors.is_empty() {
-                StatusCode::OK
+    respond(&state, &u, ip, &q, Vec::new(), StatusCode::OK).await
+}
+
+/// The page with `messages` above it (a refused batch) and `status` (422 for invalid filters).
+pub async fn respond(
+    state: &AppState,
+    u: &SessionUser,
+    ip: Option<String>,
+    q: &DueQuery,
+    messages: Vec<String>,
+    status: StatusCode,
+) -> Response {
+    match build(state, u, ip, q).await {
+        Ok(mut p) => {
+            let status = if p.errors.is_empty() {
+                status
             } else {
                 StatusCode::UNPROCESSABLE_ENTITY
-            },
-            &p,
-        ),
+            };
+            p.notices = messages;
+            render(status, &p)
+        }
         Err(e) => e.into_response(),
     }
 }
@@ -195,10 +234,25 @@ async fn build(
             })
             .collect(),
         errors,
+        notices: Vec::new(),
         overdue: items.iter().filter(|i| i.overdue).count(),
         rows: items.iter().map(row).collect(),
         horizon: DEFAULT_HORIZON_DAYS,
         today: date(today),
+        can_remind: u.role.has(vigie_domain::Permission::DossierWrite),
+        to_remind: items.iter().filter(|i| remindable(i, today)).count(),
+        services_to_remind: {
+            let mut s: Vec<i64> = items
+                .iter()
+                .filter(|i| remindable(i, today))
+                .filter_map(|i| i.service_id)
+                .collect();
+            s.sort_unstable();
+            s.dedup();
+            s.len()
+        },
+        territoire: q.territoire.trim().to_owned(),
+        service: q.service.trim().to_owned(),
     })
 }
 

@@ -44,6 +44,7 @@ pub mod echeances;
 pub mod home;
 pub mod http;
 pub mod letters;
+pub mod reminders;
 pub mod routes;
 pub mod shared;
 

@@ -430,6 +430,24 @@ fn dossier_routes(r: Routes) -> Routes {
         Perm(DossierRead),
         crate::echeances::page,
     )
+    .add(
+        Method::POST,
+        "/echeances/relances",
+        Perm(DossierWrite),
+        crate::reminders::run,
+    )
+    .add(
+        Method::GET,
+        "/echeances/relances/{id}",
+        Perm(DossierWrite),
+        crate::reminders::page,
+    )
+    .add(
+        Method::GET,
+        "/echeances/relances/{id}/pdf",
+        Perm(DossierWrite),
+        crate::reminders::pdf,
+    )
 }
 
 /// Tableaux de bord: aggregates within the scope (small counts hidden without

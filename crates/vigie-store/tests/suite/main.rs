@@ -24,6 +24,7 @@ mod list_filters;
 mod params_admin;
 mod pending_accounts;
 mod reference;
+mod reminders;
 mod search;
 mod stat_counters;
 mod stats;

@@ -137,6 +137,16 @@ pub const ACTIONS: &[(&str, &str)] = &[
         "Courrier ou document ajouté à un dossier",
     ),
     ("document.telechargement", "Téléchargement d'un document"),
+    ("relance.*", "Relances des services : toutes les actions"),
+    ("relance.lot", "Relance des services (courriers groupés)"),
+    (
+        "relance.consultation",
+        "Consultation d'une relance des services",
+    ),
+    (
+        "relance.impression",
+        "PDF d'une relance des services téléchargé",
+    ),
     ("entete.modification", "En-tête des courriers modifié"),
     (
         "annuaire.modification",

@@ -48,6 +48,20 @@ pub fn recipient_key(r: &Recipient, directory: &[(i64, RecipientKind, Contact)])
     }
 }
 
+/// The letterhead's logo, where a template types `{{ logo }}`.
+pub fn letterhead_images(letterhead: &vigie_store::letterhead::StoredLetterhead) -> Vec<Image> {
+    letterhead
+        .logo
+        .as_ref()
+        .map(|(bytes, _)| Image {
+            key: "logo".into(),
+            bytes: bytes.clone(),
+            height_mm: 20,
+        })
+        .into_iter()
+        .collect()
+}
+
 /// Everything a letter of a dossier needs besides the dossier.
 #[derive(Debug, Clone)]
 pub struct Context {
@@ -108,16 +122,7 @@ impl Context {
 
     /// The letterhead's logo, where a template types `{{ logo }}`.
     pub fn images(&self) -> Vec<Image> {
-        self.letterhead
-            .logo
-            .as_ref()
-            .map(|(bytes, _)| Image {
-                key: "logo".into(),
-                bytes: bytes.clone(),
-                height_mm: 20,
-            })
-            .into_iter()
-            .collect()
+        letterhead_images(&self.letterhead)
     }
 
     /// An active template by code.

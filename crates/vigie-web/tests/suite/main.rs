@@ -25,5 +25,6 @@ mod list_filters;
 mod login_throttle;
 mod openapi_snapshot;
 mod pending_accounts;
+mod reminders;
 mod templates;
 mod web;
