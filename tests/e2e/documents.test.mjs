@@ -9,7 +9,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, mkdir } from 'node:fs/promises';
-import { startServer, launchBrowser, newPage, login, listRows, axeViolations, ARTIFACTS } from './vigie.mjs';
+import { startServer, launchBrowser, newPage, login, listRows, axeViolations, ARTIFACTS, openFileChooser } from './vigie.mjs';
 
 const T = { timeout: 120_000 };
 let server;
@@ -113,7 +113,7 @@ test('an agent uploads a scanned IP by keyboard', T, async () => {
     await page.keyboard.press('Tab');
     assert.deepEqual(await focused(page), { tag: 'INPUT', text: '', type: 'file', id: 'fichiers' });
     // Space opens the file dialog; Playwright answers it (a browser cannot type a file path).
-    const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.keyboard.press(' ')]);
+    const chooser = await openFileChooser(page);
     assert.equal(chooser.isMultiple(), true);
     await chooser.setFiles({ name: 'ip-ecole.pdf', mimeType: 'application/pdf', buffer: PDF });
     assert.equal(await page.locator('#fichiers').evaluate((i) => i.files.length), 1);

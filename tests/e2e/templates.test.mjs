@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { readFile, mkdir } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import { startServer, launchBrowser, newPage, login, axeViolations, ARTIFACTS } from './vigie.mjs';
+import { startServer, launchBrowser, newPage, login, axeViolations, ARTIFACTS, openFileChooser } from './vigie.mjs';
 
 const T = { timeout: 120_000 };
 const CODE = '01-accuse-reception';
@@ -105,7 +105,7 @@ function summary(page, term) {
 async function uploadVersion(page, file, comment) {
   await tabTo(page, (e) => e.tag === 'INPUT' && e.type === 'file' && e.id === 'fichier');
   // Space opens the file dialog; Playwright answers it (a browser cannot type a file path).
-  const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.keyboard.press(' ')]);
+  const chooser = await openFileChooser(page);
   assert.equal(chooser.isMultiple(), false);
   await chooser.setFiles(file);
   await page.keyboard.press('Tab');

@@ -174,3 +174,26 @@ export async function axeViolations(page, { impacts } = {}) {
     (v) => `${v.id} (${v.impact}): ${v.help}\n    ${v.nodes.map((n) => `${n.target.join(' ')} — ${n.failureSummary?.split('\n').slice(1).join(' ')}`).join('\n    ')}`,
   );
 }
+
+/**
+ * Opens the focused file input's dialog with Space, as a keyboard user does, and resolves to the
+ * file chooser Playwright intercepts (a browser cannot type a file path: answer it with
+ * `chooser.setFiles`). Headless Chromium now and then lets a Space pass without opening the
+ * dialog (seen once in CI on the templates page): the key is pressed again, three times at most,
+ * 5 s each, before the test fails.
+ */
+export async function openFileChooser(page) {
+  let last;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const [chooser] = await Promise.all([
+        page.waitForEvent('filechooser', { timeout: 5_000 }),
+        page.keyboard.press(' '),
+      ]);
+      return chooser;
+    } catch (e) {
+      last = e;
+    }
+  }
+  throw last;
+}

@@ -76,8 +76,9 @@ fn horizon(today: NaiveDate, days: i64) -> NaiveDate {
         .unwrap_or(NaiveDate::MAX)
 }
 
-/// Open assignments (not returned, not cancelled) on dossier `d` / assignment `a`.
-const OPEN_ASSIGNMENT: &str = "a.returned_on IS NULL AND a.cancelled = FALSE";
+/// Open assignments (not returned, not cancelled) on dossier `d` / assignment `a`: the
+/// échéances and the reminders (`crate::reminders`) read the same ones.
+pub(crate) const OPEN_ASSIGNMENT: &str = "a.returned_on IS NULL AND a.cancelled = FALSE";
 /// Pending follow-ups with a due date on follow-up `f`.
 const PENDING_FOLLOW_UP: &str =
     "f.due_on IS NOT NULL AND f.done_at IS NULL AND f.not_done_reason IS NULL";
@@ -103,7 +104,8 @@ impl Store {
              FROM assignment a JOIN dossier d ON d.id = a.dossier_id
              JOIN territory t ON t.id = d.territory_id JOIN service s ON s.id = a.service_id
              LEFT JOIN assignment_reminder r ON r.id =
-                 (SELECT MAX(r2.id) FROM assignment_reminder r2 WHERE r2.assignment_id = a.id)
+                 (SELECT MAX(r2.id) FROM assignment_reminder r2
+                  WHERE r2.assignment_id = a.id AND r2.service_id = a.service_id)
              LEFT JOIN app_user ru ON ru.id = r.reminded_by
              WHERE ",
         );

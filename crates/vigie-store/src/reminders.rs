@@ -12,8 +12,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use vigie_domain::{DossierNumber, Person, Scope};
 
 use crate::audit::{Actor, Event};
+use crate::backend::for_update;
 use crate::db::Store;
 use crate::documents::NewDocument;
+use crate::due::OPEN_ASSIGNMENT;
 use crate::persons::person_from;
 use crate::sql::{Sql, all_sql, exec, get, one, scope_filter};
 use crate::{Result, StoreError, vals};
@@ -88,7 +90,8 @@ pub struct BatchLetter {
     pub dossiers: Vec<(i64, DossierNumber)>,
     /// The evaluations reminded (a dossier may have two with the service).
     pub evaluations: usize,
-    /// The letter as stored with the first dossier (every copy is the same file).
+    /// The letter as stored with the first dossier whose copy was not removed (every copy is
+    /// the same file).
     pub document_id: Option<i64>,
     pub pdf_document_id: Option<i64>,
 }
@@ -121,11 +124,12 @@ impl Store {
              a.service_id, s.label AS service_label, a.asked_on, a.due_on \
              FROM assignment a JOIN dossier d ON d.id = a.dossier_id \
              JOIN service s ON s.id = a.service_id \
-             WHERE a.returned_on IS NULL AND a.cancelled = FALSE AND a.due_on < ",
+             WHERE ",
         );
+        q.push(OPEN_ASSIGNMENT).push(" AND a.due_on < ");
         q.bind(today).push(
-            " AND NOT EXISTS (SELECT 1 FROM assignment_reminder r \
-             WHERE r.assignment_id = a.id AND r.reminded_on = ",
+            " AND NOT EXISTS (SELECT 1 FROM assignment_reminder r WHERE r.assignment_id = a.id \
+             AND r.service_id = a.service_id AND r.reminded_on = ",
         );
         q.bind(today).push(")");
         if let Some(t) = territory_id {
@@ -210,35 +214,20 @@ impl Store {
         .await?
         .ok_or(StoreError::NotFound)?;
         let batch_id: i64 = get(&row, "id")?;
+        let docs = self
+            .store_letters(&txn, now, actor, scope, &batch.letters)
+            .await?;
         let mut reminded = 0usize;
-        for letter in &batch.letters {
-            let mut docs: BTreeMap<i64, (i64, Option<i64>)> = BTreeMap::new();
-            for (_, dossier_id) in &letter.assignments {
-                if docs.contains_key(dossier_id) {
-                    continue;
-                }
-                let ids = self
-                    .add_documents_in(
-                        &txn,
-                        now,
-                        actor,
-                        scope,
-                        &letter_documents(letter, *dossier_id),
-                    )
-                    .await?;
-                let (pdf, doc) = match ids.as_slice() {
-                    [pdf, doc] => (Some(*pdf), *doc),
-                    [doc] => (None, *doc),
-                    _ => return Err(StoreError::NotFound),
-                };
-                docs.insert(*dossier_id, (doc, pdf));
-            }
+        for (n, letter) in batch.letters.iter().enumerate() {
             for (assignment_id, dossier_id) in &letter.assignments {
+                // Locked until the commit (PostgreSQL): returned or moved meanwhile, it waits.
                 let open = one(
                     &txn,
-                    "SELECT a.id FROM assignment a WHERE a.id = $1 AND a.dossier_id = $2 \
-                     AND a.service_id = $3 AND a.returned_on IS NULL AND a.cancelled = FALSE \
-                     AND a.due_on < $4",
+                    &format!(
+                        "SELECT a.id FROM assignment a WHERE a.id = $1 AND a.dossier_id = $2 \
+                         AND a.service_id = $3 AND {OPEN_ASSIGNMENT} AND a.due_on < $4{}",
+                        for_update(&txn)
+                    ),
                     vals![
                         *assignment_id,
                         *dossier_id,
@@ -250,14 +239,19 @@ impl Store {
                 if open.is_none() {
                     return Err(stale());
                 }
-                let (doc, pdf) = docs.get(dossier_id).copied().unwrap_or_default();
+                let (doc, pdf) = docs
+                    .get(&(n, *dossier_id))
+                    .copied()
+                    .ok_or(StoreError::NotFound)?;
                 exec(
                     &txn,
-                    "INSERT INTO assignment_reminder (assignment_id, reminded_on, channel, batch_id, \
-                     reminded_by, reminded_at, document_id, pdf_document_id) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    "INSERT INTO assignment_reminder (assignment_id, dossier_id, service_id, \
+                     reminded_on, channel, batch_id, reminded_by, reminded_at, document_id, \
+                     pdf_document_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
                     vals![
                         *assignment_id,
+                        *dossier_id,
+                        letter.service_id,
                         batch.reminded_on,
                         CHANNEL_LETTER,
                         batch_id,
@@ -289,6 +283,43 @@ impl Store {
         Ok(batch_id)
     }
 
+    /// Stores each letter (and its PDF) in every dossier it names, all in one call: the chunks go
+    /// several per statement across documents (a statement per dossier would wait on the network
+    /// for each, see `crate::documents::insert_chunks`). By (letter's index, dossier): the
+    /// letter's id and its PDF's.
+    async fn store_letters(
+        &self,
+        txn: &sea_orm::DatabaseTransaction,
+        now: DateTime<Utc>,
+        actor: &Actor,
+        scope: &Scope,
+        letters: &[NewReminderLetter<'_>],
+    ) -> Result<BTreeMap<(usize, i64), (i64, Option<i64>)>> {
+        let mut documents = Vec::new();
+        let mut placed: Vec<(usize, i64, bool)> = Vec::new();
+        for (n, letter) in letters.iter().enumerate() {
+            let mut seen = Vec::new();
+            for (_, dossier_id) in &letter.assignments {
+                if !seen.contains(dossier_id) {
+                    seen.push(*dossier_id);
+                    documents.extend(letter_documents(letter, *dossier_id));
+                    placed.push((n, *dossier_id, letter.pdf.is_some()));
+                }
+            }
+        }
+        let ids = self
+            .add_documents_in(txn, now, actor, scope, &documents)
+            .await?;
+        let mut docs = BTreeMap::new();
+        let mut next = ids.iter().copied();
+        for (n, dossier_id, with_pdf) in placed {
+            let pdf = if with_pdf { next.next() } else { None };
+            let doc = next.next().ok_or(StoreError::NotFound)?;
+            docs.insert((n, dossier_id), (doc, pdf));
+        }
+        Ok(docs)
+    }
+
     /// A recorded batch, when every dossier it reminded is within `scope` (else not found).
     pub async fn reminder_batch(&self, scope: &Scope, id: i64) -> Result<Batch> {
         let head = one(
@@ -301,17 +332,21 @@ impl Store {
         )
         .await?
         .ok_or(StoreError::NotFound)?;
-        let select = "SELECT r.id, r.document_id, r.pdf_document_id, a.service_id, \
-             s.label AS service_label, d.id AS dossier_id, d.number \
-             FROM assignment_reminder r JOIN assignment a ON a.id = r.assignment_id \
-             JOIN service s ON s.id = a.service_id JOIN dossier d ON d.id = a.dossier_id \
+        // A copy removed from its dossier is skipped for another (every copy is the same file).
+        let select = "SELECT r.id, r.document_id, r.pdf_document_id, r.service_id, \
+             s.label AS service_label, d.id AS dossier_id, d.number, \
+             rm1.document_id AS doc_removed, rm2.document_id AS pdf_removed \
+             FROM assignment_reminder r JOIN service s ON s.id = r.service_id \
+             JOIN dossier d ON d.id = r.dossier_id \
+             LEFT JOIN document_removal rm1 ON rm1.document_id = r.document_id \
+             LEFT JOIN document_removal rm2 ON rm2.document_id = r.pdf_document_id \
              WHERE r.batch_id = ";
         let mut all = Sql::new(select);
         all.bind(id);
         let mut within = Sql::new(select);
         within.bind(id).push(" AND ");
         scope_filter(&mut within, scope, "d");
-        within.push(" ORDER BY s.label, a.service_id, r.id");
+        within.push(" ORDER BY s.label, r.service_id, r.id");
         let rows = all_sql(&self.db, &within).await?;
         if rows.len() != all_sql(&self.db, &all).await?.len() {
             return Err(StoreError::NotFound);
@@ -324,20 +359,32 @@ impl Store {
                 get::<i64>(r, "dossier_id")?,
                 number.parse().map_err(StoreError::Config)?,
             );
+            let live = |doc: &str, removed: &str| -> Result<Option<i64>> {
+                Ok(match get::<Option<i64>>(r, removed)? {
+                    Some(_) => None,
+                    None => get(r, doc)?,
+                })
+            };
+            let (doc, pdf) = (
+                live("document_id", "doc_removed")?,
+                live("pdf_document_id", "pdf_removed")?,
+            );
             match letters.last_mut() {
                 Some(l) if l.service_id == service_id => {
                     l.evaluations += 1;
                     if !l.dossiers.contains(&dossier) {
                         l.dossiers.push(dossier);
                     }
+                    l.document_id = l.document_id.or(doc);
+                    l.pdf_document_id = l.pdf_document_id.or(pdf);
                 }
                 _ => letters.push(BatchLetter {
                     service_id,
                     service_label: get(r, "service_label")?,
                     dossiers: vec![dossier],
                     evaluations: 1,
-                    document_id: get(r, "document_id")?,
-                    pdf_document_id: get(r, "pdf_document_id")?,
+                    document_id: doc,
+                    pdf_document_id: pdf,
                 }),
             }
         }

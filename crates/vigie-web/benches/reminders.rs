@@ -313,7 +313,7 @@ async fn run_batch(w: &World, srv: &Server) -> Made {
     Made {
         id,
         letters: batch.letters.len(),
-        evaluations: batch.letters.iter().map(|l| l.dossiers.len()).sum(),
+        evaluations: batch.letters.iter().map(|l| l.evaluations).sum(),
         pdfs: batch
             .letters
             .iter()

@@ -106,6 +106,17 @@ fn row(i: &DueItem) -> DueRow {
     }
 }
 
+/// A filter's id: empty for none, else a number (the French error names the filter).
+pub fn filter_id(s: &str, what: &str) -> Result<Option<i64>, String> {
+    match s.trim() {
+        "" => Ok(None),
+        s => s
+            .parse()
+            .map(Some)
+            .map_err(|_| format!("{what} : valeur inconnue.")),
+    }
+}
+
 /// Whether an item is an overdue evaluation not yet reminded on `today`.
 fn remindable(i: &DueItem, today: chrono::NaiveDate) -> bool {
     i.overdue && i.assignment_id.is_some() && i.reminded.as_ref().is_none_or(|r| r.on != today)
@@ -188,12 +199,8 @@ async fn build(
         .date_naive();
     let mut errors = Vec::new();
     let mut id = |s: &str, what: &str| -> Option<i64> {
-        let s = s.trim();
-        if s.is_empty() {
-            return None;
-        }
-        s.parse().ok().or_else(|| {
-            errors.push(format!("{what} : valeur inconnue."));
+        filter_id(s, what).unwrap_or_else(|e| {
+            errors.push(e);
             None
         })
     };

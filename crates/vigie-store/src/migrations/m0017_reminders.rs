@@ -5,12 +5,15 @@
 //!   filter it was run with (territory, service: kept as ids without a foreign key, a record
 //!   of the filter rather than a use of the value, so an unused territory or service can still
 //!   be deleted) and the letters' format.
-//! - `assignment_reminder`: one reminder of one assignment: its day, its channel (`courrier`
-//!   for the batch; e-mail reminders will add theirs), the batch, who, when, and the letter stored
-//!   in the assignment's dossier (and its PDF). An assignment is reminded at most once a day,
-//!   whatever the channel (`UNIQUE (assignment_id, reminded_on)`): a second batch the same day,
-//!   or an e-mail after the letter, finds it done. Append-only for the application; removed
-//!   with its assignment.
+//! - `assignment_reminder`: one reminder of one assignment: the dossier and the service reminded
+//!   (as they were: an assignment moved to another service later keeps its reminder under the
+//!   first), its day, its channel (`courrier` for the batch; e-mail reminders will add theirs),
+//!   the batch, who, when, and the letter stored in the dossier (and its PDF). An assignment is
+//!   reminded at most once a day per service, whatever the channel
+//!   (`UNIQUE (assignment_id, service_id, reminded_on)`): a second batch the same day, or an
+//!   e-mail after the letter, finds it done. Append-only for the application; an assignment
+//!   removed from its dossier leaves its reminders (the link emptied), a dossier deleted takes
+//!   them.
 
 use crate::migrate::Privileges;
 
@@ -26,7 +29,9 @@ pub const STATEMENTS: &[&str] = &[
     )",
     "CREATE TABLE IF NOT EXISTS assignment_reminder (
         id {ID},
-        assignment_id {BIGINT} NOT NULL REFERENCES assignment (id) ON DELETE CASCADE,
+        assignment_id {BIGINT} REFERENCES assignment (id) ON DELETE SET NULL,
+        dossier_id {BIGINT} NOT NULL REFERENCES dossier (id) ON DELETE CASCADE,
+        service_id {BIGINT} NOT NULL REFERENCES service (id),
         reminded_on {DATE} NOT NULL,
         channel TEXT NOT NULL,
         batch_id {BIGINT} REFERENCES reminder_batch (id),
@@ -34,7 +39,7 @@ pub const STATEMENTS: &[&str] = &[
         reminded_at {TS} NOT NULL,
         document_id {BIGINT} REFERENCES document (id),
         pdf_document_id {BIGINT} REFERENCES document (id),
-        UNIQUE (assignment_id, reminded_on)
+        UNIQUE (assignment_id, service_id, reminded_on)
     )",
     "CREATE INDEX IF NOT EXISTS assignment_reminder_batch ON assignment_reminder (batch_id)",
 ];

@@ -119,6 +119,11 @@ pub(super) fn refs(table: Table) -> Vec<Ref> {
         ],
         Table::Services => vec![
             direct("assignment", "service_id", "assignment.dossier_id"),
+            direct(
+                "assignment_reminder",
+                "service_id",
+                "assignment_reminder.dossier_id",
+            ),
             Ref {
                 table: "app_user",
                 column: "service_id",

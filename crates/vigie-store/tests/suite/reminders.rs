@@ -6,7 +6,7 @@
 use crate::common::*;
 use vigie_domain::*;
 use vigie_store::reminders::{NewBatch, NewReminderLetter, Overdue};
-use vigie_store::testing::now;
+use vigie_store::testing::{now, raw_sql};
 use vigie_store::{Actor, Store, StoreError};
 
 fn assignment(service: i64, due: &str) -> AssignmentInput {
@@ -325,6 +325,110 @@ async fn a_batch_reminds_each_overdue_evaluation_once_a_day_with_a_letter_per_se
                 .count(),
             6
         );
+        db
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn reminders_stay_with_the_service_reminded_and_two_batches_at_once_send_one() {
+    on_both(|db| async move {
+        let s = &db.store;
+        let f = fixture(s).await;
+        let a = Actor::system();
+        let today = "2026-11-24";
+        let kid = || vec![child("Martin", "Léa", BirthDate::Unknown)];
+        let mut ids = Vec::new();
+        for received in ["2026-10-01T10:00:00Z", "2026-10-02T10:00:00Z"] {
+            let mut d = simple(&f, f.t1, received, kid());
+            d.assignments = vec![assignment(f.s1, "2026-11-20")];
+            ids.push(s.create_dossier(now(), &a, &d).await.unwrap().0);
+        }
+        let items = s
+            .overdue_to_remind(&Scope::All, day(today), None, None)
+            .await
+            .unwrap();
+        assert_eq!(items.len(), 2);
+
+        // Two agents at the same moment: one batch is recorded, the other writes nothing.
+        let (first, second) = (
+            batch(today, letters(&items, b"un", None)),
+            batch(today, letters(&items, b"deux", None)),
+        );
+        let (one, other) = tokio::join!(
+            s.record_reminder_batch(now(), &a, &Scope::All, &first),
+            s.record_reminder_batch(now(), &a, &Scope::All, &second),
+        );
+        let (id, refused) = match (one, other) {
+            (Ok(id), Err(e)) | (Err(e), Ok(id)) => (id, e),
+            other => panic!("one batch and one refusal expected: {other:?}"),
+        };
+        assert!(matches!(refused, StoreError::Stale(_)), "{refused:?}");
+        for d in &ids {
+            assert_eq!(s.documents(&Scope::All, true, *d).await.unwrap().len(), 1);
+        }
+
+        // A copy removed from the first dossier: the batch serves another one.
+        let b = s.reminder_batch(&Scope::All, id).await.unwrap();
+        let first = b.letters[0].document_id.unwrap();
+        s.remove_document(now(), &a, &Scope::All, first, "Doublon de test")
+            .await
+            .unwrap();
+        let b = s.reminder_batch(&Scope::All, id).await.unwrap();
+        let other_copy = b.letters[0].document_id.unwrap();
+        assert_ne!(other_copy, first);
+        assert_eq!(
+            s.document(&Scope::All, true, other_copy)
+                .await
+                .unwrap()
+                .removal,
+            None
+        );
+
+        // One evaluation moved to S2, the other removed from its dossier: the batch still says
+        // what was sent to S1; the moved one may be reminded to S2 the same day.
+        let (moved, removed) = (items[0].assignment_id, items[1].assignment_id);
+        raw_sql(
+            s,
+            &format!(
+                "UPDATE assignment SET service_id = {} WHERE id = {moved}",
+                f.s2
+            ),
+        )
+        .await
+        .unwrap();
+        raw_sql(s, &format!("DELETE FROM assignment WHERE id = {removed}"))
+            .await
+            .unwrap();
+        let b = s.reminder_batch(&Scope::All, id).await.unwrap();
+        assert_eq!(b.letters.len(), 1);
+        assert_eq!(b.letters[0].service_id, f.s1);
+        assert_eq!(b.letters[0].evaluations, 2);
+        let again = s
+            .overdue_to_remind(&Scope::All, day(today), None, None)
+            .await
+            .unwrap();
+        assert_eq!(
+            again
+                .iter()
+                .map(|o| (o.assignment_id, o.service_id))
+                .collect::<Vec<_>>(),
+            vec![(moved, f.s2)]
+        );
+        let due = s
+            .due_items(&Scope::All, day(today), 15, None, None)
+            .await
+            .unwrap();
+        assert_eq!(due.len(), 1);
+        assert_eq!(due[0].reminded, None);
+        s.record_reminder_batch(
+            now(),
+            &a,
+            &Scope::All,
+            &batch(today, letters(&again, b"trois", None)),
+        )
+        .await
+        .unwrap();
         db
     })
     .await;

@@ -171,7 +171,8 @@ pub struct Filled {
     pub version_label: String,
 }
 
-fn refuse(message: &str) -> WebError {
+/// A refusal in French, shown where the letter was asked for.
+pub(crate) fn refuse(message: &str) -> WebError {
     WebError::Invalid(DomainError::Rule(message.to_owned()))
 }
 

@@ -5,7 +5,6 @@
 //! parallel); then everything recorded by the store in one transaction.
 
 use chrono::NaiveDate;
-use vigie_domain::DomainError;
 use vigie_domain::Scope;
 use vigie_domain::letters::reminder::{self, ReminderChild, ReminderDossier, ReminderInput};
 use vigie_letters::{Format, Template, defaults};
@@ -15,6 +14,7 @@ use vigie_store::sessions::SessionUser;
 
 use crate::AppState;
 use crate::http::error::WebError;
+use crate::letters::generate::refuse;
 
 /// Letters converted by one LibreOffice process at most.
 const LETTERS_PER_PROCESS: usize = 25;
@@ -37,10 +37,6 @@ struct Letter {
     assignments: Vec<(i64, i64)>,
     bytes: Vec<u8>,
     pdf: Option<Vec<u8>>,
-}
-
-fn refuse(message: &str) -> WebError {
-    WebError::Invalid(DomainError::Rule(message.to_owned()))
 }
 
 /// The message when nothing is left to remind.
@@ -162,18 +158,31 @@ async fn convert(state: &AppState, letters: &mut [Letter], format: Format) -> Re
     let mut tasks = Vec::new();
     for chunk in letters.chunks(per) {
         let docs: Vec<Vec<u8>> = chunk.iter().map(|l| l.bytes.clone()).collect();
+        let services: Vec<String> = chunk.iter().map(|l| l.service_label.clone()).collect();
         let pool = pool.clone();
-        tasks.push(tokio::task::spawn_blocking(move || {
+        let task = tokio::task::spawn_blocking(move || {
             let refs: Vec<&[u8]> = docs.iter().map(Vec::as_slice).collect();
             pool.convert_all(&refs, format)
-        }));
+        });
+        tasks.push((services, task));
     }
     let mut pdfs = Vec::with_capacity(letters.len());
-    for t in tasks {
-        let converted = t
-            .await
-            .map_err(|_| refuse("La conversion en PDF a été interrompue."))?;
-        pdfs.extend(converted.map_err(|e| refuse(&e.to_string()))?);
+    for (services, t) in tasks {
+        let converted = t.await.map_err(|_| {
+            refuse("La conversion en PDF a été interrompue : rien n'a été envoyé ni enregistré.")
+        })?;
+        match converted {
+            Ok(converted) => pdfs.extend(converted),
+            Err(e) => {
+                // The services' names only: no dossier, no child.
+                tracing::warn!(error = %e, "relance des services : conversion en PDF impossible");
+                return Err(refuse(&format!(
+                    "{e} (courriers aux services {}) : rien n'a été envoyé ni enregistré ; \
+                     réessayez, ou prévenez le service informatique si cela se répète.",
+                    services.join(", ")
+                )));
+            }
+        }
     }
     for (l, pdf) in letters.iter_mut().zip(pdfs) {
         l.pdf = Some(pdf);

@@ -17,7 +17,7 @@ use vigie_store::reminders::Batch;
 use vigie_store::sessions::SessionUser;
 
 use crate::AppState;
-use crate::echeances::DueQuery;
+use crate::echeances::{DueQuery, filter_id};
 use crate::http::client::ClientIp;
 use crate::http::error::WebError;
 use crate::http::extract::Form;
@@ -34,16 +34,6 @@ pub struct RunForm {
     service: String,
     #[serde(default)]
     format: String,
-}
-
-fn id_of(s: &str, what: &str) -> Result<Option<i64>, String> {
-    match s.trim() {
-        "" => Ok(None),
-        s => s
-            .parse()
-            .map(Some)
-            .map_err(|_| format!("{what} : valeur inconnue.")),
-    }
 }
 
 /// `POST /echeances/relances`.
@@ -65,8 +55,8 @@ pub async fn run(
         async move { crate::echeances::respond(&state, &u, ip, query, vec![message], status).await }
     };
     let (territory_id, service_id) = match (
-        id_of(&f.territoire, "Territoire"),
-        id_of(&f.service, "Service"),
+        filter_id(&f.territoire, "Territoire"),
+        filter_id(&f.service, "Service"),
     ) {
         (Ok(t), Ok(s)) => (t, s),
         (Err(e), _) | (_, Err(e)) => return back(e, StatusCode::UNPROCESSABLE_ENTITY).await,
@@ -231,12 +221,23 @@ pub async fn pdf(
             .await
             .map_err(|_| WebError::Internal("fusion".into()))?
             .map_err(|e| WebError::Invalid(vigie_domain::DomainError::Rule(e.to_string())))?;
+        // Like a list: the dossiers whose children the file names.
+        let mut ids: Vec<i64> = b
+            .letters
+            .iter()
+            .flat_map(|l| l.dossiers.iter().map(|(id, _)| *id))
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let list: Vec<String> = ids.iter().map(i64::to_string).collect();
         state
             .store
             .audit(
                 state.now(),
                 &actor(&u, ip),
-                Event::new("relance.impression").on("reminder_batch", b.id),
+                Event::new("relance.impression")
+                    .on("reminder_batch", b.id)
+                    .detail(format!("n={} ids={}", ids.len(), list.join(","))),
             )
             .await?;
         Ok::<_, WebError>((b, merged))
