@@ -169,10 +169,25 @@ impl Store {
             vec![],
         )
         .await?;
+        // Every template's version in service in one query (this list is read by each
+        // « Courriers » page, preview and generation).
+        let sql = format!(
+            "SELECT {VERSION_COLUMNS} {VERSION_FROM} WHERE v.id IN \
+             (SELECT (SELECT p3.version_id FROM letter_template_publication p3 \
+               JOIN letter_template_version v3 ON v3.id = p3.version_id \
+               WHERE v3.template_id = t.id ORDER BY p3.id DESC LIMIT 1) \
+              FROM letter_template t)"
+        );
+        let mut in_service: std::collections::HashMap<i64, TemplateVersion> =
+            std::collections::HashMap::new();
+        for r in all(&self.db, &sql, vec![]).await? {
+            let v = version_from(&r)?;
+            in_service.insert(v.template_id, v);
+        }
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
             let mut t = template_from(r)?;
-            t.in_service = self.in_service_version(t.id).await?;
+            t.in_service = in_service.remove(&t.id);
             out.push(t);
         }
         Ok(out)
