@@ -81,8 +81,16 @@ async fn fill(
         }
         Err(e) => return Err(e.into()),
     };
+    let mut ctx: Option<Context> = None;
     for rec in dossiers {
-        let ctx = Context::load(state, u, &rec).await?;
+        // Loaded once; only what depends on the dossier is read again.
+        let ctx = match &mut ctx {
+            Some(c) => {
+                c.set_dossier(state, &rec).await?;
+                c
+            }
+            None => ctx.insert(Context::load(state, u, &rec).await?),
+        };
         let Some((_, recipient_label, recipient)) =
             ctx.choices(&letter, &rec, &[]).into_iter().next()
         else {

@@ -80,13 +80,6 @@ impl Context {
         rec: &DossierRecord,
     ) -> Result<Context, WebError> {
         let cat = state.store.catalog().await?;
-        let mut services = HashMap::new();
-        for a in &rec.assignments {
-            if let std::collections::hash_map::Entry::Vacant(e) = services.entry(a.data.service_id)
-            {
-                e.insert(state.store.service_contact(a.data.service_id).await?);
-            }
-        }
         let labels = Labels {
             params: cat.params.iter().map(|p| (p.id, p.label.clone())).collect(),
             territories: cat
@@ -94,8 +87,8 @@ impl Context {
                 .iter()
                 .map(|t| (t.id, t.label.clone()))
                 .collect(),
-            services,
-            status_label: Some(cat.status_label(rec.header.status)),
+            services: HashMap::new(),
+            status_label: None,
         };
         let directory = state
             .store
@@ -104,7 +97,7 @@ impl Context {
             .into_iter()
             .map(|e| (e.id, e.kind, e.contact))
             .collect();
-        Ok(Context {
+        let mut ctx = Context {
             labels,
             directory,
             letterhead: state.store.letterhead().await?,
@@ -117,7 +110,29 @@ impl Context {
                 // Offered when active and usable: a version published, or the built-in one.
                 .filter(|t| t.active && (t.builtin || t.in_service.is_some()))
                 .collect(),
-        })
+        };
+        ctx.set_dossier(state, rec).await?;
+        Ok(ctx)
+    }
+
+    /// What depends on the dossier: its services' contacts and its status's label (the rest is
+    /// the same for every dossier, as the template trial relies on).
+    pub async fn set_dossier(
+        &mut self,
+        state: &AppState,
+        rec: &DossierRecord,
+    ) -> Result<(), WebError> {
+        let cat = state.store.catalog().await?;
+        let mut services = HashMap::new();
+        for a in &rec.assignments {
+            if let std::collections::hash_map::Entry::Vacant(e) = services.entry(a.data.service_id)
+            {
+                e.insert(state.store.service_contact(a.data.service_id).await?);
+            }
+        }
+        self.labels.services = services;
+        self.labels.status_label = Some(cat.status_label(rec.header.status));
+        Ok(())
     }
 
     /// The letterhead's logo, where a template types `{{ logo }}`.
