@@ -35,38 +35,14 @@ use vigie_store::{Actor, Store};
 use vigie_web::documents::upload::UploadSettings;
 use vigie_web::{AppState, WebConfig};
 
+mod common;
+use common::{env_usize, mib, reset_peak};
+
 /// The size of each file: 20 MB.
 const SIZE: usize = 20_000_000;
 /// The DOCX's image part: 19 MB.
 const IMAGE: usize = 19_000_000;
 const BOUNDARY: &str = "----vigie-bench-boundary";
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-/// A field of /proc/self/status, in KiB.
-fn status_kib(field: &str) -> Option<u64> {
-    let s = std::fs::read_to_string("/proc/self/status").ok()?;
-    s.lines()
-        .find(|l| l.starts_with(field))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()
-}
-
-fn mib(field: &str) -> f64 {
-    status_kib(field).unwrap_or(0) as f64 / 1024.0
-}
-
-/// Resets the peak RSS (VmHWM) to the current RSS.
-fn reset_peak() {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
-}
 
 /// Pseudo-random bytes (xorshift64*): incompressible, reproducible, no dependency.
 fn random_bytes(len: usize, seed: u64) -> Vec<u8> {
